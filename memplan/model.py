@@ -1,0 +1,215 @@
+"""The typed model of a resolved layout: frozen value classes, no behaviour beyond formatting helpers.
+
+Front ends produce facts (``memplan.dts``, ``memplan.cmdline``, ``memplan.kconfig``); the
+resolver (``memplan.resolve``) turns them into these values; renderers only format them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from memplan.source import Source
+
+Severity = Literal["error", "warning", "info"]
+Origin = Literal["dts", "cmdline", "kconfig", "memreserve", "arch", "observed"]
+RegionStatus = Literal["ok", "rejected", "bypassed", "failed", "disabled"]
+Placement = Literal["static", "dynamic", "modelled"]
+CandidateStatus = Literal["selected", "overridden", "invalid", "disabled"]
+Precedence = Literal["seed", "kernel"]
+
+#: Region kinds. ``no-map``: carved out of the linear map; ``reusable``: a CMA area from a DT
+#: node; ``cma``: the global CMA area built from ``cma=`` or Kconfig; ``dma-pool``: a coherent
+#: per-device pool; ``restricted-dma``: a swiotlb restricted pool; ``reserved``: plain
+#: memblock reservation; ``memreserve``: a DTB header entry; ``memmap``: an x86 ``memmap=``
+#: reservation; ``crashkernel``: the kdump area; ``numa-cma`` / ``hugetlb-cma``: per-node areas.
+REGION_KINDS: tuple[str, ...] = (
+    "no-map",
+    "reusable",
+    "cma",
+    "dma-pool",
+    "restricted-dma",
+    "reserved",
+    "memreserve",
+    "memmap",
+    "crashkernel",
+    "numa-cma",
+    "hugetlb-cma",
+    "swiotlb",
+)
+
+
+def _non_negative(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, int) and value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+
+
+@attrs.frozen
+class Diagnostic:
+    """A finding about the inputs or the layout, with a stable ``code``.
+
+    ``subject`` names what it is about (a region name or DT path) when there is one.
+    """
+
+    severity: Severity
+    code: str
+    message: str
+    source: Source | None = None
+    subject: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "source": str(self.source) if self.source is not None else None,
+            "subject": self.subject,
+        }
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source is not None else ""
+        return f"{where}{self.severity}: [{self.code}] {self.message}"
+
+
+@attrs.frozen
+class MemoryBank:
+    """A range of RAM the kernel sees (``[base, base + size)``)."""
+
+    base: int = attrs.field(validator=_non_negative)
+    size: int = attrs.field(validator=_non_negative)
+    source: Source | None = None
+    hotpluggable: bool = False
+
+    @property
+    def end(self) -> int:
+        """Exclusive end address."""
+        return self.base + self.size
+
+    def to_dict(self) -> dict[str, object]:
+        return {"base": self.base, "size": self.size, "source": str(self.source) if self.source else None}
+
+
+@attrs.frozen
+class Region:
+    """One reserved range in the final layout (or one that was asked for and did not make it).
+
+    ``base``/``size`` are ``None`` only for a dynamic region that could not be placed.
+    ``status``: ``ok`` (in the layout), ``rejected`` (the kernel refuses the node and
+    releases or never reserves it), ``bypassed`` (dropped by precedence, e.g. a DT default
+    CMA node when ``cma=`` wins), ``failed`` (allocation or reservation failed),
+    ``disabled`` (``status = "disabled"``). ``placement``: ``static`` (fixed by the input),
+    ``dynamic`` (placed by memplan's model of the kernel allocator) or ``modelled`` (placed,
+    but the real address depends on early allocations memplan cannot see).
+    """
+
+    name: str
+    kind: str
+    origin: Origin
+    status: RegionStatus
+    placement: Placement
+    base: int | None = attrs.field(default=None, validator=_non_negative)
+    size: int | None = attrs.field(default=None, validator=_non_negative)
+    path: str | None = None
+    source: Source | None = None
+    compatible: tuple[str, ...] = ()
+    no_map: bool = False
+    reusable: bool = False
+    default_cma: bool = False
+    reason: str | None = None
+    extra_ranges: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def end(self) -> int | None:
+        """Exclusive end address, when placed."""
+        if self.base is None or self.size is None:
+            return None
+        return self.base + self.size
+
+    @property
+    def is_cma(self) -> bool:
+        """True when this region is (or would have been) a CMA area."""
+        return self.kind in ("reusable", "cma", "numa-cma", "hugetlb-cma")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "base": self.base,
+            "size": self.size,
+            "kind": self.kind,
+            "origin": self.origin,
+            "status": self.status,
+            "placement": self.placement,
+            "source": str(self.source) if self.source is not None else None,
+            "compatible": list(self.compatible),
+            "no_map": self.no_map,
+            "reusable": self.reusable,
+            "default_cma": self.default_cma,
+            "reason": self.reason,
+            "extra_ranges": [{"base": b, "size": s} for b, s in self.extra_ranges],
+        }
+
+
+@attrs.frozen
+class Device:
+    """A DT node with ``memory-region``: which regions it gets, by index and by name."""
+
+    path: str
+    regions: tuple[str, ...]
+    names: tuple[str | None, ...] = ()
+    source: Source | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "regions": list(self.regions),
+            "names": list(self.names),
+            "source": str(self.source) if self.source is not None else None,
+        }
+
+
+@attrs.frozen
+class CmaCandidate:
+    """One contender for the global (default) CMA area: a DT node, ``cma=`` or Kconfig."""
+
+    origin: Literal["dts", "cmdline", "kconfig"]
+    size: int | None
+    status: CandidateStatus
+    reason: str
+    source: Source | None = None
+    base: int | None = None
+    limit: int | None = None
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "origin": self.origin,
+            "size": self.size,
+            "base": self.base,
+            "limit": self.limit,
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "source": str(self.source) if self.source is not None else None,
+        }
+
+
+@attrs.frozen
+class GlobalCma:
+    """The outcome for the global CMA area: who won, where it is, and every candidate."""
+
+    origin: Literal["dts", "cmdline", "kconfig"] | None
+    size: int | None
+    base: int | None
+    region: str | None
+    candidates: tuple[CmaCandidate, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "origin": self.origin,
+            "size": self.size,
+            "base": self.base,
+            "region": self.region,
+            "candidates": [c.to_dict() for c in self.candidates],
+        }

@@ -1,0 +1,91 @@
+"""Provenance: where a fact came from.
+
+Every fact a front end produces carries a :class:`Source`, so that diagnostics and
+``explain()`` can point at the user's own text: a file position (``board.dts:12:5``),
+a command-line token (``cmdline token 'cma=64M' at 10..17``) or a ``.config`` line.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+SourceKind = Literal["file", "cmdline", "config", "dtb", "builtin", "observed"]
+
+
+@attrs.frozen
+class Source:
+    """Where a fact came from.
+
+    ``kind`` says which front end produced it:
+
+    * ``file``: a DTS/DTSI (or any text file) position; ``file``, ``line`` (1-based) and
+      ``column`` (1-based) are set, ``text`` is the whole source line when known.
+    * ``cmdline``: a kernel command-line token; ``text`` is the token, ``span`` its
+      ``(start, end)`` character offsets in the command line, ``file`` optionally the
+      origin of the command line (e.g. ``/chosen/bootargs`` or ``CONFIG_CMDLINE``).
+    * ``config``: a ``.config``/defconfig line; ``file`` and ``line`` are set, ``text``
+      is the line.
+    * ``dtb``: a compiled blob; ``file`` and ``offset`` (byte offset in the blob).
+    * ``builtin``: a kernel default (no user text), ``text`` says which.
+    * ``observed``: something a running kernel reported (``/proc/iomem``, dmesg ...).
+    """
+
+    kind: SourceKind
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    text: str | None = None
+    span: tuple[int, int] | None = None
+    offset: int | None = None
+
+    @classmethod
+    def at(cls, file: str, line: int, column: int | None = None, text: str | None = None) -> Source:
+        """A position in a text file."""
+        return cls("file", file=file, line=line, column=column, text=text)
+
+    @classmethod
+    def token(cls, text: str, start: int, end: int, origin: str | None = None) -> Source:
+        """A command-line token spanning ``[start, end)``."""
+        return cls("cmdline", file=origin, text=text, span=(start, end))
+
+    @classmethod
+    def config_line(cls, file: str, line: int, text: str | None = None) -> Source:
+        """A line of a kernel ``.config`` or defconfig."""
+        return cls("config", file=file, line=line, text=text)
+
+    @classmethod
+    def builtin(cls, what: str) -> Source:
+        """A kernel default with no user text behind it."""
+        return cls("builtin", text=what)
+
+    def __str__(self) -> str:
+        if self.kind == "cmdline":
+            where = f" at {self.span[0]}..{self.span[1]}" if self.span else ""
+            origin = f" ({self.file})" if self.file else ""
+            return f"cmdline token {self.text!r}{where}{origin}"
+        if self.kind == "builtin":
+            return f"kernel default ({self.text})" if self.text else "kernel default"
+        if self.kind == "dtb":
+            pos = f"+0x{self.offset:x}" if self.offset is not None else ""
+            return f"{self.file or '<dtb>'}{pos}"
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dictionary (``None`` fields left out)."""
+        out: dict[str, object] = {"kind": self.kind, "text": str(self)}
+        for name in ("file", "line", "column", "offset"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.span is not None:
+            out["span"] = list(self.span)
+        if self.text is not None:
+            out["snippet"] = self.text
+        return out

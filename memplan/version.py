@@ -1,0 +1,47 @@
+"""Kernel versions: parsing ``6.1.0-13-arm64`` style strings and comparing them."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from memplan.errors import MemplanError
+
+_VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$")
+
+
+@attrs.frozen(order=True)
+class KernelVersion:
+    """A mainline kernel version ``major.minor.patch``; ``extra`` keeps any suffix
+    (``-13-arm64``, ``-rc2``) for display but does not take part in comparisons."""
+
+    major: int
+    minor: int
+    patch: int = 0
+    extra: str = attrs.field(default="", eq=False, order=False)
+
+    @classmethod
+    def parse(cls, text: str) -> KernelVersion:
+        """Parse ``"6.1"``, ``"v5.10.89"``, ``"6.1.0-13-arm64"``; raises :class:`MemplanError`."""
+        m = _VERSION_RE.match(text)
+        if not m:
+            raise MemplanError(f"not a kernel version: {text!r} (expected e.g. '6.1' or '5.10.89')")
+        return cls(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), m.group(4).strip())
+
+    @classmethod
+    def coerce(cls, value: KernelVersion | str | tuple[int, ...] | None) -> KernelVersion | None:
+        """Accept a version, a string or a tuple; ``None`` stays ``None``."""
+        if value is None or isinstance(value, KernelVersion):
+            return value
+        if isinstance(value, tuple):
+            parts = [*value, 0, 0][:3]
+            return cls(int(parts[0]), int(parts[1]), int(parts[2]))
+        return cls.parse(value)
+
+    def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
+        """True when this version is ``>= major.minor.patch``."""
+        return (self.major, self.minor, self.patch) >= (major, minor, patch)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}{self.extra}"
