@@ -1,0 +1,268 @@
+"""``cma=``, ``cma_pernuma=``, ``numa_cma=`` and ``hugetlb_cma=`` (kernel-semantics.md §1.2, §1.7, §8.3).
+
+``cma=`` is an early parameter of kernel/dma/contiguous.c and only exists with
+``CONFIG_DMA_CMA=y``. The parser cannot know the configuration, so it always records the value;
+the resolver decides whether the kernel would see it.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from memplan.cmdline.common import Sink, read_decimal, read_size, show, where
+from memplan.cmdline.tokenize import Token
+from memplan.errors import CmdlineError
+from memplan.source import Source
+from memplan.units import U64_MAX, format_size
+
+#: Node ids at or above this cannot exist on any configuration (NODES_SHIFT is at most 10).
+MAX_POSSIBLE_NODES = 1 << 10
+
+
+@attrs.frozen
+class CmaParam:
+    """The accumulated ``cma=`` state, as kernel/dma/contiguous.c keeps it after all occurrences.
+
+    ``size`` is overwritten by every occurrence; ``base`` and ``limit`` only by those that
+    carry ``@base`` (``limit`` = ``base + size`` unless ``-limit`` follows), so they may come from
+    an earlier occurrence. 0 means "not given" for both. ``source`` is the last ``cma=`` token,
+    ``sources`` all of them.
+    """
+
+    size: int
+    base: int = 0
+    limit: int = 0
+    source: Source | None = None
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def fixed(self) -> bool:
+        """The kernel's "fixed placement" test: ``base + size == limit``.
+
+        Note that the allocator later treats ``base == 0`` as "anywhere" regardless.
+        """
+        return self.base + self.size == self.limit
+
+    @property
+    def disables(self) -> bool:
+        """True for ``cma=0`` (or an empty value): no global area."""
+        return self.size == 0
+
+
+def parse_cma(token: Token, previous: CmaParam | None, sink: Sink) -> CmaParam | None:
+    """Apply one ``cma`` token to the accumulated state; returns the new state.
+
+    ``cma`` without ``=`` does nothing (the kernel logs "Config string not provided").
+    """
+    text = token.value
+    if text is None:
+        sink.add(
+            "warning",
+            "cmdline-cma-no-value",
+            f"{token.raw!r} has no '=value'; the kernel reports 'Config string not provided' and ignores it",
+            token,
+        )
+        return previous
+    size, i = read_size(token, 0)
+    base = previous.base if previous else 0
+    limit = previous.limit if previous else 0
+    digits = i > 0 and text[:1] not in "kKmMgGtTpPeE"
+    if not digits:
+        what = "an empty value" if text == "" else f"no number in {text!r}"
+        sink.add(
+            "warning" if text else "info",
+            "cmdline-cma-no-size",
+            f"{token.raw!r}: {what} reads as size 0: the command line counts as present "
+            "and disables the global CMA area",
+            token,
+        )
+    if i < len(text) and text[i] == "@":
+        base, i = read_size(token, i + 1)
+        if i < len(text) and text[i] == "-":
+            limit, i = read_size(token, i + 1)
+        else:
+            limit = base + size
+            if limit > U64_MAX:
+                raise CmdlineError(
+                    f"{token.raw!r}: base + size does not fit in 64 bits (the kernel would wrap it)",
+                    token.source,
+                )
+    elif previous is not None and previous.base:
+        sink.add(
+            "info",
+            "cmdline-cma-repeated",
+            f"{token.raw!r} sets only the size ({format_size(size)}); base 0x{previous.base:x} and "
+            f"limit 0x{previous.limit:x} stay from an earlier cma=",
+            token,
+        )
+    if i < len(text):
+        sink.add(
+            "info",
+            "cmdline-cma-trailing",
+            f"{token.raw!r}: the kernel ignores the trailing {show(text, i)} {where(token, i)}",
+            token,
+        )
+    sources = (*previous.sources, token.source) if previous else (token.source,)
+    return CmaParam(size=size, base=base, limit=limit, source=token.source, sources=sources)
+
+
+@attrs.frozen
+class CmaPernumaParam:
+    """``cma_pernuma=<size>``: one area of ``size`` on every online node (v5.10+; last one wins)."""
+
+    size: int
+    source: Source
+
+
+def parse_cma_pernuma(token: Token, sink: Sink) -> CmaPernumaParam | None:
+    """Parse ``cma_pernuma=`` / ``cma-pernuma=``."""
+    text = token.value
+    if text is None:
+        sink.add("warning", "cmdline-cma-pernuma-invalid", f"{token.raw!r} has no value; ignored", token)
+        return None
+    size, i = read_size(token, 0)
+    if i < len(text):
+        sink.add(
+            "info",
+            "cmdline-cma-pernuma-trailing",
+            f"{token.raw!r}: the kernel ignores the trailing {show(text, i)} {where(token, i)}",
+            token,
+        )
+    return CmaPernumaParam(size, token.source)
+
+
+@attrs.frozen
+class NodeSizes:
+    """Per-node sizes from ``numa_cma=`` or ``hugetlb_cma=`` (node id → size, last one wins)."""
+
+    sizes: tuple[tuple[int, int], ...]
+    sources: tuple[Source, ...]
+
+    def as_dict(self) -> dict[int, int]:
+        """The sizes by node id."""
+        return dict(self.sizes)
+
+    @property
+    def source(self) -> Source:
+        """The last token."""
+        return self.sources[-1]
+
+
+def _merge(previous: NodeSizes | None, new: dict[int, int], source: Source) -> NodeSizes:
+    sizes = previous.as_dict() if previous else {}
+    sizes.update(new)
+    sources = (*previous.sources, source) if previous else (source,)
+    return NodeSizes(tuple(sorted(sizes.items())), sources)
+
+
+def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], bool]:
+    """Read ``nid:size[,nid:size...]`` like the kernel: stop quietly at the first bad element.
+
+    Returns the sizes read and whether the first element was *not* ``nid:`` shaped (the caller
+    decides what a plain size means).
+    """
+    text = token.value or ""
+    out: dict[int, int] = {}
+    i = 0
+    first = True
+    while i < len(text):
+        nid, j = read_decimal(text, i, token.source)
+        if nid is None or j >= len(text) or text[j] != ":":
+            if first:
+                return out, True
+            sink.add(
+                "warning",
+                code,
+                f"{token.raw!r}: expected 'node:size' {where(token, i)}, found {show(text, i)}; "
+                "the kernel stops reading here",
+                token,
+            )
+            return out, False
+        first = False
+        if nid >= MAX_POSSIBLE_NODES:
+            sink.add(
+                "warning",
+                code,
+                f"{token.raw!r}: node {nid} is beyond any MAX_NUMNODES; the kernel stops reading here",
+                token,
+            )
+            return out, False
+        size, k = read_size(token, j + 1)
+        out[nid] = size
+        if k < len(text) and text[k] == ",":
+            i = k + 1
+            continue
+        if k < len(text):
+            sink.add(
+                "warning",
+                code,
+                f"{token.raw!r}: the kernel stops reading at {show(text, k)} {where(token, k)}",
+                token,
+            )
+        break
+    return out, False
+
+
+def parse_numa_cma(token: Token, previous: NodeSizes | None, sink: Sink) -> NodeSizes | None:
+    """Parse ``numa_cma=<nid>:<size>[,...]`` (v6.6+); occurrences accumulate per node."""
+    if token.value is None:
+        sink.add("warning", "cmdline-numa-cma-invalid", f"{token.raw!r} has no value; ignored", token)
+        return previous
+    sizes, plain = _node_list(token, sink, "cmdline-numa-cma-invalid")
+    if plain:
+        sink.add(
+            "warning",
+            "cmdline-numa-cma-invalid",
+            f"{token.raw!r}: expected 'node:size[,node:size...]'; the kernel reserves nothing from it",
+            token,
+        )
+        return previous
+    return _merge(previous, sizes, token.source)
+
+
+@attrs.frozen
+class HugetlbCmaParam:
+    """``hugetlb_cma=<size>`` or ``<nid>:<size>,...``: CMA for gigantic pages (``hugetlb<nid>`` areas).
+
+    ``size`` is the kernel's total (a plain size replaces it, per-node sizes add to it);
+    ``per_node`` is empty for the plain form (the kernel then spreads ``size`` over the nodes).
+    """
+
+    size: int
+    per_node: tuple[tuple[int, int], ...]
+    source: Source
+    sources: tuple[Source, ...]
+
+
+def parse_hugetlb_cma(token: Token, previous: HugetlbCmaParam | None, sink: Sink) -> HugetlbCmaParam | None:
+    """Parse ``hugetlb_cma=`` (mm/hugetlb.c, later mm/hugetlb_cma.c)."""
+    text = token.value
+    if text is None:
+        sink.add("warning", "cmdline-hugetlb-cma-invalid", f"{token.raw!r} has no value; ignored", token)
+        return previous
+    sizes, plain = _node_list(token, sink, "cmdline-hugetlb-cma-invalid")
+    total = previous.size if previous else 0
+    per_node = dict(previous.per_node) if previous else {}
+    if plain:
+        nid, _ = read_decimal(text, 0, token.source)
+        if nid is None:
+            sink.add(
+                "warning",
+                "cmdline-hugetlb-cma-invalid",
+                f"{token.raw!r}: no size; the kernel ignores it",
+                token,
+            )
+            return previous
+        total, end = read_size(token, 0)
+        if end < len(text):
+            sink.add(
+                "info",
+                "cmdline-hugetlb-cma-trailing",
+                f"{token.raw!r}: the kernel ignores the trailing {show(text, end)} {where(token, end)}",
+                token,
+            )
+    else:
+        total += sum(sizes.values())
+        per_node.update(sizes)
+    sources = (*previous.sources, token.source) if previous else (token.source,)
+    return HugetlbCmaParam(min(total, U64_MAX), tuple(sorted(per_node.items())), token.source, sources)

@@ -1,0 +1,264 @@
+"""``crashkernel=`` (kernel-semantics.md §8.2; kernel/crash_core.c, later kernel/crash_reserve.c).
+
+The kernel does not use the parameter tokenizer here: it searches the whole command line as
+plain text for ``crashkernel=`` (also inside other words and after ``--``), and for each kind
+(plain, ``,high``, ``,low``, v6.18+ ``,cma``) uses the **last** occurrence whose value (up to the
+next space) ends with that kind's suffix; plain occurrences are those with no known suffix.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from memplan.cmdline.common import Sink
+from memplan.cmdline.tokenize import OriginLookup, Token
+from memplan.source import Source
+from memplan.units import align_up, format_size, memparse
+from memplan.version import KernelVersion
+
+CrashKind = Literal["plain", "high", "low", "cma"]
+
+_NAME = "crashkernel="
+_SUFFIXES: dict[CrashKind, str] = {"high": ",high", "low": ",low", "cma": ",cma"}
+
+
+@attrs.frozen
+class CrashRange:
+    """One ``start-[end]:size`` element of the range form (``end`` ``None`` = unbounded)."""
+
+    start: int
+    end: int | None
+    size: int
+
+
+@attrs.frozen
+class CrashkernelSpec:
+    """The occurrence the kernel uses for one kind.
+
+    Simple form: ``size`` (and ``offset`` for ``@offset``). Range form: ``ranges`` (read up to
+    the first malformed element; ``ranges_error`` then says what the kernel trips over when it
+    gets that far) and ``offset``. ``error`` is set when the kernel rejects the occurrence
+    outright (no crash kernel of this kind, and for ``plain`` no fallback to ``,high``).
+    """
+
+    kind: CrashKind
+    source: Source
+    size: int | None = None
+    offset: int | None = None
+    ranges: tuple[CrashRange, ...] = ()
+    ranges_error: str | None = None
+    error: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        """False when the kernel rejects this occurrence while parsing it."""
+        return self.error is None
+
+    @property
+    def is_range_form(self) -> bool:
+        """True for ``crashkernel=start-end:size,...``."""
+        return bool(self.ranges) or self.ranges_error is not None
+
+    def select(self, total_ram: int, kernel_version: KernelVersion | None = None) -> int | None:
+        """The size the kernel picks for ``total_ram`` bytes of RAM; ``None`` = rejected, 0 = no match.
+
+        Range form: from v6.1 the RAM size is first rounded up to 128 MiB; an element whose size
+        is not below that RAM size is an error, as is reaching a malformed element.
+        """
+        if not self.valid:
+            return None
+        if not self.is_range_form:
+            return self.size
+        total = total_ram
+        if kernel_version is None or kernel_version.at_least(6, 1):
+            total = align_up(total_ram, 128 << 20)
+        for rng in self.ranges:
+            if rng.size >= total:
+                return None
+            if rng.start <= total and (rng.end is None or total < rng.end):
+                return rng.size
+        if self.ranges_error is not None:
+            return None
+        return 0
+
+
+@attrs.frozen
+class CrashkernelParam:
+    """Every kind of ``crashkernel=`` present (``None`` = that kind absent); ``sources``: all occurrences."""
+
+    plain: CrashkernelSpec | None = None
+    high: CrashkernelSpec | None = None
+    low: CrashkernelSpec | None = None
+    cma: CrashkernelSpec | None = None
+    sources: tuple[Source, ...] = ()
+
+    def get(self, kind: CrashKind) -> CrashkernelSpec | None:
+        """The spec of one kind."""
+        spec: CrashkernelSpec | None = getattr(self, kind)
+        return spec
+
+
+def _kind_of(value: str, suffixes: dict[CrashKind, str]) -> CrashKind:
+    for kind, suffix in suffixes.items():
+        if value.endswith(suffix):
+            return kind
+    return "plain"
+
+
+def parse_crashkernel(
+    text: str,
+    sink: Sink,
+    origin: str | OriginLookup | None = None,
+    kernel_version: KernelVersion | None = None,
+    terminator: int | None = None,
+) -> CrashkernelParam | None:
+    """Find and parse every ``crashkernel=`` in ``text`` as the kernel does (see module docstring).
+
+    ``terminator`` is the index of a bare ``--`` (occurrences after it are still used by the
+    kernel; memplan says so). Returns ``None`` when there is no occurrence at all.
+    """
+    lookup = origin if isinstance(origin, OriginLookup) else OriginLookup((), origin)
+    suffixes = dict(_SUFFIXES)
+    if kernel_version is not None and not kernel_version.at_least(6, 18):
+        del suffixes["cma"]
+    nul = text.find("\0")
+    text = text if nul < 0 else text[:nul]
+    last: dict[CrashKind, tuple[int, int]] = {}
+    sources: list[Source] = []
+    p = text.find(_NAME)
+    while p >= 0:
+        end = text.find(" ", p)
+        end = len(text) if end < 0 else end
+        value = text[p + len(_NAME) : end]
+        src = Source.token(text[p:end], p, end, lookup(p))
+        sources.append(src)
+        pseudo = Token(_NAME[:-1], value, p, end, p + len(_NAME), text[p:end], lookup(p))
+        if p > 0 and not text[p - 1].isspace():
+            sink.add(
+                "info",
+                "cmdline-crashkernel-substring",
+                f"{text[p:end]!r} starts inside another word at {p}; "
+                "the kernel's plain-text search still uses it",
+                pseudo,
+            )
+        if terminator is not None and p > terminator:
+            sink.add(
+                "info",
+                "cmdline-crashkernel-after-terminator",
+                f"{text[p:end]!r} follows '--' but the kernel's plain-text search still uses it",
+                pseudo,
+            )
+        last[_kind_of(value, suffixes)] = (p, end)
+        p = text.find(_NAME, p + 1)
+    if not sources:
+        return None
+    specs: dict[str, CrashkernelSpec] = {}
+    for kind, (p, end) in last.items():
+        token = Token(_NAME[:-1], text[p + len(_NAME) : end], p, end, p + len(_NAME), text[p:end], lookup(p))
+        spec = _parse_spec(kind, token, text, suffixes)
+        if spec.error:
+            sink.add(
+                "warning",
+                "cmdline-crashkernel-invalid",
+                f"{token.raw!r}: {spec.error}; the kernel reserves no crash kernel memory from it",
+                token,
+            )
+        elif spec.ranges_error:
+            sink.add(
+                "warning",
+                "cmdline-crashkernel-invalid",
+                f"{token.raw!r}: {spec.ranges_error}; the kernel rejects the parameter if no earlier "
+                "range matched",
+                token,
+            )
+        specs[kind] = spec
+    return CrashkernelParam(
+        plain=specs.get("plain"),
+        high=specs.get("high"),
+        low=specs.get("low"),
+        cma=specs.get("cma"),
+        sources=tuple(sources),
+    )
+
+
+def _parse_spec(kind: CrashKind, token: Token, text: str, suffixes: dict[CrashKind, str]) -> CrashkernelSpec:
+    value = token.value or ""
+    src = token.source
+
+    def at(i: int) -> str:
+        return f"at offset {token.at(i)}"
+
+    size, i = memparse(value, 0, source=src)
+    if i == 0:
+        return CrashkernelSpec(kind, src, error=f"a size is expected {at(0)}")
+    if kind != "plain":
+        suffix = suffixes[kind]
+        if value[i:] != suffix:
+            return CrashkernelSpec(kind, src, error=f"unexpected {value[i:]!r} {at(i)}")
+        return CrashkernelSpec(kind, src, size=size)
+    if ":" in value:
+        return _parse_ranges(token, src)
+    if i < len(value) and value[i] == "@":
+        offset, _j = memparse(value, i + 1, source=src)
+        return CrashkernelSpec(kind, src, size=size, offset=offset)
+    if i < len(value):
+        return CrashkernelSpec(kind, src, error=f"unexpected {value[i]!r} {at(i)}")
+    return CrashkernelSpec(kind, src, size=size)
+
+
+def _parse_ranges(token: Token, src: Source) -> CrashkernelSpec:
+    value = token.value or ""
+    ranges: list[CrashRange] = []
+    error: str | None = None
+    i = 0
+    while True:
+        start, j = memparse(value, i, source=src)
+        if j == i:
+            error = f"a range start is expected at offset {token.at(i)}"
+            break
+        if value[j : j + 1] != "-":
+            error = f"'-' is expected at offset {token.at(j)}"
+            break
+        j += 1
+        end: int | None = None
+        if value[j : j + 1] != ":":
+            end, k = memparse(value, j, source=src)
+            if k == j:
+                error = f"a range end is expected at offset {token.at(j)}"
+                break
+            if end <= start:
+                error = (
+                    f"range end {format_size(end)} is not above its start {format_size(start)} "
+                    f"at offset {token.at(i)}"
+                )
+                break
+            j = k
+        if value[j : j + 1] != ":":
+            error = f"':' is expected at offset {token.at(j)}"
+            break
+        size, k = memparse(value, j + 1, source=src)
+        if k == j + 1:
+            error = f"a size is expected at offset {token.at(j + 1)}"
+            break
+        ranges.append(CrashRange(start, end, size))
+        i = k
+        if value[i : i + 1] != ",":
+            break
+        i += 1
+    offset: int | None = None
+    if error is None:
+        at = value.find("@", i)
+        if at >= 0:
+            offset, k = memparse(value, at + 1, source=src)
+            if k == at + 1:
+                return CrashkernelSpec(
+                    "plain",
+                    src,
+                    ranges=tuple(ranges),
+                    error=f"an offset is expected after '@' at {token.at(at)}",
+                )
+    if not ranges and error is not None:
+        return CrashkernelSpec("plain", src, error=error)
+    return CrashkernelSpec("plain", src, ranges=tuple(ranges), ranges_error=error, offset=offset)

@@ -1,0 +1,163 @@
+"""Running kconfiglib: parsing a Kconfig model (cached) and evaluating assignments against it.
+
+kconfiglib reads its settings from environment variables (``srctree``, ``SRCARCH``, Kconfig
+macros) and prints warnings to stderr. Both are contained here: the variables are set only
+while a model is parsed and restored afterwards, warnings are captured and returned, and a
+lock serialises use of the shared, mutable ``Kconfig`` objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import kconfiglib
+
+from memplan.errors import ConfigError
+from memplan.source import Source
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: Environment variables kconfiglib consults; they are cleared while memplan's model is parsed
+#: so that a user's shell settings cannot change the result.
+_KCONFIG_ENV = (
+    "srctree",
+    "ARCH",
+    "SRCARCH",
+    "KERNELVERSION",
+    "CONFIG_",
+    "KCONFIG_CONFIG",
+    "KCONFIG_WARN_UNDEF",
+    "KCONFIG_WARN_UNDEF_ASSIGN",
+    "KCONFIG_STRICT",
+    "KCONFIG_FUNCTIONS",
+    "MEMPLAN_KVER",
+    "MEMPLAN_CMDLINE",
+)
+
+_LOCK = threading.RLock()
+_CACHE: dict[tuple[str, ...], tuple[Any, tuple[str, ...]]] = {}
+_SEEDED: dict[int, frozenset[str]] = {}
+_LOCATION_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):")
+
+
+@attrs.frozen
+class ModelKey:
+    """Which Kconfig model to parse: memplan's bundled one or a kernel tree's own."""
+
+    arch: str
+    version_code: int | None = None
+    cmdline_file: str | None = None
+    srctree: str | None = None
+    kernelversion: str | None = None
+
+    def cache_key(self) -> tuple[str, ...]:
+        return (self.arch, str(self.version_code), self.cmdline_file or "", self.srctree or "",
+                self.kernelversion or "")
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set exactly ``values`` among the kconfiglib variables; restore everything afterwards."""
+    names = set(_KCONFIG_ENV) | set(values)
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        for name in names:
+            os.environ.pop(name, None)
+        os.environ.update(values)
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+def seeded_symbols(kconf: Any) -> frozenset[str]:
+    """Names of the int/hex symbols :func:`_seed_int_defaults` gave a ``0`` default: the kernel's
+    tools never write them to a ``.config`` while they are invisible, so they read as undefined."""
+    return _SEEDED.get(id(kconf), frozenset())
+
+
+def _seed_int_defaults(kconf: Any) -> None:
+    """Give int/hex symbols without any default the C tools' starting value (``0``/``0x0``).
+
+    kconfiglib starts them at ``""``, which turns ``SYM = 0`` into a string comparison that
+    is false where the kernel's own tools say true (e.g. ``PAGE_BLOCK_MAX_ORDER`` on x86,
+    whose defaults test ``ARCH_FORCE_MAX_ORDER = 0``).
+    """
+    seeded = set()
+    for sym in kconf.unique_defined_syms:
+        if sym.orig_type in (kconfiglib.INT, kconfiglib.HEX) and not sym.defaults:
+            zero = "0" if sym.orig_type is kconfiglib.INT else "0x0"
+            sym.defaults.append((kconf._lookup_const_sym(zero), kconf.y))
+            seeded.add(sym.name)
+    _SEEDED[id(kconf)] = frozenset(seeded)
+
+
+def _error_source(message: str, fallback: Path) -> Source:
+    m = _LOCATION_RE.match(message.strip())
+    if m:
+        return Source.at(m.group("file"), int(m.group("line")))
+    return Source.at(str(fallback), 1)
+
+
+def load_model(key: ModelKey) -> tuple[Any, tuple[str, ...]]:
+    """The parsed ``kconfiglib.Kconfig`` for ``key`` (cached in-process) and the warnings kconfiglib
+    gave while parsing. Raises :class:`ConfigError` when the Kconfig files cannot be parsed."""
+    with _LOCK:
+        cached = _CACHE.get(key.cache_key())
+        if cached is not None:
+            return cached[0], cached[1]
+        if key.srctree is not None:
+            top = Path(key.srctree) / "Kconfig"
+            env = {"srctree": key.srctree, "ARCH": key.arch, "SRCARCH": key.arch}
+            if key.kernelversion:
+                env["KERNELVERSION"] = key.kernelversion
+            # The kernel's scripts/Kconfig.include probes the toolchain; without these it stops.
+            for tool, default in (("CC", "gcc"), ("HOSTCC", "gcc"), ("HOSTCXX", "g++"), ("LD", "ld")):
+                env[tool] = os.environ.get(tool, default)
+        else:
+            top = DATA_DIR / "Kconfig"
+            env = {
+                "srctree": str(DATA_DIR),
+                "ARCH": key.arch,
+                "SRCARCH": key.arch,
+                "MEMPLAN_KVER": str(key.version_code),
+                "MEMPLAN_CMDLINE": key.cmdline_file or "",
+            }
+        if not top.is_file():
+            raise ConfigError(f"no top-level Kconfig file at {top}", Source.at(str(top), 1))
+        stderr = io.StringIO()
+        with _environment(env), contextlib.redirect_stderr(stderr):
+            try:
+                kconf = kconfiglib.Kconfig(str(top), warn=True, warn_to_stderr=False)
+            except kconfiglib.KconfigError as err:
+                msg = str(err).strip()
+                raise ConfigError(f"cannot parse Kconfig: {msg}", _error_source(msg, top)) from None
+            except OSError as err:
+                raise ConfigError(f"cannot read Kconfig: {err}", Source.at(str(top), 1)) from None
+        _seed_int_defaults(kconf)
+        warnings = tuple(kconf.warnings) + tuple(line for line in stderr.getvalue().splitlines() if line)
+        _CACHE[key.cache_key()] = (kconf, warnings)
+        return kconf, warnings
+
+
+def model_lock() -> threading.RLock:
+    """The lock that must be held while a cached model's values are set or read."""
+    return _LOCK
+
+
+def clear_cache() -> None:
+    """Forget every parsed model (for tests and long-running tools that edit a srctree)."""
+    with _LOCK:
+        _CACHE.clear()
+        _SEEDED.clear()

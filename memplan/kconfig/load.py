@@ -1,0 +1,351 @@
+"""``load_config``: a ``.config``/defconfig → :class:`KernelConfig`, resolved with kconfiglib."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from memplan.errors import ConfigError, MemplanError
+from memplan.kconfig.dotconfig import Assignment, DotConfig, decode, parse_dotconfig, unquote
+from memplan.kconfig.engine import ModelKey, load_model
+from memplan.kconfig.evaluate import INTERNAL_PREFIX, Evaluation, evaluate
+from memplan.kconfig.model import CmaSizeSel, CmdlineMode, KernelConfig
+from memplan.kconfig.symbols import MEMPLAN_SYMBOLS, arch_from_symbols, normalize_arch
+from memplan.model import Diagnostic
+from memplan.source import Source
+from memplan.version import KernelVersion
+
+#: The newest release memplan's Kconfig model describes; assumed when no version is known.
+NEWEST_MODELLED = KernelVersion(6, 19)
+#: The oldest release the model was checked against.
+OLDEST_MODELLED = KernelVersion(4, 19)
+
+_MAKEFILE_RE = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*(\d+)\s*$", re.MULTILINE)
+
+
+def version_code(version: KernelVersion) -> int:
+    """``major * 100 + minor``: the number the bundled Kconfig model compares eras with."""
+    return version.major * 100 + version.minor
+
+
+def cmdline_model_file(arch: str, version: KernelVersion) -> str:
+    """The bundled Kconfig file for the architecture's built-in command line symbols.
+
+    arm64 changed twice (kernel-semantics §5.3): up to 5.10 a lone ``CMDLINE_FORCE`` bool,
+    in 5.11 a choice with ``CMDLINE_EXTEND``, from 5.12 a choice without it.
+    """
+    if arch == "arm64":
+        if not version.at_least(5, 11):
+            return "cmdline-arm64-single.Kconfig"
+        if not version.at_least(5, 12):
+            return "cmdline-arm64-extend.Kconfig"
+        return "cmdline-arm64-choice.Kconfig"
+    return f"cmdline-{arch}.Kconfig"
+
+
+def _argument_source(what: str, value: str) -> Source:
+    return Source("config", file=f"<{what} argument>", text=value)
+
+
+def _read(path: str | os.PathLike[str], name: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise ConfigError("is a directory, not a kernel config file", Source("config", file=name)) from None
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise ConfigError(f"cannot read kernel config: {reason}", Source("config", file=name)) from None
+    return decode(data, name)
+
+
+def _coerce_version(value: KernelVersion | str | tuple[int, ...] | None) -> KernelVersion | None:
+    try:
+        return KernelVersion.coerce(value)
+    except MemplanError as err:
+        raise ConfigError(err.message, _argument_source("kernel_version", str(value))) from None
+
+
+def _srctree_version(srctree: Path) -> KernelVersion | None:
+    try:
+        text = (srctree / "Makefile").read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return None
+    found = dict(_MAKEFILE_RE.findall(text))
+    if "VERSION" in found and "PATCHLEVEL" in found:
+        return KernelVersion(int(found["VERSION"]), int(found["PATCHLEVEL"]), int(found.get("SUBLEVEL", 0)))
+    return None
+
+
+def _decide_arch(dot: DotConfig, arch: str | None, diags: list[Diagnostic]) -> str:
+    header_arch = normalize_arch(dot.header.arch) if dot.header else None
+    symbol_arch, symbol_src = arch_from_symbols(dot.last())
+    if arch is not None:
+        wanted = normalize_arch(arch)
+        if wanted is None:
+            raise ConfigError(
+                f"unknown architecture {arch!r} (memplan models arm, arm64, riscv and x86)",
+                _argument_source("arch", arch),
+            )
+        for found, src, where in ((header_arch, dot.header.source if dot.header else None, "the header"),
+                                  (symbol_arch, symbol_src, "the config symbols")):
+            if found is not None and found != wanted:
+                diags.append(Diagnostic(
+                    "warning", "kconfig-arch-mismatch",
+                    f"{where} name{'s' if where == 'the header' else ''} {found}, but arch={wanted} "
+                    f"was given; using {wanted}",
+                    src,
+                ))
+        return wanted
+    if header_arch is not None:
+        if symbol_arch is not None and symbol_arch != header_arch:
+            diags.append(Diagnostic(
+                "warning", "kconfig-arch-mismatch",
+                f"the config symbols say {symbol_arch}, the header says {header_arch}; using {header_arch}",
+                symbol_src,
+            ))
+        return header_arch
+    if dot.header is not None:
+        raise ConfigError(
+            f"the header names architecture {dot.header.arch!r}, which memplan does not model "
+            "(arm, arm64, riscv, x86); pass arch= to override",
+            dot.header.source,
+        )
+    if symbol_arch is not None:
+        return symbol_arch
+    raise ConfigError(
+        "cannot tell the architecture: no '# Linux/<arch> <version> Kernel Configuration' header and no "
+        "CONFIG_ARM64/CONFIG_ARM/CONFIG_X86/CONFIG_RISCV line; pass arch=",
+        Source("config", file=dot.name),
+    )
+
+
+def _decide_version(
+    dot: DotConfig, explicit: KernelVersion | None, diags: list[Diagnostic]
+) -> KernelVersion | None:
+    header_version: KernelVersion | None = None
+    if dot.header is not None:
+        try:
+            header_version = KernelVersion.parse(dot.header.version)
+        except MemplanError:
+            diags.append(Diagnostic(
+                "warning", "kconfig-header-version",
+                f"cannot read a kernel version from the header ({dot.header.version!r})",
+                dot.header.source,
+            ))
+    if explicit is not None:
+        if (
+            header_version is not None
+            and (header_version.major, header_version.minor) == (explicit.major, explicit.minor)
+            and explicit.patch in (0, header_version.patch)
+        ):
+            return header_version  # the same release; the header is more precise
+        if header_version is not None:
+            diags.append(Diagnostic(
+                "warning", "kconfig-version-mismatch",
+                f"the header says Linux {header_version}, but kernel_version={explicit} was given; "
+                f"using {explicit}",
+                dot.header.source if dot.header else None,
+            ))
+        return explicit
+    return header_version
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    text: str | None = None,
+    name: str | None = None,
+    arch: str | None = None,
+    kernel_version: KernelVersion | str | tuple[int, ...] | None = None,
+    srctree: str | os.PathLike[str] | None = None,
+) -> KernelConfig:
+    """Read a kernel ``.config`` or minimal defconfig and resolve it like ``make olddefconfig``.
+
+    Give ``path`` or ``text`` (``name`` names the text in diagnostics). ``arch`` and
+    ``kernel_version`` default to the ``# Linux/<arch> <version> Kernel Configuration``
+    header (explicit arguments win, with a warning when they disagree); the architecture can
+    also come from ``CONFIG_ARM64=y`` and the like. Symbols are evaluated against memplan's
+    bundled Kconfig model for that architecture and release, or, with ``srctree``, against
+    the kernel tree's own ``Kconfig``. Raises :class:`ConfigError` for unusable input.
+    """
+    if (path is None) == (text is None):
+        raise ConfigError(
+            "give exactly one of a config path or text=", Source("config", file=name or "<config>")
+        )
+    if path is not None:
+        label = name or os.fspath(path)
+        body = _read(path, label)
+    else:
+        assert text is not None
+        label = name or "<config>"
+        body = text
+    dot = parse_dotconfig(body, label)
+    diags: list[Diagnostic] = list(dot.diagnostics)
+    the_arch = _decide_arch(dot, arch, diags)
+    tree = Path(srctree).resolve() if srctree is not None else None
+    version = _decide_version(dot, _coerce_version(kernel_version), diags)
+    if version is None and tree is not None:
+        version = _srctree_version(tree)
+    modelled = version
+    if version is None:
+        modelled = NEWEST_MODELLED
+        diags.append(Diagnostic(
+            "info", "kconfig-version-assumed",
+            f"no kernel version given or found in the header; the Linux {NEWEST_MODELLED.major}."
+            f"{NEWEST_MODELLED.minor} rules are used",
+            Source("config", file=label),
+        ))
+    elif version < OLDEST_MODELLED and tree is None:
+        diags.append(Diagnostic(
+            "info", "kconfig-version-unmodelled",
+            f"Linux {version} is older than memplan's Kconfig model ({OLDEST_MODELLED.major}."
+            f"{OLDEST_MODELLED.minor}); its oldest rules are used",
+            dot.header.source if dot.header else None,
+        ))
+    assert modelled is not None
+    if tree is not None:
+        key = ModelKey(the_arch, srctree=str(tree), kernelversion=str(version) if version else None)
+    else:
+        key = ModelKey(the_arch, version_code(modelled), cmdline_model_file(the_arch, modelled))
+    kconf, parse_warnings = load_model(key)
+    effective = dot.last()
+    version_text = _version_text(the_arch, modelled)
+    result = evaluate(kconf, dot.assignments, effective, version_text, label, partial_model=tree is None)
+    diags.extend(result.diagnostics)
+    where = version_text if tree is None else f"in the Kconfig files of {tree}"
+    diags.extend(_absent_symbols(effective, result, where))
+    for warning in (*parse_warnings, *result.warnings):
+        if "outside the active range" in warning:
+            continue  # reported as kconfig-out-of-range with the line
+        diags.append(Diagnostic("warning", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
+                                Source("config", file=label)))
+    return _build(the_arch, version, modelled, label, effective, result, diags)
+
+
+def _version_text(arch: str, version: KernelVersion) -> str:
+    return f"on {arch} in Linux {version.major}.{version.minor}"
+
+
+def _absent_symbols(effective: dict[str, Assignment], result: Evaluation, where: str) -> list[Diagnostic]:
+    """Lines setting a symbol memplan reads that this architecture/release does not have."""
+    out = []
+    for name, a in effective.items():
+        if name in MEMPLAN_SYMBOLS and name not in result.defined:
+            out.append(Diagnostic(
+                "warning", "kconfig-not-in-version",
+                f"CONFIG_{name} does not exist {where}; the line has no effect",
+                a.source, f"CONFIG_{name}",
+            ))
+    return out
+
+
+def _int(value: str) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value, 0) if value.lower().startswith("0x") else int(value)
+    except ValueError:
+        return None
+
+
+def _build(
+    arch: str,
+    version: KernelVersion | None,
+    modelled: KernelVersion,
+    label: str,
+    effective: dict[str, Assignment],
+    result: Evaluation,
+    diags: list[Diagnostic],
+) -> KernelConfig:
+    values: dict[str, str] = {}
+    sources: dict[str, Source] = dict(result.sources)
+    for name, a in effective.items():
+        if name.startswith(INTERNAL_PREFIX) or name in result.defined:
+            continue
+        if name in MEMPLAN_SYMBOLS:  # a symbol this kernel lacks: the line has no effect
+            sources[name] = Source.builtin(f"CONFIG_{name} does not exist here (line {a.line} of {label})")
+            continue
+        values[name] = "n" if a.unset else unquote(a.value)
+        sources[name] = a.source
+    values.update(result.values)
+
+    def on(symbol: str) -> bool:
+        return values.get(symbol) in ("y", "m")
+
+    return KernelConfig(
+        arch=arch,
+        kernel_version=version,
+        cma=on("CMA"),
+        dma_cma=on("DMA_CMA"),
+        cma_size_sel=_size_sel(values),
+        cma_size_mbytes=_int(values.get("CMA_SIZE_MBYTES", "")),
+        cma_size_percentage=_int(values.get("CMA_SIZE_PERCENTAGE", "")),
+        cma_alignment=_int(values.get("CMA_ALIGNMENT", "")),
+        cma_areas=_int(values.get("CMA_AREAS", "")),
+        dma_numa_cma=on("DMA_NUMA_CMA"),
+        dma_pernuma_cma=on("DMA_PERNUMA_CMA"),
+        numa=on("NUMA"),
+        cmdline=values.get("CMDLINE", ""),
+        cmdline_mode=_cmdline_mode(arch, values),
+        page_size=_page_size(values),
+        max_order=_max_order(values, modelled),
+        hugetlb=on("HUGETLB_PAGE"),
+        transparent_hugepage=on("TRANSPARENT_HUGEPAGE"),
+        highmem=on("HIGHMEM"),
+        arm_lpae=on("ARM_LPAE"),
+        page_block_max_order=_int(values.get("PAGE_BLOCK_MAX_ORDER", "")),
+        diagnostics=tuple(diags),
+        name=label,
+        values=values,
+        sources=sources,
+    )
+
+
+def _size_sel(values: dict[str, str]) -> CmaSizeSel:
+    for symbol, sel in (
+        ("CMA_SIZE_SEL_PERCENTAGE", "percentage"),
+        ("CMA_SIZE_SEL_MIN", "min"),
+        ("CMA_SIZE_SEL_MAX", "max"),
+    ):
+        if values.get(symbol) == "y":
+            return sel  # type: ignore[return-value]
+    return "mbytes"
+
+
+def _cmdline_mode(arch: str, values: dict[str, str]) -> CmdlineMode:
+    """How the built-in command line combines with the bootloader's (kernel-semantics §6)."""
+    if arch == "x86":
+        if values.get("CMDLINE_BOOL") != "y":
+            return "none"
+        return "override" if values.get("CMDLINE_OVERRIDE") == "y" else "prepend"
+    if values.get("CMDLINE_FORCE") == "y":
+        return "force"
+    if values.get("CMDLINE_EXTEND") == "y":
+        return "extend"
+    return "fallback" if arch == "riscv" else "bootloader"
+
+
+def _page_size(values: dict[str, str]) -> int:
+    shift = _int(values.get("ARM64_PAGE_SHIFT", "")) or _int(values.get("PAGE_SHIFT", ""))
+    if shift:
+        return 1 << shift
+    for symbol, size in (("ARM64_64K_PAGES", 65536), ("PAGE_SIZE_64KB", 65536),
+                         ("ARM64_16K_PAGES", 16384), ("PAGE_SIZE_16KB", 16384)):
+        if values.get(symbol) == "y":
+            return size
+    return 4096
+
+
+def _max_order(values: dict[str, str], version: KernelVersion) -> int:
+    """The largest buddy order, inclusive. Before 6.4 the Kconfig value is ``MAX_ORDER``, one
+    more than the largest order ("mm, treewide: redefine MAX_ORDER sanely", 6.4)."""
+    forced = _int(values.get("ARCH_FORCE_MAX_ORDER", ""))
+    exclusive = not version.at_least(6, 4)
+    if not forced:
+        forced = _int(values.get("FORCE_MAX_ZONEORDER", ""))
+        if forced:
+            exclusive = True
+    if not forced:
+        return 10
+    return forced - 1 if exclusive else forced

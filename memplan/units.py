@@ -1,0 +1,171 @@
+"""Sizes and addresses: the kernel's ``memparse`` number syntax, human formatting, alignment.
+
+``memparse`` follows the rules of the kernel's lib/cmdline.c (unchanged from 4.19 to 6.19):
+
+* the number is read like ``simple_strtoull(.., 0)``: ``0x``/``0X`` followed by a hex digit
+  selects hex, any other leading ``0`` selects octal, anything else is decimal; no sign, no
+  leading blanks; when no digit can be read the value is 0 and nothing is consumed;
+* then at most one suffix letter, either case: ``K`` = 2^10, ``M`` = 2^20, ``G`` = 2^30,
+  ``T`` = 2^40, ``P`` = 2^50, ``E`` = 2^60. The kernel looks at the suffix even when no digit
+  was read, so ``"K"`` alone reads as 0 and consumes the letter;
+* everything after that is left to the caller (``64MB`` reads as 64 MiB, ending before ``B``).
+
+The kernel silently wraps on 64-bit overflow; memplan refuses such a number with a
+:class:`~memplan.errors.CmdlineError` instead (an input nobody means).
+"""
+
+from __future__ import annotations
+
+from memplan.errors import CmdlineError
+from memplan.source import Source
+
+#: Largest value the kernel's ``unsigned long long`` can hold.
+U64_MAX = (1 << 64) - 1
+
+#: Suffix letter (lower case) -> shift.
+SUFFIX_SHIFT: dict[str, int] = {"k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_OCT_DIGITS = frozenset("01234567")
+_DEC_DIGITS = frozenset("0123456789")
+
+
+def _radix(text: str, pos: int) -> tuple[int, int]:
+    """Base and index of the first digit, per the kernel's base-0 detection."""
+    if text.startswith("0", pos):
+        if text[pos + 1 : pos + 2] in ("x", "X") and text[pos + 2 : pos + 3] in _HEX_DIGITS:
+            return 16, pos + 2
+        return 8, pos
+    return 10, pos
+
+
+def strtoull(text: str, pos: int = 0, *, source: Source | None = None) -> tuple[int, int]:
+    """Read an unsigned integer with base auto-detection (``simple_strtoull(.., 0)``).
+
+    Returns ``(value, end)``; ``end == pos`` when no digit was read (value 0). A value that
+    does not fit in 64 bits raises :class:`CmdlineError` (carrying ``source`` when given).
+    """
+    base, i = _radix(text, pos)
+    digits = _HEX_DIGITS if base == 16 else _OCT_DIGITS if base == 8 else _DEC_DIGITS
+    start = i
+    n = len(text)
+    while i < n and text[i] in digits:
+        i += 1
+    if i == start:
+        return 0, pos
+    # a decimal number of more than 20 digits cannot fit (and int() refuses very long ones)
+    value = U64_MAX + 1 if base == 10 and i - start > 20 else int(text[start:i], base)
+    if value > U64_MAX:
+        shown = text[pos:i] if i - pos <= 40 else f"{text[pos : pos + 20]}...{text[i - 8 : i]}"
+        raise CmdlineError(
+            f"number {shown!r} does not fit in 64 bits (the kernel would silently wrap it)", source
+        )
+    return value, i
+
+
+def memparse(text: str, pos: int = 0, *, source: Source | None = None) -> tuple[int, int]:
+    """Parse a kernel size/address at ``text[pos:]``: a number and one optional K/M/G/T/P/E suffix.
+
+    Returns ``(value, end)`` where ``end`` is the index after the number and suffix. With no
+    digit and no suffix letter the result is ``(0, pos)``. A result above 2^64-1 raises
+    :class:`CmdlineError` (with ``source`` when given); the kernel would wrap silently.
+    """
+    if pos < 0 or pos > len(text):
+        raise ValueError(f"position {pos} outside the text (length {len(text)})")
+    value, end = strtoull(text, pos, source=source)
+    shift = SUFFIX_SHIFT.get(text[end : end + 1].lower()) if end < len(text) else None
+    if shift is None:
+        return value, end
+    scaled = value << shift
+    if scaled > U64_MAX:
+        raise CmdlineError(
+            f"size {text[pos : end + 1]!r} does not fit in 64 bits (the kernel would silently wrap it)",
+            source,
+        )
+    return scaled, end + 1
+
+
+def parse_size(text: str, *, source: Source | None = None) -> int:
+    """Parse a whole string as one memparse size (``"64M"``, ``"0x4000000"``, ``"1g"``).
+
+    Surrounding blanks are ignored; anything else left over, or no digits at all, raises
+    :class:`CmdlineError`.
+    """
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    value, end = memparse(stripped, 0, source=source)
+    _, digits_end = strtoull(stripped, 0, source=source)
+    if digits_end == 0:
+        raise CmdlineError(f"not a size: {text!r} (expected e.g. 64M, 0x4000000, 1G)", source)
+    if end != len(stripped):
+        raise CmdlineError(
+            f"not a size: {text!r}: unexpected {stripped[end:]!r} at offset {lead + end}", source
+        )
+    return value
+
+
+_UNITS: tuple[tuple[str, int], ...] = (
+    ("EiB", 60),
+    ("PiB", 50),
+    ("TiB", 40),
+    ("GiB", 30),
+    ("MiB", 20),
+    ("KiB", 10),
+)
+
+
+def format_size(n: int, max_decimals: int = 2) -> str:
+    """A human size that is exact: ``"64 MiB"``, ``"1.5 GiB"``, ``"512 KiB"``, ``"4 KiB"``, ``"100 B"``.
+
+    The largest binary unit is used whose value can be written exactly with at most
+    ``max_decimals`` decimals; otherwise the next smaller unit is tried, down to bytes.
+    """
+    if n < 0:
+        return "-" + format_size(-n, max_decimals)
+    for unit, shift in _UNITS:
+        size = 1 << shift
+        if n < size:
+            continue
+        whole, rest = divmod(n, size)
+        if rest == 0:
+            return f"{whole} {unit}"
+        for decimals in range(1, max_decimals + 1):
+            scaled = rest * 10**decimals
+            if scaled % size == 0:
+                frac = str(scaled // size).rjust(decimals, "0").rstrip("0")
+                return f"{whole}.{frac} {unit}"
+    return f"{n} B"
+
+
+def align_up(x: int, a: int) -> int:
+    """Round ``x`` up to a multiple of ``a`` (``a`` > 0; need not be a power of two)."""
+    if a <= 0:
+        raise ValueError(f"alignment must be positive, got {a}")
+    return -(-x // a) * a
+
+
+def align_down(x: int, a: int) -> int:
+    """Round ``x`` down to a multiple of ``a`` (``a`` > 0; need not be a power of two)."""
+    if a <= 0:
+        raise ValueError(f"alignment must be positive, got {a}")
+    return (x // a) * a
+
+
+def is_aligned(x: int, a: int) -> bool:
+    """True when ``x`` is a multiple of ``a`` (``a`` > 0)."""
+    if a <= 0:
+        raise ValueError(f"alignment must be positive, got {a}")
+    return x % a == 0
+
+
+__all__ = [
+    "SUFFIX_SHIFT",
+    "U64_MAX",
+    "align_down",
+    "align_up",
+    "format_size",
+    "is_aligned",
+    "memparse",
+    "parse_size",
+    "strtoull",
+]

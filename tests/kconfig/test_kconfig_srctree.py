@@ -1,0 +1,73 @@
+"""Evaluating a kernel tree's own Kconfig (srctree=) instead of the bundled model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memplan.errors import ConfigError
+from memplan.kconfig import load_config
+from memplan.version import KernelVersion
+
+FILES = {
+    "Makefile": "# SPDX\nVERSION = 6\nPATCHLEVEL = 16\nSUBLEVEL = 2\nEXTRAVERSION =\n",
+    "Kconfig": 'mainmenu "fake tree"\n\nsource "arch/$(SRCARCH)/Kconfig"\nsource "mm/Kconfig"\n'
+    'source "kernel/dma/Kconfig"\n',
+    "arch/arm64/Kconfig": "config ARM64\n\tdef_bool y\n\tselect HAVE_DMA_CONTIGUOUS\n\n"
+    "config MMU\n\tdef_bool y\n\nconfig HAVE_DMA_CONTIGUOUS\n\tbool\n",
+    "arch/x86/Kconfig": "config X86\n\tdef_bool y\n\nconfig MMU\n\tdef_bool y\n",
+    "mm/Kconfig": 'config CMA\n\tbool "cma"\n\tdepends on MMU\n\n'
+    'config CMA_AREAS\n\tint "areas"\n\tdepends on CMA\n\tdefault 5\n\n'
+    "config ARCH_FORCE_MAX_ORDER\n\tint\n\n"
+    'config PAGE_BLOCK_MAX_ORDER\n\tint "pb"\n\trange 1 10 if ARCH_FORCE_MAX_ORDER = 0\n'
+    "\tdefault 10 if ARCH_FORCE_MAX_ORDER = 0\n\trange 1 ARCH_FORCE_MAX_ORDER if ARCH_FORCE_MAX_ORDER != 0\n"
+    "\tdefault ARCH_FORCE_MAX_ORDER if ARCH_FORCE_MAX_ORDER != 0\n",
+    "kernel/dma/Kconfig": 'config DMA_CMA\n\tbool "dma cma"\n\tdepends on HAVE_DMA_CONTIGUOUS && CMA\n\n'
+    'if DMA_CMA\nconfig CMA_SIZE_MBYTES\n\tint "mbytes"\n\tdefault 32\nendif\n',
+}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for rel, body in FILES.items():
+        p = tmp_path / "linux" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(body)
+    return tmp_path / "linux"
+
+
+def test_values_come_from_the_tree(tree: Path) -> None:
+    c = load_config(text="CONFIG_CMA=y\nCONFIG_DMA_CMA=y\n", name="defconfig", arch="arm64", srctree=tree)
+    assert (c.cma, c.dma_cma, c.cma_size_mbytes, c.cma_areas) == (True, True, 32, 5)
+    assert c.kernel_version == KernelVersion(6, 16, 2)  # from the tree's Makefile
+    # a bare int declaration reads as 0 (as with the kernel's own tools), so the `= 0` branch applies
+    assert c.page_block_max_order == 10
+    assert c.diagnostics == ()
+
+
+def test_tree_rules_drive_the_diagnostics(tree: Path) -> None:
+    c = load_config(text="CONFIG_DMA_CMA=y\nCONFIG_CMDLINE_FORCE=y\n", name="d", arch="x86", srctree=tree)
+    assert not c.dma_cma
+    found = [(d.code, d.source.line if d.source else None) for d in c.diagnostics]
+    assert found == [("kconfig-unmet-dependency", 1), ("kconfig-not-in-version", 2)]
+    assert str(tree) in c.diagnostics[1].message
+
+
+def test_explicit_version_wins_over_the_makefile(tree: Path) -> None:
+    c = load_config(text="", arch="arm64", kernel_version="6.1", srctree=tree)
+    assert c.kernel_version == KernelVersion(6, 1)
+
+
+def test_broken_tree_kconfig_is_a_positioned_error(tree: Path) -> None:
+    (tree / "mm" / "Kconfig").write_text('config CMA\n\tbool "cma"\n\tdepends on (MMU\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(text="", arch="arm64", srctree=tree)
+    src = info.value.source
+    assert src is not None and src.file is not None and src.file.endswith("mm/Kconfig")
+    assert src.line == 3
+
+
+def test_missing_tree_kconfig(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no top-level Kconfig"):
+        load_config(text="", arch="arm64", srctree=tmp_path)
