@@ -6,6 +6,7 @@ the model classes and :class:`MemplanError`.
 
 from __future__ import annotations
 
+from memplan.api import resolve
 from memplan.errors import MemplanError
 from memplan.model import CmaCandidate, Device, Diagnostic, GlobalCma, MemoryBank, Region
 from memplan.plan import Plan
@@ -26,4 +27,5 @@ __all__ = [
     "Region",
     "Source",
     "__version__",
+    "resolve",
 ]

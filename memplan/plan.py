@@ -8,12 +8,17 @@ here only delegate to them.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, Region
 from memplan.version import KernelVersion
+
+if TYPE_CHECKING:
+    from memplan.observe.compare import Comparison
+    from memplan.observe.model import Observed
+    from memplan.resolve.events import BootEvent
 
 
 @attrs.frozen(repr=False)
@@ -41,6 +46,10 @@ class Plan:
     diagnostics: tuple[Diagnostic, ...]
     page_size: int = 4096
     cma_alignment: int | None = None
+    #: What the kernel does while building the layout, in boot order (for ``render.dmesg``).
+    events: tuple[BootEvent, ...] = ()
+    #: The version whose rules built the layout (``kernel_version`` or the assumed default).
+    model_version: KernelVersion | None = None
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -68,6 +77,7 @@ class Plan:
             "kernel_version": str(self.kernel_version) if self.kernel_version is not None else None,
             "precedence": self.precedence,
             "precedence_requested": self.precedence_requested,
+            "model_version": str(self.model_version) if self.model_version is not None else None,
             "cmdline": self.cmdline,
             "cmdline_origin": self.cmdline_origin,
             "page_size": self.page_size,
@@ -79,6 +89,38 @@ class Plan:
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
 
+    def explain(self) -> str:
+        """Plain-words account of every decision: which CMA pool wins and why (``render.explain``)."""
+        from memplan.render.explain import render_explain
+
+        return render_explain(self)
+
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
+
+    # -- presentation (memplan.render) ---------------------------------------------------
+    def __repr__(self) -> str:
+        """The terminal view: :func:`memplan.render.text.render_text`."""
+        from memplan.render.text import render_text
+
+        return render_text(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the memory-map picture and the region table (:mod:`memplan.render.html`)."""
+        from memplan.render.html import render_html
+
+        return render_html(self)
+
+    def to_svg(self) -> str:
+        """The physical address space as an SVG picture (:func:`memplan.render.svg.render_svg`)."""
+        from memplan.render.svg import render_svg
+
+        return render_svg(self)
+
+    # -- comparison with a running kernel (memplan.observe) ------------------------------
+    def compare(self, observed: Observed, tolerate_modelled: bool = False) -> Comparison:
+        """Compare this prediction with what a kernel reported (:func:`memplan.observe.compare`)."""
+        from memplan.observe.compare import compare
+
+        return compare(self, observed, tolerate_modelled=tolerate_modelled)

@@ -21,7 +21,7 @@ _UNSET_RE = re.compile(r"^# CONFIG_(?P<name>[A-Za-z0-9_]+) is not set$")
 _HEADER_RE = re.compile(
     r"^#\s*Linux/(?P<arch>[A-Za-z0-9_.+-]+)\s+(?P<version>\S+)\s+Kernel Configuration\s*$"
 )
-_CONFIG_PREFIX_RE = re.compile(r"^\s*#?\s*CONFIG_")
+_CONFIG_PREFIX_RE = re.compile(r"^\s*CONFIG_")
 _NUMBER_RE = re.compile(r"^(?:-?[0-9]+|0[xX][0-9a-fA-F]+)$")
 _STRING_RE = re.compile(r'^"(?:[^"\\]|\\.)*"$')
 
@@ -118,7 +118,6 @@ def parse_dotconfig(text: str, name: str) -> DotConfig:
     seen: dict[str, Assignment] = {}
     for lineno, raw in enumerate(lines, 1):
         line = raw.rstrip()
-        src = Source.config_line(name, lineno, raw)
         if not line:
             continue
         m = _SET_RE.match(line)
@@ -128,12 +127,15 @@ def parse_dotconfig(text: str, name: str) -> DotConfig:
             unset = m is not None
         if m is None:
             if line.lstrip().startswith("#"):
-                hm = _HEADER_RE.match(line.strip())
-                if hm and header is None and lineno <= HEADER_LINES:
-                    header = Header(hm.group("arch"), hm.group("version"), src)
+                if header is None and lineno <= HEADER_LINES:
+                    hm = _HEADER_RE.match(line.strip())
+                    if hm:
+                        src = Source.config_line(name, lineno, raw)
+                        header = Header(hm.group("arch"), hm.group("version"), src)
                 continue
-            diags.append(_malformed(line, src))
+            diags.append(_malformed(line, Source.config_line(name, lineno, raw)))
             continue
+        src = Source.config_line(name, lineno, raw)
         value = "n" if unset else m.group("value")
         assignment = Assignment(m.group("name"), value, lineno, src, unset=unset)
         if not unset and not is_well_formed_value(value):
@@ -171,15 +173,12 @@ def _show(a: Assignment) -> str:
 
 def _malformed(line: str, src: Source) -> Diagnostic:
     stripped = line.strip()
-    if _CONFIG_PREFIX_RE.match(line):
-        if "=" not in stripped and not stripped.startswith("#"):
-            why = "an assignment without '=' (expected CONFIG_NAME=value)"
-        elif stripped.startswith("#"):
-            why = "neither a comment nor '# CONFIG_NAME is not set'"
-        else:
-            why = "not of the form CONFIG_NAME=value (no spaces around '=', name of A-Z, 0-9, _)"
-    else:
+    if not _CONFIG_PREFIX_RE.match(line):
         why = "not an assignment, a comment or a blank line"
-    return Diagnostic(
-        "warning", "kconfig-malformed-line", f"ignored line {stripped!r}: {why}", src, subject=None
-    )
+    elif line[:1].isspace():
+        why = "leading whitespace: a line must start with CONFIG_ or #"
+    elif "=" not in stripped:
+        why = "an assignment without '=' (expected CONFIG_NAME=value)"
+    else:
+        why = "not of the form CONFIG_NAME=value (no spaces around '=', name of A-Z, 0-9, _)"
+    return Diagnostic("warning", "kconfig-malformed-line", f"ignored line {stripped!r}: {why}", src)

@@ -294,14 +294,17 @@ class _Explainer:
                 return False, Diagnostic(
                     "warning",
                     "kconfig-value-overridden",
-                    f"CONFIG_{name} {written} but it is selected by {by}, so it is {final}",
+                    f"CONFIG_{name}{_spaced(written)} but it is selected by {by}, so it is {final}",
                     a.source,
                     subject,
                 ), f"CONFIG_{name} selected by {by}"
             reason = f"CONFIG_{name} is forced on by the Kconfig rules"
             return False, Diagnostic(
-                "warning", "kconfig-value-ignored", f"CONFIG_{name} {written} ignored: it is always on here",
-                a.source, subject,
+                "warning",
+                "kconfig-value-ignored",
+                f"CONFIG_{name}{_spaced(written)} ignored: it is always on here",
+                a.source,
+                subject,
             ), reason
         if not _has_prompt(sym):
             reason = f"CONFIG_{name} has no prompt; the kernel derives it ({final})"
@@ -319,6 +322,11 @@ class _Explainer:
             a.source,
             subject,
         ), reason
+
+
+def _spaced(written: str) -> str:
+    """``"=n"`` stays attached to the name, ``"is not set"`` gets a space."""
+    return written if written.startswith("=") else f" {written}"
 
 
 def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnostic], set[int]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
+import zlib
 from pathlib import Path
 
 from memplan.errors import ConfigError, MemplanError
@@ -56,6 +58,11 @@ def _read(path: str | os.PathLike[str], name: str) -> str:
     except OSError as err:
         reason = err.strerror or str(err)
         raise ConfigError(f"cannot read kernel config: {reason}", Source("config", file=name)) from None
+    if data[:2] == b"\x1f\x8b":  # /proc/config.gz and the like
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            raise ConfigError(f"corrupt gzip data: {err}", Source("config", file=name)) from None
     return decode(data, name)
 
 
@@ -162,9 +169,10 @@ def load_config(
 ) -> KernelConfig:
     """Read a kernel ``.config`` or minimal defconfig and resolve it like ``make olddefconfig``.
 
-    Give ``path`` or ``text`` (``name`` names the text in diagnostics). ``arch`` and
-    ``kernel_version`` default to the ``# Linux/<arch> <version> Kernel Configuration``
-    header (explicit arguments win, with a warning when they disagree); the architecture can
+    Give ``path`` (plain or gzip-compressed, like ``/proc/config.gz``) or ``text`` (``name``
+    names the input in diagnostics). ``arch`` and ``kernel_version`` default to the
+    ``# Linux/<arch> <version> Kernel Configuration`` header (explicit arguments win, with a
+    warning when they disagree); the architecture can
     also come from ``CONFIG_ARM64=y`` and the like. Symbols are evaluated against memplan's
     bundled Kconfig model for that architecture and release, or, with ``srctree``, against
     the kernel tree's own ``Kconfig``. Raises :class:`ConfigError` for unusable input.
@@ -190,10 +198,13 @@ def load_config(
     modelled = version
     if version is None:
         modelled = NEWEST_MODELLED
+        newest = f"{NEWEST_MODELLED.major}.{NEWEST_MODELLED.minor}"
         diags.append(Diagnostic(
             "info", "kconfig-version-assumed",
-            f"no kernel version given or found in the header; the Linux {NEWEST_MODELLED.major}."
-            f"{NEWEST_MODELLED.minor} rules are used",
+            f"no kernel version given or found in the header; the Linux {newest} rules are used"
+            if tree is None else
+            f"no kernel version given or found in the header or the tree's Makefile; version-dependent "
+            f"readings (the meaning of the buddy order limit) follow Linux {newest}",
             Source("config", file=label),
         ))
     elif version < OLDEST_MODELLED and tree is None:
@@ -215,7 +226,10 @@ def load_config(
     diags.extend(result.diagnostics)
     where = version_text if tree is None else f"in the Kconfig files of {tree}"
     diags.extend(_absent_symbols(effective, result, where))
-    for warning in (*parse_warnings, *result.warnings):
+    for warning in parse_warnings:  # about the Kconfig files, not the user's config
+        diags.append(Diagnostic("info", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
+                                Source.at(str(tree or "memplan/kconfig/data"), 1)))
+    for warning in result.warnings:
         if "outside the active range" in warning:
             continue  # reported as kconfig-out-of-range with the line
         diags.append(Diagnostic("warning", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",

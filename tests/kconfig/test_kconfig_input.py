@@ -195,3 +195,19 @@ def test_result_is_hashable_picklable_and_json_ready() -> None:
     assert hash(c) == hash(pickle.loads(pickle.dumps(c)))
     data = json.loads(json.dumps(c.to_dict()))
     assert data["cma_size_mbytes"] == 16 and data["kernel_version"] == "6.1.0"
+
+
+def test_gzip_config_like_proc_config_gz(tmp_path: Path) -> None:
+    import gzip
+
+    p = tmp_path / "config.gz"
+    p.write_bytes(
+        gzip.compress(b"# Linux/arm64 6.6.0 Kernel Configuration\nCONFIG_CMA=y\nCONFIG_DMA_CMA=y\n")
+    )
+    c = load_config(p)
+    assert (c.arch, c.cma_size_mbytes) == ("arm64", 16)
+    assert str(c.source_of("DMA_CMA")) == f"{p}:3"
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(ConfigError, match="gzip"):
+        load_config(bad)

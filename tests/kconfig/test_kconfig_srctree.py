@@ -71,3 +71,15 @@ def test_broken_tree_kconfig_is_a_positioned_error(tree: Path) -> None:
 def test_missing_tree_kconfig(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no top-level Kconfig"):
         load_config(text="", arch="arm64", srctree=tmp_path)
+
+
+def test_tree_without_version_and_kconfig_warnings_are_reported(tree: Path) -> None:
+    (tree / "Makefile").unlink()
+    with (tree / "mm" / "Kconfig").open("a") as f:
+        f.write('\nconfig ODD\n\tint "odd"\n\tselect MMU\n')
+    c = load_config(text="CONFIG_CMA=y\n", arch="arm64", srctree=tree)
+    assert c.kernel_version is None and c.cma
+    by_code = {d.code: d for d in c.diagnostics}
+    assert by_code["kconfig-version-assumed"].severity == "info"
+    parse_time = [d for d in c.diagnostics if d.code == "kconfig-tool-warning" and d.severity == "info"]
+    assert parse_time and all("ODD" in d.message for d in parse_time)

@@ -1,0 +1,14 @@
+"""The Device Tree front end: DTS source and DTB blobs into one :class:`Tree` model.
+
+``parse_dts(path, include_dirs=...)`` runs the C preprocessor and parses the result;
+``parse_dts(text=..., filename=...)`` parses text directly. ``read_dtb`` reads a compiled
+blob, ``write_dtb`` / ``Tree.to_dtb()`` write one.
+"""
+
+from __future__ import annotations
+
+from memplan.dts.dtb import read_dtb, write_dtb
+from memplan.dts.parser import parse_dts, parse_text
+from memplan.dts.tree import MemReserve, Node, Property, Tree
+
+__all__ = ["MemReserve", "Node", "Property", "Tree", "parse_dts", "parse_text", "read_dtb", "write_dtb"]

@@ -1,0 +1,183 @@
+"""Tokens of the DTS language, and the map from text offsets back to original file positions.
+
+The parser pulls tokens lazily: at a text offset it first skips blanks, comments and
+preprocessor line markers (:data:`SKIP`), then matches :data:`TOKEN`, one compiled
+regular expression with a named group per token kind. Two places of the language need a
+different view of the same characters, just as dtc's own lexer switches start condition:
+
+* where a node or property name is expected, names may start with digits and contain
+  ``,._+*#?@-`` (:data:`NAME`);
+* inside ``[ ... ]`` only byte pairs and labels occur (:data:`BYTE_TOKEN`).
+
+:class:`SourceMap` turns an offset into a :class:`~memplan.source.Source`, honouring GNU cpp
+line markers (``# 12 "file.dtsi" 1``) and ``#line 12 "file"``, so positions point at the
+original files, not at the preprocessed text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from memplan.errors import DtsSyntaxError
+from memplan.source import Source
+
+__all__ = [
+    "BYTE_TOKEN",
+    "LABEL",
+    "NAME",
+    "SKIP",
+    "TOKEN",
+    "SourceMap",
+    "char_value",
+    "int_value",
+    "string_bytes",
+]
+
+#: Blanks, comments and line markers between tokens (possibly empty).
+SKIP = re.compile(
+    r"""(?:
+        [ \t\r\n\f\v]+
+      | //[^\n]*
+      | /\*[^*]*\*+(?:[^/*][^*]*\*+)*/
+      | ^[ \t]*\#(?:line)?[ \t]+\d+[^\n]*
+    )*""",
+    re.VERBOSE | re.MULTILINE,
+)
+
+#: Every token outside names and byte strings; the group name is the token kind.
+TOKEN = re.compile(
+    r"""
+      (?P<label>[A-Za-z_][A-Za-z0-9_]*):
+    | (?P<ref>&(?:\{/[a-zA-Z0-9,._+*\#?@/-]*\}|[A-Za-z_][A-Za-z0-9_]*))
+    | (?P<keyword>/(?:dts-v1|plugin|memreserve|include|delete-node|delete-property|omit-if-no-ref
+                     |bits|incbin)/)
+    | (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<char>'(?:\\'|[^'])*')
+    | (?P<number>(?:0[xX][0-9a-fA-F]+|[0-9]+)(?:ULL|UL|LL|U|L)?)
+    | (?P<op><<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!?:<>=;,{}()\[\]])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+#: A label definition (``name:``) where a property or node name could also start.
+LABEL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):")
+
+#: A property or node name (a leading backslash is allowed and dropped).
+NAME = re.compile(r"\\?([a-zA-Z0-9,._+*#?@-]+)")
+
+#: Inside ``[ ... ]``: a run of hex byte pairs, a label, or the closing bracket.
+BYTE_TOKEN = re.compile(r"(?P<label>[A-Za-z_][A-Za-z0-9_]*):|(?P<hex>(?:[0-9a-fA-F]{2})+)|(?P<end>\])")
+
+_LINEMARKER = re.compile(
+    r'^[ \t]*\#(?:line)?[ \t]+(\d+)(?:[ \t]+"((?:[^"\\\n]|\\.)*)")?[^\n]*$', re.MULTILINE
+)
+_NEWLINE = re.compile(r"\n")
+_MARKER_ESCAPE = re.compile(r"\\(.)")
+_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{0,2}|[0-7]{1,3}|.)", re.DOTALL)
+_SIMPLE_ESCAPES = {
+    b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13,
+}
+_U64 = (1 << 64) - 1
+
+
+class SourceMap:
+    """Offsets in one text -> original ``file:line:column`` (line markers honoured)."""
+
+    __slots__ = ("_marker_at", "_markers", "filename", "starts", "text")
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.text = text
+        self.filename = filename
+        self.starts = [0]
+        self.starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        self._marker_at: list[int] = []
+        self._markers: list[tuple[str, int]] = []
+        if "#" in text:
+            current = filename
+            for m in _LINEMARKER.finditer(text):
+                line_index = bisect_right(self.starts, m.start()) - 1
+                if m.group(2) is not None:
+                    current = _MARKER_ESCAPE.sub(r"\1", m.group(2))
+                self._marker_at.append(line_index + 1)
+                self._markers.append((current, int(m.group(1))))
+
+    def locate(self, pos: int) -> tuple[str, int, int, int]:
+        """``(file, line, column, physical line index)`` of offset ``pos``."""
+        index = bisect_right(self.starts, pos) - 1
+        column = pos - self.starts[index] + 1
+        k = bisect_right(self._marker_at, index) - 1
+        if k < 0:
+            return self.filename, index + 1, column, index
+        name, base = self._markers[k]
+        return name, base + index - self._marker_at[k], column, index
+
+    def line_text(self, index: int) -> str:
+        """The physical line ``index`` (0-based) of the text, without its newline."""
+        start = self.starts[index]
+        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
+        return self.text[start:end]
+
+    def source(self, pos: int) -> Source:
+        """The :class:`Source` of offset ``pos``; ``text`` is the whole line, for the caret."""
+        name, line, column, index = self.locate(pos)
+        return Source.at(name, line, column, self.line_text(index))
+
+
+def _syntax(message: str, where: Source | None) -> DtsSyntaxError:
+    return DtsSyntaxError(message, where)
+
+
+def string_bytes(token: str, where: Source | None = None) -> bytes:
+    """The bytes of a string token (quotes included in ``token``) without the final NUL."""
+    body = token[1:-1].encode("utf-8", errors="surrogateescape")
+    if b"\\" not in body:
+        return body
+
+    def repl(m: re.Match[bytes]) -> bytes:
+        esc = m.group(1)
+        first = esc[:1]
+        if first == b"x":
+            if len(esc) == 1:
+                raise _syntax("\\x used with no following hex digits", where)
+            return bytes((int(esc[1:], 16),))
+        if first.isdigit() and first not in b"89":
+            return bytes((int(esc, 8) & 0xFF,))
+        simple = _SIMPLE_ESCAPES.get(first)
+        return bytes((simple,)) if simple is not None else esc
+
+    return _ESCAPE.sub(repl, body)
+
+
+def char_value(token: str, where: Source | None = None) -> int:
+    """The value of a character literal token (``'a'``, ``'\\n'``, ``'\\x41'``, ``'\\012'``).
+
+    As in dtc, the value is the first byte taken as unsigned, and a lone backslash at the
+    end escapes the closing quote (``'\\'`` is ``0x27``).
+    """
+    body = token[1:-1]
+    if (len(body) - len(body.rstrip("\\"))) % 2:
+        body += "'"
+    raw = string_bytes(f"'{body}'", where)
+    if not raw:
+        raise _syntax("empty character literal", where)
+    if len(raw) != 1:
+        raise _syntax(f"character literal {token} has {len(raw)} characters instead of 1", where)
+    return raw[0]
+
+
+def int_value(token: str, where: Source | None = None) -> int:
+    """The value of an integer literal (C rules: ``0x`` hex, leading ``0`` octal, U/L suffixes)."""
+    digits = token.rstrip("UL")
+    try:
+        if digits[:2] in ("0x", "0X"):
+            value = int(digits[2:], 16)
+        elif len(digits) > 1 and digits[0] == "0":
+            value = int(digits[1:], 8)
+        else:
+            value = int(digits, 10)
+    except ValueError:
+        raise _syntax(f"bad integer literal '{token}'", where) from None
+    if value > _U64:
+        raise _syntax(f"integer literal '{token}' out of range", where)
+    return value

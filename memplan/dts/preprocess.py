@@ -1,0 +1,711 @@
+"""C preprocessing of Device Tree sources, the way kbuild runs it.
+
+The kernel feeds every board ``.dts`` through the C preprocessor before ``dtc`` sees it::
+
+    cpp -nostdinc -I <dirs> -undef -D__DTS__ -x assembler-with-cpp board.dts
+
+:func:`preprocess` does the same with the system ``cpp`` when one is installed, or with a
+pure-Python fallback built on ``pcpp`` that copies the behaviour that matters for DTS:
+
+* lines such as ``#address-cells = <1>;`` look like unknown directives and pass through
+  untouched (assembler-with-cpp mode);
+* ``#include "x"`` is looked up next to the including file, then in the include dirs;
+  ``#include <x>`` only in the include dirs (``-nostdinc``);
+* only ``__DTS__``, ``__ASSEMBLER__``, ``__STDC__`` and ``__STDC_HOSTED__`` are predefined
+  (``-undef``: no ``linux`` macro that would turn ``linux,cma-default`` into ``1,cma-default``).
+
+Either way the output carries GNU linemarkers (``# <line> "<file>" [flags]``; flag 1 enters
+an included file, flag 2 returns to the includer) so that the DTS parser can map every
+token back to its original file and line. Problems are raised as
+:class:`~memplan.errors.IncludeError` (missing include, include cycle, an include outside
+the include roots) or :class:`~memplan.errors.PreprocessError` (anything else cpp rejects),
+each carrying the position of the offending directive.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from memplan.errors import IncludeError, PreprocessError
+from memplan.model import Diagnostic
+from memplan.source import Source
+
+Tool = Literal["cpp", "pcpp", "none"]
+CppChoice = Literal["auto", "system", "pcpp", "none"]
+
+#: The flags kbuild passes to the preprocessor for DTS (besides ``-I`` and ``-D``).
+KBUILD_CPP_FLAGS: tuple[str, ...] = ("-nostdinc", "-undef", "-D__DTS__", "-x", "assembler-with-cpp")
+
+#: Macros GNU cpp still defines under ``-undef -x assembler-with-cpp`` (plus ``__DTS__``).
+PREDEFINED_MACROS: tuple[tuple[str, str], ...] = (
+    ("__STDC__", "1"),
+    ("__STDC_HOSTED__", "1"),
+    ("__ASSEMBLER__", "1"),
+    ("__DTS__", "1"),
+)
+
+#: GNU cpp's default ``-fmax-include-depth``; deeper nesting is reported as an include cycle.
+MAX_INCLUDE_DEPTH = 200
+
+_ENCODING = "utf-8"
+_ERRORS = "surrogateescape"
+
+_LINEMARKER = re.compile(r'^#(?:line)?\s+(\d+)\s+"((?:[^"\\]|\\.)*)"((?:\s+\d+)*)\s*$')
+_DIAGNOSTIC = re.compile(
+    r"^(?P<file>.+?):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
+    r"(?P<kind>fatal error|error|warning|note):\s*(?P<msg>.*)$"
+)
+_INCLUDE_TARGET = re.compile(r'#\s*include\s*(?P<target>["<])')
+
+
+@attrs.frozen
+class Linemarker:
+    """One GNU linemarker: the next output line is ``line`` of ``file``.
+
+    ``flags`` holds the numeric flags: 1 = entering an included file, 2 = returning to the
+    includer, 3 = a system header.
+    """
+
+    line: int
+    file: str
+    flags: tuple[int, ...] = ()
+
+
+@attrs.frozen
+class Preprocessed:
+    """The result of :func:`preprocess`.
+
+    ``text`` is what ``dtc`` would read (with linemarkers), ``files`` every file that was
+    read (the main file first, in the order they were first entered), ``tool`` which
+    preprocessor ran, ``command`` the command line when the system ``cpp`` ran,
+    ``diagnostics`` the preprocessor's warnings (code ``cpp-warning``).
+    """
+
+    text: str
+    files: tuple[str, ...]
+    tool: Tool
+    main_file: str
+    include_dirs: tuple[str, ...] = ()
+    command: tuple[str, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def parse_linemarker(line: str) -> Linemarker | None:
+    """Decode ``# 12 "file.dtsi" 1`` (or ``#line 12 "file"``); ``None`` for any other line."""
+    if not line.startswith("#"):
+        return None
+    m = _LINEMARKER.match(line)
+    if m is None:
+        return None
+    name = re.sub(r"\\(.)", r"\1", m.group(2))
+    flags = tuple(int(f) for f in m.group(3).split())
+    return Linemarker(int(m.group(1)), name, flags)
+
+
+def format_linemarker(line: int, file: str, flags: Sequence[int] = ()) -> str:
+    """Encode a GNU linemarker (without the trailing newline)."""
+    escaped = file.replace("\\", "\\\\").replace('"', '\\"')
+    tail = "".join(f" {f}" for f in flags)
+    return f'# {line} "{escaped}"{tail}'
+
+
+def source_lines(text: str) -> Iterator[tuple[str, int, str]]:
+    """Walk preprocessed text: ``(file, line, text)`` for every line that is not a linemarker."""
+    file, line = "<input>", 1
+    for raw in text.split("\n"):
+        mk = parse_linemarker(raw) if raw.startswith("#") else None
+        if mk is not None:
+            file, line = mk.file, mk.line
+            continue
+        yield file, line, raw
+        line += 1
+
+
+def find_system_cpp() -> str | None:
+    """The system C preprocessor (``$MEMPLAN_CPP`` or ``cpp`` on ``PATH``), if any."""
+    override = os.environ.get("MEMPLAN_CPP")
+    if override:
+        return shutil.which(override) or override
+    return shutil.which("cpp")
+
+
+def include_roots(
+    path: str | os.PathLike[str], include_dirs: Iterable[str | os.PathLike[str]]
+) -> tuple[str, ...]:
+    """The directories an include may resolve into: the main file's directory and the include dirs.
+
+    Paths are compared lexically (absolute, normalised, symlinks not followed), so a
+    ``../../..`` that climbs out of every root is caught while symlinked include prefixes
+    (as kbuild uses) stay inside.
+    """
+    roots = [_norm(os.path.dirname(os.fspath(path)) or ".")]
+    roots.extend(_norm(os.fspath(d)) for d in include_dirs)
+    return tuple(dict.fromkeys(roots))
+
+
+def is_inside(file: str, roots: Sequence[str]) -> bool:
+    """True when ``file`` lies (lexically) under one of ``roots``."""
+    full = _norm(file)
+    return any(full == root or full.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def preprocess(
+    path: str | os.PathLike[str],
+    include_dirs: Iterable[str | os.PathLike[str]] = (),
+    cpp: CppChoice | str = "auto",
+    defines: Iterable[str] = (),
+) -> Preprocessed:
+    """Run the C preprocessor over a DTS file the way kbuild does.
+
+    ``cpp``: ``"auto"`` (system ``cpp`` when present, else pcpp), ``"system"``, ``"pcpp"``
+    or ``"none"`` (no preprocessing: the file's text with one linemarker in front).
+    ``defines`` are ``NAME`` or ``NAME=VALUE`` strings (``-D``). Raises
+    :class:`IncludeError` or :class:`PreprocessError` with the position of the problem.
+    """
+    main = os.fspath(path)
+    dirs = tuple(os.fspath(d) for d in include_dirs)
+    defs = tuple(defines)
+    if not os.path.isfile(main):
+        raise IncludeError(f"no such DTS file: {main}", Source.at(main, 1))
+    if cpp == "none":
+        text = _read(main)
+        body = text if text.endswith("\n") or not text else text + "\n"
+        return Preprocessed(
+            text=format_linemarker(1, main) + "\n" + body, files=(main,), tool="none", main_file=main,
+            include_dirs=dirs,
+        )
+    if cpp not in ("auto", "system", "pcpp"):
+        raise PreprocessError(f"unknown preprocessor choice {cpp!r} (auto, system, pcpp or none)")
+    exe = find_system_cpp() if cpp in ("auto", "system") else None
+    if cpp == "system" and exe is None:
+        raise PreprocessError("no system C preprocessor found (install cpp, or use --cpp pcpp)")
+    if exe is not None:
+        return _run_system_cpp(exe, main, dirs, defs)
+    return _run_pcpp(main, dirs, defs)
+
+
+# --------------------------------------------------------------------------------------
+# helpers shared by both back ends
+
+
+def _norm(p: str) -> str:
+    return os.path.normpath(os.path.abspath(p))
+
+
+def _read(file: str) -> str:
+    with open(file, encoding=_ENCODING, errors=_ERRORS, newline=None) as fh:
+        return fh.read()
+
+
+def _line_of(file: str, line: int) -> str | None:
+    try:
+        lines = _read(file).splitlines()
+    except OSError:
+        return None
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def _directive_source(file: str, line: int, column: int | None = None) -> Source:
+    """Position of a directive: column of the include target when it is an ``#include``."""
+    text = _line_of(file, line)
+    if column is None and text is not None:
+        m = _INCLUDE_TARGET.search(text)
+        if m is not None:
+            column = m.start("target") + 1
+        else:
+            stripped = len(text) - len(text.lstrip())
+            column = stripped + 1
+    return Source.at(file, line, column, text)
+
+
+def _cycle_chain(stack: Sequence[str]) -> list[str]:
+    """The shortest repeating tail of an include stack (``a -> b -> a``), or the whole stack."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(stack):
+        key = _norm(name)
+        if key in seen:
+            return list(stack[seen[key] : i + 1])
+        seen[key] = i
+    return list(stack)
+
+
+def _cycle_error(stack: Sequence[str], where: Source) -> IncludeError:
+    chain = " -> ".join(_cycle_chain(stack))
+    return IncludeError(f"include cycle: {chain} (nesting deeper than {MAX_INCLUDE_DEPTH})", where)
+
+
+def _escape_error(target: str, roots: Sequence[str], where: Source) -> IncludeError:
+    return IncludeError(
+        f"include of {target} resolves to {_norm(target)}, outside the include roots "
+        f"({', '.join(roots)})",
+        where,
+    )
+
+
+def _missing_error(name: str, searched: Sequence[str], where: Source) -> IncludeError:
+    dirs = ", ".join(d or "." for d in searched) if searched else "no include directories given"
+    return IncludeError(f"include file {name!r} not found (searched: {dirs})", where)
+
+
+# --------------------------------------------------------------------------------------
+# system cpp
+
+
+def _run_system_cpp(exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...]) -> Preprocessed:
+    cmd: list[str] = [exe, "-nostdinc"]
+    for d in dirs:
+        cmd += ["-I", d]
+    cmd += ["-undef", "-D__DTS__", "-x", "assembler-with-cpp"]
+    cmd += [f"-D{d}" for d in defs]
+    cmd.append(main)
+    try:
+        res = subprocess.run(cmd, capture_output=True, check=False)
+    except OSError as exc:
+        raise PreprocessError(f"cannot run {exe}: {exc}") from exc
+    out = res.stdout.decode(_ENCODING, _ERRORS)
+    err = res.stderr.decode(_ENCODING, _ERRORS)
+    roots = include_roots(main, dirs)
+    files, problem = _scan_cpp_output(out, roots)
+    errors, warnings = _parse_cpp_stderr(err)
+    if problem is not None:
+        raise problem
+    for msg, where in errors:
+        if "nested depth" in msg:
+            stack = _deepest_include_stack(out)
+            raise _cycle_error(stack, where)
+    for msg, where in errors:
+        if "No such file or directory" in msg or "no include path" in msg:
+            name = _missing_name(msg)
+            quoted = _is_quoted_include(where)
+            base = os.path.dirname(where.file or "")
+            searched = ([base] if quoted else []) + list(dirs)
+            raise _missing_error(name, searched, where)
+    if errors:
+        msg, where = errors[0]
+        raise PreprocessError(f"preprocessor error: {msg}", where)
+    if res.returncode != 0:
+        detail = err.strip() or f"exit status {res.returncode}"
+        raise PreprocessError(f"{exe} failed: {detail}", Source.at(main, 1))
+    return Preprocessed(
+        text=_drop_builtin_markers(out), files=tuple(files), tool="cpp", main_file=main, include_dirs=dirs,
+        command=tuple(cmd), diagnostics=tuple(warnings),
+    )
+
+
+def _drop_builtin_markers(out: str) -> str:
+    """Remove GCC's ``# 0 "<built-in>"``-style preamble markers (they name no real file)."""
+    lines = out.split("\n")
+    keep = []
+    for i, line in enumerate(lines):
+        if i < 4 and line.startswith("# 0 "):
+            continue
+        keep.append(line)
+    return "\n".join(keep)
+
+
+def _scan_cpp_output(out: str, roots: Sequence[str]) -> tuple[list[str], IncludeError | None]:
+    """Files entered (from linemarkers) and the first include that escapes ``roots``."""
+    files: dict[str, None] = {}
+    stack: list[str] = []
+    escaped: tuple[str, str] | None = None  # (escaping file, its includer)
+    for line in out.split("\n"):
+        if not line.startswith("#"):
+            continue
+        mk = parse_linemarker(line)
+        if mk is None or mk.file.startswith("<"):
+            continue
+        if 1 in mk.flags:
+            includer = stack[-1] if stack else mk.file
+            stack.append(mk.file)
+            if escaped is None and not is_inside(mk.file, roots):
+                escaped = (mk.file, includer)
+        elif 2 in mk.flags:
+            while stack and stack[-1] != mk.file:
+                stack.pop()
+            if escaped is not None and escaped[1] == mk.file:
+                where = _directive_source(mk.file, max(mk.line - 1, 1))
+                return list(files), _escape_error(escaped[0], roots, where)
+        elif not stack:
+            stack.append(mk.file)
+        files.setdefault(mk.file, None)
+    if escaped is not None:
+        where = Source.at(escaped[1], 1)
+        return list(files), _escape_error(escaped[0], roots, where)
+    return list(files), None
+
+
+def _deepest_include_stack(out: str) -> list[str]:
+    """The longest chain of nested includes seen in cpp's linemarkers."""
+    stack: list[str] = []
+    deepest: list[str] = []
+    for line in out.split("\n"):
+        mk = parse_linemarker(line) if line.startswith("#") else None
+        if mk is None or mk.file.startswith("<"):
+            continue
+        if 1 in mk.flags or not stack:
+            stack.append(mk.file)
+            if len(stack) > len(deepest):
+                deepest = list(stack)
+        elif 2 in mk.flags:
+            while stack and stack[-1] != mk.file:
+                stack.pop()
+    return deepest
+
+
+def _parse_cpp_stderr(err: str) -> tuple[list[tuple[str, Source]], list[Diagnostic]]:
+    errors: list[tuple[str, Source]] = []
+    warnings: list[Diagnostic] = []
+    for line in err.splitlines():
+        m = _DIAGNOSTIC.match(line)
+        if m is None:
+            continue
+        file, lineno = m.group("file"), int(m.group("line"))
+        col = int(m.group("col")) if m.group("col") else None
+        where = Source.at(file, lineno, col, _line_of(file, lineno))
+        kind, msg = m.group("kind"), m.group("msg")
+        if kind in ("error", "fatal error"):
+            errors.append((msg, where))
+        elif kind == "warning":
+            warnings.append(Diagnostic("warning", "cpp-warning", msg, where))
+    return errors, warnings
+
+
+def _missing_name(msg: str) -> str:
+    m = re.match(r"(.+?): No such file or directory", msg)
+    if m:
+        return m.group(1)
+    m = re.search(r"search for (.+)$", msg)
+    return m.group(1) if m else msg
+
+
+def _is_quoted_include(where: Source) -> bool:
+    text = where.text or ""
+    m = _INCLUDE_TARGET.search(text)
+    return m is not None and m.group("target") == '"'
+
+
+# --------------------------------------------------------------------------------------
+# pcpp fallback
+
+
+def _run_pcpp(main: str, dirs: tuple[str, ...], defs: tuple[str, ...]) -> Preprocessed:
+    try:
+        import pcpp  # noqa: F401  (probe only; the real import is in _make_pcpp)
+    except ImportError as err:  # pragma: no cover - pcpp is a runtime dependency
+        raise PreprocessError("no system cpp and the pcpp package is not installed") from err
+    return _PcppRun(main, dirs, defs).run()
+
+
+class _Event:
+    """A marker the pcpp back end slips into the token stream when a file starts or ends."""
+
+    __slots__ = ("display", "include_line", "kind", "lineno", "type", "value")
+
+    def __init__(self, kind: str, display: str, include_line: int = 0) -> None:
+        self.kind = kind
+        self.display = display
+        self.include_line = include_line
+        self.type = "MEMPLAN_EVENT"
+        self.value = ""
+        self.lineno = 0
+
+
+class _PcppRun:
+    """One pcpp preprocessing run that behaves like ``cpp -nostdinc -undef -x assembler-with-cpp``."""
+
+    def __init__(self, main: str, dirs: tuple[str, ...], defs: tuple[str, ...]) -> None:
+        self.main = main
+        self.dirs = dirs
+        self.roots = include_roots(main, dirs)
+        self.files: dict[str, None] = {}
+        self.warnings: list[Diagnostic] = []
+        self.pp = _build_preprocessor(self)
+        for name, value in PREDEFINED_MACROS:
+            self.pp.define(f"{name} {value}")
+        for d in defs:
+            name, _, value = d.partition("=")
+            self.pp.define(f"{name} {value or '1'}")
+        # (display name, abs path) of each file being read, innermost last
+        self.stack: list[tuple[str, str]] = []
+
+    def run(self) -> Preprocessed:
+        text = _read(self.main)
+        self.files[self.main] = None
+        self.stack.append((self.main, _norm(self.main)))
+        tokens = self.pp.parsegen(text, self.main, _norm(self.main))
+        out = _emit(tokens, self.main)
+        return Preprocessed(
+            text=out, files=tuple(self.files), tool="pcpp", main_file=self.main, include_dirs=self.dirs,
+            diagnostics=tuple(self.warnings),
+        )
+
+    # -- hooks called by the preprocessor subclass ------------------------------------
+
+    def where(self, line: int, column: int | None = None) -> Source:
+        file = self.stack[-1][0] if self.stack else self.main
+        return _directive_source(file, line, column)
+
+    def include(self, pp: Any, tokens: list[Any], original_line: list[Any]) -> Iterator[Any]:
+        line = _first_lineno(original_line)
+        where = self.where(line)
+        if tokens and tokens[0].value != "<" and tokens[0].type != pp.t_STRING:
+            tokens = pp.tokenstrip(pp.expand_macros(tokens))
+        if not tokens:
+            raise PreprocessError('#include expects "FILENAME" or <FILENAME>', where)
+        if tokens[0].value == "<":
+            closing = [i for i, t in enumerate(tokens) if t.value == ">"]
+            if not closing:
+                raise PreprocessError("missing terminating > character in #include", where)
+            name = "".join(t.value for t in tokens[1 : closing[0]])
+            search = list(self.dirs)
+        elif tokens[0].type == pp.t_STRING:
+            name = tokens[0].value[1:-1]
+            search = [os.path.dirname(self.stack[-1][0]), *self.dirs]
+        else:
+            raise PreprocessError('#include expects "FILENAME" or <FILENAME>', where)
+        found = _search(name, search)
+        if found is None:
+            raise _missing_error(name, search, where)
+        full = _norm(found)
+        if not is_inside(found, self.roots):
+            raise _escape_error(found, self.roots, where)
+        if len(self.stack) > MAX_INCLUDE_DEPTH:
+            raise _cycle_error([d for d, _ in self.stack] + [found], where)
+        guard = pp.include_once.get(full, False)
+        if full in pp.include_once and (guard is None or guard in pp.macros):
+            return
+        self.files.setdefault(found, None)
+        data = _read(found)
+        self.stack.append((found, full))
+        yield _Event("enter", found)
+        yield from pp.parsegen(data, found, full)
+        self.stack.pop()
+        yield _Event("leave", self.stack[-1][0], line)
+
+    def error(self, line: int, message: str) -> None:
+        raise PreprocessError(f"preprocessor error: {message}", self.where(line))
+
+    def warning(self, line: int, message: str) -> None:
+        self.warnings.append(Diagnostic("warning", "cpp-warning", message, self.where(line)))
+
+
+def _first_lineno(tokens: Sequence[Any]) -> int:
+    for tok in tokens:
+        if getattr(tok, "lineno", None):
+            return int(tok.lineno)
+    return 1
+
+
+def _search(name: str, dirs: Sequence[str]) -> str | None:
+    if os.path.isabs(name):
+        return name if os.path.isfile(name) else None
+    for d in dirs:
+        cand = os.path.join(d, name) if d else name
+        if os.path.isfile(cand):
+            return cand
+    return None
+
+
+_PP_NUMBER_PARTS = frozenset(("CPP_ID", "CPP_INTEGER", "CPP_FLOAT", "CPP_DOT", "."))
+
+
+def _merge_pp_numbers(line: list[Any]) -> list[Any]:
+    """Glue pcpp's pieces of one C pp-number back together (``12c60000``, ``1ULL``, ``0x1p-3``).
+
+    GNU cpp reads a digit followed by letters, digits, ``_``, ``.`` (and a sign after
+    ``e``/``p``) as one token that is never macro-expanded; pcpp splits ``12c60000`` into
+    ``12`` and the identifier ``c60000``, which a macro of that name would replace. Unit
+    addresses in node names look exactly like that.
+    """
+    out: list[Any] = []
+    i = 0
+    while i < len(line):
+        tok = line[i]
+        if tok.type in ("CPP_INTEGER", "CPP_FLOAT") and not (out and out[-1].type == "CPP_ID"
+                                                               and _adjacent(out[-1], tok)):
+            j = i + 1
+            value = str(tok.value)
+            while j < len(line) and _adjacent(line[j - 1], line[j]):
+                nxt = line[j]
+                sign = nxt.value in ("+", "-") and value[-1:] in ("e", "E", "p", "P")
+                if not (nxt.type in _PP_NUMBER_PARTS or sign):
+                    break
+                value += str(nxt.value)
+                j += 1
+            if j > i + 1:
+                tok = copy.copy(tok)
+                tok.value = value
+                tok.type = "CPP_INTEGER"
+            out.append(tok)
+            i = j
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+#: What GNU cpp takes as a directive after ``#``; any other ``#word`` line is plain text.
+GNU_DIRECTIVES = frozenset(
+    ("define", "undef", "include", "include_next", "import", "if", "ifdef", "ifndef", "elif", "elifdef",
+     "elifndef", "else", "endif", "line", "error", "warning", "pragma", "ident", "sccs", "assert", "unassert")
+)
+
+
+def _mark_non_directive(line: list[Any]) -> list[Any]:
+    """Make ``#address-cells = <N>;`` ordinary text, as GNU cpp does in assembler-with-cpp mode.
+
+    GNU cpp macro-expands such a line like any other text. pcpp would treat it as an unknown
+    directive and copy it unexpanded; an empty token placed before the ``#`` makes pcpp see
+    a text line instead (the empty token prints as nothing).
+    """
+    idx = [i for i, t in enumerate(line) if t.type not in ("CPP_WS", "CPP_COMMENT1", "CPP_COMMENT2")]
+    if len(idx) < 2 or line[idx[0]].value != "#":
+        return line
+    word = line[idx[1]]
+    if word.type != "CPP_ID" or word.value in GNU_DIRECTIVES:
+        return line
+    blank = copy.copy(line[idx[0]])
+    blank.type = "CPP_ID"
+    blank.value = ""
+    return [*line[: idx[0]], blank, *line[idx[0] :]]
+
+
+def _adjacent(a: Any, b: Any) -> bool:
+    pos_a, pos_b = getattr(a, "lexpos", None), getattr(b, "lexpos", None)
+    return pos_a is not None and pos_b is not None and pos_a + len(str(a.value)) == pos_b
+
+
+def _build_preprocessor(run: _PcppRun) -> Any:
+    """A pcpp ``Preprocessor`` whose hooks delegate to ``run``."""
+    from pcpp import Preprocessor
+
+    class _DtsPreprocessor(Preprocessor):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.line_directive = None
+            self.expand_countermacro = False
+            for name in ("__PCPP__", "__DATE__", "__TIME__", "__COUNTER__"):
+                self.macros.pop(name, None)
+
+        def include(self, tokens: list[Any], original_line: list[Any]) -> Iterator[Any]:
+            return run.include(self, tokens, original_line)
+
+        def group_lines(self, input: str, abssource: str) -> Iterator[list[Any]]:
+            for line in super().group_lines(input, abssource):
+                yield _mark_non_directive(_merge_pp_numbers(line))
+
+        def on_error(self, file: str, line: int, msg: str) -> None:
+            run.error(line, msg)
+
+        def on_directive_unknown(
+            self, directive: Any, toks: list[Any], ifpassthru: bool, precedingtoks: list[Any]
+        ) -> bool | None:
+            text = "".join(t.value for t in toks).strip()
+            if directive.value == "error":
+                run.error(directive.lineno, f"#error {text}".rstrip())
+            if directive.value == "warning":
+                run.warning(directive.lineno, f"#warning {text}".rstrip())
+                return True
+            # assembler-with-cpp: anything else (e.g. "#address-cells = <1>;") is text
+            return None
+
+    return _DtsPreprocessor()
+
+
+def _emit(tokens: Iterator[Any], main: str) -> str:
+    """Render pcpp's token stream as text with GNU linemarkers."""
+    em = _Emitter(main)
+    line_toks: list[Any] = []
+    for tok in tokens:
+        if isinstance(tok, _Event):
+            if line_toks:
+                em.line(line_toks)
+                line_toks = []
+            em.event(tok)
+            continue
+        line_toks.append(tok)
+        if "\n" in tok.value and tok.type not in ("CPP_STRING", "CPP_CHAR"):
+            em.line(line_toks)
+            line_toks = []
+    if line_toks:
+        em.line(line_toks)
+    return "\n".join(em.out) + "\n"
+
+
+class _Emitter:
+    """Output lines plus the (file, line) the next output line stands for."""
+
+    def __init__(self, main: str) -> None:
+        self.out: list[str] = [format_linemarker(1, main)]
+        self.file = main
+        self.next_line = 1
+
+    def event(self, ev: _Event) -> None:
+        """A file was entered (``# 1 "f" 1``) or left (``# n "includer" 2``)."""
+        self.file = ev.display
+        if ev.kind == "enter":
+            self.next_line = 1
+            self.out.append(format_linemarker(1, ev.display, (1,)))
+        else:
+            self.next_line = ev.include_line + 1
+            self.out.append(format_linemarker(self.next_line, ev.display, (2,)))
+
+    def line(self, toks: list[Any]) -> None:
+        """One output line; blank lines or a linemarker first when the source skipped lines."""
+        first = next((t for t in toks if t.type not in ("CPP_WS", "CPP_LINECONT") and t.value.strip()), None)
+        if first is None:
+            return
+        text = _join_tokens(toks).rstrip("\n")
+        target = int(first.lineno)
+        gap = target - self.next_line
+        if 0 < gap <= 8:
+            self.out.extend([""] * gap)
+        elif gap != 0:
+            self.out.append(format_linemarker(target, self.file))
+        self.out.append(text)
+        self.next_line = target + 1 + text.count("\n")
+
+
+#: Two-character tokens that two adjacent one-character tokens would spell.
+_PASTES = frozenset(
+    ("--", "++", "<<", ">>", "&&", "||", "==", "!=", "<=", ">=", "->", "##", "+=", "-=", "*=", "/=",
+     "%=", "&=", "|=", "^=", "/*", "//", "..")
+)
+
+
+def _word_end(value: str) -> bool:
+    return value[-1].isalnum() or value[-1] == "_"
+
+
+def _word_start(value: str) -> bool:
+    return value[0].isalnum() or value[0] == "_"
+
+
+def _join_tokens(toks: Sequence[Any]) -> str:
+    """Join one line's tokens, with a space where macro expansion left two tokens that would fuse.
+
+    Like GNU cpp, ``#define NEG -1`` then ``(0-NEG)`` prints ``(0- -1)``, not ``(0--1)``:
+    pcpp only puts such tokens side by side across a macro expansion boundary.
+    """
+    parts: list[str] = []
+    prev = ""
+    for tok in toks:
+        if tok.type == "CPP_LINECONT" or tok.value == "":
+            continue
+        value = str(tok.value)
+        if tok.type == "CPP_WS" or not value.strip():
+            prev = ""
+        else:
+            if prev and ((_word_end(prev) and _word_start(value)) or (prev[-1] + value[0]) in _PASTES):
+                parts.append(" ")
+            prev = value
+        parts.append(value)
+    return "".join(parts)

@@ -1,0 +1,290 @@
+"""The Device Tree model: :class:`Tree`, :class:`Node`, :class:`Property`, :class:`MemReserve`.
+
+Both front ends (DTS source and compiled DTB) produce this model. Nodes keep their
+children and properties in Device Tree order; property values are the raw bytes a DTB
+would hold (big-endian cells, NUL-terminated strings), with typed readers on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from memplan.errors import DtsError
+from memplan.model import Diagnostic
+from memplan.source import Source
+
+__all__ = ["MemReserve", "Node", "Property", "Tree"]
+
+_NO_SOURCE = Source.builtin("no source")
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
+@attrs.frozen
+class Property:
+    """One property: its name, raw value bytes, where it was defined and its labels.
+
+    The readers check the value's length and raise :class:`~memplan.errors.DtsError`
+    (naming the property and its source) when the value has the wrong shape.
+    """
+
+    name: str
+    value: bytes = b""
+    source: Source = _NO_SOURCE
+    labels: tuple[str, ...] = ()
+
+    def _fail(self, what: str) -> DtsError:
+        return DtsError(f"property '{self.name}' {what} (value is {len(self.value)} bytes)", self.source)
+
+    @property
+    def is_empty(self) -> bool:
+        """True for a property with no value (a boolean flag such as ``no-map``)."""
+        return not self.value
+
+    def as_u32(self) -> int:
+        """The value as exactly one 32-bit cell."""
+        if len(self.value) != 4:
+            raise self._fail("is not a single 32-bit cell")
+        return int.from_bytes(self.value, "big")
+
+    def as_u64(self) -> int:
+        """The value as exactly one 64-bit number (two cells)."""
+        if len(self.value) != 8:
+            raise self._fail("is not a single 64-bit value")
+        return int.from_bytes(self.value, "big")
+
+    def as_cells(self) -> list[int]:
+        """The value as a list of 32-bit cells."""
+        value = self.value
+        if len(value) % 4:
+            raise self._fail("is not a list of 32-bit cells")
+        return [int.from_bytes(value[i : i + 4], "big") for i in range(0, len(value), 4)]
+
+    def as_int(self, cells: int) -> list[int]:
+        """The value as integers of ``cells`` 32-bit cells each (e.g. ``reg`` addresses)."""
+        if cells < 1:
+            raise DtsError(f"property '{self.name}': cannot group values of {cells} cells", self.source)
+        width = 4 * cells
+        value = self.value
+        if len(value) % width:
+            raise self._fail(f"is not a list of {cells}-cell values")
+        return [int.from_bytes(value[i : i + width], "big") for i in range(0, len(value), width)]
+
+    def as_string(self) -> str:
+        """The value as one NUL-terminated string."""
+        value = self.value
+        if not value or value[-1] != 0 or 0 in value[:-1]:
+            raise self._fail("is not a single NUL-terminated string")
+        return _decode(value[:-1])
+
+    def as_strings(self) -> list[str]:
+        """The value as a list of NUL-terminated strings (empty value: empty list)."""
+        value = self.value
+        if not value:
+            return []
+        if value[-1] != 0:
+            raise self._fail("is not a list of NUL-terminated strings")
+        return [_decode(part) for part in value[:-1].split(b"\0")]
+
+    def as_phandles(self) -> list[int]:
+        """The value as a list of phandles (32-bit cells)."""
+        return self.as_cells()
+
+
+@attrs.frozen
+class MemReserve:
+    """A ``/memreserve/`` entry (DTB memory-reservation block): ``[address, address + size)``."""
+
+    address: int
+    size: int
+    labels: tuple[str, ...] = ()
+    source: Source = _NO_SOURCE
+
+
+@attrs.define(eq=False, repr=False)
+class Node:
+    """A node of the tree; ``name`` is the full node name (``memory@40000000``).
+
+    ``children`` and ``properties`` are dictionaries in Device Tree order. ``source`` is
+    where the node was first defined.
+    """
+
+    name: str
+    parent: Node | None = None
+    children: dict[str, Node] = attrs.field(factory=dict)
+    properties: dict[str, Property] = attrs.field(factory=dict)
+    labels: list[str] = attrs.field(factory=list)
+    phandle: int | None = None
+    source: Source = _NO_SOURCE
+    path: str = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.parent is None:
+            self.path = "/"
+        elif self.parent.parent is None:
+            self.path = "/" + self.name
+        else:
+            self.path = f"{self.parent.path}/{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<Node {self.path}>"
+
+    @property
+    def basename(self) -> str:
+        """The name without the unit address (``memory`` for ``memory@40000000``)."""
+        return self.name.partition("@")[0]
+
+    @property
+    def unit_address(self) -> str | None:
+        """The unit address text after ``@``, or ``None``."""
+        _base, at, unit = self.name.partition("@")
+        return unit if at else None
+
+    def get(self, name: str) -> Property | None:
+        """The property called ``name``, or ``None``."""
+        return self.properties.get(name)
+
+    def has(self, name: str) -> bool:
+        """True when the node has a property called ``name``."""
+        return name in self.properties
+
+    def _cells(self, name: str, default: int) -> int:
+        prop = self.properties.get(name)
+        return default if prop is None else prop.as_u32()
+
+    @property
+    def address_cells(self) -> int:
+        """``#address-cells`` this node declares for its children (default 2)."""
+        return self._cells("#address-cells", 2)
+
+    @property
+    def size_cells(self) -> int:
+        """``#size-cells`` this node declares for its children (default 1)."""
+        return self._cells("#size-cells", 1)
+
+    @property
+    def is_enabled(self) -> bool:
+        """True when ``status`` is absent, ``"okay"`` or ``"ok"``."""
+        prop = self.properties.get("status")
+        if prop is None:
+            return True
+        try:
+            return prop.as_string() in ("okay", "ok")
+        except DtsError:
+            return False
+
+    def child(self, name: str) -> Node | None:
+        """The child ``name``; a name without ``@`` also matches ``name@unit`` (first match)."""
+        found = self.children.get(name)
+        if found is not None or "@" in name:
+            return found
+        for child in self.children.values():
+            if child.basename == name:
+                return child
+        return None
+
+    def walk(self) -> Iterator[Node]:
+        """This node and all its descendants, depth first in DT order."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children.values()))
+
+    def add_child(self, name: str, source: Source = _NO_SOURCE) -> Node:
+        """Create (or return the existing) child called ``name``."""
+        existing = self.children.get(name)
+        if existing is not None:
+            return existing
+        child = Node(name, parent=self, source=source)
+        self.children[name] = child
+        return child
+
+
+@attrs.define(eq=False, repr=False)
+class Tree:
+    """A whole Device Tree: the root node, memory reservations, label/phandle tables, warnings."""
+
+    root: Node = attrs.field(factory=lambda: Node(""))
+    memreserves: list[MemReserve] = attrs.field(factory=list)
+    labels: dict[str, Node] = attrs.field(factory=dict)
+    phandles: dict[int, Node] = attrs.field(factory=dict)
+    warnings: list[Diagnostic] = attrs.field(factory=list)
+    boot_cpuid: int = 0
+    plugin: bool = False
+
+    def __repr__(self) -> str:
+        return f"<Tree {sum(1 for _ in self.walk())} nodes>"
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """``/aliases``: alias name -> path string (non-string properties are skipped)."""
+        node = self.root.children.get("aliases")
+        out: dict[str, str] = {}
+        if node is None:
+            return out
+        for name, prop in node.properties.items():
+            try:
+                out[name] = prop.as_string()
+            except DtsError:
+                continue
+        return out
+
+    def walk(self) -> Iterator[Node]:
+        """Every node, depth first in DT order, root first."""
+        return self.root.walk()
+
+    def find(self, path: str) -> Node | None:
+        """The node at ``path`` (``/soc/uart@1000``), or ``None``.
+
+        A path that does not start with ``/`` starts with an alias (``serial0`` or
+        ``serial0/child``). A component without ``@`` also matches a node with a unit
+        address, like libfdt's path lookup.
+        """
+        if not path.startswith("/"):
+            alias, slash, rest = path.partition("/")
+            target = self.aliases.get(alias)
+            if target is None or not target.startswith("/"):
+                return None
+            base = self.find(target)
+            return base if base is None or not slash else self._descend(base, rest)
+        return self._descend(self.root, path)
+
+    @staticmethod
+    def _descend(node: Node | None, path: str) -> Node | None:
+        for part in path.split("/"):
+            if not part or node is None:
+                continue
+            node = node.child(part)
+        return node
+
+    def node(self, path: str) -> Node:
+        """Like :meth:`find` but raises ``KeyError`` when there is no such node."""
+        found = self.find(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def label(self, name: str) -> Node:
+        """The node carrying label ``name`` (``KeyError`` when unknown)."""
+        return self.labels[name]
+
+    def to_dtb(self) -> bytes:
+        """The tree as a flattened device tree blob (version 17), laid out as dtc does."""
+        from memplan.dts.dtb import dtb_bytes
+
+        return dtb_bytes(self)
+
+    def rebuild_tables(self) -> None:
+        """Recompute :attr:`phandles` from the nodes' ``phandle``/``linux,phandle`` properties."""
+        self.phandles = {}
+        for node in self.walk():
+            prop = node.properties.get("phandle") or node.properties.get("linux,phandle")
+            if prop is not None and len(prop.value) == 4:
+                node.phandle = int.from_bytes(prop.value, "big")
+            if node.phandle is not None:
+                self.phandles.setdefault(node.phandle, node)

@@ -1,0 +1,35 @@
+"""Small helpers shared by the observed-state parsers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from memplan.model import Diagnostic, Severity
+from memplan.source import Source
+
+
+def observed_source(file: str | None, line: int | None = None, text: str | None = None) -> Source:
+    """A :class:`Source` of kind ``observed`` (``file`` defaults to ``<input>``)."""
+    return Source("observed", file=file or "<input>", line=line, text=text)
+
+
+def diag(
+    severity: Severity, code: str, message: str, source: Source | None = None, subject: str | None = None
+) -> Diagnostic:
+    """Shorthand for a :class:`Diagnostic`."""
+    return Diagnostic(severity, code, message, source, subject)
+
+
+def malformed(file: str | None, line: int, text: str, what: str) -> Diagnostic:
+    """The diagnostic for a known line whose text does not have the expected format."""
+    return Diagnostic(
+        "warning",
+        "observe-malformed-line",
+        f"{what}: line not in any known format, ignored",
+        observed_source(file, line, text),
+    )
+
+
+def read_text(path: str | Path) -> str:
+    """Read a text file leniently (kernel files are ASCII; stray bytes are replaced)."""
+    return Path(path).read_bytes().decode("utf-8", errors="replace")

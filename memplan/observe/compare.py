@@ -1,0 +1,541 @@
+"""Compare a :class:`~memplan.plan.Plan` (the prediction) with an :class:`Observed` boot.
+
+Regions are matched by name first (DT node name; ``reserved`` for the global area built from
+``cma=``/Kconfig; ``crashkernel``; ``swiotlb``), then by base address, then — for regions
+that print nothing in the boot log — by coverage in ``/proc/iomem`` or the e820 map.
+
+Entry statuses:
+
+* ``matched``: the kernel did what memplan predicted (placed at the same base with a
+  consistent size, or rejected/bypassed/failed as predicted).
+* ``moved``: same region, different base.
+* ``resized``: same region and base, size not consistent with the printed size.
+* ``missing``: predicted in the layout, but the kernel did not create it (or created it
+  with a failure).
+* ``unexpected``: the kernel created something memplan did not predict (or accepted what
+  memplan predicted it would refuse).
+* ``unverified``: nothing observed can confirm or refute it (e.g. a plain reserved node on a
+  pre-6.3 kernel when no iomem was given). Never a mismatch.
+
+``moved`` entries whose predicted placement is ``modelled`` are mismatches unless the
+comparison was made with ``tolerate_modelled=True`` (``memplan check --tolerate-modelled``):
+their address depends on early allocations memplan cannot see, so a difference there is
+expected but still worth showing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from memplan.model import Region
+from memplan.observe.model import Observed, ObservedGlobalCma, ObservedRegion
+from memplan.version import KernelVersion
+
+if TYPE_CHECKING:
+    from memplan.plan import Plan
+
+EntryStatus = Literal["matched", "moved", "resized", "missing", "unexpected", "unverified"]
+GlobalStatus = Literal["matched", "differs", "unknown"]
+MatchedBy = Literal["name", "address", "iomem", "e820", "none"]
+
+MISMATCH_STATUSES: tuple[str, ...] = ("moved", "resized", "missing", "unexpected")
+_CMA_KINDS = ("reusable", "cma", "numa-cma", "hugetlb-cma")
+_DT_KINDS = ("no-map", "reusable", "dma-pool", "restricted-dma", "reserved")
+#: Observed kinds that are only compared when the plan models that kind at all.
+_OPTIONAL_KINDS = ("swiotlb", "crashkernel", "hugetlb-cma", "numa-cma")
+
+
+def _fmt_size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.2f} MiB"
+    return f"{n} B"
+
+
+def _fmt_addr(n: int | None) -> str:
+    return "?" if n is None else f"0x{n:x}"
+
+
+def _align_up(x: int, a: int) -> int:
+    return -(-x // a) * a
+
+
+@attrs.frozen
+class RegionComparison:
+    """One row of a comparison: a predicted region, an observed one, or both."""
+
+    name: str
+    status: EntryStatus
+    predicted: Region | None
+    observed: ObservedRegion | None
+    matched_by: MatchedBy = "none"
+    reason: str | None = None
+    tolerated: bool = False
+
+    @property
+    def is_mismatch(self) -> bool:
+        """True when this row makes the comparison fail (tolerated rows excluded)."""
+        return self.status in MISMATCH_STATUSES and not self.tolerated
+
+    @property
+    def predicted_base(self) -> int | None:
+        """Base memplan predicted (``None`` when not predicted or not placed)."""
+        return None if self.predicted is None else self.predicted.base
+
+    @property
+    def predicted_size(self) -> int | None:
+        """Size memplan predicted."""
+        return None if self.predicted is None else self.predicted.size
+
+    @property
+    def observed_base(self) -> int | None:
+        """Base the kernel reported."""
+        return None if self.observed is None else self.observed.base
+
+    @property
+    def observed_size(self) -> int | None:
+        """Size the kernel reported (possibly truncated to ``observed.size_granule``)."""
+        return None if self.observed is None else self.observed.size
+
+    def to_dict(self) -> dict[str, Any]:
+        p, o = self.predicted, self.observed
+        return {
+            "name": self.name,
+            "status": self.status,
+            "matched_by": self.matched_by,
+            "mismatch": self.is_mismatch,
+            "tolerated": self.tolerated,
+            "reason": self.reason,
+            "predicted": None
+            if p is None
+            else {
+                "base": p.base,
+                "size": p.size,
+                "kind": p.kind,
+                "status": p.status,
+                "placement": p.placement,
+                "source": str(p.source) if p.source is not None else None,
+            },
+            "observed": None
+            if o is None
+            else {
+                "base": o.base,
+                "size": o.size,
+                "size_granule": o.size_granule,
+                "kind": o.kind,
+                "status": o.status,
+                "evidence": [str(s) for s in o.evidence],
+            },
+        }
+
+
+@attrs.frozen
+class GlobalComparison:
+    """Which global CMA area was predicted and which one the kernel built."""
+
+    status: GlobalStatus
+    predicted_origin: str | None
+    predicted_size: int | None
+    predicted_base: int | None
+    predicted_region: str | None
+    observed: ObservedGlobalCma
+    reasons: tuple[str, ...] = ()
+    tolerated: bool = False
+
+    @property
+    def is_mismatch(self) -> bool:
+        """True when the verdict differs (and the difference is not tolerated)."""
+        return self.status == "differs" and not self.tolerated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "mismatch": self.is_mismatch,
+            "tolerated": self.tolerated,
+            "predicted": {
+                "origin": self.predicted_origin,
+                "size": self.predicted_size,
+                "base": self.predicted_base,
+                "region": self.predicted_region,
+            },
+            "observed": self.observed.to_dict(),
+            "reasons": list(self.reasons),
+        }
+
+
+@attrs.frozen
+class Comparison:
+    """The outcome of :meth:`Plan.compare`: rows, the global-pool verdict and context notes."""
+
+    entries: tuple[RegionComparison, ...]
+    global_cma: GlobalComparison
+    predicted_version: KernelVersion | None
+    observed_version: KernelVersion | None
+    notes: tuple[str, ...] = ()
+    tolerate_modelled: bool = False
+
+    @property
+    def mismatches(self) -> tuple[RegionComparison, ...]:
+        """Rows that make the comparison fail."""
+        return tuple(e for e in self.entries if e.is_mismatch)
+
+    @property
+    def ok(self) -> bool:
+        """True when no row and not the global verdict is a mismatch."""
+        return not self.mismatches and not self.global_cma.is_mismatch
+
+    def entry(self, name: str) -> RegionComparison:
+        """The row for ``name``; raises ``KeyError``."""
+        for e in self.entries:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "ok": self.ok,
+            "tolerate_modelled": self.tolerate_modelled,
+            "predicted_version": str(self.predicted_version) if self.predicted_version else None,
+            "observed_version": str(self.observed_version) if self.observed_version else None,
+            "global_cma": self.global_cma.to_dict(),
+            "entries": [e.to_dict() for e in self.entries],
+            "notes": list(self.notes),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_text(self) -> str:
+        """A human-readable report."""
+        return render_comparison_text(self)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+def _version_note(plan_v: KernelVersion | None, obs_v: KernelVersion | None) -> str | None:
+    if plan_v is None or obs_v is None:
+        return None
+    if (plan_v.major, plan_v.minor) == (obs_v.major, obs_v.minor):
+        return None
+    return f"kernel version differs: predicted for {plan_v}, observed {obs_v}"
+
+
+def _is_global_area(r: Region) -> bool:
+    return r.kind == "cma" and r.origin in ("cmdline", "kconfig")
+
+
+def _name_keys(r: Region) -> list[str]:
+    keys = [r.name]
+    if r.path:
+        keys.append(r.path.rsplit("/", 1)[-1])
+    if _is_global_area(r):
+        keys.append("reserved")
+    return keys
+
+
+def _find_by_name(r: Region, pool: dict[str, ObservedRegion]) -> ObservedRegion | None:
+    for key in _name_keys(r):
+        if key in pool:
+            return pool[key]
+    return None
+
+
+def _find_by_address(r: Region, pool: dict[str, ObservedRegion]) -> ObservedRegion | None:
+    if r.base is None:
+        return None
+    for o in pool.values():
+        if o.base == r.base and (o.kind == r.kind or (o.kind in _DT_KINDS and r.kind in _DT_KINDS)):
+            return o
+    return None
+
+
+def _covered_by_iomem(r: Region, observed: Observed) -> bool:
+    if observed.iomem is None or observed.iomem.hidden or r.base is None or r.size is None:
+        return False
+    end = r.base + r.size
+    names = ("reserved", "Reserved", "Crash kernel") if not r.no_map else ("reserved", "Reserved")
+    spans = sorted((e.start, e.end + 1) for e in observed.iomem.walk() if e.name in names)
+    pos = r.base
+    for start, stop in spans:
+        if start <= pos < stop:
+            pos = stop
+        if pos >= end:
+            return True
+    if r.no_map:
+        ram = [(e.start, e.end + 1) for e in observed.iomem.entries if e.name == "System RAM"]
+        # no-map ranges may be absent from System RAM altogether (older kernels remove them)
+        return bool(ram) and not any(s < end and r.base < t for s, t in ram)
+    return False
+
+
+def _covered_by_e820(r: Region, observed: Observed) -> bool:
+    if r.base is None or r.size is None:
+        return False
+    end = r.base + r.size
+    return any(
+        m.base <= r.base and end <= m.end and m.type not in ("usable", "System RAM") for m in observed.memory
+    )
+
+
+def _observable(r: Region, observed: Observed) -> bool:
+    """Whether the observation would show this region if the kernel had created it."""
+    log = observed.log
+    if r.is_cma and (log is not None or observed.debugfs):
+        return True
+    if log is None:
+        return False
+    if r.kind in ("dma-pool", "restricted-dma", "crashkernel", "swiotlb"):
+        return True
+    if r.kind == "memmap":
+        return any(m.user_defined for m in observed.memory)
+    return r.origin == "dts" and observed.lists_all_reserved_nodes
+
+
+def _moved_reason(r: Region, o: ObservedRegion, version_note: str | None) -> str:
+    if r.placement == "modelled":
+        why = "dynamic placement depends on early allocations memplan cannot see"
+    elif r.placement == "dynamic":
+        why = "dynamic allocation order or the free memory at allocation time differs"
+    else:
+        why = "the kernel reserved a different range than the inputs fix; was the same DTB booted?"
+    return f"{why}{'; ' + version_note if version_note else ''}"
+
+
+def _size_reason(r: Region, o: ObservedRegion, alignment: int | None) -> str:
+    if r.size is not None and alignment and r.is_cma and o.size_matches(_align_up(r.size, alignment)):
+        return f"size rounded to CMA alignment ({_fmt_size(alignment)})"
+    return f"size differs: predicted {_fmt_size(r.size)}, observed {_fmt_size(o.size)}"
+
+
+def _compare_ok_region(
+    r: Region, o: ObservedRegion, plan: Plan, by: MatchedBy, vnote: str | None, tolerate: bool
+) -> RegionComparison:
+    if o.status != "ok":
+        why = o.reason or f"the kernel reports the region as {o.status}"
+        return RegionComparison(r.name, "missing", r, o, by, f"{why}{'; ' + vnote if vnote else ''}")
+    if r.base is not None and o.base is not None and r.base != o.base:
+        tolerated = tolerate and r.placement == "modelled"
+        return RegionComparison(r.name, "moved", r, o, by, _moved_reason(r, o, vnote), tolerated)
+    if r.size is not None and not o.size_matches(r.size):
+        return RegionComparison(r.name, "resized", r, o, by, _size_reason(r, o, plan.cma_alignment))
+    return RegionComparison(r.name, "matched", r, o, by)
+
+
+def _compare_region(
+    r: Region,
+    plan: Plan,
+    observed: Observed,
+    pool: dict[str, ObservedRegion],
+    vnote: str | None,
+    tolerate: bool,
+) -> RegionComparison:
+    o = _find_by_name(r, pool)
+    by: MatchedBy = "name"
+    if o is None:
+        o = _find_by_address(r, pool)
+        by = "address"
+    if o is not None and o.name is not None:
+        pool.pop(o.name, None)
+    if r.status == "ok":
+        if o is not None:
+            return _compare_ok_region(r, o, plan, by, vnote, tolerate)
+        if r.kind == "memmap" and _covered_by_e820(r, observed):
+            return RegionComparison(r.name, "matched", r, None, "e820")
+        if _covered_by_iomem(r, observed):
+            return RegionComparison(
+                r.name, "matched", r, None, "iomem", "covered by reserved ranges in /proc/iomem"
+            )
+        if _observable(r, observed):
+            why = "the kernel did not report this region"
+            if r.default_cma and observed.global_cma.dt_default_dropped:
+                why = "the kernel dropped the DT default CMA node because cma= was given"
+            return RegionComparison(
+                r.name, "missing", r, None, "none", f"{why}{'; ' + vnote if vnote else ''}"
+            )
+        return RegionComparison(r.name, "unverified", r, None, "none", "not visible in what was observed")
+    # predicted not to be in the layout
+    if o is not None and o.status == "ok":
+        why = f"memplan predicted {r.status}"
+        if r.reason:
+            why += f" ({r.reason})"
+        why += ", but the kernel created it"
+        if r.default_cma and r.status == "bypassed" and observed.kernel_version is not None:
+            if not observed.kernel_version.at_least(5, 6):
+                why += f"; kernel {observed.kernel_version} predates 5.6, where the DT default wins over cma="
+        elif vnote:
+            why += f"; {vnote}"
+        return RegionComparison(r.name, "unexpected", r, o, by, why)
+    if o is not None:
+        note = None if o.status == r.status else f"predicted {r.status}, kernel reports {o.status}"
+        return RegionComparison(r.name, "matched", r, o, by, note)
+    if r.status == "disabled" or _observable(r, observed):
+        return RegionComparison(r.name, "matched", r, None, "none", f"absent, as predicted ({r.status})")
+    return RegionComparison(r.name, "unverified", r, None, "none", "not visible in what was observed")
+
+
+def _unexpected(o: ObservedRegion, plan_kinds: set[str], vnote: str | None) -> RegionComparison:
+    name = o.name or _fmt_addr(o.base)
+    if o.kind in _OPTIONAL_KINDS and o.kind not in plan_kinds:
+        return RegionComparison(
+            name,
+            "unverified",
+            None,
+            o,
+            "none",
+            f"the plan has no {o.kind} regions (not modelled for these inputs)",
+        )
+    if o.status != "ok":
+        why = f"the kernel reports {o.status} for a region memplan did not predict"
+    else:
+        why = (
+            "not in the prediction: a different DTB or command line was booted, or a kernel/firmware addition"
+        )
+    return RegionComparison(name, "unexpected", None, o, "none", f"{why}{'; ' + vnote if vnote else ''}")
+
+
+def _origin_agrees(pred: str | None, obs: str | None) -> bool:
+    if obs == "cmdline-or-kconfig":
+        return pred in ("cmdline", "kconfig")
+    return pred == obs
+
+
+def _compare_global(
+    plan: Plan, observed: Observed, tolerate: bool, vnote: str | None, modelled: bool
+) -> GlobalComparison:
+    g = plan.global_cma
+    o = observed.global_cma
+    args: dict[str, Any] = {
+        "predicted_origin": g.origin,
+        "predicted_size": g.size,
+        "predicted_base": g.base,
+        "predicted_region": g.region,
+        "observed": o,
+    }
+    if not o.known:
+        return GlobalComparison("unknown", reasons=("nothing observed shows the global CMA area",), **args)
+    reasons: list[str] = []
+    only_base = True
+    if not _origin_agrees(g.origin, o.origin):
+        only_base = False
+        reasons.append(f"origin differs: predicted {g.origin or 'none'}, observed {o.origin or 'none'}")
+        ov = observed.kernel_version
+        if g.origin == "dts" and o.origin in ("cmdline", "cmdline-or-kconfig") and ov is not None:
+            if ov.at_least(5, 6):
+                reasons.append(f"kernel version differs: {ov} bypasses the DT default when cma= is present")
+        elif g.origin in ("cmdline",) and o.origin == "dts" and ov is not None and not ov.at_least(5, 6):
+            reasons.append(f"kernel version differs: {ov} predates 5.6, where the DT default wins over cma=")
+        elif vnote:
+            reasons.append(vnote)
+        if observed.cmdline is not None and observed.cmdline.split() != plan.cmdline.split():
+            reasons.append(f"the booted command line differs: {observed.cmdline!r}")
+    elif g.origin is not None:
+        if g.size is not None and not o.size_matches(g.size):
+            only_base = False
+            size_why = f"size differs: predicted {_fmt_size(g.size)}, observed {_fmt_size(o.size)}"
+            if plan.cma_alignment and o.size_matches(_align_up(g.size, plan.cma_alignment)):
+                size_why = f"size rounded to CMA alignment ({_fmt_size(plan.cma_alignment)})"
+            reasons.append(size_why)
+        if g.base is not None and o.base is not None and g.base != o.base:
+            base_why = f"base differs: predicted {_fmt_addr(g.base)}, observed {_fmt_addr(o.base)}"
+            if modelled:
+                base_why += " (dynamic placement depends on early allocations memplan cannot see)"
+            reasons.append(base_why)
+        elif g.base is None and o.base is not None and g.size is not None:
+            only_base = False
+            reasons.append("memplan could not place the area, but the kernel did")
+    if not reasons:
+        return GlobalComparison("matched", **args)
+    tolerated = tolerate and modelled and only_base
+    return GlobalComparison("differs", reasons=tuple(reasons), tolerated=tolerated, **args)
+
+
+def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> Comparison:
+    """Compare ``plan`` with ``observed`` region by region, plus the global CMA verdict."""
+    vnote = _version_note(plan.kernel_version, observed.kernel_version)
+    pool = {r.name: r for r in observed.regions if r.name is not None}
+    entries = [_compare_region(r, plan, observed, pool, vnote, tolerate_modelled) for r in plan.regions]
+    plan_kinds = {r.kind for r in plan.regions}
+    entries.extend(_unexpected(o, plan_kinds, vnote) for o in pool.values())
+    global_region: Region | None = None
+    if plan.global_cma.region is not None:
+        global_region = next((r for r in plan.regions if r.name == plan.global_cma.region), None)
+    modelled = global_region is not None and global_region.placement == "modelled"
+    notes: list[str] = []
+    if vnote:
+        notes.append(vnote)
+    if observed.cmdline is not None and observed.cmdline.split() != plan.cmdline.split():
+        notes.append(f"command line differs: predicted {plan.cmdline!r}, observed {observed.cmdline!r}")
+    if observed.cma_total is not None:
+        predicted_total = sum(r.size or 0 for r in plan.regions if r.status == "ok" and r.is_cma)
+        if predicted_total != observed.cma_total:
+            notes.append(
+                f"CmaTotal: predicted {_fmt_size(predicted_total)}, observed {_fmt_size(observed.cma_total)}"
+            )
+    notes.extend(str(d) for d in observed.diagnostics if d.severity != "info")
+    return Comparison(
+        entries=tuple(entries),
+        global_cma=_compare_global(plan, observed, tolerate_modelled, vnote, modelled),
+        predicted_version=plan.kernel_version,
+        observed_version=observed.kernel_version,
+        notes=tuple(notes),
+        tolerate_modelled=tolerate_modelled,
+    )
+
+
+def _row(e: RegionComparison) -> str:
+    p, o = e.predicted, e.observed
+    pred = f"{_fmt_addr(p.base)} {_fmt_size(p.size)}" if p is not None and p.status == "ok" else "-"
+    if p is not None and p.status != "ok":
+        pred = p.status
+    obs = "-"
+    if o is not None:
+        obs = f"{_fmt_addr(o.base)} {_fmt_size(o.size)}" if o.status == "ok" else o.status
+    flag = " (tolerated)" if e.tolerated else ""
+    line = f"  {e.status + flag:<22} {e.name:<28} predicted {pred:<24} observed {obs}"
+    return line + (f"\n  {'':<22} -> {e.reason}" if e.reason else "")
+
+
+def _lines_global(g: GlobalComparison) -> Iterable[str]:
+    o = g.observed
+    pred = "none" if g.predicted_origin is None else f"{g.predicted_origin} {_fmt_size(g.predicted_size)}"
+    if g.predicted_origin is not None:
+        pred += f" at {_fmt_addr(g.predicted_base)}"
+    if not o.known:
+        obs = "unknown"
+    elif o.origin is None:
+        obs = "none"
+    else:
+        obs = f"{o.origin} {_fmt_size(o.size)} at {_fmt_addr(o.base)}"
+    status = g.status.upper() + (" (tolerated)" if g.tolerated else "")
+    yield f"Global CMA area: {status}"
+    yield f"  predicted: {pred}"
+    yield f"  observed:  {obs}" + (f"  [{o.reason}]" if o.reason else "")
+    for reason in g.reasons:
+        yield f"  -> {reason}"
+
+
+def render_comparison_text(c: Comparison) -> str:
+    """The text report printed by ``memplan check``."""
+    out = [
+        f"Predicted for kernel {c.predicted_version or '?'}; observed kernel {c.observed_version or '?'}",
+        *_lines_global(c.global_cma),
+        "Regions:",
+    ]
+    out.extend(_row(e) for e in c.entries)
+    if c.notes:
+        out.append("Notes:")
+        out.extend(f"  {n}" for n in c.notes)
+    n = len(c.mismatches) + (1 if c.global_cma.is_mismatch else 0)
+    out.append("Result: agreement" if c.ok else f"Result: MISMATCH ({n} difference{'s' if n != 1 else ''})")
+    return "\n".join(out) + "\n"

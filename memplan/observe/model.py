@@ -1,0 +1,543 @@
+"""Typed values for what a running (or booted) kernel reported.
+
+Every value is a frozen attrs class carrying :class:`~memplan.source.Source` objects of kind
+``observed`` (file and line of the ``/proc/iomem`` line, boot-log line, debugfs file ...).
+Parsers in this package produce them; :mod:`memplan.observe.combine` merges them into one
+:class:`Observed`; :mod:`memplan.observe.compare` compares that with a :class:`~memplan.plan.Plan`.
+
+Sizes and addresses are bytes. A size read from a log line that prints truncated MiB or KiB
+keeps the unit in ``size_granule``: the true size lies in ``[size, size + size_granule)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from memplan.model import Diagnostic
+from memplan.source import Source
+from memplan.version import KernelVersion
+
+ObservedStatus = Literal["ok", "rejected", "bypassed", "failed"]
+#: Who provided the global CMA area according to what the kernel printed. ``cmdline-or-kconfig``
+#: when the area named ``reserved`` exists but the command line is unknown.
+ObservedOrigin = Literal["dts", "cmdline", "kconfig", "cmdline-or-kconfig"]
+
+
+def _hex(value: int | None) -> str | None:
+    return None if value is None else f"0x{value:x}"
+
+
+# --------------------------------------------------------------------------------------------
+# /proc/iomem
+# --------------------------------------------------------------------------------------------
+@attrs.frozen
+class IomemEntry:
+    """One ``/proc/iomem`` resource: ``[start, end]`` (``end`` **inclusive**, as printed)."""
+
+    start: int
+    end: int
+    name: str
+    depth: int
+    source: Source
+    children: tuple[IomemEntry, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of bytes covered (``end - start + 1``)."""
+        return self.end - self.start + 1
+
+    def walk(self) -> tuple[IomemEntry, ...]:
+        """This entry and all its descendants, in file order."""
+        out: list[IomemEntry] = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "name": self.name,
+            "source": str(self.source),
+            "children": [c.to_dict() for c in self.children],
+        }
+
+
+@attrs.frozen
+class Iomem:
+    """A parsed ``/proc/iomem``. ``hidden`` is True when every address printed as zero
+    (the file was read by a non-root user, so no address can be trusted)."""
+
+    entries: tuple[IomemEntry, ...]
+    hidden: bool = False
+    file: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def walk(self) -> tuple[IomemEntry, ...]:
+        """Every entry (all depths) in file order."""
+        out: list[IomemEntry] = []
+        for entry in self.entries:
+            out.extend(entry.walk())
+        return tuple(out)
+
+    def named(self, name: str) -> tuple[IomemEntry, ...]:
+        """Entries (any depth) whose name equals ``name``."""
+        return tuple(e for e in self.walk() if e.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "hidden": self.hidden, "entries": [e.to_dict() for e in self.entries]}
+
+
+# --------------------------------------------------------------------------------------------
+# /proc/meminfo
+# --------------------------------------------------------------------------------------------
+@attrs.frozen
+class MeminfoField:
+    """One ``/proc/meminfo`` line: ``value`` as printed and its unit (``kB`` or empty)."""
+
+    name: str
+    value: int
+    unit: str
+    source: Source
+
+    @property
+    def bytes(self) -> int:
+        """The value in bytes (``kB`` means KiB); unit-less fields are returned unchanged."""
+        return self.value * 1024 if self.unit == "kB" else self.value
+
+
+@attrs.frozen
+class Meminfo:
+    """A parsed ``/proc/meminfo``."""
+
+    fields: tuple[MeminfoField, ...]
+    file: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def get(self, name: str) -> MeminfoField | None:
+        """The field called ``name`` (e.g. ``CmaTotal``), or ``None``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    def bytes_of(self, name: str) -> int | None:
+        """The field's value in bytes, or ``None`` when absent."""
+        f = self.get(name)
+        return None if f is None else f.bytes
+
+    @property
+    def mem_total(self) -> int | None:
+        """``MemTotal`` in bytes."""
+        return self.bytes_of("MemTotal")
+
+    @property
+    def cma_total(self) -> int | None:
+        """``CmaTotal`` in bytes (``None`` when the kernel has no ``CONFIG_CMA``)."""
+        return self.bytes_of("CmaTotal")
+
+    @property
+    def cma_free(self) -> int | None:
+        """``CmaFree`` in bytes."""
+        return self.bytes_of("CmaFree")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "fields": {f.name: {"value": f.value, "unit": f.unit} for f in self.fields},
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# debugfs / sysfs CMA
+# --------------------------------------------------------------------------------------------
+@attrs.frozen
+class CmaRange:
+    """One physical range of a CMA area (debugfs ``ranges/<n>/``, v6.15+)."""
+
+    index: int
+    base_pfn: int
+    bitmap: tuple[int, ...] = ()
+
+
+@attrs.frozen
+class DebugfsCmaArea:
+    """One directory of ``/sys/kernel/debug/cma/``. Counts are in pages.
+
+    ``dirname`` is the directory as found; ``name`` the area name derived from it (the
+    ``cma-`` prefix of ≤5.x kernels removed). ``name_truncated`` is True when the old
+    16-byte directory-name buffer may have cut the name (``cma-`` + 11 characters).
+    """
+
+    dirname: str
+    name: str
+    name_truncated: bool
+    base_pfn: int | None
+    count: int | None
+    order_per_bit: int | None
+    used: int | None
+    maxchunk: int | None
+    bitmap: tuple[int, ...] | None
+    ranges: tuple[CmaRange, ...]
+    source: Source
+    page_size: int = 4096
+
+    @property
+    def base(self) -> int | None:
+        """First byte of the area."""
+        return None if self.base_pfn is None else self.base_pfn * self.page_size
+
+    @property
+    def size(self) -> int | None:
+        """Area size in bytes."""
+        return None if self.count is None else self.count * self.page_size
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dirname": self.dirname,
+            "name": self.name,
+            "name_truncated": self.name_truncated,
+            "base_pfn": self.base_pfn,
+            "count": self.count,
+            "order_per_bit": self.order_per_bit,
+            "used": self.used,
+            "maxchunk": self.maxchunk,
+            "base": self.base,
+            "size": self.size,
+            "ranges": [{"index": r.index, "base_pfn": r.base_pfn} for r in self.ranges],
+            "source": str(self.source),
+        }
+
+
+@attrs.frozen
+class SysfsCmaArea:
+    """One directory of ``/sys/kernel/mm/cma/``: its counters (values in pages)."""
+
+    name: str
+    counters: tuple[tuple[str, int], ...]
+    source: Source
+
+    def get(self, counter: str) -> int | None:
+        """A counter such as ``alloc_pages_success``, or ``None`` when the file is absent."""
+        for key, value in self.counters:
+            if key == counter:
+                return value
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "counters": dict(self.counters), "source": str(self.source)}
+
+
+# --------------------------------------------------------------------------------------------
+# boot log
+# --------------------------------------------------------------------------------------------
+@attrs.frozen
+class LogEvent:
+    """One recognised boot-log line.
+
+    ``kind`` names the message (see :data:`memplan.observe.dmesg.EVENT_KINDS`); the other
+    fields are filled where the message carries them: ``name`` (node or area name),
+    ``base``/``size`` (bytes; ``size_granule`` is the printed unit), ``end`` (exclusive),
+    ``node`` (NUMA node), ``text`` (free text: compatible, command line, e820 type ...),
+    ``numbers`` (other integers in the order printed).
+    """
+
+    kind: str
+    source: Source
+    name: str | None = None
+    base: int | None = None
+    size: int | None = None
+    size_granule: int = 1
+    end: int | None = None
+    node: int | None = None
+    text: str | None = None
+    numbers: tuple[int, ...] = ()
+    other_name: str | None = None
+    other_base: int | None = None
+    other_end: int | None = None
+    prefix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "source": str(self.source)}
+        for key in ("name", "base", "size", "end", "node", "text", "other_name", "other_base", "other_end"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.size is not None and self.size_granule != 1:
+            out["size_granule"] = self.size_granule
+        if self.numbers:
+            out["numbers"] = list(self.numbers)
+        return out
+
+
+@attrs.frozen
+class BootLog:
+    """A parsed boot log: the recognised events in log order, plus diagnostics for known
+    messages whose text did not match the expected format."""
+
+    events: tuple[LogEvent, ...]
+    file: str | None = None
+    lines: int = 0
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def of_kind(self, *kinds: str) -> tuple[LogEvent, ...]:
+        """Events whose kind is one of ``kinds``, in log order."""
+        return tuple(e for e in self.events if e.kind in kinds)
+
+    def first(self, kind: str) -> LogEvent | None:
+        """The first event of ``kind``."""
+        for e in self.events:
+            if e.kind == kind:
+                return e
+        return None
+
+    @property
+    def kernel_version(self) -> KernelVersion | None:
+        """From ``Linux version X.Y.Z ...``: the upstream version when the distribution prints
+        it (``Debian 6.1.176-1``), else the release string."""
+        e = self.first("linux-version")
+        if e is None or e.text is None:
+            return None
+        try:
+            return KernelVersion.parse(e.name or e.text)
+        except Exception:
+            return None
+
+    @property
+    def kernel_release(self) -> str | None:
+        """The release string as ``uname -r`` prints it (``6.1.0-13-arm64``)."""
+        e = self.first("linux-version")
+        return None if e is None else e.text
+
+    @property
+    def cmdline(self) -> str | None:
+        """From ``Kernel command line: ...``."""
+        e = self.first("kernel-cmdline")
+        return None if e is None else e.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "lines": self.lines, "events": [e.to_dict() for e in self.events]}
+
+
+# --------------------------------------------------------------------------------------------
+# combined view
+# --------------------------------------------------------------------------------------------
+@attrs.frozen
+class ObservedRegion:
+    """A reserved range (or a reservation attempt) the kernel reported.
+
+    ``name`` is the DT node name (``linux,cma``, ``cma@80000000``), ``reserved`` for the global
+    CMA area, ``crashkernel``, ``swiotlb``, ``hugetlb<N>``; ``None`` when only an address is
+    known. ``kind`` is a guess from :data:`memplan.model.REGION_KINDS` (or ``unknown``).
+    ``evidence`` lists every line/file that contributed.
+    """
+
+    name: str | None
+    kind: str
+    status: ObservedStatus
+    base: int | None = None
+    size: int | None = None
+    size_granule: int = 1
+    nomap: bool | None = None
+    reusable: bool | None = None
+    compatible: str | None = None
+    reason: str | None = None
+    evidence: tuple[Source, ...] = ()
+
+    @property
+    def end(self) -> int | None:
+        """Exclusive end, when base and size are known."""
+        if self.base is None or self.size is None:
+            return None
+        return self.base + self.size
+
+    @property
+    def source(self) -> Source | None:
+        """The first piece of evidence."""
+        return self.evidence[0] if self.evidence else None
+
+    def size_matches(self, size: int) -> bool:
+        """True when ``size`` bytes is consistent with the (possibly truncated) printed size."""
+        if self.size is None:
+            return True
+        return self.size <= size < self.size + self.size_granule
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status,
+            "base": self.base,
+            "size": self.size,
+            "size_granule": self.size_granule,
+            "nomap": self.nomap,
+            "reusable": self.reusable,
+            "compatible": self.compatible,
+            "reason": self.reason,
+            "evidence": [str(s) for s in self.evidence],
+        }
+
+
+@attrs.frozen
+class ObservedCma:
+    """A CMA area that exists in the running kernel (exact when read from debugfs)."""
+
+    name: str
+    base: int | None
+    size: int | None
+    size_granule: int = 1
+    source: Source | None = None
+    used: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "base": self.base,
+            "size": self.size,
+            "size_granule": self.size_granule,
+            "used_bytes": self.used,
+            "source": str(self.source) if self.source is not None else None,
+        }
+
+
+@attrs.frozen
+class ObservedGlobalCma:
+    """Which global (default) CMA area the kernel ended up with.
+
+    ``known`` is False when nothing observed could tell (no boot log, no debugfs); then
+    ``origin`` is ``None`` without meaning "no area". ``dt_default_dropped`` is True when the
+    log shows a DT ``linux,cma-default`` node being bypassed or skipped for ``cma=``.
+    """
+
+    known: bool
+    origin: ObservedOrigin | None = None
+    name: str | None = None
+    base: int | None = None
+    size: int | None = None
+    size_granule: int = 1
+    dt_default_dropped: bool = False
+    reason: str = ""
+    evidence: tuple[Source, ...] = ()
+
+    def size_matches(self, size: int) -> bool:
+        """True when ``size`` bytes is consistent with the printed (truncated) size."""
+        if self.size is None:
+            return True
+        return self.size <= size < self.size + self.size_granule
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "known": self.known,
+            "origin": self.origin,
+            "name": self.name,
+            "base": self.base,
+            "base_hex": _hex(self.base),
+            "size": self.size,
+            "size_granule": self.size_granule,
+            "dt_default_dropped": self.dt_default_dropped,
+            "reason": self.reason,
+            "evidence": [str(s) for s in self.evidence],
+        }
+
+
+@attrs.frozen
+class MemoryRange:
+    """A range of the physical memory map (``end`` exclusive): ``type`` is ``System RAM``,
+    an e820 type name (``usable``, ``reserved`` ...) or an iomem name."""
+
+    base: int
+    end: int
+    type: str
+    source: Source | None = None
+    user_defined: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.end - self.base
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "base": self.base,
+            "end": self.end,
+            "type": self.type,
+            "user_defined": self.user_defined,
+            "source": str(self.source) if self.source is not None else None,
+        }
+
+
+@attrs.frozen
+class Observed:
+    """Everything observed about one boot, combined.
+
+    ``sources`` lists what was read (file paths or ``/proc/iomem`` ...); ``diagnostics`` holds
+    malformed-line findings and notes about missing or unreadable pieces.
+    """
+
+    kernel_version: KernelVersion | None = None
+    cmdline: str | None = None
+    machine: str | None = None
+    kernel_release: str | None = None
+    regions: tuple[ObservedRegion, ...] = ()
+    cma_areas: tuple[ObservedCma, ...] = ()
+    global_cma: ObservedGlobalCma = ObservedGlobalCma(known=False)
+    cma_total: int | None = None
+    cma_free: int | None = None
+    mem_total: int | None = None
+    cma_reserved_log: int | None = None
+    memory: tuple[MemoryRange, ...] = ()
+    memory_limit: int | None = None
+    dt_default_cma: tuple[str, ...] = ()
+    page_size: int = 4096
+    iomem: Iomem | None = attrs.field(default=None, eq=False)
+    meminfo: Meminfo | None = attrs.field(default=None, eq=False)
+    log: BootLog | None = attrs.field(default=None, eq=False)
+    debugfs: tuple[DebugfsCmaArea, ...] = attrs.field(default=(), eq=False)
+    sysfs: tuple[SysfsCmaArea, ...] = attrs.field(default=(), eq=False)
+    fdt: object | None = attrs.field(default=None, eq=False)
+    sources: tuple[str, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def region(self, name: str) -> ObservedRegion:
+        """The observed region called ``name``; raises ``KeyError``."""
+        for r in self.regions:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    @property
+    def lists_all_reserved_nodes(self) -> bool:
+        """True when the log prints one summary line per registered reserved-memory node
+        (v6.3+), so a node without a line was not registered."""
+        if self.log is None:
+            return False
+        if self.log.of_kind("rmem-summary"):
+            return True
+        v = self.kernel_version
+        return v is not None and v.at_least(6, 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "kernel_version": str(self.kernel_version) if self.kernel_version is not None else None,
+            "kernel_release": self.kernel_release,
+            "cmdline": self.cmdline,
+            "machine": self.machine,
+            "page_size": self.page_size,
+            "global_cma": self.global_cma.to_dict(),
+            "cma_total": self.cma_total,
+            "cma_free": self.cma_free,
+            "mem_total": self.mem_total,
+            "cma_reserved_log": self.cma_reserved_log,
+            "memory_limit": self.memory_limit,
+            "dt_default_cma": list(self.dt_default_cma),
+            "regions": [r.to_dict() for r in self.regions],
+            "cma_areas": [c.to_dict() for c in self.cma_areas],
+            "memory": [m.to_dict() for m in self.memory],
+            "debugfs": [a.to_dict() for a in self.debugfs],
+            "sysfs": [a.to_dict() for a in self.sysfs],
+            "sources": list(self.sources),
+            "log": self.log.to_dict() if self.log is not None else None,
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }

@@ -1,0 +1,427 @@
+"""Reading observed kernel state: single files, a snapshot directory, or the live system.
+
+A snapshot directory may contain any of::
+
+    iomem | iomem.txt       a copy of /proc/iomem
+    meminfo | meminfo.txt   a copy of /proc/meminfo
+    dmesg | dmesg.txt | kmsg | boot.log | console.log    the boot log
+    cma/                    a copy of /sys/kernel/debug/cma
+    mm-cma/                 a copy of /sys/kernel/mm/cma
+    fdt | fdt.dtb           a copy of /sys/firmware/fdt (the DTB the kernel booted with)
+
+Anything missing or unreadable is noted as an ``info``/``warning`` diagnostic, never fatal.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from memplan.errors import MemplanError, ObserveError
+from memplan.model import Diagnostic
+from memplan.observe._common import diag, observed_source, read_text
+from memplan.observe.combine import build_observed
+from memplan.observe.debugfs import read_debugfs_cma
+from memplan.observe.dmesg import parse_dmesg
+from memplan.observe.iomem import parse_iomem
+from memplan.observe.meminfo import parse_meminfo
+from memplan.observe.model import BootLog, DebugfsCmaArea, Iomem, Meminfo, Observed, SysfsCmaArea
+from memplan.observe.sysfs import read_sysfs_cma
+
+FileKind = Literal["iomem", "meminfo", "dmesg", "fdt", "debugfs", "sysfs"]
+
+LOG_NAMES = ("dmesg", "dmesg.txt", "kmsg", "boot.log", "console.log")
+FDT_MAGIC = b"\xd0\x0d\xfe\xed"
+
+
+@attrs.define
+class _Collected:
+    """Pieces gathered so far (at most one of each)."""
+
+    iomem: Iomem | None = None
+    meminfo: Meminfo | None = None
+    log_text: tuple[str, str] | None = None
+    debugfs_dir: Path | None = None
+    sysfs_dir: Path | None = None
+    fdt: Any = None
+    sources: list[str] = attrs.field(factory=list)
+    diagnostics: list[Diagnostic] = attrs.field(factory=list)
+
+    def duplicate(self, kind: str, path: str) -> None:
+        self.diagnostics.append(
+            diag(
+                "warning",
+                "observe-duplicate",
+                f"a second {kind} input was given; only the first is used",
+                observed_source(path),
+            )
+        )
+
+
+def classify(path: str | Path) -> FileKind:
+    """Guess what an observed file is, from its name and then from its first bytes."""
+    p = Path(path)
+    name = p.name.lower()
+    if p.is_dir():
+        return "sysfs" if name in ("mm-cma", "mm_cma") else "debugfs"
+    if name in ("iomem", "iomem.txt", "proc-iomem") or name.endswith(".iomem"):
+        return "iomem"
+    if name in ("meminfo", "meminfo.txt") or name.endswith(".meminfo"):
+        return "meminfo"
+    if name == "fdt" or name.endswith(".dtb"):
+        return "fdt"
+    if name in LOG_NAMES or name.endswith((".log", ".dmesg")):
+        return "dmesg"
+    head = p.read_bytes()[:4096]
+    if head.startswith(FDT_MAGIC):
+        return "fdt"
+    first = next((ln for ln in head.decode("ascii", "replace").splitlines() if ln.strip()), "")
+    if first.startswith("MemTotal:"):
+        return "meminfo"
+    if parse_iomem(first).entries:
+        return "iomem"
+    return "dmesg"
+
+
+def read_fdt(path: str | Path, diagnostics: list[Diagnostic]) -> Any:
+    """Read a DTB through :func:`memplan.dts.read_dtb` (imported lazily); ``None`` on failure."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        diagnostics.append(
+            diag(
+                "warning",
+                "observe-unreadable",
+                f"cannot read the DTB: {err.strerror}",
+                observed_source(str(path)),
+            )
+        )
+        return None
+    try:
+        dts = importlib.import_module("memplan.dts")
+        read_dtb = dts.read_dtb
+    except (ImportError, AttributeError):
+        diagnostics.append(
+            diag(
+                "info",
+                "observe-fdt-unsupported",
+                "the DTB was not read: memplan.dts.read_dtb is not available",
+                observed_source(str(path)),
+            )
+        )
+        return None
+    try:
+        return read_dtb(data)
+    except MemplanError as err:
+        diagnostics.append(
+            diag(
+                "warning",
+                "observe-fdt-invalid",
+                f"the DTB could not be read: {err.message}",
+                observed_source(str(path)),
+            )
+        )
+        return None
+
+
+def _add_file(col: _Collected, path: Path, kind: FileKind) -> None:
+    text_path = str(path)
+    if kind == "iomem":
+        if col.iomem is not None:
+            col.duplicate(kind, text_path)
+            return
+        col.iomem = parse_iomem(read_text(path), text_path)
+    elif kind == "meminfo":
+        if col.meminfo is not None:
+            col.duplicate(kind, text_path)
+            return
+        col.meminfo = parse_meminfo(read_text(path), text_path)
+    elif kind == "dmesg":
+        if col.log_text is not None:
+            col.duplicate("boot log", text_path)
+            return
+        col.log_text = (read_text(path), text_path)
+    elif kind == "fdt":
+        if col.fdt is not None:
+            col.duplicate(kind, text_path)
+            return
+        col.fdt = read_fdt(path, col.diagnostics)
+    elif kind == "debugfs":
+        if col.debugfs_dir is not None:
+            col.duplicate("cma debugfs", text_path)
+            return
+        col.debugfs_dir = path
+    else:
+        if col.sysfs_dir is not None:
+            col.duplicate("cma sysfs", text_path)
+            return
+        col.sysfs_dir = path
+    col.sources.append(text_path)
+
+
+def _add_directory(col: _Collected, directory: Path) -> None:
+    found = False
+    singles: tuple[tuple[tuple[str, ...], FileKind], ...] = (
+        (("iomem", "iomem.txt"), "iomem"),
+        (("meminfo", "meminfo.txt"), "meminfo"),
+        (("fdt", "fdt.dtb"), "fdt"),
+    )
+    for names, kind in singles:
+        for name in names:
+            p = directory / name
+            if p.is_file():
+                _add_file(col, p, kind)
+                found = True
+                break
+    for name in LOG_NAMES:
+        p = directory / name
+        if p.is_file():
+            _add_file(col, p, "dmesg")
+            found = True
+            break
+    if (directory / "cma").is_dir():
+        _add_file(col, directory / "cma", "debugfs")
+        found = True
+    for name in ("mm-cma", "mm_cma"):
+        if (directory / name).is_dir():
+            _add_file(col, directory / name, "sysfs")
+            found = True
+            break
+    if not found:
+        col.diagnostics.append(
+            diag(
+                "warning",
+                "observe-empty-snapshot",
+                "the directory holds none of iomem, meminfo, dmesg, cma/, mm-cma/, fdt",
+                observed_source(str(directory)),
+            )
+        )
+
+
+def _finish(col: _Collected, page_size: int) -> Observed:
+    log: BootLog | None = parse_dmesg(*col.log_text) if col.log_text is not None else None
+    version = log.kernel_version if log is not None else None
+    debugfs: tuple[DebugfsCmaArea, ...] = ()
+    sysfs: tuple[SysfsCmaArea, ...] = ()
+    if col.debugfs_dir is not None:
+        debugfs, d1 = read_debugfs_cma(col.debugfs_dir, page_size, version)
+        col.diagnostics.extend(d1)
+    if col.sysfs_dir is not None:
+        sysfs, d2 = read_sysfs_cma(col.sysfs_dir)
+        col.diagnostics.extend(d2)
+    return build_observed(
+        log=log,
+        iomem=col.iomem,
+        meminfo=col.meminfo,
+        debugfs=debugfs,
+        sysfs=sysfs,
+        fdt=col.fdt,
+        page_size=page_size,
+        sources=col.sources,
+        diagnostics=col.diagnostics,
+    )
+
+
+def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observed:
+    """Read snapshot directories and/or single files into one :class:`Observed`.
+
+    A directory is a snapshot (see the module docstring) unless it is itself a copy of the
+    cma debugfs (``cma``) or sysfs (``mm-cma``) directory. Files are recognised by name or
+    content. A path that does not exist raises :class:`~memplan.errors.ObserveError`.
+    """
+    col = _Collected()
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise ObserveError(f"no such file or directory: {p}", observed_source(str(p)))
+        if p.is_dir() and p.name not in ("cma", "mm-cma", "mm_cma"):
+            _add_directory(col, p)
+        else:
+            try:
+                _add_file(col, p, classify(p))
+            except OSError as err:
+                col.diagnostics.append(
+                    diag(
+                        "warning",
+                        "observe-unreadable",
+                        f"cannot read {p}: {err.strerror}",
+                        observed_source(str(p)),
+                    )
+                )
+    return _finish(col, page_size)
+
+
+def read_kmsg(path: str | Path) -> str:
+    """Read every record currently in ``/dev/kmsg`` without blocking (one record per read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            try:
+                chunk = os.read(fd, 8192)
+            except BlockingIOError:
+                break
+            except BrokenPipeError:  # records overwritten while reading: skip ahead
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def _live_log(root: Path, use_dmesg_command: bool, col: _Collected) -> None:
+    if use_dmesg_command and shutil.which("dmesg"):
+        try:
+            res = subprocess.run(["dmesg"], capture_output=True, text=True, check=False, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            res = None
+        if res is not None and res.returncode == 0 and res.stdout.strip():
+            col.log_text = (res.stdout, "dmesg")
+            col.sources.append("dmesg")
+            return
+    kmsg = root / "dev" / "kmsg"
+    try:
+        text = read_kmsg(kmsg)
+    except OSError as err:
+        col.diagnostics.append(
+            diag(
+                "warning",
+                "observe-missing-source",
+                f"boot log not read: dmesg failed and {kmsg}: {err.strerror}",
+                observed_source(str(kmsg)),
+            )
+        )
+        return
+    col.log_text = (text, str(kmsg))
+    col.sources.append(str(kmsg))
+
+
+def read_live(
+    root: str | Path = "/", page_size: int | None = None, use_dmesg_command: bool | None = None
+) -> Observed:
+    """Observe the running system: ``/proc/iomem``, ``/proc/meminfo``, the cma debugfs and
+    sysfs directories, the boot log (``dmesg`` or ``/dev/kmsg``) and ``/sys/firmware/fdt``.
+
+    ``root`` lets tests point at a fake tree; the ``dmesg`` command is only tried for the real
+    root. Each missing or unreadable piece becomes a diagnostic.
+    """
+    r = Path(root)
+    if page_size is None:
+        page_size = os.sysconf("SC_PAGE_SIZE") if r == Path("/") else 4096
+    if use_dmesg_command is None:
+        use_dmesg_command = r == Path("/")
+    col = _Collected()
+    pieces: tuple[tuple[Path, FileKind], ...] = (
+        (r / "proc" / "iomem", "iomem"),
+        (r / "proc" / "meminfo", "meminfo"),
+        (r / "sys" / "kernel" / "debug" / "cma", "debugfs"),
+        (r / "sys" / "kernel" / "mm" / "cma", "sysfs"),
+        (r / "sys" / "firmware" / "fdt", "fdt"),
+    )
+    for path, kind in pieces:
+        try:
+            present = path.is_dir() if kind in ("debugfs", "sysfs") else path.is_file()
+        except OSError as err:
+            col.diagnostics.append(
+                diag(
+                    "warning",
+                    "observe-unreadable",
+                    f"cannot read {path}: {err.strerror}",
+                    observed_source(str(path)),
+                )
+            )
+            continue
+        if not present:
+            col.diagnostics.append(
+                diag("info", "observe-missing-source", f"{path} is not available", observed_source(str(path)))
+            )
+            continue
+        try:
+            if kind in ("debugfs", "sysfs"):
+                os.listdir(path)
+            _add_file(col, path, kind)
+        except OSError as err:
+            col.diagnostics.append(
+                diag(
+                    "warning",
+                    "observe-unreadable",
+                    f"cannot read {path}: {err.strerror}",
+                    observed_source(str(path)),
+                )
+            )
+    _live_log(r, use_dmesg_command, col)
+    return _finish(col, page_size)
+
+
+def _copy_tree(src: Path, dest: Path, diagnostics: list[Diagnostic]) -> None:
+    """Copy the readable regular files below ``src`` (write-only hooks such as ``alloc`` skipped)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(src.iterdir()):
+        target = dest / entry.name
+        try:
+            if entry.is_dir():
+                _copy_tree(entry, target, diagnostics)
+            elif entry.is_file() and os.access(entry, os.R_OK) and entry.name not in ("alloc", "free"):
+                target.write_bytes(entry.read_bytes())
+        except OSError as err:
+            diagnostics.append(
+                diag(
+                    "warning",
+                    "observe-unreadable",
+                    f"cannot copy {entry}: {err.strerror}",
+                    observed_source(str(entry)),
+                )
+            )
+
+
+def save_live_snapshot(
+    dest: str | Path, root: str | Path = "/", use_dmesg_command: bool | None = None
+) -> tuple[Diagnostic, ...]:
+    """Copy the live system's observable state into a snapshot directory ``dest`` (the layout
+    :func:`read_observed` reads), so it can be checked elsewhere. Returns what could not be copied."""
+    r, d = Path(root), Path(dest)
+    d.mkdir(parents=True, exist_ok=True)
+    diagnostics: list[Diagnostic] = []
+    pieces = (
+        (r / "proc" / "iomem", "iomem"),
+        (r / "proc" / "meminfo", "meminfo"),
+        (r / "sys" / "firmware" / "fdt", "fdt"),
+        (r / "sys" / "kernel" / "debug" / "cma", "cma"),
+        (r / "sys" / "kernel" / "mm" / "cma", "mm-cma"),
+    )
+    for src, name in pieces:
+        try:
+            if src.is_dir():
+                _copy_tree(src, d / name, diagnostics)
+            elif src.is_file():
+                (d / name).write_bytes(src.read_bytes())
+            else:
+                diagnostics.append(
+                    diag(
+                        "info", "observe-missing-source", f"{src} is not available", observed_source(str(src))
+                    )
+                )
+        except OSError as err:
+            diagnostics.append(
+                diag(
+                    "warning",
+                    "observe-unreadable",
+                    f"cannot copy {src}: {err.strerror}",
+                    observed_source(str(src)),
+                )
+            )
+    col = _Collected()
+    _live_log(r, r == Path("/") if use_dmesg_command is None else use_dmesg_command, col)
+    diagnostics.extend(col.diagnostics)
+    if col.log_text is not None:
+        (d / "dmesg").write_text(col.log_text[0], encoding="utf-8")
+    return tuple(diagnostics)

@@ -1,0 +1,42 @@
+"""``/sys/kernel/mm/cma/<name>/`` reader (``CONFIG_CMA_SYSFS``, ~5.14+).
+
+Each area directory holds counters in pages: ``alloc_pages_success``, ``alloc_pages_fail``,
+``release_pages_success`` (newer), ``total_pages`` and ``available_pages`` (6.18).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from memplan.model import Diagnostic
+from memplan.observe._common import diag, malformed, observed_source
+from memplan.observe.model import SysfsCmaArea
+
+
+def read_sysfs_cma(root: str | Path) -> tuple[tuple[SysfsCmaArea, ...], tuple[Diagnostic, ...]]:
+    """Read every area directory under ``root`` (``/sys/kernel/mm/cma`` or a copy)."""
+    r = Path(root)
+    areas: list[SysfsCmaArea] = []
+    diagnostics: list[Diagnostic] = []
+    for sub in sorted(p for p in r.iterdir() if p.is_dir()):
+        counters: list[tuple[str, int]] = []
+        for f in sorted(p for p in sub.iterdir() if p.is_file()):
+            try:
+                text = f.read_text(encoding="ascii", errors="replace")
+            except OSError as err:
+                diagnostics.append(
+                    diag(
+                        "warning",
+                        "observe-unreadable",
+                        f"cannot read {f}: {err.strerror}",
+                        observed_source(str(f)),
+                    )
+                )
+                continue
+            value = text.strip()
+            if not value.isdigit():
+                diagnostics.append(malformed(str(f), 1, text.rstrip("\n"), "cma sysfs counter"))
+                continue
+            counters.append((f.name, int(value)))
+        areas.append(SysfsCmaArea(sub.name, tuple(counters), observed_source(str(sub))))
+    return tuple(areas), tuple(diagnostics)

@@ -1,0 +1,602 @@
+"""The resolution pipeline: inputs → memblock → reservations → global CMA → crashkernel → Plan.
+
+The order of the steps per architecture follows kernel-semantics §2.3 (verified call order):
+arm64 scans the DT, (era C/D: initialises static regions at ``unflatten_device_tree()``), then
+``dma_contiguous_reserve()`` and crashkernel (≤ v5.10: crashkernel first); arm32 and riscv call
+``dma_contiguous_reserve()`` before the late static initialisation; x86 has no DT normally.
+"""
+
+from __future__ import annotations
+
+from memplan.model import GlobalCma, MemoryBank, Origin
+from memplan.plan import Plan
+from memplan.resolve.alignment import cma_min_alignment, default_hugetlb
+from memplan.resolve.cma import CmaRequest, cma_slots, declare_contiguous
+from memplan.resolve.crashkernel import place_crashkernel, size_from_ranges
+from memplan.resolve.devices import bind_devices
+from memplan.resolve.e820 import E820_RAM, E820Entry, MemmapOp, apply_memmap, log_type_name, ram_of
+from memplan.resolve.inputs import Inputs
+from memplan.resolve.memblock import Memblock
+from memplan.resolve.memory import arm32_mem_banks, limit_by_address, limit_by_size, page_align_inward
+from memplan.resolve.precedence import Era, SizeSel, cmdline_limit, era_of, kconfig_cma_size
+from memplan.resolve.reserved import init_late_statics, scan_reserved
+from memplan.resolve.state import Context, State, WorkRegion
+from memplan.source import Source
+
+M = 1 << 20
+SZ_4G = 1 << 32
+X86 = ("x86", "x86_64")
+
+
+def is_64bit(arch: str, lpae: bool) -> bool:
+    """64-bit ``phys_addr_t``: arm64, x86-64, riscv64, and arm with LPAE."""
+    return arch in ("arm64", "x86", "x86_64", "riscv") or (arch == "arm" and lpae)
+
+
+def zone_dma_bits(dma_max_cpu_address: int | None) -> int:
+    """arm64 ≥ 5.11 ``zone_dma_bits``: ``min(32, fls64(of_dma_get_max_cpu_address(NULL)))``."""
+    if dma_max_cpu_address is None:
+        return 32
+    return min(32, dma_max_cpu_address.bit_length())
+
+
+def arch_dma_limit(arch: str, version_at_least_511: bool, mb: Memblock, dma_bits: int = 32) -> int:
+    """The limit ``dma_contiguous_reserve()`` gets (kernel-semantics §2.3).
+
+    arm64 ≥ 5.11 ``arm64_dma_phys_limit`` (``max_zone_phys(zone_dma_bits)``: ``dma_bits`` comes from
+    the DT ``dma-ranges``, at most 32; capped when DRAM starts below 4 GiB, else the end of DRAM);
+    arm64 ≤ 5.10 the first 4 GiB window of DRAM; riscv ``dma32_phys_limit`` (4 GiB); arm
+    ``arm_dma_limit`` (no limit without a DMA zone); x86 all mapped RAM.
+    """
+    start, end = mb.start_of_dram(), mb.end_of_dram()
+    if arch == "arm64":
+        if version_at_least_511:
+            mask = (1 << dma_bits) - 1
+            if start > 0xFFFFFFFF:
+                return end
+            if start > mask:
+                mask = 0xFFFFFFFF
+            return min(mask, end - 1) + 1 if end else 0
+        window = start & ~0xFFFFFFFF
+        return min(window + SZ_4G, end)
+    if arch == "riscv":
+        return min(SZ_4G, end)
+    if arch == "arm":
+        # arch/arm/mm/mm.h: without CONFIG_ZONE_DMA arm_dma_limit is ~0 (no limit); machines with a
+        # DMA zone (dma_zone_size) are not modelled.
+        return end
+    return end
+
+
+def arm32_highmem_start(mb: Memblock) -> int | None:
+    """Where arm32 highmem starts (default 3G/1G split, 240 MiB vmalloc: 760 MiB of lowmem)."""
+    start, end = mb.start_of_dram(), mb.end_of_dram()
+    lowmem_end = start + 760 * M
+    return lowmem_end if end > lowmem_end else None
+
+
+class _Run:
+    """One resolution (a thin object so that the steps can share state)."""
+
+    def __init__(self, inp: Inputs) -> None:
+        self.inp = inp
+        cfg = inp.config
+        v = inp.version
+        self.era = era_of(v)
+        hugetlb = cfg.hugetlb if cfg.hugetlb is not None else default_hugetlb(inp.arch, cfg.lpae)
+        self.cma_min = cma_min_alignment(v, cfg.page_size, cfg.max_buddy_order, hugetlb)
+        dma_cma = cfg.cma and cfg.dma_cma
+        self.ctx = Context(
+            arch=inp.arch,
+            version=v,
+            precedence=inp.precedence,
+            cma_given=dma_cma and inp.cmdline.cma is not None,
+            cma_enabled=cfg.cma,
+            dma_cma=dma_cma,
+            cma_min_alignment=self.cma_min,
+            cma_slots=cma_slots(v, cfg.cma_areas, cfg.numa),
+            page_size=cfg.page_size,
+            phys_64bit=is_64bit(inp.arch, cfg.lpae),
+        )
+        self.st = State(Memblock(cfg.page_size))
+        self.banks: list[MemoryBank] = []
+        self.global_region: WorkRegion | None = None
+        self.global_failure: str | None = None
+        self.kconfig_size = 0
+        self.hugetlb_done = False
+        self.dma_bits = zone_dma_bits(inp.dt.dma_max_cpu_address if inp.dt is not None else None)
+
+    # -- RAM -----------------------------------------------------------------------------
+    def ram(self) -> None:
+        inp, st, v = self.inp, self.st, self.inp.version
+        banks: list[tuple[int, int, Source | None]] = []
+        if inp.e820 is not None:
+            table = list(inp.e820)
+            if inp.arch in X86 and (inp.cmdline.memmap or inp.cmdline.mem):
+                table = self._memmap(table)
+            banks = [(b, s, inp.memory_source) for b, s in ram_of(table)]
+        elif inp.dt is not None:
+            new_rules = v.at_least(6, 1)
+            for mnode in inp.dt.memory_nodes:
+                if new_rules and (mnode.depth != 1 or not mnode.enabled):
+                    why = "disabled" if not mnode.enabled else "not a direct child of the root (6.1+)"
+                    st.note(
+                        "memory-ignored", f"memory node {mnode.path} ignored: {why}", mnode.source, mnode.path
+                    )
+                    continue
+                if mnode.ranges is None:
+                    st.note(
+                        "memory-ignored",
+                        f"memory node {mnode.path} has no usable reg",
+                        mnode.source,
+                        mnode.path,
+                    )
+                    continue
+                for base, size in mnode.ranges:
+                    b, s = page_align_inward(base, size, self.ctx.page_size)
+                    if s:
+                        banks.append((b, s, mnode.source))
+        banks = self._mem_limit(banks)
+        if not banks:
+            zero = [
+                m.path
+                for m in (inp.dt.memory_nodes if inp.dt else ())
+                if m.ranges and not any(s for _, s in m.ranges)
+            ]
+            hint = f" ({', '.join(zero)} has size 0: the boot loader fills it in)" if zero else ""
+            st.note(
+                "memory-none",
+                f"no RAM: no /memory bank with a usable reg and no memory= map{hint}; "
+                "pass memory= (e.g. --memory 2G) to place anything",
+            )
+        for b, s, src in sorted(banks, key=lambda t: t[0]):
+            st.mb.add_memory(b, s)
+            self.banks.append(MemoryBank(b, s, src))
+
+    def _memmap(self, table: list[E820Entry]) -> list[E820Entry]:
+        st = self.st
+        ops = [op for op, _ in self.inp.cmdline.memmap] + [
+            MemmapOp("cap", base=m.size) for m in self.inp.cmdline.mem
+        ]
+        new = apply_memmap(table, ops)
+        before = {(e.base, e.size, e.kind) for e in table}
+        src = next((s for _, s in self.inp.cmdline.memmap if s is not None), None)
+        for e in new:
+            st.event("memmap-map", base=e.base, size=e.size, text=log_type_name(e.kind))
+            if e.kind != E820_RAM and (e.base, e.size, e.kind) not in before:
+                st.add(
+                    WorkRegion(
+                        name=f"memmap@{e.base:x}",
+                        kind="memmap",
+                        origin="cmdline",
+                        base=e.base,
+                        size=e.size,
+                        source=src,
+                        reason=f"memmap= made it E820 type {e.kind} ({log_type_name(e.kind)})",
+                    )
+                )
+                st.mb.reserve(e.base, e.size)
+        if self.inp.cmdline.memmap:
+            st.note("memmap-applied", f"memmap= produced a user-defined map of {len(new)} entries", src)
+        for m in self.inp.cmdline.mem:
+            st.note("mem-limit", f"mem= removes RAM at and above {m.size:#x}", m.source)
+        return new
+
+    def _mem_limit(self, banks: list[tuple[int, int, Source | None]]) -> list[tuple[int, int, Source | None]]:
+        mems = self.inp.cmdline.mem
+        if not mems or (self.inp.arch in X86 and self.inp.e820 is not None):
+            return banks
+        arch = self.inp.arch
+        plain = [(b, s) for b, s, _ in banks]
+        src0 = banks[0][2] if banks else None
+        if arch == "arm":
+            new = arm32_mem_banks([(m.size, m.start) for m in mems], banks[0][0] if banks else 0)
+        elif arch in X86:
+            new = plain
+            for m in mems:
+                new = limit_by_address(new, m.size)
+        else:
+            limit = mems[-1].size // self.ctx.page_size * self.ctx.page_size
+            new = limit_by_size(plain, limit)
+            self.st.event("mem-limit", size=limit)
+        if new != plain:
+            self.st.note(
+                "mem-limit",
+                f"mem= leaves {sum(s for _, s in new) // M} MiB of RAM "
+                f"(was {sum(s for _, s in plain) // M} MiB)",
+                mems[-1].source,
+            )
+        return [(b, s, src0) for b, s in new]
+
+    # -- what the kernel allocates before the global CMA area -----------------------------------
+    def early_allocations(self) -> None:
+        """arm64 (5.10+): ``paging_init()`` page tables and other early allocations, then the
+        ``sparse_init()`` buffer of ``struct page`` arrays (before v7.0), both top-down, before
+        ``dma_contiguous_reserve()`` in ``bootmem_init()``.
+
+        Modelled: the linear map at page granularity (``rodata=full``, the Debian default) needs
+        RAM/512 of page tables, plus about 1.3 MiB (6.1+) / 3.2 MiB (5.10) of other allocations
+        (fitted to recorded QEMU boots); the sparse buffer is 64 bytes of ``struct page`` per page
+        of each present memory section, aligned to one section's share.
+        """
+        inp, st = self.inp, self.st
+        v = inp.version
+        if inp.arch != "arm64" or not v.at_least(5, 10) or st.mb.phys_mem_size() == 0:
+            return
+        page = self.ctx.page_size
+        ram = st.mb.phys_mem_size()
+        other = 0x156000 if v.at_least(6, 1) else 0x337000
+        small = -(-(ram // 512 + other) // page) * page
+        base = st.mb.alloc(small, page)
+        reason = "modelled early allocations (page tables, unflattened DT, ...) from recorded boots"
+        if base is not None:
+            st.add(
+                WorkRegion(
+                    name="early-allocations",
+                    kind="reserved",
+                    origin="arch",
+                    base=base,
+                    size=small,
+                    placement="modelled",
+                    reason=reason,
+                    source=Source.builtin("arm64 paging_init()/unflatten_device_tree()"),
+                )
+            )
+        if not v.at_least(7, 0):
+            self.hugetlb_cma()
+        else:
+            return
+        # SECTION_SIZE_BITS: 30 before v5.12 ("arm64/sparsemem: reduce SECTION_SIZE_BITS"), then
+        # 27 (4 KiB / 16 KiB pages) or 29 (64 KiB pages).
+        bits = {4096: 27, 16384: 27, 65536: 29}.get(page, 27) if v.at_least(5, 12) else 30
+        section = 1 << bits
+        per_section = section // page * 64
+        sections = {b // section for s, e in st.mb.memory for b in range(s - s % section, e, section)}
+        size = len(sections) * per_section
+        base = st.mb.alloc(size, per_section)
+        if base is not None:
+            st.add(
+                WorkRegion(
+                    name="memmap",
+                    kind="reserved",
+                    origin="arch",
+                    base=base,
+                    size=size,
+                    placement="modelled",
+                    source=Source.builtin("arm64 sparse_init()"),
+                    reason=f"struct page arrays for {len(sections)} memory sections (sparse_init)",
+                )
+            )
+
+    # -- cma_init_reserved_areas(): activation ------------------------------------------------
+    def zone_boundaries(self) -> list[int]:
+        """Physical addresses where one memory zone ends and the next begins (inside RAM).
+
+        arm64: the end of ZONE_DMA (``arm64_dma_phys_limit``) and 4 GiB (ZONE_DMA32); riscv and
+        x86-64: 4 GiB (and 16 MiB on x86, ZONE_DMA); arm32: the start of highmem."""
+        inp, mb = self.inp, self.st.mb
+        arch = inp.arch
+        if arch == "arm64":
+            marks = {arch_dma_limit(arch, inp.version.at_least(5, 11), mb, self.dma_bits), SZ_4G}
+        elif arch == "riscv":
+            marks = {SZ_4G}
+        elif arch in X86:
+            marks = {16 * M, SZ_4G}
+        elif arch == "arm":
+            hs = arm32_highmem_start(mb)
+            marks = {hs} if hs is not None else set()
+        else:
+            marks = set()
+        start, end = mb.start_of_dram(), mb.end_of_dram()
+        return sorted(m for m in marks if start < m < end)
+
+    def activate_cma_areas(self) -> None:
+        """``cma_activate_area()`` (mm/cma.c): an area whose pages are not all in one zone is not
+        activated ("CMA area %s could not be activated")."""
+        st = self.st
+        bounds = self.zone_boundaries()
+        for r in st.regions:
+            if not r.is_cma_area or r.status != "ok" or r.base is None or not r.size:
+                continue
+            cut = next((b for b in bounds if r.base < b < r.base + r.size), None)
+            if cut is None:
+                continue
+            r.reason = (
+                f"reserved, but spans the zone boundary at {cut:#x}: 'CMA area {r.name} could not be "
+                "activated', so it is not counted in CmaTotal"
+            )
+            st.event("cma-not-activated", name=r.name)
+            st.note(
+                "cma-not-activated",
+                f"CMA area '{r.name}' ({r.base:#x}..{r.base + r.size:#x}) crosses the "
+                f"zone boundary at {cut:#x}; the kernel does not activate it",
+                r.source,
+                r.path or r.name,
+            )
+
+    # -- hugetlb_cma= ------------------------------------------------------------------------
+    def hugetlb_cma(self) -> None:
+        """``hugetlb_cma=`` (mm/hugetlb.c, later mm/hugetlb_cma.c): a CMA area ``hugetlb0`` for
+        gigantic pages. arm64 reserves it in ``bootmem_init()`` before ``sparse_init()`` and the
+        global area (before v7.0; after it in 7.x); x86 after the global area. The size must be a
+        multiple of the gigantic page (1 GiB; 7.x refuses others, older kernels round up); the
+        alignment is the PMD huge page (seen on a recorded 6.1 boot)."""
+        inp, st = self.inp, self.st
+        size = inp.cmdline.hugetlb_cma
+        if not size or not inp.config.cma or inp.arch not in ("arm64", "x86", "x86_64"):
+            return
+        if self.hugetlb_done:
+            return
+        self.hugetlb_done = True
+        gig = 1 << 30
+        src = inp.cmdline.hugetlb_cma_source
+        v = inp.version
+        if size % gig:
+            if v.at_least(7, 0):
+                st.event("hugetlb-cma-multiple", size=gig)
+                st.note(
+                    "cma-place-failed",
+                    f"hugetlb_cma= {size // M} MiB is not a multiple of 1024 MiB; no hugetlb CMA area",
+                    src,
+                    "hugetlb0",
+                )
+                return
+            size = -(-size // gig) * gig
+        st.event("hugetlb-cma-reserve", size=size)
+        p = declare_contiguous(
+            st.mb,
+            CmaRequest(size, 0, 0, 2 * M, False, "hugetlb0"),
+            version=v,
+            min_alignment=self.cma_min,
+            phys_64bit=True,
+        )
+        region = WorkRegion(
+            name="hugetlb0",
+            kind="hugetlb-cma",
+            origin="cmdline",
+            size=p.size,
+            source=src,
+            placement="modelled",
+        )
+        region.is_cma_area = True
+        if p.ok:
+            st.cma_areas += 1
+            region.base = p.base
+            region.reason = f"hugetlb_cma= area for gigantic pages ({p.strategy})"
+            st.event("cma-reserved", base=p.base, size=p.size, text="node0")
+            st.event("hugetlb-cma-reserved", size=p.size)
+        else:
+            region.status = "failed"
+            region.reason = p.message
+            st.event("cma-failed", size=p.size)
+            st.note("cma-place-failed", f"hugetlb_cma= area not created: {p.message}", src, "hugetlb0")
+        st.add(region)
+
+    # -- the global CMA area -----------------------------------------------------------------
+    def global_cma(self) -> None:
+        inp, st, ctx = self.inp, self.st, self.ctx
+        cfg = inp.config
+        if not ctx.dma_cma:
+            return
+        sel: SizeSel = "mbytes"
+        for known in ("percentage", "min", "max"):
+            if cfg.size_sel == known:
+                sel = known
+        self.kconfig_size = kconfig_cma_size(
+            sel,
+            cfg.mbytes,
+            cfg.percentage,
+            st.mb.phys_mem_size(),
+            ctx.page_size,
+        )
+        cmd = inp.cmdline.cma if ctx.cma_given else None
+        if st.default_area is not None:
+            return
+        size = cmd.size if cmd is not None else self.kconfig_size
+        if size == 0:
+            return
+        if st.mb.phys_mem_size() == 0:
+            self.global_failure = "no RAM is known (pass memory=)"
+            return
+        v = inp.version
+        arch_limit = arch_dma_limit(inp.arch, v.at_least(5, 11), st.mb, self.dma_bits)
+        base = cmd.base if cmd is not None else 0
+        limit = cmdline_limit(v, cmd.limit, arch_limit) if cmd is not None else arch_limit
+        if cmd is not None and cmd.limit and limit < cmd.limit and inp.arch == "arm64":
+            st.note(
+                "cma-limit-clipped",
+                f"the cma= limit {cmd.limit:#x} is lowered to the DMA zone end {limit:#x} "
+                "(min_not_zero before 6.16)",
+                cmd.source,
+                "reserved",
+            )
+        fixed = cmd.fixed if cmd is not None else False
+        highmem = arm32_highmem_start(st.mb) if inp.arch == "arm" else None
+        origin: Origin = "cmdline" if cmd is not None else "kconfig"
+        src = cmd.source if cmd is not None else cfg.size_source
+        if st.cma_areas >= ctx.cma_slots:
+            self.global_failure = "no free CMA area slot"
+            st.note("cma-too-many-areas", "no CMA slot left for the global area", src, "reserved")
+            return
+        p = declare_contiguous(
+            st.mb,
+            CmaRequest(size, base, limit, 0, fixed),
+            version=v,
+            min_alignment=self.cma_min,
+            phys_64bit=ctx.phys_64bit,
+            highmem_start=highmem,
+        )
+        shown = size if v.at_least(6, 15) else p.size
+        region = WorkRegion(
+            name="reserved",
+            kind="cma",
+            origin=origin,
+            size=p.size,
+            source=src,
+            placement="static" if fixed and p.ok else "modelled",
+        )
+        region.is_cma_area = True
+        if not p.ok:
+            region.status = "failed"
+            region.base = None
+            region.reason = p.message
+            self.global_failure = p.message
+            if p.failure == "misaligned-fixed":
+                st.event("cma-aligned-base", base=base, other_base=p.alignment)
+            elif p.failure == "exceeds-limit":
+                st.event("cma-exceeds-limit", base=base, size=p.size, other_base=p.limit)
+            st.event("cma-failed", size=shown)
+            code = "cma-fixed-misaligned" if p.failure == "misaligned-fixed" else "cma-place-failed"
+            st.note(
+                code,
+                f"the global CMA area ({size // M} MiB from {origin}) was not created: {p.message}",
+                src,
+                "reserved",
+            )
+        else:
+            st.cma_areas += 1
+            region.base = p.base
+            where = {
+                "fixed": "at the fixed cma= base",
+                "bottom-up-4g": "bottom-up from 4 GiB (5.12+ 64-bit rule)",
+                "highmem": "in highmem first (32-bit)",
+                "top-down": f"top-down below {p.limit:#x}",
+            }[p.strategy]
+            region.reason = f"placed {where}"
+            if region.placement == "modelled":
+                region.reason += (
+                    "; the exact address depends on early allocations (page tables, the unflattened DT, "
+                    "initrd, struct pages ...), which are modelled"
+                )
+            st.event("cma-reserved", base=p.base, size=shown)
+            if st.default_area is None:
+                st.default_area = region
+        self.global_region = st.add(region)
+
+    # -- crashkernel ---------------------------------------------------------------------------
+    def crashkernel(self) -> None:
+        inp, st = self.inp, self.st
+        ck = inp.cmdline.crashkernel
+        if ck is None:
+            return
+        total = st.mb.phys_mem_size()
+        size = ck.size if ck.size is not None else size_from_ranges(ck.ranges, total, inp.version)
+        if not size:
+            st.note("crashkernel-zero", "crashkernel size resulted in zero bytes", ck.source, "crashkernel")
+            return
+        arch = inp.arch
+        if arch == "arm64":
+            low_max = arch_dma_limit(arch, inp.version.at_least(5, 11), st.mb, self.dma_bits)
+        elif arch == "arm":
+            low_max = min(st.mb.end_of_dram(), SZ_4G)
+        else:
+            low_max = min(SZ_4G, st.mb.end_of_dram()) if arch == "riscv" else SZ_4G
+        p = place_crashkernel(
+            st.mb, size=size, offset=ck.offset, high=ck.high, low_size=ck.low_size, arch=arch, low_max=low_max
+        )
+        region = WorkRegion(
+            name="crashkernel",
+            kind="crashkernel",
+            origin="cmdline",
+            size=size,
+            source=ck.source,
+            placement="static" if ck.offset is not None else "modelled",
+        )
+        if p.base is None:
+            region.status = "failed"
+            region.reason = p.failure
+            st.event("crashkernel-failed", size=size, text=p.failure)
+            st.note(
+                "crashkernel-failed",
+                f"crashkernel= ({size // M} MiB) not reserved: {p.failure}",
+                ck.source,
+                "crashkernel",
+            )
+        else:
+            region.base = p.base
+            region.reason = (
+                "fixed @offset"
+                if ck.offset is not None
+                else f"top-down below {low_max:#x}"
+                if p.base < low_max
+                else "high memory"
+            )
+            st.event("crashkernel", base=p.base, size=size, other_size=total)
+            if p.low_base is not None:
+                st.add(
+                    WorkRegion(
+                        name="crashkernel-low",
+                        kind="crashkernel",
+                        origin="cmdline",
+                        base=p.low_base,
+                        size=p.low_size,
+                        source=ck.source,
+                        placement="modelled",
+                        reason="default low part for a high crash kernel",
+                    )
+                )
+                st.event("crashkernel-low", base=p.low_base, size=p.low_size)
+        st.add(region)
+
+    # -- the whole thing -------------------------------------------------------------------------
+    def run(self) -> Plan:
+        inp, st, ctx = self.inp, self.st, self.ctx
+        self.ram()
+        late = self.era in (Era.C, Era.D)
+        if inp.dt is not None:
+            scan_reserved(st, ctx, inp.dt)
+        cma_first_arch = inp.arch in ("arm", "riscv")
+        if late and not cma_first_arch:
+            init_late_statics(st, ctx)
+        crash_first = inp.arch == "arm64" and not inp.version.at_least(5, 10)
+        if crash_first:
+            self.crashkernel()
+        self.early_allocations()
+        self.global_cma()
+        self.hugetlb_cma()
+        if late and cma_first_arch:
+            init_late_statics(st, ctx)
+        if not crash_first:
+            self.crashkernel()
+        self.activate_cma_areas()
+        devices = bind_devices(st, inp.dt) if inp.dt is not None else ()
+        global_cma = self.candidates()
+        regions = sorted(
+            (r.freeze() for r in st.regions), key=lambda r: (r.base is None, r.base or 0, r.name)
+        )
+        diags = (*inp.diagnostics, *inp.config.diagnostics, *inp.cmdline.diagnostics, *st.diagnostics)
+        from memplan.resolve.checks import outside_ram
+
+        diags = (*diags, *outside_ram(regions, self.banks, st.diagnostics))
+        return Plan(
+            arch=inp.arch,
+            kernel_version=inp.version if inp.version_known else None,
+            precedence=inp.precedence,
+            precedence_requested=inp.precedence_requested,
+            cmdline=inp.cmdline.text,
+            cmdline_origin=inp.cmdline.origin,
+            memory=tuple(self.banks),
+            regions=tuple(regions),
+            devices=tuple(devices),
+            global_cma=global_cma,
+            diagnostics=tuple(diags),
+            page_size=ctx.page_size,
+            cma_alignment=self.cma_min,
+            events=tuple(st.events),
+            model_version=inp.version,
+        )
+
+    # -- explain: every candidate for the global pool --------------------------------------------
+    def candidates(self) -> GlobalCma:
+        from memplan.resolve.candidates import build_candidates
+
+        cands, origin, size, base, name = build_candidates(self)
+        return GlobalCma(origin=origin, size=size, base=base, region=name, candidates=tuple(cands))
+
+
+def resolve_inputs(inp: Inputs) -> Plan:
+    """Resolve typed inputs into a :class:`Plan`."""
+    return _Run(inp).run()
+
+
+__all__ = ["resolve_inputs"]

@@ -1,0 +1,104 @@
+"""The typed inputs of the resolver, independent of the front ends' own classes.
+
+:mod:`memplan.api` converts the parsed command line, ``.config`` and Device Tree into these.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from memplan.model import Diagnostic, Precedence
+from memplan.resolve.e820 import E820Entry, MemmapOp
+from memplan.resolve.facts import DtFacts
+from memplan.source import Source
+from memplan.version import KernelVersion
+
+
+@attrs.frozen
+class CmaFact:
+    """``cma=`` as the kernel accumulated it: size, base, limit (0 = not given)."""
+
+    size: int
+    base: int = 0
+    limit: int = 0
+    source: Source | None = None
+
+    @property
+    def fixed(self) -> bool:
+        """``base + size == limit`` with a non-zero base (kernel-semantics §1.4)."""
+        return self.base != 0 and self.base + self.size == self.limit
+
+
+@attrs.frozen
+class CrashFact:
+    """The ``crashkernel=`` that counts: a size (or ranges), ``@offset``, ``,high`` and ``,low``."""
+
+    size: int | None
+    ranges: tuple[tuple[int, int | None, int], ...] = ()
+    offset: int | None = None
+    high: bool = False
+    low_size: int | None = None
+    source: Source | None = None
+
+
+@attrs.frozen
+class MemFact:
+    """One ``mem=``: ``size`` (x86: an address cap) and arm32's ``@start``."""
+
+    size: int
+    start: int | None = None
+    source: Source | None = None
+
+
+@attrs.frozen
+class CmdlineFacts:
+    """The effective command line and the parameters the resolver uses."""
+
+    text: str = ""
+    origin: str = "none"
+    cma: CmaFact | None = None
+    mem: tuple[MemFact, ...] = ()
+    memmap: tuple[tuple[MemmapOp, Source | None], ...] = ()
+    crashkernel: CrashFact | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    #: ``hugetlb_cma=`` size for node 0 (bytes) and its token.
+    hugetlb_cma: int | None = None
+    hugetlb_cma_source: Source | None = None
+
+
+@attrs.frozen
+class ConfigFacts:
+    """The ``.config`` symbols the resolver uses (kernel defaults when no config was given)."""
+
+    given: bool = False
+    cma: bool = True
+    dma_cma: bool = True
+    size_sel: str = "mbytes"
+    mbytes: int | None = 16
+    percentage: int | None = None
+    page_size: int = 4096
+    max_buddy_order: int | None = None
+    hugetlb: bool | None = None
+    cma_areas: int | None = None
+    numa: bool = False
+    lpae: bool = False
+    size_source: Source | None = None
+    dma_cma_source: Source | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@attrs.frozen
+class Inputs:
+    """Everything one resolution needs."""
+
+    arch: str
+    version: KernelVersion
+    version_known: bool
+    precedence: Precedence
+    precedence_requested: str
+    dt: DtFacts | None
+    cmdline: CmdlineFacts
+    config: ConfigFacts
+    e820: tuple[E820Entry, ...] | None = None
+    memory_source: Source | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()

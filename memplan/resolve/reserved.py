@@ -1,0 +1,599 @@
+"""``/reserved-memory`` and ``/memreserve/`` processing by era (kernel-semantics §3, §2.2).
+
+Kernel files: drivers/of/fdt.c (``early_init_fdt_scan_reserved_mem``, ≤ v6.6 or so),
+drivers/of/of_reserved_mem.c (``fdt_scan_reserved_mem``, ``fdt_init_reserved_mem``,
+``__reserved_mem_alloc_size``, ``__reserved_mem_init_node``), kernel/dma/contiguous.c
+(``rmem_cma_setup``), kernel/dma/coherent.c (``rmem_dma_setup``), kernel/dma/swiotlb.c
+(``rmem_swiotlb_setup``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Literal
+
+from memplan.resolve.facts import DtFacts, RmemNode
+from memplan.resolve.order import sorted_saved_array
+from memplan.resolve.precedence import Era, dt_default_action, era_of
+from memplan.resolve.state import Context, State, WorkRegion
+from memplan.version import KernelVersion
+
+SMP_CACHE_BYTES = 64
+M = 1 << 20
+
+InitResult = Literal["ok", "enoent", "bypass", "fail"]
+
+
+def max_reserved_regions(version: KernelVersion) -> int | None:
+    """``MAX_RESERVED_REGIONS``: 32 up to v5.6, 64 later; v6.13+ re-sizes the registry of static
+    regions (``None`` = no limit for them)."""
+    if not version.at_least(5, 7):
+        return 32
+    if version.at_least(6, 13):
+        return None
+    return 64
+
+
+def nomap_marks(version: KernelVersion) -> bool:
+    """Static ``no-map``: ``memblock_mark_nomap`` from v5.12 (older: ``memblock_remove``)."""
+    return version.at_least(5, 12)
+
+
+def dynamic_nomap_marks(version: KernelVersion) -> bool:
+    """Dynamic ``no-map``: ``memblock_mark_nomap`` from about v5.14 (older: ``memblock_remove``)."""
+    return version.at_least(5, 14)
+
+
+def memreserve_before_rmem(version: KernelVersion) -> bool:
+    """≤ v6.3 ``/memreserve/`` entries are reserved before ``/reserved-memory`` is walked;
+    v6.4 – v6.12.12 after the walk ("of: fdt: Scan /memreserve/ last"); era C/D after the dynamic
+    allocations."""
+    return not version.at_least(6, 4)
+
+
+def _kind_for_flags(node: RmemNode) -> str:
+    if node.reusable and "shared-dma-pool" in node.compatible:
+        return "reusable"
+    if node.no_map:
+        return "no-map"
+    return "reserved"
+
+
+def _region_for(node: RmemNode) -> WorkRegion:
+    return WorkRegion(
+        name=node.name,
+        kind=_kind_for_flags(node),
+        origin="dts",
+        placement="static" if node.is_static else "dynamic",
+        path=node.path,
+        source=node.source,
+        compatible=node.compatible,
+        no_map=node.no_map,
+        reusable=node.reusable,
+        default_cma=node.default_cma,
+        node=node,
+    )
+
+
+def _reserve_memreserves(st: State, dt: DtFacts, check_dynamic: bool) -> None:
+    for i, (addr, size, src) in enumerate(dt.memreserves):
+        if size == 0:
+            break
+        if check_dynamic:
+            for r in st.regions:
+                if (
+                    r.placement == "dynamic"
+                    and r.base is not None
+                    and r.size
+                    and r.status == "ok"
+                    and r.base < addr + size
+                    and addr < r.base + r.size
+                ):
+                    st.note(
+                        "rmem-memreserve-overlap",
+                        f"dynamic region '{r.name}' was allocated at {r.base:#x} before /memreserve/ entry "
+                        f"{addr:#x}+{size:#x} was reserved (6.13+ order); they overlap",
+                        src,
+                        r.name,
+                    )
+        st.mb.reserve(addr, size)
+        st.add(
+            WorkRegion(
+                name=f"memreserve{i}",
+                kind="memreserve",
+                origin="memreserve",
+                base=addr,
+                size=size,
+                source=src,
+                reason="/memreserve/ entry of the DTB header (invisible to memory-region)",
+            )
+        )
+
+
+def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
+    node = r.node
+    assert node is not None and node.reg is not None
+    entries = node.reg
+    r.base, r.size = entries[0]
+    r.extra_ranges = tuple(entries[1:])
+    v = ctx.version
+    for base, size in entries:
+        failed = size == 0
+        if not failed and node.no_map:
+            if nomap_marks(v):
+                in_mem = st.mb.overlaps_memory(base, size)
+                busy = st.mb.is_reserved(base, size) and (in_mem or not v.at_least(5, 15))
+                if busy:
+                    failed = True
+                else:
+                    st.mb.mark_nomap(base, size)
+            else:
+                st.mb.remove_memory(base, size)
+        elif not failed:
+            st.mb.reserve(base, size)
+        if failed:
+            why = "size is 0" if size == 0 else "the range is already reserved (no-map cannot be applied)"
+            st.event("rmem-reserve-failed", name=node.name, base=base, size=size)
+            st.note(
+                "rmem-reserve-failed",
+                f"failed to reserve memory for node '{node.name}': base {base:#x}, "
+                f"size {size // M} MiB ({why})",
+                node.reg_source or node.source,
+                node.path,
+            )
+            if (base, size) == entries[0]:
+                r.status = "failed"
+                r.reason = f"failed to reserve: {why}"
+        if size and not st.mb.memory.covers(base, base + size) and ctx.arch != "x86":
+            st.note(
+                "rmem-outside-ram",
+                f"'{node.name}' {base:#x}..{base + size:#x} is not entirely inside RAM",
+                node.reg_source or node.source,
+                node.path,
+            )
+
+
+def _bad_node(st: State, r: WorkRegion, code: str, message: str, event: str) -> None:
+    node = r.node
+    assert node is not None
+    r.status = "rejected"
+    r.base = None
+    r.size = None
+    r.reason = message
+    st.event(event, name=node.name)
+    st.note(code, message, node.source, node.path)
+
+
+def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
+    """``__reserved_mem_alloc_size``: validate size/alignment/alloc-ranges and allocate."""
+    node = r.node
+    assert node is not None
+    v = ctx.version
+    if node.size is None:
+        _bad_node(
+            st,
+            r,
+            "rmem-bad-size",
+            f"invalid size property in '{node.name}' node: it must be exactly #size-cells long; node skipped",
+            "rmem-bad-size",
+        )
+        return False
+    size = node.size
+    if node.alignment_bad:
+        _bad_node(
+            st,
+            r,
+            "rmem-bad-alignment",
+            f"invalid alignment property in '{node.name}' node: it must "
+            "be exactly #address-cells long; node skipped",
+            "rmem-bad-alignment",
+        )
+        return False
+    align = node.alignment or SMP_CACHE_BYTES
+    cma_bump = ctx.cma_enabled and "shared-dma-pool" in node.compatible and node.reusable and not node.no_map
+    if cma_bump:
+        align = max(align, ctx.cma_min_alignment)
+    ranges = node.alloc_ranges
+    if node.alloc_ranges_bad:
+        if v.at_least(6, 19):
+            ranges = None
+        else:
+            _bad_node(
+                st,
+                r,
+                "rmem-bad-alloc-ranges",
+                f"invalid alloc-ranges property in '{node.name}', skipping node",
+                "rmem-bad-alloc-ranges",
+            )
+            return False
+    base: int | None = None
+    if ranges:
+        for start, rsize in ranges:
+            end = start + rsize
+            top_down: bool | None = None
+            if v.at_least(6, 5):
+                up = down = False
+                for other in st.registered:
+                    if not other.size or other.base is None:
+                        continue
+                    if other.base <= start <= other.base + other.size:
+                        up = True
+                    if other.base <= end <= other.base + other.size:
+                        down = True
+                if up != down:
+                    top_down = down
+            base = st.mb.alloc(size, align, start, end, top_down)
+            if base is not None:
+                break
+    else:
+        base = st.mb.alloc(size, align, 0, None)
+    if base is None and st.mb.phys_mem_size() == 0:
+        r.status = "failed"
+        r.reason = "no RAM is known (pass memory=), so nothing can be allocated"
+        return False
+    if base is None:
+        r.status = "failed"
+        r.reason = f"no free {size:#x}-byte range aligned to {align:#x}" + (
+            " in alloc-ranges" if ranges else ""
+        )
+        st.event("rmem-alloc-failed", name=node.name, size=size)
+        st.note(
+            "rmem-alloc-failed",
+            f"failed to allocate memory for node '{node.name}': size {size // M} MiB ({r.reason})",
+            node.size_source or node.source,
+            node.path,
+        )
+        return False
+    if node.no_map:
+        if dynamic_nomap_marks(v):
+            st.mb.mark_nomap(base, size)
+        else:
+            st.mb.remove_memory(base, size)
+    r.base, r.size = base, size
+    r.reason = f"allocated top-down{' in alloc-ranges' if ranges else ''}, alignment {align:#x}" + (
+        " (CMA minimum)" if cma_bump and align == ctx.cma_min_alignment else ""
+    )
+    return True
+
+
+def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
+    """``rmem_cma_setup`` (kernel/dma/contiguous.c)."""
+    node = r.node
+    assert node is not None and r.base is not None and r.size is not None
+    action = dt_default_action(ctx.precedence, era_of(ctx.version), ctx.cma_given)
+    if node.default_cma and action == "bypass":
+        st.event("cma-bypass", name=node.name)
+        return "bypass"
+    if not node.reusable or node.no_map:
+        return "fail"
+    if (r.base | r.size) % ctx.cma_min_alignment:
+        st.event("cma-misaligned", name=node.name)
+        r.reason = (
+            f"base {r.base:#x} / size {r.size:#x} not aligned to the CMA granule "
+            f"{ctx.cma_min_alignment:#x}: 'incorrect alignment of CMA region', released"
+        )
+        st.note(
+            "cma-misaligned",
+            f"CMA region '{node.name}' ({r.base:#x}, {r.size:#x}) is "
+            f"not aligned to {ctx.cma_min_alignment // M} MiB; the kernel refuses it "
+            "and releases the memory",
+            node.source,
+            node.path,
+        )
+        return "fail"
+    if st.cma_areas >= ctx.cma_slots:
+        st.event("cma-unable", name=node.name)
+        r.reason = "no free CMA area slot ('unable to setup CMA region')"
+        st.note(
+            "cma-too-many-areas",
+            f"no CMA slot left for '{node.name}' ({ctx.cma_slots} slots)",
+            node.source,
+            node.path,
+        )
+        return "fail"
+    st.cma_areas += 1
+    r.kind = "reusable"
+    r.is_cma_area = True
+    if node.default_cma:
+        st.default_area = r
+    st.event("cma-created", name=node.name, base=r.base, size=r.size)
+    return "ok"
+
+
+def _dma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
+    """``rmem_dma_setup`` (kernel/dma/coherent.c): non-reusable; arm32 also needs no-map."""
+    node = r.node
+    assert node is not None
+    if node.reusable:
+        return "fail"
+    if ctx.arch == "arm" and not node.no_map:
+        st.event("dma-needs-nomap", name=node.name)
+        r.reason = "arm32 coherent pools must be no-map ('regions without no-map are not yet supported')"
+        return "fail"
+    r.kind = "dma-pool"
+    st.event("dma-created", name=node.name, base=r.base, size=r.size)
+    return "ok"
+
+
+def _swiotlb_setup(st: State, r: WorkRegion) -> InitResult:
+    """``rmem_swiotlb_setup`` (kernel/dma/swiotlb.c, v5.15+)."""
+    node = r.node
+    assert node is not None
+    if node.reusable or node.default_cma or node.dma_default or node.no_map:
+        r.reason = (
+            "restricted-dma-pool must have none of reusable, linux,cma-default, linux,dma-default, no-map"
+        )
+        return "fail"
+    r.kind = "restricted-dma"
+    st.event("restricted-created", name=node.name, base=r.base, size=r.size)
+    return "ok"
+
+
+def init_node(st: State, ctx: Context, r: WorkRegion) -> None:
+    """``__reserved_mem_init_node`` + the release on failure (``fdt_init_reserved_mem``)."""
+    node = r.node
+    assert node is not None and r.base is not None and r.size is not None
+    result: InitResult = "enoent"
+    compat = ""
+    bypassed = False
+    if "shared-dma-pool" in node.compatible:
+        compat = "shared-dma-pool"
+        if ctx.dma_cma:
+            result = _cma_setup(st, ctx, r)
+            bypassed = result == "bypass"
+        if result != "ok":
+            result = _dma_setup(st, ctx, r)
+    elif "restricted-dma-pool" in node.compatible and ctx.version.at_least(5, 15):
+        compat = "restricted-dma-pool"
+        result = _swiotlb_setup(st, r)
+    if result == "ok":
+        st.event("rmem-initialized", name=node.name, text=compat)
+    if result in ("ok", "enoent"):
+        st.event(
+            "rmem-summary",
+            name=node.name,
+            base=r.base,
+            size=r.size,
+            no_map=node.no_map,
+            reusable=node.reusable,
+        )
+        return
+    st.event("rmem-match-fail", name=node.name)
+    if node.no_map:
+        st.mb.clear_nomap(r.base, r.size)
+    else:
+        st.mb.free(r.base, r.size)
+    if bypassed:
+        r.status = "bypassed"
+        r.reason = "cma= on the command line wins (5.6+): node bypassed and its memory released"
+        st.note(
+            "cma-dt-bypassed",
+            f"'{node.name}' (linux,cma-default) is bypassed because "
+            "cma= is on the command line; its memory is released",
+            node.source,
+            node.path,
+        )
+        return
+    r.status = "rejected"
+    if node.no_map and node.reusable and "shared-dma-pool" in node.compatible:
+        r.reason = "no-map together with reusable: refused by both handlers, released"
+        st.note(
+            "cma-nomap-reusable",
+            f"'{node.name}' has both no-map and reusable; no handler accepts it and its memory is released",
+            node.source,
+            node.path,
+        )
+    elif r.reason is None or not r.reason:
+        r.reason = "refused by the handler of its compatible, released"
+    if node.reusable and not ctx.dma_cma and "shared-dma-pool" in node.compatible:
+        r.reason = "CONFIG_DMA_CMA is off: no CMA handler, the coherent handler refuses reusable; released"
+    specific = ("cma-misaligned", "cma-nomap-reusable", "cma-too-many-areas")
+    if not any(d.subject == node.path and d.code in specific for d in st.diagnostics):
+        st.note("rmem-init-failed", f"'{node.name}': {r.reason}", node.source, node.path)
+
+
+def _overlap_check(st: State, ctx: Context, entries: list[WorkRegion], with_index: bool) -> None:
+    """``__rmem_check_for_overlap``: sort, compare neighbours; report only."""
+    v = ctx.version
+    keyed = sorted(
+        entries,
+        key=lambda r: (
+            (r.base or 0, r.size or 0, r.node.index if r.node else 0)
+            if with_index or v.at_least(6, 5)
+            else (r.base or 0, r.size or 0)
+        ),
+    )
+    for this, nxt in itertools.pairwise(keyed):
+        tb, ts, nb, ns = this.base or 0, this.size or 0, nxt.base or 0, nxt.size or 0
+        if not v.at_least(5, 7) and not (tb and nb):
+            continue
+        if tb + ts > nb:
+            st.event(
+                "rmem-overlap", name=this.name, base=tb, size=ts, other=nxt.name, other_base=nb, other_size=ns
+            )
+            st.note(
+                "rmem-overlap",
+                f"OVERLAP DETECTED: {this.name} ({tb:#x}--{tb + ts:#x}) "
+                f"overlaps with {nxt.name} ({nb:#x}--{nb + ns:#x})",
+                this.source,
+                this.path,
+            )
+
+
+def _register(st: State, r: WorkRegion) -> None:
+    r.registered = True
+    st.registered.append(r)
+
+
+def scan_reserved(st: State, ctx: Context, dt: DtFacts) -> None:
+    """The early scan of ``/memreserve/`` and ``/reserved-memory``; in era C/D the static
+    regions are only reserved here and initialised later by :func:`init_late_statics`."""
+    v = ctx.version
+    era = era_of(v)
+    if not dt.rmem_present:
+        _reserve_memreserves(st, dt, check_dynamic=False)
+        return
+    if not dt.rmem_format_ok:
+        st.event("rmem-unsupported")
+        st.note(
+            "rmem-unsupported-format",
+            f"{dt.rmem_format_problem}: the kernel ignores the whole /reserved-memory node",
+            dt.rmem_source,
+            "/reserved-memory",
+        )
+        for node in dt.rmem_nodes:
+            r = st.add(_region_for(node))
+            r.status = "rejected"
+            r.reason = "/reserved-memory ignored (unsupported node format)"
+            if node.reg:
+                r.base, r.size = node.reg[0]
+        _reserve_memreserves(st, dt, check_dynamic=False)
+        return
+    early_memreserve = memreserve_before_rmem(v)
+    if early_memreserve and era in (Era.A, Era.B):
+        _reserve_memreserves(st, dt, check_dynamic=False)
+    limit = max_reserved_regions(v)
+    saved: list[WorkRegion] = []
+    dynamics: list[WorkRegion] = []
+    action = dt_default_action(ctx.precedence, era, ctx.cma_given)
+    for node in dt.rmem_nodes:
+        r = st.add(_region_for(node))
+        if not node.enabled:
+            r.status = "disabled"
+            r.reason = "status is not okay: skipped"
+            if node.reg:
+                r.base, r.size = node.reg[0]
+            st.note("rmem-disabled", f"'{node.name}' is disabled and skipped", node.source, node.path)
+            continue
+        if node.default_cma and action == "skip":
+            r.status = "bypassed"
+            r.reason = "cma= on the command line: skipped before reservation (6.19+)"
+            if node.reg:
+                r.base, r.size = node.reg[0]
+            st.event("cma-skip", name=node.name, count=2 if node.is_static else 1)
+            st.note(
+                "cma-dt-skipped",
+                f"'{node.name}' (linux,cma-default) is skipped because cma= is on the command line",
+                node.source,
+                node.path,
+            )
+            continue
+        static = node.is_static and not (node.reg_bad and v.at_least(6, 19))
+        if static:
+            if node.reg_bad:
+                _bad_node(
+                    st,
+                    r,
+                    "rmem-bad-reg",
+                    f"invalid reg property in '{node.name}': its length is not a "
+                    f"multiple of {dt.addr_cells}+{dt.size_cells} cells; skipping node",
+                    "rmem-bad-reg",
+                )
+                continue
+            _reserve_static(st, ctx, r)
+            if era in (Era.A, Era.B):
+                saved.append(r)
+            else:
+                st.pending_statics.append(r)
+        elif node.has_size:
+            r.placement = "dynamic"
+            if era in (Era.A, Era.B):
+                saved.append(r)
+            else:
+                dynamics.append(r)
+        else:
+            r.status = "rejected"
+            r.reason = "neither reg nor size: ignored"
+            st.note(
+                "rmem-no-reg-or-size",
+                f"'{node.name}' has neither reg nor size; the kernel ignores it",
+                node.source,
+                node.path,
+            )
+    if era in (Era.A, Era.B):
+        if not early_memreserve:
+            _reserve_memreserves(st, dt, check_dynamic=False)
+        if limit is not None and len(saved) > limit:
+            st.event("rmem-too-many")
+            for r in saved[limit:]:
+                st.note(
+                    "rmem-too-many",
+                    f"'{r.name}' is beyond the {limit} regions the kernel can register",
+                    r.source,
+                    r.path,
+                )
+                if r.placement == "dynamic":
+                    r.status = "failed"
+                    r.reason = f"not registered (more than {limit} regions): never allocated"
+                else:
+                    r.reason = f"reserved but not registered (more than {limit} regions)"
+            saved = saved[:limit]
+        for r in saved:
+            if r.node is not None and r.node.reg is not None and len(r.node.reg) > 1:
+                st.note(
+                    "rmem-extra-reg",
+                    f"'{r.name}' has {len(r.node.reg)} reg entries; all "
+                    "are reserved but only the first is registered",
+                    r.source,
+                    r.path,
+                )
+        keys = [
+            ((r.base or 0, r.size or 0, i) if r.placement == "static" else (0, 0, i))
+            for i, r in enumerate(saved)
+        ]
+        ordered = [saved[i] for i in sorted_saved_array(keys, v)]
+        for r in ordered:
+            _register(st, r)
+        _overlap_check(st, ctx, [r for r in ordered if r.placement == "static"], with_index=False)
+        for r in ordered:
+            if r.placement == "dynamic" and not _alloc_dynamic(st, ctx, r):
+                continue
+            init_node(st, ctx, r)
+        return
+    # era C / D: dynamics in DT order, immediately initialised; then /memreserve/
+    if len(dynamics) > 64:
+        st.note(
+            "rmem-too-many",
+            f"{len(dynamics)} dynamic regions: the kernel collects them in a "
+            "64-entry array without a bound check (memory corruption)",
+            dt.rmem_source,
+            "/reserved-memory",
+        )
+    for r in dynamics:
+        if _alloc_dynamic(st, ctx, r):
+            _register(st, r)
+            init_node(st, ctx, r)
+    _reserve_memreserves(st, dt, check_dynamic=True)
+
+
+def init_late_statics(st: State, ctx: Context) -> None:
+    """Era C/D ``unflatten_device_tree()`` → ``fdt_scan_reserved_mem_reg_nodes()``: register the
+    static regions (first ``reg`` entry) in DT order, initialise them, check overlaps."""
+    v = ctx.version
+    for r in st.pending_statics:
+        node = r.node
+        assert node is not None and node.reg is not None
+        if len(node.reg) > 1:
+            if v.at_least(6, 19):
+                r.reason = (r.reason or "") + "several reg entries: reserved but not registered (6.19+)"
+                st.note(
+                    "rmem-extra-reg",
+                    f"'{r.name}' has {len(node.reg)} reg entries; 6.19+ "
+                    "reserves them but does not register the node",
+                    r.source,
+                    r.path,
+                )
+                continue
+            st.event("rmem-extra-reg", name=r.name, count=len(node.reg) - 1)
+            st.note(
+                "rmem-extra-reg",
+                f"'{r.name}' has {len(node.reg)} reg entries; only the first is registered",
+                r.source,
+                r.path,
+            )
+        if not r.size:
+            continue
+        _register(st, r)
+        init_node(st, ctx, r)
+    st.pending_statics = []
+    _overlap_check(st, ctx, [r for r in st.registered if r.size], with_index=True)

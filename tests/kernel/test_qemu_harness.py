@@ -1,0 +1,189 @@
+"""Unit tests of the QEMU harness pieces that need no QEMU: cpio, console splitting, DT merge,
+log extraction."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tools.qemu import dtb as dtbmod
+from tools.qemu.initramfs import INIT_SCRIPT, build_initramfs, split_console
+from tools.qemu.scenarios import BY_NAME, SCENARIOS, reserved_memory
+from tools.qemu.truth import cma_default_nodes, extract, fragment_regions
+
+
+def _parse_newc(blob: bytes) -> dict[str, tuple[int, bytes, tuple[int, int]]]:
+    out: dict[str, tuple[int, bytes, tuple[int, int]]] = {}
+    pos = 0
+    while True:
+        assert blob[pos:pos + 6] == b"070701"
+        f = [int(blob[pos + 6 + 8 * i: pos + 14 + 8 * i], 16) for i in range(13)]
+        mode, fsize, rmaj, rmin, nsize = f[1], f[6], f[9], f[10], f[11]
+        name = blob[pos + 110: pos + 110 + nsize - 1].decode()
+        pos += 110 + nsize
+        pos += (4 - pos % 4) % 4
+        data = blob[pos: pos + fsize]
+        pos += fsize
+        pos += (4 - pos % 4) % 4
+        if name == "TRAILER!!!":
+            return out
+        out[name] = (mode, data, (rmaj, rmin))
+
+
+def test_initramfs_is_valid_newc(tmp_path: Path) -> None:
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"\x7fELF-fake-busybox" * 3)
+    out = build_initramfs(bb, tmp_path / "i.cpio.gz")
+    entries = _parse_newc(gzip.decompress(out.read_bytes()))
+    assert entries["bin/busybox"][1] == bb.read_bytes()
+    assert entries["init"][1].decode() == INIT_SCRIPT
+    assert entries["init"][0] & 0o111
+    mode, _, rdev = entries["dev/console"]
+    assert mode & 0o170000 == 0o020000 and rdev == (5, 1)
+    assert entries["bin/sh"][1] == b"busybox"
+
+
+@pytest.mark.skipif(shutil.which("cpio") is None, reason="cpio not installed")
+def test_initramfs_lists_with_cpio(tmp_path: Path) -> None:
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"x" * 5)
+    raw = gzip.decompress(build_initramfs(bb, tmp_path / "i.gz").read_bytes())
+    listing = subprocess.run(["cpio", "-t"], input=raw, capture_output=True, check=True).stdout.decode()
+    assert {"init", "bin/busybox", "dev/console"} <= set(listing.split())
+
+
+def test_split_console_sections_and_noise() -> None:
+    text = (
+        "[    0.1] booting\r\n@@MEMPLAN-BEGIN iomem\r\n40000000-bfffffff : System RAM\r\n"
+        "@@MEMPLAN-END iomem\r\nnoise\n@@MEMPLAN-BEGIN cma/reserved/count\n16384\n"
+        "@@MEMPLAN-END cma/reserved/count\n@@MEMPLAN-BEGIN empty\n@@MEMPLAN-END empty\n@@MEMPLAN-DONE\n"
+    )
+    sections, done = split_console(text)
+    assert done
+    assert sections == {
+        "iomem": "40000000-bfffffff : System RAM\n",
+        "cma/reserved/count": "16384\n",
+        "empty": "",
+    }
+
+
+def test_split_console_marker_after_firmware_noise() -> None:
+    sections, done = split_console("Booting... o\x1bc\x1b[2J@@MEMPLAN-BEGIN cmdline\r\nmem=1G\r\n"
+                                   "@@MEMPLAN-END cmdline\r\n@@MEMPLAN-DONE\r\n")
+    assert sections == {"cmdline": "mem=1G\n"} and done
+
+
+def test_split_console_truncated_capture() -> None:
+    sections, done = split_console("@@MEMPLAN-BEGIN dmesg\nline\n")
+    assert not done and sections == {}
+
+
+@pytest.mark.skipif(shutil.which("dtc") is None, reason="dtc not installed")
+def test_fragment_merges_into_machine_tree(tmp_path: Path) -> None:
+    base = '/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\tchosen { };\n};\n'
+    frag = reserved_memory(
+        'p: pool { compatible = "shared-dma-pool"; reusable; size = <0x0 0x1000000>; };',
+        extra_root="\tdev { memory-region = <&p>; };\n",
+    )
+    (tmp_path / "b.dts").write_text(dtbmod.merge(base, frag))
+    blob = dtbmod.compile_dts(tmp_path / "b.dts", tmp_path / "b.dtb")
+    text = dtbmod.decompile(blob)
+    assert "reserved-memory {" in text and "pool {" in text and "memory-region = <0x" in text
+
+
+def test_scenario_catalogue() -> None:
+    assert len(SCENARIOS) >= 20
+    assert len(BY_NAME) == len(SCENARIOS)
+    kernels = {s.kernel for s in SCENARIOS}
+    assert {"arm64-6.1", "arm64-6.12", "amd64-6.1"} <= kernels
+
+
+def test_fragment_node_scan() -> None:
+    dts = "/ { };\n/* ---- memplan scenario fragment ---- */\n" + reserved_memory(
+        'l: linux,cma@60000000 {\n\treg = <0x0 0x60000000 0x0 0x4000000>;\n\tlinux,cma-default;\n};',
+        'pool-a {\n\tsize = <0x0 0x100000>;\n};',
+    )
+    assert cma_default_nodes(dts) == ["linux,cma@60000000"]
+    assert fragment_regions(dts) == {"linux,cma@60000000": {"reg": (0x60000000, 0x4000000)},
+                                     "pool-a": {"reg": None}}
+
+
+# Log lines in the formats of kernel-semantics.md §2.5/§10 (addresses made up).
+_LOG_61_BYPASS = """\
+[    0.000000] Reserved memory: bypass linux,cma node, using cmdline CMA params instead
+[    0.000000] OF: reserved mem: node linux,cma compatible matching fail
+[    0.000000] Reserved memory: created CMA memory pool at 0x00000000bf000000, size 16 MiB
+[    0.000000] OF: reserved mem: initialized node pool-a, compatible id shared-dma-pool
+[    0.000000] cma: Reserved 320 MiB at 0x000000001ac00000
+"""
+
+
+def test_extract_cmdline_wins() -> None:
+    dts = "/* ---- memplan scenario fragment ---- */\n" + reserved_memory(
+        'linux,cma {\n\tsize = <0x0 0x6000000>;\n\tlinux,cma-default;\n};')
+    got = extract(_LOG_61_BYPASS, "CmaTotal:  344064 kB\n", "console=ttyAMA0 cma=320M", dts)
+    assert got["global_cma"] == {"origin": "cmdline", "size": 320 << 20, "base": 0x1AC00000,
+                                 "region": "reserved"}
+    assert got["regions"]["linux,cma"]["status"] == "bypassed"
+    assert got["regions"]["pool-a"] == {"status": "ok", "base": 0xBF000000, "size": 16 << 20,
+                                        "kind": "reusable"}
+    assert got["cma_total"] == 344064 * 1024
+
+
+def test_extract_kconfig_when_no_cma_param() -> None:
+    got = extract("[ 0.0] cma: Reserved 64 MiB at 0x00000000b9a00000 on node -1\n", "", "quiet", None)
+    assert got["global_cma"]["origin"] == "kconfig"
+    assert got["global_cma"]["base"] == 0xB9A00000
+
+
+def test_extract_skip_line_and_summary() -> None:
+    dts = "/* ---- memplan scenario fragment ---- */\n" + reserved_memory(
+        'linux,cma {\n\tsize = <0x0 0x6000000>;\n\tlinux,cma-default;\n};',
+        'fw@69000000 {\n\tno-map;\n\treg = <0x0 0x69000000 0x0 0x400000>;\n};')
+    log = (
+        'Skipping dt linux,cma-default node in favor for "cma=" kernel param.\n'
+        "OF: reserved mem: 0x0000000069000000..0x00000000693fffff (4096 KiB) nomap non-reusable fw@69000000\n"
+        "cma: Reserved 128 MiB at 0x00000000b7a00000\n"
+    )
+    got = extract(log, "", "cma=128M", dts)
+    assert got["regions"]["linux,cma"]["status"] == "bypassed"
+    assert got["regions"]["fw@69000000"] == {"status": "ok", "base": 0x69000000, "size": 0x400000,
+                                             "no_map": True, "reusable": False}
+    assert got["global_cma"]["origin"] == "cmdline"
+
+
+def test_extract_dt_default_overlap_and_crash() -> None:
+    dts = "/* ---- memplan scenario fragment ---- */\n" + reserved_memory(
+        'linux,cma {\n\tsize = <0x0 0x6000000>;\n\tlinux,cma-default;\n};')
+    log = (
+        "Reserved memory: created CMA memory pool at 0x00000000ba000000, size 96 MiB\n"
+        "OF: reserved mem: initialized node linux,cma, compatible id shared-dma-pool\n"
+        "OF: reserved mem: OVERLAP DETECTED!\n"
+        "a@1 (0x0000000070000000--0x0000000071000000) overlaps with b@2 "
+        "(0x0000000070800000--0x0000000071800000)\n"
+        "crashkernel reserved: 0x00000000a9a00000 - 0x00000000b9a00000 (256 MB)\n"
+        "cma: Failed to reserve 256 MiB\n"
+    )
+    got = extract(log, "", "", dts)
+    assert got["global_cma"] == {"origin": "dts", "size": 96 << 20, "base": 0xBA000000, "region": "linux,cma"}
+    assert got["overlaps"] == [{"a": "a@1", "b": "b@2"}]
+    assert got["crashkernel"] == {"base": 0xA9A00000, "size": 256 << 20}
+    assert got["global_cma_failures"] == ["cma: Failed to reserve 256 MiB"]
+
+
+def test_extract_x86_user_map() -> None:
+    log = (
+        "BIOS-e820: [mem 0x0000000000100000-0x000000007ffdffff] usable\n"
+        "user-defined physical RAM map:\n"
+        "user: [mem 0x0000000000100000-0x000000000fffffff] usable\n"
+        "user: [mem 0x0000000010000000-0x0000000013ffffff] reserved\n"
+        "Reserving 256MB of memory at 1776MB for crashkernel (System RAM: 2047MB)\n"
+    )
+    got = extract(log, "", "memmap=64M$0x10000000", None)
+    assert got["e820"]["user"][1] == {"start": 0x10000000, "end": 0x14000000, "type": "reserved"}
+    assert got["e820"]["BIOS-e820"][0]["end"] == 0x7FFE0000
+    assert got["crashkernel"] == {"base": 1776 << 20, "size": 256 << 20}
