@@ -100,11 +100,16 @@ def evaluate(src: ExprSource) -> int:
 
 
 def _unary(src: ExprSource) -> int:
+    ops: list[str] = []
     peeked = src.peek_op()
-    if peeked is not None and peeked[0] in _UNARY:
+    while peeked is not None and peeked[0] in _UNARY:
         src.take_op(peeked[0])
-        return _UNARY[peeked[0]](_unary(src))
-    return src.primary()
+        ops.append(peeked[0])
+        peeked = src.peek_op()
+    value = src.primary()
+    for op in reversed(ops):
+        value = _UNARY[op](value)
+    return value
 
 
 def _binary(src: ExprSource, min_prec: int) -> int:

@@ -54,6 +54,7 @@ __all__ = ["parse_dts", "parse_text"]
 
 _PHANDLE_REF = 0
 _PATH_REF = 1
+_MAX_NESTING = 400
 _MAX_INCLUDE_DEPTH = 100
 _BAD_NODE_CHAR = re.compile(r"[^a-zA-Z0-9,._+@-]")
 _BAD_PROP_CHAR = re.compile(r"[^a-zA-Z0-9,._+*#?-]")
@@ -273,6 +274,8 @@ class _Parser:
         self.root: _Node | None = None
         self.memreserves: list[tuple[int, int, list[str], _Pos]] = []
         self.fragments = 0
+        self.depth = 0
+        self.files: list[str] = []
         self.index = _LabelIndex()
         self.warnings: list[Diagnostic] = []
 
@@ -427,6 +430,15 @@ class _Parser:
             raise self.unexpected(f"'{op}'")
         self.pos += len(op)
 
+    def _enter(self, pos: int) -> None:
+        """One more level of node or parenthesis nesting; deeper than any real tree is an error
+        (checked explicitly so it never depends on Python's recursion limit)."""
+        self.depth += 1
+        if self.depth > _MAX_NESTING:
+            raise self.error_at(
+                f"nodes or expressions nested too deeply (more than {_MAX_NESTING} levels)", pos
+            )
+
     def primary(self) -> int:
         """``integer_prim``: a number, a character literal or ``( expr )``."""
         self.skip()
@@ -442,9 +454,11 @@ class _Parser:
                 self.pos = m.end()
                 return char_value(m.group(0), self.frame.map.source(start))
             if kind == "op" and m.group(0) == "(":
+                self._enter(self.pos)
                 self.pos += 1
                 value = expr.evaluate(self)
                 self.expect_op(")")
+                self.depth -= 1
                 return value
         raise self.unexpected("a number, a character literal or '('")
 
@@ -489,6 +503,7 @@ class _Parser:
                                self.frame.map.source(found[1])) from None
         self.frame.pos = self.pos
         self.stack.append(self.frame)
+        self.files.append(str(path))
         self.frame = _Frame(SourceMap(text, str(path)), path.parent, real)
         self.text = text
         self.pos = 0
@@ -499,6 +514,7 @@ class _Parser:
         for cand in candidates:
             if cand.is_file():
                 data = cand.read_bytes()
+                self.files.append(str(cand))
                 if offset is None:
                     return data
                 assert length is not None
@@ -629,6 +645,7 @@ class _Parser:
         """``'{' propdef* subnode* '}' ';'`` (the cursor is before the brace)."""
         node = _Node(name, self.here(start))
         self.expect("{", "'{'")
+        self._enter(start)
         seen_child = False
         text_props = node.props
         while True:
@@ -636,6 +653,7 @@ class _Parser:
             if c == "}":
                 self.pos += 1
                 self.expect(";", "';' after '}'")
+                self.depth -= 1
                 return node
             if not c:
                 raise self.unexpected("'}'")
@@ -1080,7 +1098,7 @@ class _Resolver:
 
 
 def _build_tree(parser: _Parser, resolver: _Resolver) -> Tree:
-    tree = Tree(plugin=parser.plugin, warnings=list(parser.warnings))
+    tree = Tree(plugin=parser.plugin, warnings=list(parser.warnings), files=list(parser.files))
     for address, size, labels, pos in parser.memreserves:
         tree.memreserves.append(MemReserve(address, size, tuple(labels), pos.source()))
     root = resolver.root

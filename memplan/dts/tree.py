@@ -214,6 +214,9 @@ class Tree:
     labels: dict[str, Node] = attrs.field(factory=dict)
     phandles: dict[int, Node] = attrs.field(factory=dict)
     warnings: list[Diagnostic] = attrs.field(factory=list)
+    #: Files read by dtc-level ``/include/`` and ``/incbin/`` (the C preprocessor's are in
+    #: :attr:`memplan.dts.preprocess.Preprocessed.files`).
+    files: list[str] = attrs.field(factory=list)
     boot_cpuid: int = 0
     plugin: bool = False
 

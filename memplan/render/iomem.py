@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from memplan.resolve.memblock import RangeSet
+from memplan.resolve.reserved import nomap_marks
 
 if TYPE_CHECKING:
     from memplan.model import Region
@@ -51,7 +52,7 @@ def render_iomem(plan: Plan) -> str:
             elif _reserved(r):
                 reserved.add(b, b + s)
     lines: list[str] = []
-    old_nomap = plan.model_version is not None and not plan.model_version.at_least(5, 12)
+    old_nomap = plan.model_version is not None and not nomap_marks(plan.model_version)
     top: list[tuple[int, int, str]] = []
     for start, end in ram:
         cursor = start

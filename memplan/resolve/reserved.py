@@ -35,7 +35,15 @@ def max_reserved_regions(version: KernelVersion) -> int | None:
 
 
 def nomap_marks(version: KernelVersion) -> bool:
-    """Static ``no-map``: ``memblock_mark_nomap`` from v5.12 (older: ``memblock_remove``)."""
+    """Static ``no-map``: ``memblock_mark_nomap`` from v5.12 (older: ``memblock_remove``).
+
+    The change ("fdt: Properly handle "no-map" field in the memory region") was also carried by
+    the 5.10.y and 5.11.y stable series: verified in 5.10.89 (and Debian's 5.10.223) and 5.11.14.
+    """
+    if (version.major, version.minor) == (5, 10):
+        return version.patch >= 89
+    if (version.major, version.minor) == (5, 11):
+        return version.patch >= 14
     return version.at_least(5, 12)
 
 

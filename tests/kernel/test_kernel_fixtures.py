@@ -45,6 +45,12 @@ _HUGETLB_INACTIVE = (
     "DMA/Normal zone boundary and the kernel prints 'cma: CMA area hugetlb0 could not be activated' "
     "(not in CmaTotal); memplan predicts the area at the right address but as a working CMA area"
 )
+_NOMAP_510 = (
+    "5.10.223 (Debian bullseye) carries the memblock_mark_nomap no-map handling (its /proc/iomem shows "
+    "no-map regions as top-level 'reserved', not as holes), so a static no-map node inside a "
+    "/memreserve/ range fails with 'failed to reserve memory for node firmware@bf800000'; memplan "
+    "applies the old memblock_remove behaviour to 5.10 and predicts the region as ok"
+)
 _NO_NODE_CMA = "memplan does not model cma_pernuma= / numa_cma= areas (none predicted)"
 
 #: (test, scenario) -> why memplan's answer differs from the kernel's. Strict xfail.

@@ -361,3 +361,14 @@ def test_dma_ranges_narrow_the_arm64_dma_zone(resolve_board: Resolve) -> None:
     assert g.base is not None and g.size is not None and g.base + g.size <= 0x40000000
     old = resolve_board(text, kernel_version="5.10")
     assert old.global_cma.base is not None and old.global_cma.base > 0x40000000
+
+
+@pytest.mark.parametrize(
+    ("version", "status"), [("5.10.50", "ok"), ("5.10.223", "failed"), ("5.11.14", "failed")]
+)
+def test_no_map_over_memreserve_by_stable_release(resolve_board: Resolve, version: str, status: str) -> None:
+    # 5.10.89+ / 5.11.14+ carry memblock_mark_nomap (recorded: Debian 5.10.223, arm64-5.10-memreserve-nomap)
+    text = board(
+        "fw@50000000 { reg = <0 0x50000000 0 0x100000>; no-map; };", head="/memreserve/ 0x50000000 0x1000;"
+    )
+    assert resolve_board(text, kernel_version=version).region("fw@50000000").status == status

@@ -326,4 +326,19 @@ SCENARIOS += [
          "nn#ss (ACPI data) and nn%ss-old+new (retype usable to reserved).",
          cmdline="memmap=16M#0x20000000 memmap=64M%0x30000000-1+2"),
 ]
+
+# More 5.10 (bullseye) boots: era B with the 4 MiB CMA alignment and the 5.10.y stable changes.
+SCENARIOS += [
+    _arm("5.10", "nomap", "Static no-map coherent pool, static no-map firmware region, dynamic no-map pool.",
+         "no-map handling in 5.10.y (memblock_mark_nomap vs memblock_remove).", fragment=NOMAP),
+    _arm("5.10", "alloc-ranges", "Three dynamic pools with alloc-ranges.",
+         "alloc-ranges before the v6.5 contiguity rule.", fragment=ALLOC_RANGES),
+    _arm("5.10", "static-default-cma", "Static DT default pool plus cma=32M.",
+         "Bypass of a static default node on 5.10.", fragment=DT_STATIC_DEFAULT, cmdline="cma=32M"),
+    _arm("5.10", "highmem", "-m 6G, Kconfig global area.",
+         "5.10.y arm64 DMA limit for the global area with RAM above 4 GiB.", ram="6G"),
+    _arm("5.10", "memreserve-nomap", "/memreserve/ 0xbf000000+16M and a static no-map region inside it.",
+         "A static no-map node over a /memreserve/ range fails before 6.4.",
+         fragment=MEMRESERVE_NOMAP, memreserve=((0xBF000000, 0x1000000),)),
+]
 BY_NAME = {s.name: s for s in SCENARIOS}
