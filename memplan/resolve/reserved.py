@@ -215,6 +215,7 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
             )
             return False
     base: int | None = None
+    direction = "top-down"
     if ranges:
         for start, rsize in ranges:
             end = start + rsize
@@ -232,6 +233,8 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
                     top_down = down
             base = st.mb.alloc(size, align, start, end, top_down)
             if base is not None:
+                if top_down is False:
+                    direction = "bottom-up (the window starts next to a region, 6.5+)"
                 break
     else:
         base = st.mb.alloc(size, align, 0, None)
@@ -258,8 +261,10 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
         else:
             st.mb.remove_memory(base, size)
     r.base, r.size = base, size
-    r.reason = f"allocated top-down{' in alloc-ranges' if ranges else ''}, alignment {align:#x}" + (
-        " (CMA minimum)" if cma_bump and align == ctx.cma_min_alignment else ""
+    r.reason = (
+        f"allocated {direction}{' in alloc-ranges' if ranges else ''}, alignment {align:#x}"
+        + (" (CMA minimum)" if cma_bump and align == ctx.cma_min_alignment else "")
+        + "; assumes the boot loader left no DTB/initrd at the top of RAM"
     )
     return True
 

@@ -372,3 +372,16 @@ def test_no_map_over_memreserve_by_stable_release(resolve_board: Resolve, versio
         "fw@50000000 { reg = <0 0x50000000 0 0x100000>; no-map; };", head="/memreserve/ 0x50000000 0x1000;"
     )
     assert resolve_board(text, kernel_version=version).region("fw@50000000").status == status
+
+
+@pytest.mark.parametrize(
+    ("version", "base"), [("6.4", 0x88000000), ("6.5", 0x81000000), ("6.13", 0x88000000)]
+)
+def test_alloc_ranges_contiguity_rule(resolve_board: Resolve, version: str, base: int) -> None:
+    # 6.5+: a window that starts at the end of a registered region is searched bottom-up; 6.13+
+    # registers static regions only later, so the rule no longer sees them.
+    rmem = (
+        "fw@80000000 { reg = <0 0x80000000 0 0x1000000>; };\n"
+        "buf { size = <0 0x1000000>; alloc-ranges = <0 0x81000000 0 0x8000000>; };"
+    )
+    assert resolve_board(board(rmem), kernel_version=version).region("buf").base == base
