@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memplan.resolve.engine import resolve_inputs
 from memplan.resolve.facts import DtFacts, MemoryNode, RmemNode
-from memplan.resolve.inputs import CmdlineFacts, ConfigFacts, Inputs
+from memplan.resolve.inputs import Inputs, kernel_rule_inputs
 from memplan.source import Source
 from memplan.version import KernelVersion
 
@@ -46,18 +46,9 @@ def synthetic_inputs(n: int, version: str = "6.13") -> Inputs:
                 compatible=("shared-dma-pool",) if dynamic else (),
                 no_map=not dynamic,
                 reusable=dynamic,
-                default_cma=False,
-                dma_default=False,
                 reg=None if dynamic else ((base, 0x10000),),
-                reg_bad=False,
                 size=0x200000 if dynamic else None,
                 has_size=dynamic,
-                size_bad=False,
-                alignment=None,
-                alignment_bad=False,
-                alloc_ranges=None,
-                alloc_ranges_bad=False,
-                phandle=None,
             )
         )
     dt = DtFacts(
@@ -78,16 +69,7 @@ def synthetic_inputs(n: int, version: str = "6.13") -> Inputs:
         model=None,
         has_chosen=False,
     )
-    return Inputs(
-        arch="arm64",
-        version=KernelVersion.parse(version),
-        version_known=True,
-        precedence="kernel",
-        precedence_requested="kernel",
-        dt=dt,
-        cmdline=CmdlineFacts(),
-        config=ConfigFacts(),
-    )
+    return kernel_rule_inputs("arm64", KernelVersion.parse(version), dt)
 
 
 def bench_synthetic() -> None:

@@ -10,7 +10,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from memplan.cmdline import Cmdline, effective_cmdline, normalize_arch, parse_cmdline
+from memplan.arch import ARCH_SYMBOLS, ARCHES, normalise_arch
+from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
 from memplan.dts import Tree, read_dtb
 from memplan.errors import MemplanError, ResolveError
 from memplan.kconfig import KernelConfig, load_config
@@ -159,7 +160,7 @@ def _config(
 
 def _config_facts(kc: KernelConfig | None, arch: str) -> ConfigFacts:
     if kc is None:
-        x86 = arch in ("x86", "x86_64")
+        x86 = arch == "x86"
         return ConfigFacts(
             given=False,
             mbytes=0 if x86 else 16,
@@ -180,6 +181,8 @@ def _config_facts(kc: KernelConfig | None, arch: str) -> ConfigFacts:
         hugetlb=kc.hugetlb,
         cma_areas=kc.cma_areas,
         numa=kc.numa,
+        dma_pernuma_cma=kc.dma_pernuma_cma,
+        dma_numa_cma=kc.dma_numa_cma,
         lpae=kc.arm_lpae,
         size_source=kc.source_of(sym),
         dma_cma_source=kc.source_of("DMA_CMA"),
@@ -208,7 +211,9 @@ def _memmap_op(entry: object) -> MemmapOp | None:
     return MemmapOp("add", base=entry.start, size=entry.size, kind=entry.e820_type or E820_RAM)
 
 
-def _cmdline_facts(cl: Cmdline, origin: str, arch: str, extra: Sequence[Diagnostic]) -> CmdlineFacts:
+def _cmdline_facts(cl: Cmdline, origin: str, arch: str) -> CmdlineFacts:
+    """The resolver's view of the parsed command line (``cl.diagnostics`` already carries the
+    effective-command-line findings: they are not added a second time)."""
     cma = CmaFact(cl.cma.size, cl.cma.base, cl.cma.limit, cl.cma.source) if cl.cma is not None else None
     mems: list[MemFact] = []
     size_caps = [m for m in cl.mem if m.kind == "size-cap"]
@@ -237,7 +242,6 @@ def _cmdline_facts(cl: Cmdline, origin: str, arch: str, extra: Sequence[Diagnost
                 low,
                 spec.source,
             )
-    diags = list(extra) + list(cl.diagnostics)
     ht = cl.hugetlb_cma
     ht_size = None
     if ht is not None:
@@ -250,9 +254,13 @@ def _cmdline_facts(cl: Cmdline, origin: str, arch: str, extra: Sequence[Diagnost
         mem=tuple(mems),
         memmap=tuple(memmap),
         crashkernel=crash,
-        diagnostics=tuple(diags),
+        diagnostics=cl.diagnostics,
         hugetlb_cma=ht_size,
         hugetlb_cma_source=ht.source if ht is not None else None,
+        pernuma=cl.cma_pernuma.size if cl.cma_pernuma is not None else None,
+        pernuma_source=cl.cma_pernuma.source if cl.cma_pernuma is not None else None,
+        numa_cma=cl.numa_cma.sizes if cl.numa_cma is not None else (),
+        numa_cma_source=cl.numa_cma.source if cl.numa_cma is not None else None,
     )
 
 
@@ -263,10 +271,10 @@ def _memory_map(
         return None
     if isinstance(memory, int | str):
         size = memory if isinstance(memory, int) else parse_size(memory)
-        if arch in ("x86", "x86_64"):
+        if arch == "x86":
             return pc_firmware_map(size)
         base = 0
-        if arch not in ("x86", "x86_64") and dt is not None:
+        if dt is not None:
             firsts = [r[0][0] for r in (m.ranges for m in dt.memory_nodes) if r and r[0][0]]
             for m in dt.memory_nodes:
                 unit = m.path.rpartition("@")[2] if "@" in m.path.rpartition("/")[2] else ""
@@ -300,6 +308,32 @@ def pc_firmware_map(size: int) -> tuple[E820Entry, ...]:
     return tuple(table)
 
 
+def _arch_guessed(arch: str, kc: KernelConfig | None, tree: Tree | None, config_label: str) -> Diagnostic:
+    """The ``arch-guessed`` note, pointing at the .config symbol or the DT ``/cpus`` node."""
+    if kc is not None:
+        symbol = next((sym for sym, name in ARCH_SYMBOLS if name == arch), None)
+        src = kc.source_of(symbol) if symbol is not None else None
+        if src is None or src.kind != "config":
+            src = Source("config", file=config_label, text="the .config header")
+        return diag("arch-guessed", f"architecture {arch} inferred from the .config", src)
+    cpus = tree.root.children.get("cpus") if tree is not None else None
+    src = cpus.source if cpus is not None else (tree.root.source if tree is not None else None)
+    return diag("arch-guessed", f"architecture {arch} inferred from the Device Tree CPU compatibles", src)
+
+
+def _version_unknown(assumed: KernelVersion, with_config: bool) -> Diagnostic:
+    """The single note that says which release is assumed when none is known (layout, .config
+    reading and command-line parsing all use it)."""
+    what = "the layout and the .config reading follow" if with_config else "the layout follows"
+    return diag(
+        "version-unknown",
+        f"kernel version unknown: {what} the {assumed.major}.{assumed.minor} rules and the global CMA pool "
+        "the documented DTS > CMDLINE > DEFCONFIG rule; kernels 5.6 and later let cma= win over the "
+        "Device Tree default pool",
+        Source.builtin(f"Linux {assumed.major}.{assumed.minor} assumed: no version given or in a header"),
+    )
+
+
 def resolve(
     dts: PathOrText | Tree | None = None,
     dtb: PathOrText | bytes | Tree | None = None,
@@ -331,9 +365,12 @@ def resolve(
     tree = _load_tree(dts, dtb, include_dirs)
     dt = extract(tree) if tree is not None else None
     notes: list[Diagnostic] = list(tree.warnings) if tree is not None else []
-    wanted = normalize_arch(arch) if arch is not None else None
+    wanted = normalise_arch(arch)
     if arch is not None and wanted is None:
-        wanted = arch
+        raise ResolveError(
+            f"unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})",
+            Source.builtin("arch argument"),
+        )
     guessed = infer_arch(dt, tree)
     kc: KernelConfig | None
     try:
@@ -344,24 +381,26 @@ def resolve(
         kc = _config(config, guessed, version)
     the_arch = wanted or (kc.arch if kc is not None else None) or guessed
     if the_arch is None:
-        raise ResolveError("cannot tell the architecture: pass arch= (e.g. arm64) or a .config")
+        raise ResolveError(
+            "cannot tell the architecture: pass arch= (e.g. arm64) or a .config",
+            tree.root.source if tree is not None else Source.builtin("arch argument"),
+        )
     if wanted is None:
-        how = "the .config" if kc is not None else "the Device Tree CPU compatibles"
-        notes.append(diag("arch-guessed", f"architecture {the_arch} inferred from {how}"))
+        label = "<config>"
+        if isinstance(config, str | os.PathLike) and "\n" not in os.fspath(config):
+            label = os.fspath(config)
+        notes.append(_arch_guessed(the_arch, kc, tree, label))
     if version is None and kc is not None:
         version = kc.kernel_version
     known = version is not None
     policy = resolve_policy(precedence, known)
     if version is None:
         version = DEFAULT_MODEL_VERSION
-        notes.append(
-            diag(
-                "version-unknown",
-                f"kernel version unknown: the layout follows the {version.major}."
-                f"{version.minor} rules and the global CMA pool the documented DTS > CMDLINE > DEFCONFIG "
-                "rule; kernels 5.6 and later let cma= win over the Device Tree default pool",
-            )
-        )
+        if kc is not None and not isinstance(config, KernelConfig):
+            # The .config front end assumed a release of its own; read it again under the one
+            # assumption this resolution makes, so that the layout and Kconfig agree.
+            kc = _config(config, the_arch, version)
+        notes.append(_version_unknown(version, kc is not None))
     if dt is None and memory is None:
         raise ResolveError(
             "no Device Tree and no memory= map: nothing to lay out (x86 needs memory=, e.g. '4G')"
@@ -376,7 +415,7 @@ def resolve(
         has_chosen=dt.has_chosen if dt else None,
     )
     cl = parse_cmdline(eff, arch=the_arch, kernel_version=version)
-    facts = _cmdline_facts(cl, eff.origin, the_arch, eff.diagnostics)
+    facts = _cmdline_facts(cl, eff.origin, the_arch)
     inputs = Inputs(
         arch=the_arch,
         version=version,

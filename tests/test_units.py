@@ -160,7 +160,17 @@ def reference_memparse(text: str, pos: int) -> tuple[int, int] | None:
     return None if value >= 2**64 else (value, end)
 
 
-_number_like = st.text(alphabet="0123456789abcdefxXkKmMgGtTpPeE@-#$!%,:rR ", max_size=30)
+_number_like = st.one_of(
+    st.text(alphabet="0123456789abcdefxXkKmMgGtTpPeE@-#$!%,:rR ", max_size=30),
+    # radix prefixes followed by digits of any base, a suffix and a tail
+    st.builds(
+        lambda a, b, c, d: a + b + c + d,
+        st.sampled_from(["", "0", "00", "0x", "0X", "x", "1"]),
+        st.text(alphabet="0123456789abcdefABCDEF", max_size=6),
+        st.sampled_from(["", "k", "M", "g", "T", "p", "E", "B", "x"]),
+        st.sampled_from(["", "@", "x1", "K", "-0x10"]),
+    ),
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

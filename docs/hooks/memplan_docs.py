@@ -93,20 +93,104 @@ def _scan() -> tuple[EmittedCode, ...]:
 
     A call counts when a string argument that looks like a code follows an argument that is a
     severity (a literal ``"error"``/``"warning"``/``"info"`` or a name containing "severity").
+    Codes handed to a helper that emits them (``note_trailing(token, i, sink, "cmdline-x")``,
+    or ``f"{code}-trailing"`` built from a parameter) are found too: see :func:`_code_helpers`.
     """
-    found: list[EmittedCode] = []
+    modules = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        if rel == "memplan/resolve/codes.py":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
+        if rel != "memplan/resolve/codes.py":
+            modules.append((rel, ast.parse(path.read_text(encoding="utf-8"), filename=rel)))
+    helpers = _code_helpers([tree for _, tree in modules])
+    found: list[EmittedCode] = []
+    for rel, tree in modules:
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                hit = _code_in_call(node)
-                if hit is not None:
-                    code, severity, message = hit
-                    found.append(EmittedCode(code, severity, rel, node.lineno, message))
+            if not isinstance(node, ast.Call):
+                continue
+            hit = _code_in_call(node)
+            if hit is not None:
+                code, severity, message = hit
+                found.append(EmittedCode(code, severity, rel, node.lineno, message))
+                continue
+            index, suffixes = helpers.get(_callee(node), (-1, ()))
+            if 0 <= index < len(node.args):
+                arg = node.args[index]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _CODE_RE.match(arg.value):
+                    for suffix, severity in suffixes:
+                        found.append(EmittedCode(arg.value + suffix, severity, rel, node.lineno, None))
     return tuple(found)
+
+
+_Suffixes = tuple[tuple[str, "str | None"], ...]
+
+
+def _callee(call: ast.Call) -> str | None:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _code_helpers(trees: list[ast.Module]) -> dict[str | None, tuple[int, _Suffixes]]:
+    """Functions that emit a code they are given: name -> (argument index at a call, the
+    suffixes they append with the severity used). A parameter ``p`` makes its function a helper
+    when ``p`` (or ``f"{p}-suffix"``) is the code argument of a diagnostic call or of another
+    helper; repeated until nothing changes, so helpers of helpers are found."""
+    functions = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    helpers: dict[str | None, tuple[int, _Suffixes]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for fn in functions:
+            params = [a.arg for a in fn.args.args]
+            if params[:1] in (["self"], ["cls"]):
+                params = params[1:]
+            found: list[tuple[str, str | None]] = []
+            index = -1
+            for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+                for position, arg in enumerate(call.args):
+                    param, suffix = _param_code(arg, params)
+                    if param is None:
+                        continue
+                    inner = _inner_suffixes(call, position, helpers)
+                    if inner is not None:
+                        index = params.index(param)
+                        found += [(suffix + more, severity) for more, severity in inner]
+            entry = (index, tuple(dict.fromkeys(found)))
+            if found and helpers.get(fn.name) != entry:
+                helpers[fn.name] = entry
+                changed = True
+    return helpers
+
+
+def _param_code(arg: ast.expr, params: list[str]) -> tuple[str | None, str]:
+    """``(p, "")`` for a bare parameter ``p``, ``(p, "-suffix")`` for ``f"{p}-suffix"``."""
+    if isinstance(arg, ast.Name) and arg.id in params:
+        return arg.id, ""
+    if isinstance(arg, ast.JoinedStr) and len(arg.values) == 2:
+        head, tail = arg.values
+        if (
+            isinstance(head, ast.FormattedValue)
+            and isinstance(head.value, ast.Name)
+            and head.value.id in params
+            and isinstance(tail, ast.Constant)
+            and str(tail.value).startswith("-")
+        ):
+            return head.value.id, str(tail.value)
+    return None, ""
+
+
+def _inner_suffixes(
+    call: ast.Call, position: int, helpers: dict[str | None, tuple[int, _Suffixes]]
+) -> _Suffixes | None:
+    """What ``call`` does with its argument at ``position`` when that is a code: emits it as
+    is (a diagnostic call, with its severity) or hands it to a helper; ``None`` otherwise."""
+    if position >= 1:
+        prev = call.args[position - 1]
+        if isinstance(prev, ast.Constant) and prev.value in _SEVERITIES:
+            return (("", str(prev.value)),)
+        if "severity" in ast.unparse(prev).lower():
+            return (("", None),)
+    index, suffixes = helpers.get(_callee(call), (-1, ()))
+    return suffixes if index == position else None
 
 
 def _code_in_call(call: ast.Call) -> tuple[str, str | None, str | None] | None:

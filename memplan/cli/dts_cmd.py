@@ -58,7 +58,7 @@ def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto") ->
     pre = preprocess(path, include_dirs=include_dirs, cpp=cpp)
     # Same as parse_dts(path, ...): /include/ is resolved next to the board, then in include_dirs.
     tree = parse_dts(text=pre.text, filename=path, include_dirs=list(include_dirs))
-    extra = tuple(str(f) for f in getattr(tree, "files", ()) if str(f) not in pre.files)
+    extra = tuple(f for f in dict.fromkeys(tree.files) if f not in pre.files)
     return LoadedTree(tree, "dts", pre.files + extra, pre.tool, pre.diagnostics)
 
 

@@ -12,6 +12,9 @@ from typing import Any
 
 FORMATS = ("text", "json", "iomem", "dmesg", "svg", "explain")
 
+#: Options passed to :func:`memplan.resolve` under the same name.
+RESOLVE_OPTIONS = ("dts", "dtb", "config", "arch", "kernel_version", "precedence", "include_dirs", "memory")
+
 
 def register(subparsers: Any) -> None:
     """Add the ``resolve`` sub-command."""
@@ -84,17 +87,9 @@ def run(args: argparse.Namespace) -> int:
     if args.cmdline_file:
         with open(args.cmdline_file, encoding="utf-8") as fh:
             loader = fh.read().strip()
-    plan = resolve(
-        dts=args.dts,
-        dtb=args.dtb,
-        cmdline=loader,
-        config=args.config,
-        arch=args.arch,
-        kernel_version=args.kernel_version,
-        precedence=args.precedence,
-        include_dirs=args.include_dirs,
-        memory=args.memory,
-    )
+    # The options carry the facade's own parameter names; only the command line is read here.
+    options = {name: getattr(args, name) for name in RESOLVE_OPTIONS}
+    plan = resolve(cmdline=loader, **options)
     text = _render(plan, args.format)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0 if plan.ok else 1

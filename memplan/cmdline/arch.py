@@ -1,40 +1,10 @@
-"""Architecture names and the per-architecture facts the command-line front end needs."""
+"""Per-architecture facts of the command-line front end (names come from :mod:`memplan.arch`)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
+from memplan.arch import ARCHES, normalise_arch
 from memplan.errors import CmdlineError
 from memplan.source import Source
-
-Arch = Literal["arm", "arm64", "riscv", "x86", "mips", "xtensa", "powerpc", "arc", "loongarch"]
-
-ARCHES: tuple[str, ...] = ("arm", "arm64", "riscv", "x86", "mips", "xtensa", "powerpc", "arc", "loongarch")
-
-_ALIASES: dict[str, str] = {
-    "aarch64": "arm64",
-    "arm32": "arm",
-    "armhf": "arm",
-    "armel": "arm",
-    "x86_64": "x86",
-    "x86-64": "x86",
-    "amd64": "x86",
-    "i386": "x86",
-    "i686": "x86",
-    "riscv32": "riscv",
-    "riscv64": "riscv",
-    "mips64": "mips",
-    "mipsel": "mips",
-    "ppc": "powerpc",
-    "ppc64": "powerpc",
-    "ppc64le": "powerpc",
-    "loong64": "loongarch",
-    "loongarch64": "loongarch",
-}
-
-#: Architectures whose command line comes from the Device Tree ``/chosen`` node
-#: (drivers/of/fdt.c ``early_init_dt_scan_chosen``); x86 merges a built-in string instead.
-DT_ARCHES = frozenset({"arm", "arm64", "riscv", "mips", "xtensa", "powerpc", "arc", "loongarch"})
 
 #: ``COMMAND_LINE_SIZE`` by architecture (the kernel keeps at most this minus one character).
 #: arm64/arm/riscv/generic from kernel-semantics.md §6.1; x86 (2048) and mips (4096) from the
@@ -56,9 +26,8 @@ def normalize_arch(arch: str | None) -> str | None:
     """
     if arch is None:
         return None
-    name = arch.strip().lower()
-    name = _ALIASES.get(name, name)
-    if name not in ARCHES:
+    name = normalise_arch(arch)
+    if name is None:
         raise CmdlineError(
             f"unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})",
             Source.builtin("architecture argument"),
@@ -92,3 +61,13 @@ MEM_SEMANTICS: dict[str, str] = {
     "loongarch": "bank",
     "x86": "address-cap",
 }
+
+__all__ = [
+    "ARCHES",
+    "COMMAND_LINE_SIZE",
+    "GENERIC_COMMAND_LINE_SIZE",
+    "MEMMAP_ARCHES",
+    "MEM_SEMANTICS",
+    "command_line_size",
+    "normalize_arch",
+]

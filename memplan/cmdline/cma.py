@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import attrs
 
-from memplan.cmdline.common import Sink, read_decimal, read_size, show, where
+from memplan.cmdline.common import (
+    Sink,
+    SizeParam,
+    no_value,
+    note_trailing,
+    parse_size_param,
+    read_decimal,
+    read_size,
+    show,
+    where,
+)
 from memplan.cmdline.tokenize import Token
 from memplan.errors import CmdlineError
 from memplan.source import Source
 from memplan.units import U64_MAX, format_size
+from memplan.version import KernelVersion
 
 #: Node ids at or above this cannot exist on any configuration (NODES_SHIFT is at most 10).
 MAX_POSSIBLE_NODES = 1 << 10
@@ -49,19 +60,32 @@ class CmaParam:
         return self.size == 0
 
 
-def parse_cma(token: Token, previous: CmaParam | None, sink: Sink) -> CmaParam | None:
+def parse_cma(
+    token: Token, previous: CmaParam | None, sink: Sink, version: KernelVersion | None = None
+) -> CmaParam | None:
     """Apply one ``cma`` token to the accumulated state; returns the new state.
 
-    ``cma`` without ``=`` does nothing (the kernel logs "Config string not provided").
+    ``cma`` without ``=`` does nothing from v5.4 (the kernel logs "Config string not
+    provided"); older kernels have no such check and parse a missing string.
     """
     text = token.value
     if text is None:
-        sink.add(
-            "warning",
-            "cmdline-cma-no-value",
-            f"{token.raw!r} has no '=value'; the kernel reports 'Config string not provided' and ignores it",
-            token,
-        )
+        if version is not None and not version.at_least(5, 4):
+            sink.add(
+                "error",
+                "cmdline-cma-no-value",
+                f"{token.raw!r} has no '=value', and kernel {version} does not check for that before "
+                "parsing it (the check came in v5.4): the outcome is undefined",
+                token,
+            )
+        else:
+            sink.add(
+                "warning",
+                "cmdline-cma-no-value",
+                f"{token.raw!r} has no '=value'; the kernel reports 'Config string not provided' and "
+                "ignores it",
+                token,
+            )
         return previous
     size, i = read_size(token, 0)
     base = previous.base if previous else 0
@@ -95,40 +119,19 @@ def parse_cma(token: Token, previous: CmaParam | None, sink: Sink) -> CmaParam |
             f"limit 0x{previous.limit:x} stay from an earlier cma=",
             token,
         )
-    if i < len(text):
-        sink.add(
-            "info",
-            "cmdline-cma-trailing",
-            f"{token.raw!r}: the kernel ignores the trailing {show(text, i)} {where(token, i)}",
-            token,
-        )
+    note_trailing(token, i, sink, "cmdline-cma-trailing")
     sources = (*previous.sources, token.source) if previous else (token.source,)
     return CmaParam(size=size, base=base, limit=limit, source=token.source, sources=sources)
 
 
 @attrs.frozen
-class CmaPernumaParam:
+class CmaPernumaParam(SizeParam):
     """``cma_pernuma=<size>``: one area of ``size`` on every online node (v5.10+; last one wins)."""
-
-    size: int
-    source: Source
 
 
 def parse_cma_pernuma(token: Token, sink: Sink) -> CmaPernumaParam | None:
     """Parse ``cma_pernuma=`` / ``cma-pernuma=``."""
-    text = token.value
-    if text is None:
-        sink.add("warning", "cmdline-cma-pernuma-invalid", f"{token.raw!r} has no value; ignored", token)
-        return None
-    size, i = read_size(token, 0)
-    if i < len(text):
-        sink.add(
-            "info",
-            "cmdline-cma-pernuma-trailing",
-            f"{token.raw!r}: the kernel ignores the trailing {show(text, i)} {where(token, i)}",
-            token,
-        )
-    return CmaPernumaParam(size, token.source)
+    return parse_size_param(token, sink, "cmdline-cma-pernuma", CmaPernumaParam)
 
 
 @attrs.frozen
@@ -205,8 +208,7 @@ def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], boo
 
 def parse_numa_cma(token: Token, previous: NodeSizes | None, sink: Sink) -> NodeSizes | None:
     """Parse ``numa_cma=<nid>:<size>[,...]`` (v6.6+); occurrences accumulate per node."""
-    if token.value is None:
-        sink.add("warning", "cmdline-numa-cma-invalid", f"{token.raw!r} has no value; ignored", token)
+    if no_value(token, sink, "cmdline-numa-cma-invalid"):
         return previous
     sizes, plain = _node_list(token, sink, "cmdline-numa-cma-invalid")
     if plain:
@@ -237,8 +239,7 @@ class HugetlbCmaParam:
 def parse_hugetlb_cma(token: Token, previous: HugetlbCmaParam | None, sink: Sink) -> HugetlbCmaParam | None:
     """Parse ``hugetlb_cma=`` (mm/hugetlb.c, later mm/hugetlb_cma.c)."""
     text = token.value
-    if text is None:
-        sink.add("warning", "cmdline-hugetlb-cma-invalid", f"{token.raw!r} has no value; ignored", token)
+    if no_value(token, sink, "cmdline-hugetlb-cma-invalid") or text is None:
         return previous
     sizes, plain = _node_list(token, sink, "cmdline-hugetlb-cma-invalid")
     total = previous.size if previous else 0
@@ -254,13 +255,7 @@ def parse_hugetlb_cma(token: Token, previous: HugetlbCmaParam | None, sink: Sink
             )
             return previous
         total, end = read_size(token, 0)
-        if end < len(text):
-            sink.add(
-                "info",
-                "cmdline-hugetlb-cma-trailing",
-                f"{token.raw!r}: the kernel ignores the trailing {show(text, end)} {where(token, end)}",
-                token,
-            )
+        note_trailing(token, end, sink, "cmdline-hugetlb-cma-trailing")
     else:
         total += sum(sizes.values())
         per_node.update(sizes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import attrs
 
 from memplan.cmdline.tokenize import Token
@@ -37,6 +39,50 @@ class Sink:
         """Record ``token`` as ignored with ``reason`` and a ``cmdline-ignored`` diagnostic."""
         self.ignored.append(IgnoredParam(token.name, reason, token.source))
         self.add(severity, "cmdline-ignored", f"{token.raw!r} is ignored: {reason}", token)
+
+
+def no_value(token: Token, sink: Sink, code: str) -> bool:
+    """True (after a ``code`` warning) when ``token`` has no ``=value`` at all."""
+    if token.value is not None:
+        return False
+    sink.add("warning", code, f"{token.raw!r} has no value; ignored", token)
+    return True
+
+
+def note_trailing(token: Token, index: int, sink: Sink, code: str) -> None:
+    """Report (``info``, ``code``) what follows ``index`` in the value when the kernel ignores it."""
+    text = token.value or ""
+    if index < len(text):
+        sink.add(
+            "info",
+            code,
+            f"{token.raw!r}: the kernel ignores the trailing {show(text, index)} {where(token, index)}",
+            token,
+        )
+
+
+@attrs.frozen
+class SizeParam:
+    """A parameter whose whole value is one memparse size; ``source`` is its (last) token."""
+
+    size: int
+    source: Source
+
+
+SizeParamT = TypeVar("SizeParamT", bound=SizeParam)
+
+
+def parse_size_param(token: Token, sink: Sink, code: str, kind: type[SizeParamT]) -> SizeParamT | None:
+    """Read ``token`` as a :class:`SizeParam` subclass ``kind`` (``cma_pernuma=``, ``coherent_pool=``).
+
+    ``None`` when there is no value (warning ``<code>-invalid``); characters after the size
+    are reported as ``<code>-trailing``.
+    """
+    if no_value(token, sink, f"{code}-invalid"):
+        return None
+    size, end = read_size(token, 0)
+    note_trailing(token, end, sink, f"{code}-trailing")
+    return kind(size, token.source)
 
 
 def read_size(token: Token, index: int) -> tuple[int, int]:

@@ -40,7 +40,8 @@ class CrashkernelSpec:
     Simple form: ``size`` (and ``offset`` for ``@offset``). Range form: ``ranges`` (read up to
     the first malformed element; ``ranges_error`` then says what the kernel trips over when it
     gets that far) and ``offset``. ``error`` is set when the kernel rejects the occurrence
-    outright (no crash kernel of this kind, and for ``plain`` no fallback to ``,high``).
+    outright (no crash kernel of this kind). ``offset_error``: the range form's ``@`` has no
+    number; the kernel only reads it (and then rejects the parameter) when an element matched.
     """
 
     kind: CrashKind
@@ -50,6 +51,7 @@ class CrashkernelSpec:
     ranges: tuple[CrashRange, ...] = ()
     ranges_error: str | None = None
     error: str | None = None
+    offset_error: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -78,7 +80,7 @@ class CrashkernelSpec:
             if rng.size >= total:
                 return None
             if rng.start <= total and (rng.end is None or total < rng.end):
-                return rng.size
+                return None if self.offset_error is not None and rng.size else rng.size
         if self.ranges_error is not None:
             return None
         return 0
@@ -165,6 +167,14 @@ def parse_crashkernel(
                 f"{token.raw!r}: {spec.error}; the kernel reserves no crash kernel memory from it",
                 token,
             )
+        elif spec.offset_error:
+            sink.add(
+                "warning",
+                "cmdline-crashkernel-invalid",
+                f"{token.raw!r}: {spec.offset_error}; the kernel rejects the parameter when a range "
+                "matches",
+                token,
+            )
         elif spec.ranges_error:
             sink.add(
                 "warning",
@@ -247,18 +257,18 @@ def _parse_ranges(token: Token, src: Source) -> CrashkernelSpec:
         if value[i : i + 1] != ",":
             break
         i += 1
-    offset: int | None = None
-    if error is None:
-        at = value.find("@", i)
-        if at >= 0:
-            offset, k = memparse(value, at + 1, source=src)
-            if k == at + 1:
-                return CrashkernelSpec(
-                    "plain",
-                    src,
-                    ranges=tuple(ranges),
-                    error=f"an offset is expected after '@' at {token.at(at)}",
-                )
     if not ranges and error is not None:
         return CrashkernelSpec("plain", src, error=error)
+    # After a matching element the kernel skips to the first '@' (or the end of the value),
+    # even past a malformed element it never reads; no '@' can occur inside a parsed element.
+    offset: int | None = None
+    at = value.find("@", i)
+    if at >= 0:
+        offset, k = memparse(value, at + 1, source=src)
+        if k == at + 1:
+            offset = None
+            offset_error = f"an offset is expected after '@' at offset {token.at(at)}"
+            return CrashkernelSpec(
+                "plain", src, ranges=tuple(ranges), ranges_error=error, offset_error=offset_error
+            )
     return CrashkernelSpec("plain", src, ranges=tuple(ranges), ranges_error=error, offset=offset)

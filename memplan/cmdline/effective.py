@@ -127,6 +127,17 @@ def _mode_error(
     )
 
 
+def _empty_forced(mode: str, source: Source | None) -> Diagnostic:
+    """The built-in string replaces the bootloader's even when it is empty (arm64 before v5.10
+    allowed CMDLINE_FORCE with an empty CONFIG_CMDLINE)."""
+    return Diagnostic(
+        "warning",
+        "cmdline-forced-empty",
+        f"{mode} with an empty CONFIG_CMDLINE: the kernel boots with an empty command line",
+        source,
+    )
+
+
 def effective_cmdline(
     arch: str | None = None,
     bootloader: str | None = None,
@@ -175,10 +186,12 @@ def effective_cmdline(
             )
         bl = bootloader or ""
         bl_src = bootloader_source or Source.builtin("bootloader command line")
-        if mode == "override" and built_in:
+        if mode == "override":
             pieces = [(built_in, ORIGIN_CONFIG, cfg_src)]
             words = "CONFIG_CMDLINE (CMDLINE_OVERRIDE)"
-        elif mode in ("prepend", "override") and built_in:
+            if not built_in:
+                diags.append(_empty_forced("CMDLINE_OVERRIDE", cfg_src))
+        elif mode == "prepend" and built_in:
             pieces = [(built_in, ORIGIN_CONFIG, cfg_src), (bl, ORIGIN_BOOTLOADER, bl_src)]
             words = "CONFIG_CMDLINE (CMDLINE_BOOL) + bootloader"
         else:
@@ -188,12 +201,17 @@ def effective_cmdline(
         mode = mode or "bootloader"
         if mode not in DT_MODES:
             raise _mode_error(mode, arch, DT_MODES, mode_src)
-        if mode == "extend" and arch == "arm64" and version is not None and version.at_least(5, 12):
+        if (
+            mode == "extend"
+            and arch == "arm64"
+            and version is not None
+            and (version.at_least(5, 12) or not version.at_least(5, 11))
+        ):
             diags.append(
                 Diagnostic(
                     "warning",
                     "cmdline-extend-unavailable",
-                    f"arm64 has no CMDLINE_EXTEND since v5.12 (kernel {version}); "
+                    f"arm64 has CMDLINE_EXTEND only in v5.11 (kernel {version}); "
                     "treated as CMDLINE_FROM_BOOTLOADER",
                     mode_src,
                 )
@@ -230,9 +248,11 @@ def effective_cmdline(
                         cfg_src,
                     )
                 )
-        elif mode == "force" and built_in:
+        elif mode == "force":
             pieces = [(built_in, ORIGIN_CONFIG, cfg_src)]
             words = "CONFIG_CMDLINE (CMDLINE_FORCE)"
+            if not built_in:
+                diags.append(_empty_forced("CMDLINE_FORCE", cfg_src))
             if bl:
                 diags.append(
                     Diagnostic(

@@ -7,7 +7,7 @@ from typing import Literal
 import attrs
 
 from memplan.cmdline.arch import MEM_SEMANTICS
-from memplan.cmdline.common import Sink, read_size, show, where
+from memplan.cmdline.common import Sink, no_value, note_trailing, read_size
 from memplan.cmdline.tokenize import Token
 from memplan.source import Source
 from memplan.units import format_size
@@ -46,8 +46,7 @@ def parse_mem(token: Token, arch: str | None, sink: Sink) -> MemParam | None:
     """Parse one ``mem=`` token for ``arch``; returns ``None`` when the kernel ignores it."""
     text = token.value
     kind = mem_kind(arch)
-    if text is None:
-        sink.add("warning", "cmdline-mem-invalid", f"{token.raw!r} has no value; ignored", token)
+    if no_value(token, sink, "cmdline-mem-invalid") or text is None:
         return None
     if kind == "address-cap" and text == "nopentium":
         sink.add(
@@ -61,13 +60,7 @@ def parse_mem(token: Token, arch: str | None, sink: Sink) -> MemParam | None:
     start: int | None = None
     if kind in ("bank", "unknown") and text[i : i + 1] == "@":
         start, i = read_size(token, i + 1)
-    if i < len(text):
-        sink.add(
-            "info",
-            "cmdline-mem-trailing",
-            f"{token.raw!r}: the kernel ignores the trailing {show(text, i)} {where(token, i)}",
-            token,
-        )
+    note_trailing(token, i, sink, "cmdline-mem-trailing")
     if kind == "address-cap" and value == 0:
         sink.add(
             "warning",

@@ -7,7 +7,17 @@ from typing import Literal
 
 import attrs
 
-from memplan.cmdline.common import Sink, read_decimal, read_int, read_size, show, where
+from memplan.cmdline.common import (
+    Sink,
+    SizeParam,
+    no_value,
+    parse_size_param,
+    read_decimal,
+    read_int,
+    read_size,
+    show,
+    where,
+)
 from memplan.cmdline.tokenize import Token
 from memplan.source import Source
 from memplan.units import align_up
@@ -66,8 +76,7 @@ class HugepagesBuilder:
         self.seen = True
         key = token.key
         text = token.value
-        if text is None:
-            sink.add("warning", "cmdline-hugepages-invalid", f"{token.raw!r} has no value; ignored", token)
+        if no_value(token, sink, "cmdline-hugepages-invalid") or text is None:
             return
         if key in ("hugepagesz", "default_hugepagesz"):
             size, i = read_size(token, 0)
@@ -183,8 +192,7 @@ class SwiotlbParam:
 def parse_swiotlb(token: Token, sink: Sink) -> SwiotlbParam | None:
     """Parse ``swiotlb=``."""
     text = token.value
-    if text is None:
-        sink.add("warning", "cmdline-swiotlb-invalid", f"{token.raw!r} has no value; ignored", token)
+    if no_value(token, sink, "cmdline-swiotlb-invalid") or text is None:
         return None
     nslabs: int | None = None
     nareas: int | None = None
@@ -215,25 +223,10 @@ def parse_swiotlb(token: Token, sink: Sink) -> SwiotlbParam | None:
 
 
 @attrs.frozen
-class CoherentPoolParam:
+class CoherentPoolParam(SizeParam):
     """``coherent_pool=<size>``: size of the atomic DMA pool(s) (kernel/dma/pool.c, arm's own pool)."""
-
-    size: int
-    source: Source
 
 
 def parse_coherent_pool(token: Token, sink: Sink) -> CoherentPoolParam | None:
     """Parse ``coherent_pool=``."""
-    text = token.value
-    if text is None:
-        sink.add("warning", "cmdline-coherent-pool-invalid", f"{token.raw!r} has no value; ignored", token)
-        return None
-    size, i = read_size(token, 0)
-    if i < len(text):
-        sink.add(
-            "info",
-            "cmdline-coherent-pool-trailing",
-            f"{token.raw!r}: the kernel ignores the trailing {show(text, i)} {where(token, i)}",
-            token,
-        )
-    return CoherentPoolParam(size, token.source)
+    return parse_size_param(token, sink, "cmdline-coherent-pool", CoherentPoolParam)

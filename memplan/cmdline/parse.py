@@ -178,15 +178,17 @@ def parse_cmdline(
         if key not in MEMORY_PARAMS or key == "crashkernel":
             continue
         if key == "cma":
-            cma = parse_cma(token, cma, sink)
+            cma = parse_cma(token, cma, sink, version)
         elif key == "cma_pernuma":
-            if version is not None and not version.at_least(5, 10):
-                sink.ignore(token, f"cma_pernuma= does not exist before v5.10 (kernel {version})", "warning")
+            unused = _per_node_unused("cma_pernuma=", arch, version, (5, 10))
+            if unused:
+                sink.ignore(token, unused, "warning")
                 continue
             pernuma = parse_cma_pernuma(token, sink) or pernuma
         elif key == "numa_cma":
-            if version is not None and not version.at_least(6, 6):
-                sink.ignore(token, f"numa_cma= does not exist before v6.6 (kernel {version})", "warning")
+            unused = _per_node_unused("numa_cma=", arch, version, (6, 6))
+            if unused:
+                sink.ignore(token, unused, "warning")
                 continue
             numa = parse_numa_cma(token, numa, sink)
         elif key == "memmap":
@@ -241,6 +243,19 @@ def parse_cmdline(
         origin=origin,
         kernel_version=version,
     )
+
+
+def _per_node_unused(
+    what: str, arch: str | None, version: KernelVersion | None, since: tuple[int, int]
+) -> str | None:
+    """Why a per-node CMA parameter reserves nothing here (kernel-semantics.md §1.7), or ``None``."""
+    if version is not None and not version.at_least(*since):
+        return f"{what} does not exist before v{since[0]}.{since[1]} (kernel {version})"
+    if arch == "arm":
+        return f"32-bit arm has no NUMA, so {what} reserves nothing"
+    if arch not in (None, "arm64") and version is not None and not version.at_least(6, 6):
+        return f"before v6.6 only arm64 reserves per-node CMA areas (kernel {version}, {arch})"
+    return None
 
 
 def _check_exactmap(entries: list[MemmapEntry], sink: Sink) -> None:

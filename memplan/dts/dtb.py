@@ -3,6 +3,21 @@
 The writer lays the blob out the way ``dtc -I dts -O dtb -b 0`` does (version 17, last
 compatible version 16, header, memory-reservation block, structure block, strings block,
 strings shared by exact-suffix match), so a tree parsed from source produces the same bytes.
+
+The blob (every integer big-endian)::
+
+    blob    := header rsvmap struct strings
+    header  := magic totalsize off_struct off_strings off_rsvmap version last_comp_version
+               boot_cpuid size_strings size_struct                  (ten u32; magic 0xd00dfeed)
+    rsvmap  := ( address:u64 size:u64 )* 0:u64 0:u64
+    struct  := NOP* node NOP* END
+    node    := BEGIN_NODE name NUL pad4 ( prop | node | NOP )* END_NODE
+    prop    := PROP length:u32 name_offset:u32 value[length] pad4
+    strings := ( name NUL )*
+
+with the tokens BEGIN_NODE = 1, END_NODE = 2, PROP = 3, NOP = 4, END = 9 (u32 each). The
+reader accepts versions 16 and later; anything malformed is a
+:class:`~memplan.errors.DtbError` carrying the byte offset of the problem.
 """
 
 from __future__ import annotations

@@ -9,6 +9,25 @@ different view of the same characters, just as dtc's own lexer switches start co
   ``,._+*#?@-`` (:data:`NAME`);
 * inside ``[ ... ]`` only byte pairs and labels occur (:data:`BYTE_TOKEN`).
 
+The tokens, as dtc's lexer defines them::
+
+    SKIP     := ( blank | '//' to end of line | '/*' ... '*/' | cpp line marker )*
+    LABEL    := IDENT ':'                       IDENT := [A-Za-z_] [A-Za-z0-9_]*
+    REF      := '&' IDENT | '&{' '/' [a-zA-Z0-9,._+*#?@/-]* '}'
+    KEYWORD  := '/dts-v1/' | '/plugin/' | '/memreserve/' | '/include/' | '/delete-node/'
+              | '/delete-property/' | '/omit-if-no-ref/' | '/bits/' | '/incbin/'
+    NUMBER   := ( '0' [xX] HEXDIGIT+ | DIGIT+ ) ( 'U' | 'L' | 'UL' | 'LL' | 'ULL' )?
+                (a leading '0' means octal; the value must fit in 64 bits)
+    STRING   := '"' ( any character but '"' and '\\' | '\\' any character but newline )* '"'
+    CHAR     := "'" ( "\\'" | any character but "'" )* "'"      (exactly one byte once decoded)
+    OP       := '<<' | '>>' | '<=' | '>=' | '==' | '!=' | '&&' | '||' | one of -+*/%&|^~!?:<>=;,{}()[]
+    NAME     := '\\'? [a-zA-Z0-9,._+*#?@-]+        (node and property names; the '\\' is dropped)
+    BYTES    := ( HEXDIGIT HEXDIGIT )+             (inside '[ ... ]' only)
+
+Escapes in strings and character literals: ``\\a \\b \\t \\n \\v \\f \\r``, ``\\x`` with one or
+two hex digits, ``\\`` with one to three octal digits (the value taken modulo 256), and a
+backslash before any other character stands for that character.
+
 :class:`SourceMap` turns an offset into a :class:`~memplan.source.Source`, honouring GNU cpp
 line markers (``# 12 "file.dtsi" 1``) and ``#line 12 "file"``, so positions point at the
 original files, not at the preprocessed text.
@@ -52,7 +71,7 @@ TOKEN = re.compile(
     | (?P<ref>&(?:\{/[a-zA-Z0-9,._+*\#?@/-]*\}|[A-Za-z_][A-Za-z0-9_]*))
     | (?P<keyword>/(?:dts-v1|plugin|memreserve|include|delete-node|delete-property|omit-if-no-ref
                      |bits|incbin)/)
-    | (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<string>"(?:[^"\\]|\\[^\n])*")
     | (?P<char>'(?:\\'|[^'])*')
     | (?P<number>(?:0[xX][0-9a-fA-F]+|[0-9]+)(?:ULL|UL|LL|U|L)?)
     | (?P<op><<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!?:<>=;,{}()\[\]])
@@ -113,9 +132,11 @@ class SourceMap:
         return name, base + index - self._marker_at[k], column, index
 
     def line_text(self, index: int) -> str:
-        """The physical line ``index`` (0-based) of the text, without its newline."""
+        """The physical line ``index`` (0-based) of the text, without its line ending (LF or CRLF)."""
         start = self.starts[index]
         end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
+        if end > start and self.text[end - 1] == "\r":
+            end -= 1
         return self.text[start:end]
 
     def source(self, pos: int) -> Source:

@@ -5,35 +5,49 @@ Grammar (as dtc accepts it)::
     file       := header+ memreserve* tree
     header     := '/dts-v1/' ';' ( '/plugin/' ';' )?
     memreserve := label* '/memreserve/' prim prim ';'
-    tree       := ( '/' nodedef | ref nodedef ) top*
+    tree       := ( '/' nodedef | ref nodedef ) top*      (a leading ref only in a /plugin/)
     top        := '/' nodedef | label? ref nodedef | '/delete-node/' ref ';'
                 | '/omit-if-no-ref/' ref ';'
     nodedef    := '{' propdef* subnode* '}' ';'
     propdef    := label* ( NAME ( '=' value ( ',' value )* )? ';' | '/delete-property/' NAME ';' )
     subnode    := ( label | '/omit-if-no-ref/' )* ( NAME nodedef | '/delete-node/' NAME ';' )
-    value      := label* ( STRING | ( '/bits/' NUMBER )? '<' cell* '>' | '[' BYTES ']' | ref
+    value      := label* ( STRING | ( '/bits/' NUMBER )? '<' cell* '>' | '[' ( BYTES | label )* ']' | ref
                 | '/incbin/' '(' STRING ( ',' prim ',' prim )? ')' ) label*
     cell       := label | ref | prim
     prim       := NUMBER | CHAR | '(' expr ')'
 
-``/include/ "file"`` may appear between any two tokens. Each block is built as its own
-node and merged into the tree the way dtc merges (properties replaced in place, deleted
-entries only marked, so a redefinition returns at the old position). After parsing, the
-semantic passes run in dtc's order: duplicate names, ``name`` properties, duplicate labels,
-explicit phandles, phandle references (numbering new phandles as dtc does), path
-references, ``/omit-if-no-ref/``.
+The tokens (NAME, STRING, NUMBER, CHAR, BYTES, label, ref ...) are defined in
+:mod:`memplan.dts.lexer`, ``expr`` in :mod:`memplan.dts.expr`. ``/include/ "file"`` may
+appear between any two tokens. A ``/bits/ N`` element that does not fit in N bits is kept
+truncated with a ``dtc-value-truncated`` warning (dtc 1.6 stops there, later dtc warns).
+
+Each block is built as a draft node (:mod:`memplan.dts.draft`) and merged into the tree the
+way dtc merges; then the semantic passes of :mod:`memplan.dts.semantics` resolve labels,
+phandles and paths in dtc's order and build the :class:`~memplan.dts.tree.Tree`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from memplan.dts import expr
 from memplan.dts.checks import address_warnings
+from memplan.dts.draft import (
+    PATH_REF,
+    PHANDLE_REF,
+    DraftNode,
+    DraftProp,
+    LabelIndex,
+    Pos,
+    Ref,
+    add_label,
+    delete_node,
+    find_ref,
+    merge_nodes,
+)
 from memplan.dts.lexer import (
     BYTE_TOKEN,
     LABEL,
@@ -45,205 +59,16 @@ from memplan.dts.lexer import (
     int_value,
     string_bytes,
 )
-from memplan.dts.tree import MemReserve, Node, Property, Tree
-from memplan.errors import DtsError, DtsSyntaxError, IncludeError, LabelError
+from memplan.dts.semantics import Resolver, build_tree
+from memplan.dts.tree import Tree
+from memplan.errors import DtsSyntaxError, IncludeError, LabelError
 from memplan.model import Diagnostic
-from memplan.source import Source
 
 __all__ = ["parse_dts", "parse_text"]
 
-_PHANDLE_REF = 0
-_PATH_REF = 1
 _MAX_NESTING = 400
 _MAX_INCLUDE_DEPTH = 100
-_BAD_NODE_CHAR = re.compile(r"[^a-zA-Z0-9,._+@-]")
-_BAD_PROP_CHAR = re.compile(r"[^a-zA-Z0-9,._+*#?-]")
 _SKIP_START = frozenset(" \t\r\n\f\v/#")
-
-
-class _Pos:
-    """A lazily resolved position: a source map and an offset in its text."""
-
-    __slots__ = ("map", "offset")
-
-    def __init__(self, smap: SourceMap, offset: int) -> None:
-        self.map = smap
-        self.offset = offset
-
-    def source(self) -> Source:
-        return self.map.source(self.offset)
-
-
-class _Ref:
-    """A reference inside a property value: a phandle cell or a path string."""
-
-    __slots__ = ("kind", "offset", "pos", "target")
-
-    def __init__(self, kind: int, offset: int, target: str, pos: _Pos) -> None:
-        self.kind = kind
-        self.offset = offset
-        self.target = target
-        self.pos = pos
-
-
-class _Prop:
-    __slots__ = ("deleted", "labels", "name", "pos", "refs", "value", "value_labels")
-
-    def __init__(self, name: str, pos: _Pos, value: bytearray | None = None, deleted: bool = False) -> None:
-        self.name = name
-        self.pos = pos
-        self.value = value if value is not None else bytearray()
-        self.refs: list[_Ref] = []
-        self.labels: dict[str, bool] = {}
-        self.value_labels: list[tuple[str, _Pos]] = []
-        self.deleted = deleted
-
-
-class _Node:
-    __slots__ = (
-        "children",
-        "dead",
-        "deleted",
-        "label_pos",
-        "labels",
-        "name",
-        "omit",
-        "parent",
-        "phandle",
-        "pos",
-        "props",
-        "referenced",
-    )
-
-    def __init__(self, name: str, pos: _Pos, deleted: bool = False) -> None:
-        self.name = name
-        self.pos = pos
-        self.props: list[_Prop] = []
-        self.children: list[_Node] = []
-        self.labels: dict[str, bool] = {}
-        self.label_pos: dict[str, _Pos] = {}
-        self.parent: _Node | None = None
-        self.deleted = deleted
-        self.dead = False
-        self.omit = False
-        self.referenced = False
-        self.phandle = 0
-
-    def is_live(self, root: _Node) -> bool:
-        """Reachable from ``root`` through nodes that are neither deleted nor merged away."""
-        node = self
-        while True:
-            if node.deleted or node.dead:
-                return False
-            if node.parent is None:
-                return node is root
-            node = node.parent
-
-    def live_children(self) -> Iterator[_Node]:
-        return (c for c in self.children if not c.deleted)
-
-    def live_props(self) -> Iterator[_Prop]:
-        return (p for p in self.props if not p.deleted)
-
-    def prop(self, name: str) -> _Prop | None:
-        for p in self.props:
-            if not p.deleted and p.name == name:
-                return p
-        return None
-
-    def path(self) -> str:
-        if self.parent is None:
-            return "/"
-        parts = []
-        node: _Node | None = self
-        while node is not None and node.parent is not None:
-            parts.append(node.name)
-            node = node.parent
-        return "/" + "/".join(reversed(parts))
-
-
-def _add_label(labels: dict[str, bool], name: str) -> None:
-    labels[name] = True
-
-
-class _LabelIndex:
-    """Every node that ever carried a label, for fast label lookups in the live tree."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[str, list[_Node]] = {}
-
-    def add(self, node: _Node, label: str) -> None:
-        node.labels[label] = True
-        owners = self.nodes.setdefault(label, [])
-        if node not in owners:
-            owners.append(node)
-
-    def find(self, root: _Node, label: str) -> _Node | None:
-        """dtc's ``get_node_by_label``: the first live node (pre-order) with a live ``label``."""
-        live = [n for n in self.nodes.get(label, ()) if n.labels.get(label) and n.is_live(root)]
-        if len(live) <= 1:
-            return live[0] if live else None
-        return _find_label(root, label)
-
-
-def _delete_prop(prop: _Prop) -> None:
-    prop.deleted = True
-    for name in prop.labels:
-        prop.labels[name] = False
-
-
-def _delete_node(node: _Node) -> None:
-    node.deleted = True
-    for child in node.children:
-        if not child.deleted:
-            _delete_node(child)
-    for prop in node.props:
-        if not prop.deleted:
-            _delete_prop(prop)
-    for name in node.labels:
-        node.labels[name] = False
-
-
-def _merge(old: _Node, new: _Node, index: _LabelIndex) -> None:
-    """Merge ``new`` into ``old`` exactly as dtc's ``merge_nodes`` does."""
-    old.deleted = False
-    new.dead = True
-    for name in new.labels:
-        index.add(old, name)
-        old.label_pos.setdefault(name, new.label_pos[name])
-    for nprop in new.props:
-        if nprop.deleted:
-            for oprop in old.props:
-                if oprop.name == nprop.name:
-                    _delete_prop(oprop)
-                    break
-            continue
-        for oprop in old.props:
-            if oprop.name == nprop.name:
-                for name in nprop.labels:
-                    _add_label(oprop.labels, name)
-                oprop.value = nprop.value
-                oprop.refs = nprop.refs
-                oprop.value_labels = nprop.value_labels
-                oprop.pos = nprop.pos
-                oprop.deleted = False
-                break
-        else:
-            old.props.append(nprop)
-    for nchild in new.children:
-        if nchild.deleted:
-            for ochild in old.children:
-                if ochild.name == nchild.name:
-                    _delete_node(ochild)
-                    break
-            continue
-        for ochild in old.children:
-            if ochild.name == nchild.name:
-                _merge(ochild, nchild, index)
-                break
-        else:
-            nchild.parent = old
-            old.children.append(nchild)
 
 
 class _Frame:
@@ -259,7 +84,7 @@ class _Frame:
         self.real = real
 
 
-class _Parser:
+class Parser:
     """The recursive-descent parser; one instance parses one input."""
 
     def __init__(self, text: str, filename: str, include_dirs: Sequence[Path], base_dir: Path,
@@ -271,18 +96,18 @@ class _Parser:
         self.pos = 0
         self.stack: list[_Frame] = []
         self.plugin = False
-        self.root: _Node | None = None
-        self.memreserves: list[tuple[int, int, list[str], _Pos]] = []
+        self.root: DraftNode | None = None
+        self.memreserves: list[tuple[int, int, list[str], Pos]] = []
         self.fragments = 0
         self.depth = 0
         self.files: list[str] = []
-        self.index = _LabelIndex()
+        self.index = LabelIndex()
         self.warnings: list[Diagnostic] = []
 
     # ----------------------------------------------------------------- positions and errors
 
-    def here(self, pos: int | None = None) -> _Pos:
-        return _Pos(self.frame.map, self.pos if pos is None else pos)
+    def here(self, pos: int | None = None) -> Pos:
+        return Pos(self.frame.map, self.pos if pos is None else pos)
 
     def error_at(self, message: str, pos: int) -> DtsSyntaxError:
         return DtsSyntaxError(message, self.frame.map.source(pos))
@@ -388,29 +213,33 @@ class _Parser:
         self.pos = m.end()
         return m.group(1), start
 
-    def ref(self) -> tuple[str, int] | None:
-        """A ``&label`` / ``&{/path}`` reference at the cursor (consumed), else ``None``."""
+    def _take(self, lead: str, kind: str) -> tuple[str, int] | None:
+        """Consume the ``kind`` token at the cursor if the next character is ``lead`` and a token
+        of that kind starts there; its text and offset, else ``None``."""
         self.skip()
-        if not self.text.startswith("&", self.pos):
+        if not self.text.startswith(lead, self.pos):
             return None
         m = TOKEN.match(self.text, self.pos)
-        if m is None or m.lastgroup != "ref":
+        if m is None or m.lastgroup != kind:
             return None
-        start = self.pos
-        self.pos = m.end()
-        raw = m.group(0)
-        return (raw[2:-1] if raw.startswith("&{") else raw[1:]), start
-
-    def string(self) -> tuple[str, int] | None:
-        self.skip()
-        if not self.text.startswith('"', self.pos):
-            return None
-        m = TOKEN.match(self.text, self.pos)
-        if m is None or m.lastgroup != "string":
-            raise self.error_at("unterminated string", self.pos)
         start = self.pos
         self.pos = m.end()
         return m.group(0), start
+
+    def ref(self) -> tuple[str, int] | None:
+        """A ``&label`` / ``&{/path}`` reference at the cursor (consumed), else ``None``."""
+        found = self._take("&", "ref")
+        if found is None:
+            return None
+        raw, start = found
+        return (raw[2:-1] if raw.startswith("&{") else raw[1:]), start
+
+    def string(self) -> tuple[str, int] | None:
+        """A string token at the cursor (consumed, quotes included), else ``None``."""
+        found = self._take('"', "string")
+        if found is None and self.text.startswith('"', self.pos):
+            raise self.error_at("unterminated string", self.pos)
+        return found
 
     # ----------------------------------------------------------------- expressions (expr.ExprSource)
 
@@ -464,7 +293,9 @@ class _Parser:
 
     # ----------------------------------------------------------------- includes
 
-    def _resolve_include(self, name: str, pos: int) -> Path:
+    def _find_file(self, name: str, pos: int, what: str) -> Path:
+        """Look ``name`` up the way dtc does for ``/include/`` and ``/incbin/``: next to the
+        current file, then in the include dirs. A hit outside every include root is an error."""
         candidates = [Path(name)] if os.path.isabs(name) else [
             self.frame.directory / name, *(d / name for d in self.include_dirs)]
         for cand in candidates:
@@ -473,13 +304,13 @@ class _Parser:
                 spelled = Path(os.path.normpath(os.path.abspath(cand)))
                 if not any(spelled.is_relative_to(root) for root in self.roots):
                     raise IncludeError(
-                        f"include '{name}' resolves to {spelled}, outside the include roots "
+                        f"{what} '{name}' resolves to {spelled}, outside the include roots "
                         f"({', '.join(str(r) for r in self.roots)})",
                         self.frame.map.source(pos),
                     )
                 return cand
         searched = ", ".join(str(c.parent) for c in candidates)
-        raise IncludeError(f"include file '{name}' not found (searched {searched})",
+        raise IncludeError(f"{what} file '{name}' not found (searched: {searched})",
                            self.frame.map.source(pos))
 
     def _include(self, pos: int) -> None:
@@ -488,7 +319,7 @@ class _Parser:
         if found is None:
             raise self.unexpected("a file name string after /include/")
         name = string_bytes(found[0]).decode("utf-8", errors="surrogateescape")
-        path = self._resolve_include(name, found[1])
+        path = self._find_file(name, found[1], "include")
         real = path.resolve()
         chain = [f.real for f in self.stack] + [self.frame.real]
         if real in chain:
@@ -509,17 +340,17 @@ class _Parser:
         self.pos = 0
 
     def _incbin(self, name: str, pos: int, offset: int | None, length: int | None) -> bytes:
-        candidates = [Path(name)] if os.path.isabs(name) else [
-            self.frame.directory / name, *(d / name for d in self.include_dirs)]
-        for cand in candidates:
-            if cand.is_file():
-                data = cand.read_bytes()
-                self.files.append(str(cand))
-                if offset is None:
-                    return data
-                assert length is not None
-                return data[offset : offset + length]
-        raise IncludeError(f"/incbin/ file '{name}' not found", self.frame.map.source(pos))
+        path = self._find_file(name, pos, "/incbin/")
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise IncludeError(f"cannot read /incbin/ file '{name}': {err.strerror}",
+                               self.frame.map.source(pos)) from None
+        self.files.append(str(path))
+        if offset is None:
+            return data
+        assert length is not None
+        return data[offset : offset + length]
 
     # ----------------------------------------------------------------- grammar
 
@@ -528,13 +359,17 @@ class _Parser:
         if self.keyword() != "/dts-v1/":
             raise self.unexpected("'/dts-v1/;' at the start of the file")
         first = True
-        while self.take_keyword("/dts-v1/"):
+        while True:
+            self.skip()
+            header_at = self.pos
+            if not self.take_keyword("/dts-v1/"):
+                break
             self.expect(";")
             plugin = self.take_keyword("/plugin/")
             if plugin:
                 self.expect(";")
             if not first and plugin != self.plugin:
-                raise self.error_at("header flags don't match earlier ones", self.pos)
+                raise self.error_at("header flags don't match earlier ones", header_at)
             self.plugin = self.plugin or plugin
             first = False
         self._memreserves()
@@ -567,7 +402,7 @@ class _Parser:
                 if self.root is None:
                     self.root = node
                 else:
-                    _merge(self.root, node, self.index)
+                    merge_nodes(self.root, node, self.index)
                 continue
             if c == "/":
                 word = self.keyword()
@@ -579,7 +414,7 @@ class _Parser:
                     self.expect(";")
                     target = self._lookup_or_fail(ref)
                     if word == "/delete-node/":
-                        _delete_node(target)
+                        delete_node(target)
                     else:
                         target.omit = True
                     continue
@@ -587,25 +422,26 @@ class _Parser:
                     raise self.error_at("/memreserve/ must come before the first node", start)
                 raise self.unexpected("'/ {', a &reference or the end of input")
             labels = self.labels()
+            if len(labels) > 1:
+                raise self.error_at("only one label may precede a top-level &reference", labels[1][1])
             ref = self.ref()
-            if ref is None or len(labels) > 1:
-                wanted = "a &reference after the label" if labels else "'/ {' or a &reference"
-                raise self.unexpected(wanted)
+            if ref is None:
+                raise self.unexpected("a &reference after the label" if labels else "'/ {' or a &reference")
             node = self.nodedef("", ref[1])
             self._merge_into_ref(ref, node, labels)
         if self.root is None:
             raise self.unexpected("a root node '/ { ... };'")
 
-    def _lookup(self, ref: str) -> _Node | None:
-        return _find_ref(self.root, ref, self.index) if self.root is not None else None
+    def _lookup(self, ref: str) -> DraftNode | None:
+        return find_ref(self.root, ref, self.index) if self.root is not None else None
 
-    def _lookup_or_fail(self, ref: tuple[str, int]) -> _Node:
+    def _lookup_or_fail(self, ref: tuple[str, int]) -> DraftNode:
         target = self._lookup(ref[0])
         if target is None:
             raise LabelError(f"label or path '{ref[0]}' not found", self.frame.map.source(ref[1]))
         return target
 
-    def _merge_into_ref(self, ref: tuple[str, int], node: _Node, labels: list[tuple[str, int]]) -> None:
+    def _merge_into_ref(self, ref: tuple[str, int], node: DraftNode, labels: list[tuple[str, int]]) -> None:
         name, pos = ref
         target = self._lookup(name)
         is_path = name.startswith("/")
@@ -617,23 +453,23 @@ class _Parser:
             for label, lpos in labels:
                 self.index.add(target, label)
                 target.label_pos.setdefault(label, self.here(lpos))
-            _merge(target, node, self.index)
+            merge_nodes(target, node, self.index)
             return
         if not self.plugin or labels:
             raise LabelError(f"label or path '{name}' not found", self.frame.map.source(pos))
         self._orphan(node, name, pos)
 
-    def _orphan(self, node: _Node, ref: str, pos: int) -> None:
+    def _orphan(self, node: DraftNode, ref: str, pos: int) -> None:
         """A plugin's ``&ref { ... }``: a ``fragment@N`` node with the target and ``__overlay__``."""
         if self.root is None:
-            self.root = _Node("", self.here(pos))
-        frag = _Node(f"fragment@{self.fragments}", self.here(pos))
+            self.root = DraftNode("", self.here(pos))
+        frag = DraftNode(f"fragment@{self.fragments}", self.here(pos))
         self.fragments += 1
         if ref.startswith("/"):
-            prop = _Prop("target-path", self.here(pos), bytearray(ref.encode() + b"\0"))
+            prop = DraftProp("target-path", self.here(pos), bytearray(ref.encode() + b"\0"))
         else:
-            prop = _Prop("target", self.here(pos), bytearray(b"\xff\xff\xff\xff"))
-            prop.refs.append(_Ref(_PHANDLE_REF, 0, ref, self.here(pos)))
+            prop = DraftProp("target", self.here(pos), bytearray(b"\xff\xff\xff\xff"))
+            prop.refs.append(Ref(PHANDLE_REF, 0, ref, self.here(pos)))
         frag.props.append(prop)
         node.name = "__overlay__"
         node.parent = frag
@@ -641,9 +477,9 @@ class _Parser:
         frag.parent = self.root
         self.root.children.append(frag)
 
-    def nodedef(self, name: str, start: int) -> _Node:
+    def nodedef(self, name: str, start: int) -> DraftNode:
         """``'{' propdef* subnode* '}' ';'`` (the cursor is before the brace)."""
-        node = _Node(name, self.here(start))
+        node = DraftNode(name, self.here(start))
         self.expect("{", "'{'")
         self._enter(start)
         seen_child = False
@@ -672,20 +508,16 @@ class _Parser:
                 self.pos += len(word)
                 pname, ppos = self.name("a property name after /delete-property/")
                 self.expect(";")
-                prop = _Prop(pname, self.here(ppos), deleted=True)
+                prop = DraftProp(pname, self.here(ppos), deleted=True)
                 for label, _lpos in labels:
-                    _add_label(prop.labels, label)
+                    add_label(prop.labels, label)
                 text_props.append(prop)
                 continue
             if word == "/delete-node/":
                 self.pos += len(word)
                 cname, cpos = self.name("a node name after /delete-node/")
                 self.expect(";")
-                child = _Node(cname, self.here(cpos), deleted=True)
-                self._label_node(child, labels)
-                child.omit = omit
-                child.parent = node
-                node.children.append(child)
+                self._add_child(node, DraftNode(cname, self.here(cpos), deleted=True), labels, omit)
                 seen_child = True
                 continue
             if word is not None:
@@ -693,20 +525,16 @@ class _Parser:
             pname, ppos = self.name("a property or node name, or '}'")
             c = self.peek_char()
             if c == "{":
-                child = self.nodedef(pname, ppos)
-                self._label_node(child, labels)
-                child.omit = omit
-                child.parent = node
-                node.children.append(child)
+                self._add_child(node, self.nodedef(pname, ppos), labels, omit)
                 seen_child = True
                 continue
             if omit:
                 raise self.unexpected("'{' (/omit-if-no-ref/ applies to nodes)")
             if seen_child:
                 raise self.error_at("properties must precede subnodes", item_start)
-            prop = _Prop(pname, self.here(ppos))
+            prop = DraftProp(pname, self.here(ppos))
             for label, _lpos in labels:
-                _add_label(prop.labels, label)
+                add_label(prop.labels, label)
             if c == "=":
                 self.pos += 1
                 self.propdata(prop)
@@ -717,12 +545,20 @@ class _Parser:
                 raise self.unexpected("'=', ';' or '{' after the name")
             text_props.append(prop)
 
-    def _label_node(self, node: _Node, labels: list[tuple[str, int]]) -> None:
+    def _add_child(self, parent: DraftNode, child: DraftNode, labels: list[tuple[str, int]],
+                   omit: bool) -> None:
+        """Append ``child`` (a definition or a ``/delete-node/`` marker) to ``parent``'s block."""
+        self._label_node(child, labels)
+        child.omit = omit
+        child.parent = parent
+        parent.children.append(child)
+
+    def _label_node(self, node: DraftNode, labels: list[tuple[str, int]]) -> None:
         for label, lpos in labels:
             self.index.add(node, label)
             node.label_pos.setdefault(label, self.here(lpos))
 
-    def propdata(self, prop: _Prop) -> None:
+    def propdata(self, prop: DraftProp) -> None:
         """``value (',' value)*`` appended to ``prop.value``."""
         value = prop.value
         while True:
@@ -745,7 +581,7 @@ class _Parser:
                 ref = self.ref()
                 if ref is None:
                     raise self.unexpected("a property value")
-                prop.refs.append(_Ref(_PATH_REF, len(value), ref[0], self.here(start)))
+                prop.refs.append(Ref(PATH_REF, len(value), ref[0], self.here(start)))
             elif c == "/":
                 word = self.keyword()
                 if word == "/bits/":
@@ -772,11 +608,11 @@ class _Parser:
             if not self.accept(","):
                 return
 
-    def _value_labels(self, prop: _Prop) -> None:
+    def _value_labels(self, prop: DraftProp) -> None:
         for label, lpos in self.labels():
             prop.value_labels.append((label, self.here(lpos)))
 
-    def _incbin_value(self, prop: _Prop) -> None:
+    def _incbin_value(self, prop: DraftProp) -> None:
         self.expect("(", "'(' after /incbin/")
         found = self.string()
         if found is None:
@@ -790,7 +626,7 @@ class _Parser:
         self.expect(")")
         prop.value += self._incbin(name, found[1], offset, length)
 
-    def cells(self, prop: _Prop, bits: int) -> None:
+    def cells(self, prop: DraftProp, bits: int) -> None:
         """The inside of ``< ... >`` after the ``<``, through the ``>``."""
         values: list[int] = []
         mask = (1 << bits) - 1
@@ -810,7 +646,7 @@ class _Parser:
                     raise self.unexpected("a cell value or '>'")
                 if bits != 32:
                     raise self.error_at("references are only allowed in arrays with 32-bit elements", pos)
-                prop.refs.append(_Ref(_PHANDLE_REF, base + 4 * len(values), ref[0], self.here(pos)))
+                prop.refs.append(Ref(PHANDLE_REF, base + 4 * len(values), ref[0], self.here(pos)))
                 values.append(mask)
                 continue
             m = TOKEN.match(text, pos)
@@ -836,7 +672,7 @@ class _Parser:
             fmt = {8: "B", 16: "H", 64: "Q"}[bits]
             prop.value += struct.pack(f">{len(values)}{fmt}", *values)
 
-    def bytestring(self, prop: _Prop) -> None:
+    def bytestring(self, prop: DraftProp) -> None:
         """The inside of ``[ ... ]`` after the ``[``, through the ``]``."""
         out = prop.value
         while True:
@@ -854,303 +690,6 @@ class _Parser:
                 out += bytes.fromhex(m.group("hex"))
             self.pos = m.end()
 
-
-def _find_path(node: _Node | None, path: str) -> _Node | None:
-    for part in path.split("/"):
-        if node is None:
-            return None
-        if not part:
-            continue
-        node = next((c for c in node.children if not c.deleted and c.name == part), None)
-    if node is not None and node.deleted:
-        return None
-    return node
-
-
-def _find_label(node: _Node, label: str) -> _Node | None:
-    if node.labels.get(label):
-        return node
-    for child in node.children:
-        if not child.deleted:
-            found = _find_label(child, label)
-            if found is not None:
-                return found
-    return None
-
-
-def _find_ref(root: _Node | None, ref: str, index: _LabelIndex) -> _Node | None:
-    """dtc's ``get_node_by_ref``: ``/path``, ``label`` or ``label/sub/path`` in the live tree."""
-    if root is None:
-        return None
-    if ref == "/":
-        return root
-    if ref.startswith("/"):
-        return _find_path(root, ref)
-    label, slash, rest = ref.partition("/")
-    target = index.find(root, label)
-    if target is None or not slash:
-        return target
-    return _find_path(target, rest)
-
-
-class _Resolver:
-    """The semantic passes dtc runs after parsing, in dtc's order."""
-
-    def __init__(self, parser: _Parser) -> None:
-        assert parser.root is not None
-        self.parser = parser
-        self.root = parser.root
-        self.used: set[int] = set()
-        self.next_phandle = 1
-        self.label_index: dict[str, _Node] | None = None
-
-    def live(self) -> Iterator[_Node]:
-        stack = [self.root]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(c for c in reversed(node.children) if not c.deleted)
-
-    def run(self) -> None:
-        self.check_duplicates()
-        self.name_properties()
-        self.duplicate_labels()
-        self.explicit_phandles()
-        self.phandle_references()
-        self.path_references()
-        for node in list(self.live()):
-            if not node.deleted and node.omit and not node.referenced:
-                _delete_node(node)
-
-    def check_duplicates(self) -> None:
-        """Duplicate node/property names and bad name characters (errors in dtc too)."""
-        for node in self.live():
-            if node.parent is not None:
-                bad = _BAD_NODE_CHAR.search(node.name)
-                if bad is not None:
-                    raise DtsError(f"{node.path()}: bad character '{bad.group(0)}' in node name",
-                                   node.pos.source())
-                if node.name.count("@") > 1:
-                    raise DtsError(f"{node.path()}: multiple '@' characters in node name", node.pos.source())
-            for prop in node.live_props():
-                bad = _BAD_PROP_CHAR.search(prop.name)
-                if bad is not None:
-                    raise DtsError(f"{node.path()}: bad character '{bad.group(0)}' in property name "
-                                   f"'{prop.name}'", prop.pos.source())
-            children = node.children
-            for i, child in enumerate(children):
-                if child.deleted:
-                    continue
-                # like dtc: a live child clashes with any later sibling, even a /delete-node/ marker
-                for later in children[i + 1 :]:
-                    if later.name == child.name:
-                        raise DtsError(f"duplicate node name '{child.name}' in {node.path()}",
-                                       later.pos.source())
-            seen: set[str] = set()
-            for prop in node.live_props():
-                if prop.name in seen:
-                    raise DtsError(f"duplicate property name '{prop.name}' in {node.path()}",
-                                   prop.pos.source())
-                seen.add(prop.name)
-
-    def name_properties(self) -> None:
-        """A ``name`` property equal to the node's base name is dropped; any other value is an error."""
-        for node in self.live():
-            prop = node.prop("name")
-            if prop is None:
-                continue
-            base = node.name.partition("@")[0].encode("utf-8", "surrogateescape")
-            if bytes(prop.value) != base + b"\0":
-                shown = bytes(prop.value).split(b"\0")[0].decode("utf-8", "replace")
-                raise DtsError(f"{node.path()}: \"name\" property is incorrect (\"{shown}\" instead of "
-                               "the base node name)", prop.pos.source())
-            node.props.remove(prop)
-
-    def duplicate_labels(self) -> None:
-        owners: dict[str, tuple[object, _Pos, str]] = {}
-
-        def claim(label: str, owner: object, pos: _Pos, what: str) -> None:
-            prev = owners.get(label)
-            if prev is None:
-                owners[label] = (owner, pos, what)
-            elif prev[0] is not owner:
-                raise LabelError(f"duplicate label '{label}' on {prev[2]} and {what}", pos.source())
-
-        for node in self.live():
-            path = node.path()
-            for label, live in node.labels.items():
-                if live:
-                    claim(label, node, node.label_pos.get(label, node.pos), path)
-            for prop in node.live_props():
-                for label, live in prop.labels.items():
-                    if live:
-                        claim(label, prop, prop.pos, f"property '{prop.name}' of {path}")
-                for label, lpos in prop.value_labels:
-                    claim(label, lpos, lpos, f"a value of property '{prop.name}' of {path}")
-
-    def _explicit(self, node: _Node, name: str) -> int:
-        prop = node.prop(name)
-        if prop is None:
-            return 0
-        if len(prop.value) != 4:
-            raise DtsError(f"bad length ({len(prop.value)}) '{name}' property", prop.pos.source())
-        for ref in prop.refs:
-            if ref.kind == _PHANDLE_REF:
-                if _find_ref(self.root, ref.target, self.parser.index) is not node:
-                    raise LabelError(f"'{name}' is a reference to another node", prop.pos.source())
-                return 0
-        value = int.from_bytes(prop.value, "big")
-        if value in (0, 0xFFFFFFFF):
-            raise DtsError(f"bad value (0x{value:x}) in '{name}' property", prop.pos.source())
-        return value
-
-    def explicit_phandles(self) -> None:
-        owner: dict[int, _Node] = {}
-        for node in self.live():
-            phandle = self._explicit(node, "phandle")
-            legacy = self._explicit(node, "linux,phandle")
-            if not phandle and not legacy:
-                continue
-            if phandle and legacy and phandle != legacy:
-                raise DtsError("mismatching 'linux,phandle' and 'phandle' properties", node.pos.source())
-            value = phandle or legacy
-            other = owner.get(value)
-            if other is not None and other is not node:
-                raise DtsError(f"{node.path()} has duplicated phandle 0x{value:x} (seen before at "
-                               f"{other.path()})", node.pos.source())
-            owner[value] = node
-            node.phandle = value
-            self.used.add(value)
-
-    def _phandle_of(self, node: _Node) -> int:
-        if node.phandle:
-            return node.phandle
-        while self.next_phandle in self.used:
-            self.next_phandle += 1
-        node.phandle = self.next_phandle
-        self.used.add(node.phandle)
-        if node.prop("phandle") is None:
-            node.props.append(_Prop("phandle", node.pos, bytearray(node.phandle.to_bytes(4, "big"))))
-        return node.phandle
-
-    def phandle_references(self) -> None:
-        for node in self.live():
-            for prop in node.props:
-                if prop.deleted:
-                    continue
-                for ref in prop.refs:
-                    if ref.kind != _PHANDLE_REF:
-                        continue
-                    target = _find_ref(self.root, ref.target, self.parser.index)
-                    if target is None:
-                        if self.parser.plugin:
-                            continue
-                        raise LabelError(f"reference to non-existent node or label '{ref.target}'",
-                                         ref.pos.source())
-                    value = self._phandle_of(target)
-                    target.referenced = True
-                    if not isinstance(prop.value, bytearray):
-                        prop.value = bytearray(prop.value)
-                    prop.value[ref.offset : ref.offset + 4] = value.to_bytes(4, "big")
-
-    def path_references(self) -> None:
-        """Insert the full path string of each ``&ref`` outside ``< >``; later offsets shift."""
-        for node in self.live():
-            for prop in node.live_props():
-                if not any(r.kind == _PATH_REF for r in prop.refs):
-                    continue
-                old = bytes(prop.value)
-                value = bytearray()
-                copied = 0
-                shift = 0
-                for ref in prop.refs:
-                    if ref.kind != _PATH_REF:
-                        ref.offset += shift
-                        continue
-                    target = _find_ref(self.root, ref.target, self.parser.index)
-                    if target is None:
-                        raise LabelError(f"reference to non-existent node or label '{ref.target}'",
-                                         ref.pos.source())
-                    target.referenced = True
-                    value += old[copied : ref.offset]
-                    copied = ref.offset
-                    path = target.path().encode("utf-8", "surrogateescape") + b"\0"
-                    value += path
-                    ref.offset += shift
-                    shift += len(path)
-                value += old[copied:]
-                prop.value = value
-
-    def overlay_fixups(self) -> tuple[list[tuple[str, str, _Ref]], list[tuple[_Node, str, int]]]:
-        """A plugin's unresolved references (``__fixups__``) and resolved ones (``__local_fixups__``)."""
-        unresolved: list[tuple[str, str, _Ref]] = []
-        local: list[tuple[_Node, str, int]] = []
-        for node in self.live():
-            for prop in node.live_props():
-                for ref in prop.refs:
-                    if ref.kind != _PHANDLE_REF:
-                        continue
-                    if _find_ref(self.root, ref.target, self.parser.index) is None:
-                        unresolved.append((ref.target, f"{node.path()}:{prop.name}:{ref.offset}", ref))
-                    else:
-                        local.append((node, prop.name, ref.offset))
-        return unresolved, local
-
-
-def _build_tree(parser: _Parser, resolver: _Resolver) -> Tree:
-    tree = Tree(plugin=parser.plugin, warnings=list(parser.warnings), files=list(parser.files))
-    for address, size, labels, pos in parser.memreserves:
-        tree.memreserves.append(MemReserve(address, size, tuple(labels), pos.source()))
-    root = resolver.root
-
-    def convert(draft: _Node, node: Node) -> None:
-        node.source = draft.pos.source()
-        node.labels = [name for name, live in draft.labels.items() if live]
-        for label in node.labels:
-            tree.labels.setdefault(label, node)
-        if draft.phandle:
-            node.phandle = draft.phandle
-            tree.phandles.setdefault(draft.phandle, node)
-        props = node.properties
-        for prop in draft.props:
-            if not prop.deleted:
-                labels = tuple(name for name, live in prop.labels.items() if live)
-                props[prop.name] = Property(prop.name, bytes(prop.value), prop.pos.source(), labels)
-        children = node.children
-        for child in draft.children:
-            if not child.deleted:
-                sub = Node(child.name, parent=node)
-                children[child.name] = sub
-                convert(child, sub)
-
-    convert(root, tree.root)
-    if parser.plugin:
-        _add_fixups(tree, *resolver.overlay_fixups())
-    return tree
-
-
-def _add_fixups(tree: Tree, unresolved: list[tuple[str, str, _Ref]],
-                local: list[tuple[_Node, str, int]]) -> None:
-    """dtc's overlay bookkeeping: ``__fixups__`` (label -> ``path:property:offset`` strings) and
-    ``__local_fixups__`` (a mirror of the referring nodes, each property listing its offsets)."""
-    if unresolved:
-        fixups = tree.root.add_child("__fixups__")
-        for label, entry, ref in unresolved:
-            old = fixups.properties.get(label)
-            value = (old.value if old is not None else b"") + entry.encode("utf-8", "surrogateescape") + b"\0"
-            fixups.properties[label] = Property(label, value, ref.pos.source())
-    if local:
-        top = tree.root.add_child("__local_fixups__")
-        for draft, name, offset in local:
-            node = top
-            for part in draft.path().split("/"):
-                if part:
-                    node = node.add_child(part)
-            old = node.properties.get(name)
-            value = (old.value if old is not None else b"") + offset.to_bytes(4, "big")
-            node.properties[name] = Property(name, value, draft.pos.source())
-
-
 def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str | os.PathLike[str]] = (),
                base_dir: str | os.PathLike[str] | None = None) -> Tree:
     """Parse DTS ``text`` (already preprocessed, line markers allowed) into a :class:`Tree`.
@@ -1166,12 +705,12 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
     else:
         base = Path.cwd()
     real = Path(filename).resolve() if filename and os.path.isfile(filename) else None
-    parser = _Parser(text, filename, dirs, base, real)
+    parser = Parser(text, filename, dirs, base, real)
     try:
         parser.parse()
-        resolver = _Resolver(parser)
+        resolver = Resolver(parser)
         resolver.run()
-        tree = _build_tree(parser, resolver)
+        tree = build_tree(parser, resolver)
     except RecursionError:
         where = min(parser.pos, len(parser.text))
         raise parser.error_at("nodes or expressions nested too deeply", where) from None

@@ -280,7 +280,9 @@ def _run_system_cpp(exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str,
     for msg, where in errors:
         if "nested depth" in msg:
             stack = _deepest_include_stack(out)
-            raise _cycle_error(stack, where)
+            # cpp puts the column after the directive; point at the include target instead
+            at = _directive_source(where.file, where.line or 1) if where.file else where
+            raise _cycle_error(stack, at)
     for msg, where in errors:
         if "No such file or directory" in msg or "no include path" in msg:
             name = _missing_name(msg)

@@ -21,7 +21,8 @@ from memplan.kconfig.symbols import MEMPLAN_SYMBOLS
 from memplan.model import Diagnostic
 from memplan.source import Source
 
-_INT_RE = re.compile(r"^-?[0-9]+$")
+#: What the kernel's C tools accept for an int (``sym_string_valid``): no leading zeros.
+_INT_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
 _HEX_RE = re.compile(r"^(?:0[xX])?[0-9a-fA-F]+$")
 _STRING_RE = re.compile(r'^"(?:[^"\\]|\\.)*"$')
 
@@ -139,6 +140,56 @@ def _show_expr(kconf: Any, expr: Any) -> str:
     return str(kconfiglib.expr_str(_simplify(kconf, expr)))
 
 
+def _active_range(sym: Any, user: str) -> tuple[str, str] | None:
+    """The active ``range`` of an int/hex symbol when ``user`` lies outside it, else ``None``."""
+    base = 10 if sym.orig_type is kconfiglib.INT else 16
+    for low_expr, high_expr, cond in sym.ranges:
+        if kconfiglib.expr_value(cond):
+            try:
+                low = int(low_expr.str_value, base)
+                high = int(high_expr.str_value, base)
+                value = int(user, base)
+            except (TypeError, ValueError):
+                return None
+            if not low <= value <= high:
+                return low_expr.str_value, high_expr.str_value
+            return None
+    return None
+
+
+def _clamp_to_ranges(kconf: Any) -> None:
+    """Pull each user number that lies outside its symbol's active range to the nearest bound.
+
+    This is what the kernel's C tools do (the value is clamped whenever it is computed);
+    kconfiglib instead falls back on the default. Ranges may depend on other symbols, so
+    this repeats until nothing changes.
+    """
+    for _ in range(8):
+        changed = False
+        for sym in kconf.unique_defined_syms:
+            if sym.orig_type not in (kconfiglib.INT, kconfiglib.HEX) or not sym.user_value:
+                continue
+            if not sym.visibility:
+                continue
+            base = 10 if sym.orig_type is kconfiglib.INT else 16
+            for low_expr, high_expr, cond in sym.ranges:
+                if not kconfiglib.expr_value(cond):
+                    continue
+                try:
+                    low = int(low_expr.str_value, base)
+                    high = int(high_expr.str_value, base)
+                    value = int(sym.user_value, base)
+                except ValueError:
+                    break
+                bound = low_expr if value < low else high_expr if value > high else None
+                if bound is not None:
+                    sym.set_value(bound.str_value)
+                    changed = True
+                break
+        if not changed:
+            return
+
+
 class _Explainer:
     """Builds the findings for one evaluation (called with the model lock held)."""
 
@@ -175,21 +226,26 @@ class _Explainer:
                 names.append(str(kconfiglib.standard_sc_expr_str(first)))
         return names
 
+    def finding(
+        self, a: Assignment, code: str, message: str, reason: str, kept: bool = False
+    ) -> tuple[bool, Diagnostic | None, str | None]:
+        """A warning about line ``a``, in the shape :meth:`explain` returns."""
+        return kept, Diagnostic("warning", code, message, a.source, f"CONFIG_{a.name}"), reason
+
     def explain(self, a: Assignment, sym: Any) -> tuple[bool, Diagnostic | None, str | None]:
-        """(was the user's value kept, a finding or None, the builtin reason when not kept)."""
+        """(does the value come from the user's line, a finding or None, the builtin reason when
+        not). A number clamped into its range still comes from the line."""
         name = a.name
-        subject = f"CONFIG_{name}"
         written = "is not set" if a.unset else f"={a.value}"
         user = _user_value(sym, a)
         final = sym.str_value
         if self.out_of_era(sym):
-            return False, Diagnostic(
-                "warning",
+            return self.finding(
+                a,
                 "kconfig-not-in-version",
                 f"CONFIG_{name} does not exist {self.version_text}; the line has no effect",
-                a.source,
-                subject,
-            ), f"CONFIG_{name} does not exist {self.version_text}"
+                f"CONFIG_{name} does not exist {self.version_text}",
+            )
         written_out = bool(sym.config_string) or sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE)
         if _same(sym, user, final) and written_out:
             return True, None, None
@@ -198,63 +254,41 @@ class _Explainer:
             return self._explain_bool(a, sym, user, final, deps)
         if not _has_prompt(sym):
             derived = final or "undefined"
-            return False, Diagnostic(
-                "warning",
+            return self.finding(
+                a,
                 "kconfig-value-ignored",
                 f"CONFIG_{name}{written} ignored: it has no prompt and the kernel derives it ({derived})",
-                a.source,
-                subject,
-            ), f"CONFIG_{name} has no prompt; the kernel derives it ({derived})"
+                f"CONFIG_{name} has no prompt; the kernel derives it ({derived})",
+            )
         if sym.visibility == 0:
             facts = self.facts(_visibility_expr(sym))
             reason = f"CONFIG_{name} only applies when {deps}"
-            return False, Diagnostic(
-                "warning",
+            return self.finding(
+                a,
                 "kconfig-value-ignored",
                 f"CONFIG_{name}{written} ignored: it only applies when {deps}"
                 + (f"; here {facts}" if facts else ""),
-                a.source,
-                subject,
-            ), reason
-        active = self._active_range(sym)
+                reason,
+            )
+        active = _active_range(sym, user)
         if active is not None:
             low, high = active
-            reason = f"CONFIG_{name}={user} is outside {low}..{high}; default {final} used"
-            return False, Diagnostic(
-                "warning",
+            reason = f"CONFIG_{name}={user} is outside {low}..{high}; clamped to {final}"
+            return self.finding(
+                a,
                 "kconfig-out-of-range",
                 f"CONFIG_{name}={user} is outside the allowed range {low}..{high} for this kernel; "
-                f"the kernel tools use {final or 'no value'} instead",
-                a.source,
-                subject,
-            ), reason
+                f"the kernel tools clamp it to {final or 'no value'}",
+                reason,
+                kept=True,
+            )
         reason = f"CONFIG_{name} resolved to {final!r}"
-        return False, Diagnostic(
-            "warning", "kconfig-value-ignored", f"CONFIG_{name}{written} not used: {reason}",
-            a.source, subject,
-        ), reason
-
-    def _active_range(self, sym: Any) -> tuple[str, str] | None:
-        """The active range when the user's number lies outside it, else ``None``."""
-        base = 10 if sym.orig_type is kconfiglib.INT else 16
-        for low_expr, high_expr, cond in sym.ranges:
-            if kconfiglib.expr_value(cond):
-                try:
-                    low = int(low_expr.str_value, base)
-                    high = int(high_expr.str_value, base)
-                    value = int(sym.user_value, base)
-                except (TypeError, ValueError):
-                    return None
-                if not low <= value <= high:
-                    return low_expr.str_value, high_expr.str_value
-                return None
-        return None
+        return self.finding(a, "kconfig-value-ignored", f"CONFIG_{name}{written} not used: {reason}", reason)
 
     def _explain_bool(
         self, a: Assignment, sym: Any, user: str, final: str, deps: str
     ) -> tuple[bool, Diagnostic | None, str | None]:
         name = a.name
-        subject = f"CONFIG_{name}"
         written = "is not set" if a.unset else f"={a.value}"
         choice = sym.choice
         if choice is not None:
@@ -262,15 +296,14 @@ class _Explainer:
             if user == "y" and choice.visibility == 0:
                 facts = self.facts(_visibility_expr(choice))
                 reason = f"the choice {prompt!r} is not available"
-                return False, Diagnostic(
-                    "warning",
+                return self.finding(
+                    a,
                     "kconfig-unmet-dependency",
                     f"CONFIG_{name}=y dropped: the choice {prompt!r} needs "
                     f"{_show_expr(self.kconf, _visibility_expr(choice))}"
                     + (f"; here {facts}" if facts else ""),
-                    a.source,
-                    subject,
-                ), reason
+                    reason,
+                )
             chosen = choice.selection
             chosen_name = chosen.name if chosen is not None else None
             where = self.where(chosen_name) if chosen_name else ""
@@ -284,44 +317,42 @@ class _Explainer:
                     f"CONFIG_{name} is not set, but the choice {prompt!r} needs one member; "
                     f"CONFIG_{chosen_name}{where} is used"
                 )
-            return False, Diagnostic("warning", "kconfig-choice-override", msg, a.source, subject), (
-                f"choice {prompt!r} resolved to CONFIG_{chosen_name}"
+            return self.finding(
+                a, "kconfig-choice-override", msg, f"choice {prompt!r} resolved to CONFIG_{chosen_name}"
             )
         if user == "n" and final in ("y", "m"):
             selectors = self.selectors(sym)
             if selectors:
                 by = ", ".join(f"CONFIG_{s}" for s in selectors)
-                return False, Diagnostic(
-                    "warning",
+                return self.finding(
+                    a,
                     "kconfig-value-overridden",
                     f"CONFIG_{name}{_spaced(written)} but it is selected by {by}, so it is {final}",
-                    a.source,
-                    subject,
-                ), f"CONFIG_{name} selected by {by}"
+                    f"CONFIG_{name} selected by {by}",
+                )
             reason = f"CONFIG_{name} is forced on by the Kconfig rules"
-            return False, Diagnostic(
-                "warning",
+            return self.finding(
+                a,
                 "kconfig-value-ignored",
                 f"CONFIG_{name}{_spaced(written)} ignored: it is always on here",
-                a.source,
-                subject,
-            ), reason
+                reason,
+            )
         if not _has_prompt(sym):
             reason = f"CONFIG_{name} has no prompt; the kernel derives it ({final})"
-            return False, Diagnostic(
-                "warning", "kconfig-value-ignored",
+            return self.finding(
+                a,
+                "kconfig-value-ignored",
                 f"CONFIG_{name}{written} ignored: it has no prompt and the kernel derives it ({final})",
-                a.source, subject,
-            ), reason
+                reason,
+            )
         facts = self.facts(_visibility_expr(sym))
         reason = f"CONFIG_{name} needs {deps}"
-        return False, Diagnostic(
-            "warning",
+        return self.finding(
+            a,
             "kconfig-unmet-dependency",
             f"CONFIG_{name}{written} dropped: it depends on {deps}" + (f"; here {facts}" if facts else ""),
-            a.source,
-            subject,
-        ), reason
+            reason,
+        )
 
 
 def _spaced(written: str) -> str:
@@ -340,9 +371,13 @@ def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnost
             continue
         if a.name.startswith(INTERNAL_PREFIX):
             diags.append(
-                Diagnostic("warning", "kconfig-reserved-symbol",
-                           f"CONFIG_{a.name} is internal to memplan's model; the line is ignored",
-                           a.source, f"CONFIG_{a.name}")
+                Diagnostic(
+                    "warning",
+                    "kconfig-reserved-symbol",
+                    f"CONFIG_{a.name} is internal to memplan's model; the line is ignored",
+                    a.source,
+                    f"CONFIG_{a.name}",
+                )
             )
             skipped.add(a.line)
             continue
@@ -399,6 +434,7 @@ def evaluate(
         kconf.unset_values()
         kconf.warnings.clear()
         diags, skipped = _apply(kconf, assignments)
+        _clamp_to_ranges(kconf)
         seeded = seeded_symbols(kconf)
         explainer = _Explainer(kconf, effective, version_text)
         values: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import os
 import re
@@ -226,6 +227,7 @@ def load_config(
     diags.extend(result.diagnostics)
     where = version_text if tree is None else f"in the Kconfig files of {tree}"
     diags.extend(_absent_symbols(effective, result, where))
+    diags.extend(_unknown_symbols(effective, result, where, full_model=tree is not None))
     for warning in parse_warnings:  # about the Kconfig files, not the user's config
         diags.append(Diagnostic("info", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
                                 Source.at(str(tree or "memplan/kconfig/data"), 1)))
@@ -251,6 +253,37 @@ def _absent_symbols(effective: dict[str, Assignment], result: Evaluation, where:
                 f"CONFIG_{name} does not exist {where}; the line has no effect",
                 a.source, f"CONFIG_{name}",
             ))
+    return out
+
+
+def _unknown_symbols(
+    effective: dict[str, Assignment], result: Evaluation, where: str, *, full_model: bool
+) -> list[Diagnostic]:
+    """Lines naming a symbol the Kconfig files do not define (the kernel's tools skip them silently).
+
+    Against a kernel tree every such line is reported. memplan's bundled model leaves out most
+    of the kernel, so there only names that look like a misspelt symbol memplan reads are
+    reported (``CMA_SIZE_MBYTE``, ``cma``), with the likely intended name.
+    """
+    known = sorted(MEMPLAN_SYMBOLS | result.defined)
+    by_upper = {name.upper(): name for name in known}
+    out = []
+    for name, a in effective.items():
+        if name in result.defined or name in MEMPLAN_SYMBOLS or name.startswith(INTERNAL_PREFIX):
+            continue
+        guess = by_upper.get(name.upper())
+        if guess is None and len(name) >= 6:
+            # a near miss with the same start (BCMA_DEBUG is a real symbol, not a CMA_DEBUG typo)
+            close = difflib.get_close_matches(name, sorted(MEMPLAN_SYMBOLS), n=1, cutoff=0.9)
+            guess = close[0] if close and close[0][:3] == name[:3] else None
+        if guess is None and not full_model:
+            continue
+        hint = f"; did you mean CONFIG_{guess}?" if guess else ""
+        out.append(Diagnostic(
+            "warning", "kconfig-unknown-symbol",
+            f"CONFIG_{name} is not a symbol {where}; the kernel's tools ignore the line{hint}",
+            a.source, f"CONFIG_{name}",
+        ))
     return out
 
 

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from memplan.arch import ARCH_SYMBOLS, MODELLED_ARCHES, normalise_arch
 from memplan.kconfig.dotconfig import Assignment
 from memplan.source import Source
 
 #: Architectures with a bundled Kconfig model (kernel ``SRCARCH`` names).
-ARCHES: tuple[str, ...] = ("arm", "arm64", "riscv", "x86")
-
-_ALIASES: dict[str, str] = {
-    "aarch64": "arm64",
-    "arm32": "arm",
-    "armhf": "arm",
-    "armel": "arm",
-    "armv7l": "arm",
-    "x86_64": "x86",
-    "x86-64": "x86",
-    "amd64": "x86",
-    "i386": "x86",
-    "i686": "x86",
-    "riscv32": "riscv",
-    "riscv64": "riscv",
-}
+ARCHES: tuple[str, ...] = MODELLED_ARCHES
 
 #: Symbols memplan reads, on any architecture or release. Setting one that the chosen
 #: architecture/release lacks is reported instead of being kept as an unknown symbol.
@@ -38,28 +24,17 @@ MEMPLAN_SYMBOLS: frozenset[str] = frozenset({
     "ARM_ATAG_DTB_COMPAT_CMDLINE_FROM_BOOTLOADER", "ARM_ATAG_DTB_COMPAT_CMDLINE_EXTEND",
 })
 
-#: Symbols that name the architecture a config was made for, most specific first.
-_ARCH_SYMBOLS: tuple[tuple[str, str], ...] = (
-    ("ARM64", "arm64"),
-    ("X86_64", "x86"),
-    ("X86_32", "x86"),
-    ("X86", "x86"),
-    ("RISCV", "riscv"),
-    ("ARM", "arm"),
-)
-
 
 def normalize_arch(arch: str) -> str | None:
     """The ``SRCARCH`` name for ``arch`` (``aarch64`` → ``arm64``, ``x86_64`` → ``x86``), or
-    ``None`` when memplan has no model for it."""
-    name = arch.strip().lower()
-    name = _ALIASES.get(name, name)
-    return name if name in ARCHES else None
+    ``None`` when memplan has no Kconfig model for it."""
+    name = normalise_arch(arch)
+    return name if name in MODELLED_ARCHES else None
 
 
 def arch_from_symbols(assignments: Mapping[str, Assignment]) -> tuple[str | None, Source | None]:
     """The architecture named by ``CONFIG_ARM64=y``, ``CONFIG_X86_64=y`` ... and that line."""
-    for symbol, arch in _ARCH_SYMBOLS:
+    for symbol, arch in ARCH_SYMBOLS:
         a = assignments.get(symbol)
         if a is not None and not a.unset and a.value == "y":
             return arch, a.source

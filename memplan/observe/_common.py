@@ -20,6 +20,17 @@ def diag(
     return Diagnostic(severity, code, message, source, subject)
 
 
+def unreadable(path: str | Path, err: OSError, what: str | None = None, verb: str = "read") -> Diagnostic:
+    """The warning for a file or directory that exists but could not be read (or copied):
+    ``cannot <verb> <what, default the path>: <reason>``, at ``path``."""
+    return Diagnostic(
+        "warning",
+        "observe-unreadable",
+        f"cannot {verb} {what if what is not None else path}: {err.strerror}",
+        observed_source(str(path)),
+    )
+
+
 def malformed(file: str | None, line: int, text: str, what: str) -> Diagnostic:
     """The diagnostic for a known line whose text does not have the expected format."""
     return Diagnostic(

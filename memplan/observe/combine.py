@@ -55,40 +55,23 @@ _NUMA_NAME_RE = re.compile(r"^(?:pernuma|numa)\d+$")
 
 @attrs.define
 class _Reg:
-    name: str | None
-    kind: str
-    status: ObservedStatus = "ok"
-    base: int | None = None
-    size: int | None = None
-    size_granule: int = 1
-    nomap: bool | None = None
-    reusable: bool | None = None
-    compatible: str | None = None
-    reason: str | None = None
+    """A region being assembled from the log: the value so far, its evidence, its first line."""
+
+    value: ObservedRegion
+    order: int
     evidence: list[Source] = attrs.field(factory=list)
-    order: int = 0
+
+    def update(self, **changes: Any) -> None:
+        self.value = attrs.evolve(self.value, **changes)
 
     def place(self, base: int | None, size: int | None, granule: int) -> None:
         if base is not None:
-            self.base = base
-        if size is not None and (self.size is None or granule <= self.size_granule):
-            self.size = size
-            self.size_granule = granule
+            self.update(base=base)
+        if size is not None and (self.value.size is None or granule <= self.value.size_granule):
+            self.update(size=size, size_granule=granule)
 
     def freeze(self) -> ObservedRegion:
-        return ObservedRegion(
-            name=self.name,
-            kind=self.kind,
-            status=self.status,
-            base=self.base,
-            size=self.size,
-            size_granule=self.size_granule,
-            nomap=self.nomap,
-            reusable=self.reusable,
-            compatible=self.compatible,
-            reason=self.reason,
-            evidence=tuple(self.evidence),
-        )
+        return attrs.evolve(self.value, evidence=tuple(self.evidence))
 
 
 @attrs.define
@@ -109,7 +92,7 @@ class _LogFacts:
 def _region(facts: _LogFacts, name: str, kind: str, order: int) -> _Reg:
     reg = facts.regions.get(name)
     if reg is None:
-        reg = _Reg(name, kind, order=order)
+        reg = _Reg(ObservedRegion(name, kind, "ok"), order)
         facts.regions[name] = reg
     return reg
 
@@ -139,15 +122,14 @@ def _from_log(log: BootLog) -> _LogFacts:
                 facts.bypassed_names.append(e.name)
         elif k == "rmem-initialized" and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
-            reg.status = "ok"
-            reg.compatible = e.text
+            reg.update(status="ok", compatible=e.text)
             reg.evidence.append(e.source)
             if pending_pool is not None:
-                reg.kind = _POOL_KIND.get(pending_pool.text or "", "reserved")
+                reg.update(kind=_POOL_KIND.get(pending_pool.text or "", "reserved"))
                 reg.place(pending_pool.base, pending_pool.size, pending_pool.size_granule)
                 reg.evidence.insert(len(reg.evidence) - 1, pending_pool.source)
-                if reg.kind == "reusable":
-                    reg.reusable = True
+                if reg.value.kind == "reusable":
+                    reg.update(reusable=True)
                     facts.created_index[e.name] = index
             pending_pool = None
             pending_reason = None
@@ -155,43 +137,43 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg = _region(facts, e.name, "reserved", index)
             if pending_reason is not None:
                 reg.evidence.append(pending_reason[1].source)
-                reg.reason = pending_reason[0]
-                reg.status = "bypassed" if pending_reason[1].kind == "cma-bypass" else "rejected"
+                status: ObservedStatus = "bypassed" if pending_reason[1].kind == "cma-bypass" else "rejected"
+                reg.update(reason=pending_reason[0], status=status)
                 if pending_reason[1].kind in ("cma-bypass", "cma-bad-alignment"):
-                    reg.kind, reg.reusable = "reusable", True
+                    reg.update(kind="reusable", reusable=True)
             else:
-                reg.status = "rejected"
-                reg.reason = "no init function accepted the node (compatible matching fail)"
+                reg.update(
+                    status="rejected", reason="no init function accepted the node (compatible matching fail)"
+                )
             reg.evidence.append(e.source)
             pending_pool = None
             pending_reason = None
         elif k == "rmem-summary" and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
             flags = (e.text or "").split()
-            reg.nomap = "nomap" in flags
-            reg.reusable = "reusable" in flags
-            if reg.kind == "reserved":
-                reg.kind = "no-map" if reg.nomap else "reusable" if reg.reusable else "reserved"
+            reg.update(nomap="nomap" in flags, reusable="reusable" in flags)
+            if reg.value.kind == "reserved":
+                nomap, reusable = reg.value.nomap, reg.value.reusable
+                reg.update(kind="no-map" if nomap else "reusable" if reusable else "reserved")
             reg.place(e.base, e.size, 1)
-            if reg.status == "failed":
-                reg.status = "ok"
+            if reg.value.status == "failed":
+                reg.update(status="ok")
             reg.evidence.append(e.source)
         elif k == "rmem-alloc-failed" and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
-            reg.status = "failed"
-            reg.reason = "dynamic allocation failed"
+            reg.update(status="failed", reason="dynamic allocation failed")
             reg.place(None, e.size, e.size_granule)
             reg.evidence.append(e.source)
         elif k == "rmem-reserve-failed" and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
-            reg.status = "failed"
-            reg.reason = "reservation failed (range already reserved or outside memory)"
+            reg.update(
+                status="failed", reason="reservation failed (range already reserved or outside memory)"
+            )
             reg.place(e.base, e.size, e.size_granule)
             reg.evidence.append(e.source)
         elif k == "rmem-invalid-property" and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
-            reg.status = "rejected"
-            reg.reason = f"invalid {e.text} property"
+            reg.update(status="rejected", reason=f"invalid {e.text} property")
             reg.evidence.append(e.source)
         elif k == "rmem-skip-default":
             facts.dropped.append(e)
@@ -200,7 +182,7 @@ def _from_log(log: BootLog) -> _LogFacts:
                 if name is None or base is None or end is None:
                     continue
                 reg = _region(facts, name, "reserved", index)
-                if reg.base is None:
+                if reg.value.base is None:
                     reg.place(base, end - base, 1)
                 reg.evidence.append(e.source)
             facts.diagnostics.append(
@@ -219,7 +201,7 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg = _region(facts, line.name, line.kind, index)
             if line.is_global and facts.global_event is None:
                 facts.global_event, facts.global_index = e, index
-            reg.status = "ok"
+            reg.update(status="ok")
             reg.place(e.base, e.size, e.size_granule)
             reg.evidence.append(e.source)
         elif k == "cma-error":
@@ -231,18 +213,20 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg = _region(facts, line.name, line.kind, index)
             if line.is_global and facts.global_event is None:
                 facts.global_failed = e
-            reg.status = "failed"
-            reg.reason = "cma: Failed to reserve"
+            reason = "cma: Failed to reserve"
             if cma_error is not None:
-                reg.reason += f" ({_CMA_ERRORS.get(cma_error.text or '', cma_error.text)})"
+                reason += f" ({_CMA_ERRORS.get(cma_error.text or '', cma_error.text)})"
                 reg.evidence.append(cma_error.source)
                 cma_error = None
+            reg.update(status="failed", reason=reason)
             reg.place(None, e.size, e.size_granule)
             reg.evidence.append(e.source)
         elif k == "cma-not-activated" and e.name is not None:
             reg = _region(facts, e.name, "reusable", index)
-            reg.status = "failed"
-            reg.reason = "reserved, but the CMA area could not be activated (e.g. it spans two zones)"
+            reg.update(
+                status="failed",
+                reason="reserved, but the CMA area could not be activated (e.g. it spans two zones)",
+            )
             reg.evidence.append(e.source)
         elif k in ("crashkernel", "crashkernel-low"):
             reg = _region(facts, k, "crashkernel", index)
@@ -286,7 +270,7 @@ def _attach_debugfs(facts: _LogFacts, areas: Iterable[DebugfsCmaArea]) -> list[O
                 kind = "reusable"
             reg = _region(facts, name, kind, 1 << 30)
         reg.place(area.base, area.size, 1)
-        reg.status = "ok"
+        reg.update(status="ok")
         reg.evidence.append(area.source)
     return out
 
@@ -448,23 +432,25 @@ def build_observed(
 
     dt_default = dt_default_cma_nodes(fdt) if fdt is not None else ()
     for name in facts.regions:
-        if name in dt_default and facts.regions[name].status == "ok":
-            facts.regions[name].reason = facts.regions[name].reason or "linux,cma-default (from the DTB)"
+        reg = facts.regions[name]
+        if name in dt_default and reg.value.status == "ok":
+            reg.update(reason=reg.value.reason or "linux,cma-default (from the DTB)")
     # A skip line (6.19+) does not name the node: use the DTB when we have it.
     if any(e.kind == "rmem-skip-default" for e in facts.dropped):
         skip = next(e for e in facts.dropped if e.kind == "rmem-skip-default")
         for name in dt_default:
             if name not in facts.regions:
                 reg = _region(facts, name, "reusable", 0)
-                reg.status = "bypassed"
-                reg.reusable = True
-                reg.reason = (
-                    'skipped: the command line\'s cma= takes precedence ("Skipping dt linux,cma-default")'
+                reg.update(
+                    status="bypassed",
+                    reusable=True,
+                    reason="skipped: the command line's cma= takes precedence "
+                    '("Skipping dt linux,cma-default")',
                 )
                 reg.evidence.append(skip.source)
 
     ordered = sorted(facts.regions.values(), key=lambda r: r.order)
-    regions = {r.name: r.freeze() for r in ordered if r.name is not None}
+    regions = {r.value.name: r.freeze() for r in ordered if r.value.name is not None}
     if not cma_areas:
         cma_areas = _cma_from_log(regions.values())
         known = {c.name for c in cma_areas}

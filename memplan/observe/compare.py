@@ -288,6 +288,14 @@ def _covered_by_e820(r: Region, observed: Observed) -> bool:
     )
 
 
+def _lists_every_cma_area(observed: Observed) -> bool:
+    """True when the observation names every CMA area the kernel created: the debugfs listing,
+    or a boot log from its first line (every area prints a line when it is reserved). Then a
+    reserved range in /proc/iomem at a predicted CMA area's address is something else."""
+    log = observed.log
+    return bool(observed.debugfs) or (log is not None and log.first("linux-version") is not None)
+
+
 def _observable(r: Region, observed: Observed) -> bool:
     """Whether the observation would show this region if the kernel had created it."""
     log = observed.log
@@ -352,7 +360,7 @@ def _compare_region(
             return _compare_ok_region(r, o, plan, by, vnote, tolerate)
         if r.kind == "memmap" and _covered_by_e820(r, observed):
             return RegionComparison(r.name, "matched", r, None, "e820")
-        if _covered_by_iomem(r, observed):
+        if _covered_by_iomem(r, observed) and not (r.is_cma and _lists_every_cma_area(observed)):
             return RegionComparison(
                 r.name, "matched", r, None, "iomem", "covered by reserved ranges in /proc/iomem"
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memplan.model import Diagnostic
-from memplan.observe._common import diag, malformed, observed_source
+from memplan.observe._common import diag, malformed, observed_source, unreadable
 from memplan.observe.model import CmaRange, DebugfsCmaArea
 from memplan.version import KernelVersion
 
@@ -41,14 +41,7 @@ def _read_value(path: Path, diagnostics: list[Diagnostic]) -> str | None:
     try:
         return path.read_text(encoding="ascii", errors="replace")
     except OSError as err:
-        diagnostics.append(
-            diag(
-                "warning",
-                "observe-unreadable",
-                f"cannot read {path}: {err.strerror}",
-                observed_source(str(path)),
-            )
-        )
+        diagnostics.append(unreadable(path, err))
         return None
 
 

@@ -235,7 +235,7 @@ _POOL_KINDS = {"CMA memory": "cma", "DMA memory": "dma", "restricted DMA": "rest
 
 
 def _pool(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    unit = MIB if m.group(4) == "MiB" else KIB
+    unit = _unit(m.group(4))
     return LogEvent(
         "pool-created",
         src,
@@ -251,36 +251,35 @@ def _unit(text: str) -> int:
     return MIB if text == "MiB" else KIB
 
 
-def _cma_reserved(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    unit = _unit(m.group(2))
-    return LogEvent(
-        "cma-reserved",
-        src,
-        size=int(m.group(1)) * unit,
-        size_granule=unit,
-        base=int(m.group(3), 16),
-        node=_i(m.group(4)),
-        prefix=prefix,
-    )
+def _sized(kind: str, unit: int | None = None, *, base: int = 0, node: int = 0, count: int = 0) -> _Builder:
+    """A builder for ``<size> <unit> ...`` messages: the size is group 1, printed in ``unit``
+    (group 2 names it, ``MiB`` or ``KiB``, when ``unit`` is None). ``base``, ``node`` and
+    ``count`` are group numbers (0: not in this message) of a hex address, a NUMA node and one
+    more decimal number."""
+
+    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
+        granule = unit if unit is not None else _unit(m.group(2))
+        return LogEvent(
+            kind,
+            src,
+            size=int(m.group(1)) * granule,
+            size_granule=granule,
+            base=int(m.group(base), 16) if base else None,
+            node=_i(m.group(node)) if node else None,
+            numbers=(int(m.group(count)),) if count else (),
+            prefix=prefix,
+        )
+
+    return build
 
 
-def _cma_ranges(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    unit = _unit(m.group(2))
-    return LogEvent(
-        "cma-reserved-ranges",
-        src,
-        size=int(m.group(1)) * unit,
-        size_granule=unit,
-        numbers=(int(m.group(3)),),
-        prefix=prefix,
-    )
-
-
-def _cma_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    unit = _unit(m.group(2))
-    return LogEvent(
-        "cma-failed", src, size=int(m.group(1)) * unit, size_granule=unit, node=_i(m.group(3)), prefix=prefix
-    )
+_cma_reserved = _sized("cma-reserved", base=3, node=4)
+_cma_ranges = _sized("cma-reserved-ranges", count=3)
+_cma_failed = _sized("cma-failed", node=3)
+_memory_limited = _sized("memory-limited", MIB)
+_crash_cma = _sized("crashkernel-cma", MIB, count=2)
+_hugetlb_reserve = _sized("hugetlb-cma-reserve", MIB, count=2)
+_hugetlb_reserved = _sized("hugetlb-cma-reserved", MIB, node=2)
 
 
 def _cma_error(what: str) -> _Builder:
@@ -323,11 +322,7 @@ def _memory_summary(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
     )
 
 
-def _memory_limited(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent("memory-limited", src, size=int(m.group(1)) * MIB, size_granule=MIB, prefix=prefix)
-
-
-def _crash_range(kind: str) -> _Builder:
+def _mapped_range(kind: str) -> _Builder:
     def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
         base, end = int(m.group(1), 16), int(m.group(2), 16)
         if end < base:
@@ -356,48 +351,6 @@ def _crash_x86(kind: str) -> _Builder:
 
 def _crash_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
     return LogEvent("crashkernel-failed", src, text=m.group(1), prefix=prefix)
-
-
-def _crash_cma(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent(
-        "crashkernel-cma",
-        src,
-        size=int(m.group(1)) * MIB,
-        size_granule=MIB,
-        numbers=(int(m.group(2)),),
-        prefix=prefix,
-    )
-
-
-def _swiotlb(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-    base, end = int(m.group(1), 16), int(m.group(2), 16)
-    if end < base:
-        return None
-    return LogEvent(
-        "swiotlb", src, base=base, end=end, size=end - base, numbers=(int(m.group(3)),), prefix=prefix
-    )
-
-
-def _hugetlb_reserve(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent(
-        "hugetlb-cma-reserve",
-        src,
-        size=int(m.group(1)) * MIB,
-        size_granule=MIB,
-        numbers=(int(m.group(2)),),
-        prefix=prefix,
-    )
-
-
-def _hugetlb_reserved(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent(
-        "hugetlb-cma-reserved",
-        src,
-        size=int(m.group(1)) * MIB,
-        size_granule=MIB,
-        node=int(m.group(2)),
-        prefix=prefix,
-    )
 
 
 def _hugetlb_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
@@ -566,10 +519,10 @@ RULES: tuple[_Rule, ...] = (
     _r(
         "crashkernel",
         r"crashkernel (?:reserved|low memory reserved|reservation failed|CMA reserved)",
-        _f(r"crashkernel reserved: " + _HEX + " - " + _HEX + r" \((\d+) MB\)", _crash_range("crashkernel")),
+        _f(r"crashkernel reserved: " + _HEX + " - " + _HEX + r" \((\d+) MB\)", _mapped_range("crashkernel")),
         _f(
             r"crashkernel low memory reserved: " + _HEX + " - " + _HEX + r" \((\d+) MB\)",
-            _crash_range("crashkernel-low"),
+            _mapped_range("crashkernel-low"),
         ),
         _f(r"crashkernel reservation failed - (.+)", _crash_failed),
         _f(r"crashkernel CMA reserved: (\d+) MB in (\d+) ranges?", _crash_cma),
@@ -589,7 +542,10 @@ RULES: tuple[_Rule, ...] = (
     _r(
         "software IO TLB",
         r"software IO TLB: mapped ",
-        _f(r"software IO TLB: mapped \[mem " + _HEX + "-" + _HEX + r"\] \((\d+)MB\)", _swiotlb),
+        _f(
+            r"software IO TLB: mapped \[mem " + _HEX + "-" + _HEX + r"\] \((\d+)MB\)",
+            _mapped_range("swiotlb"),
+        ),
     ),
     _r(
         "hugetlb_cma",

@@ -29,6 +29,44 @@ def _hex(value: int | None) -> str | None:
     return None if value is None else f"0x{value:x}"
 
 
+def _plain(value: Any) -> Any:
+    """``value`` ready for JSON: sources as text, tuples as lists, values by their ``to_dict``."""
+    if isinstance(value, Source):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if callable(to_dict) else value
+
+
+def _record(obj: object, *names: str) -> dict[str, Any]:
+    """The attributes ``names`` of ``obj``, in that order, ready for JSON."""
+    return {name: _plain(getattr(obj, name)) for name in names}
+
+
+class _PrintedSize:
+    """Base and size as the kernel printed them; a size printed in truncated MiB or KiB keeps
+    the unit in ``size_granule`` (the true size lies in ``[size, size + size_granule)``)."""
+
+    __slots__ = ()
+    base: int | None
+    size: int | None
+    size_granule: int
+
+    @property
+    def end(self) -> int | None:
+        """Exclusive end, when base and size are known."""
+        if self.base is None or self.size is None:
+            return None
+        return self.base + self.size
+
+    def size_matches(self, size: int) -> bool:
+        """True when ``size`` bytes is consistent with the (possibly truncated) printed size."""
+        if self.size is None:
+            return True
+        return self.size <= size < self.size + self.size_granule
+
+
 # --------------------------------------------------------------------------------------------
 # /proc/iomem
 # --------------------------------------------------------------------------------------------
@@ -56,13 +94,7 @@ class IomemEntry:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "name": self.name,
-            "source": str(self.source),
-            "children": [c.to_dict() for c in self.children],
-        }
+        return _record(self, "start", "end", "name", "source", "children")
 
 
 @attrs.frozen
@@ -227,7 +259,7 @@ class SysfsCmaArea:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "counters": dict(self.counters), "source": str(self.source)}
+        return {"name": self.name, "counters": dict(self.counters), "source": _plain(self.source)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,7 +357,7 @@ class BootLog:
 # combined view
 # --------------------------------------------------------------------------------------------
 @attrs.frozen
-class ObservedRegion:
+class ObservedRegion(_PrintedSize):
     """A reserved range (or a reservation attempt) the kernel reported.
 
     ``name`` is the DT node name (``linux,cma``, ``cma@80000000``), ``reserved`` for the global
@@ -347,37 +379,12 @@ class ObservedRegion:
     evidence: tuple[Source, ...] = ()
 
     @property
-    def end(self) -> int | None:
-        """Exclusive end, when base and size are known."""
-        if self.base is None or self.size is None:
-            return None
-        return self.base + self.size
-
-    @property
     def source(self) -> Source | None:
         """The first piece of evidence."""
         return self.evidence[0] if self.evidence else None
 
-    def size_matches(self, size: int) -> bool:
-        """True when ``size`` bytes is consistent with the (possibly truncated) printed size."""
-        if self.size is None:
-            return True
-        return self.size <= size < self.size + self.size_granule
-
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "status": self.status,
-            "base": self.base,
-            "size": self.size,
-            "size_granule": self.size_granule,
-            "nomap": self.nomap,
-            "reusable": self.reusable,
-            "compatible": self.compatible,
-            "reason": self.reason,
-            "evidence": [str(s) for s in self.evidence],
-        }
+        return _record(self, *(f.name for f in attrs.fields(ObservedRegion)))
 
 
 @attrs.frozen
@@ -392,18 +399,14 @@ class ObservedCma:
     used: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "base": self.base,
-            "size": self.size,
-            "size_granule": self.size_granule,
+        return _record(self, "name", "base", "size", "size_granule") | {
             "used_bytes": self.used,
-            "source": str(self.source) if self.source is not None else None,
+            "source": _plain(self.source),
         }
 
 
 @attrs.frozen
-class ObservedGlobalCma:
+class ObservedGlobalCma(_PrintedSize):
     """Which global (default) CMA area the kernel ended up with.
 
     ``known`` is False when nothing observed could tell (no boot log, no debugfs); then
@@ -421,25 +424,9 @@ class ObservedGlobalCma:
     reason: str = ""
     evidence: tuple[Source, ...] = ()
 
-    def size_matches(self, size: int) -> bool:
-        """True when ``size`` bytes is consistent with the printed (truncated) size."""
-        if self.size is None:
-            return True
-        return self.size <= size < self.size + self.size_granule
-
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "known": self.known,
-            "origin": self.origin,
-            "name": self.name,
-            "base": self.base,
-            "base_hex": _hex(self.base),
-            "size": self.size,
-            "size_granule": self.size_granule,
-            "dt_default_dropped": self.dt_default_dropped,
-            "reason": self.reason,
-            "evidence": [str(s) for s in self.evidence],
-        }
+        head = _record(self, "known", "origin", "name", "base") | {"base_hex": _hex(self.base)}
+        return head | _record(self, "size", "size_granule", "dt_default_dropped", "reason", "evidence")
 
 
 @attrs.frozen
@@ -458,13 +445,7 @@ class MemoryRange:
         return self.end - self.base
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "base": self.base,
-            "end": self.end,
-            "type": self.type,
-            "user_defined": self.user_defined,
-            "source": str(self.source) if self.source is not None else None,
-        }
+        return _record(self, "base", "end", "type", "user_defined", "source")
 
 
 @attrs.frozen

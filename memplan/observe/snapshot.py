@@ -26,7 +26,7 @@ import attrs
 
 from memplan.errors import MemplanError, ObserveError
 from memplan.model import Diagnostic
-from memplan.observe._common import diag, observed_source, read_text
+from memplan.observe._common import diag, observed_source, read_text, unreadable
 from memplan.observe.combine import build_observed
 from memplan.observe.debugfs import read_debugfs_cma
 from memplan.observe.dmesg import parse_dmesg
@@ -95,14 +95,7 @@ def read_fdt(path: str | Path, diagnostics: list[Diagnostic]) -> Any:
     try:
         data = Path(path).read_bytes()
     except OSError as err:
-        diagnostics.append(
-            diag(
-                "warning",
-                "observe-unreadable",
-                f"cannot read the DTB: {err.strerror}",
-                observed_source(str(path)),
-            )
-        )
+        diagnostics.append(unreadable(path, err, "the DTB"))
         return None
     try:
         dts = importlib.import_module("memplan.dts")
@@ -247,14 +240,7 @@ def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observe
             try:
                 _add_file(col, p, classify(p))
             except OSError as err:
-                col.diagnostics.append(
-                    diag(
-                        "warning",
-                        "observe-unreadable",
-                        f"cannot read {p}: {err.strerror}",
-                        observed_source(str(p)),
-                    )
-                )
+                col.diagnostics.append(unreadable(p, err))
     return _finish(col, page_size)
 
 
@@ -305,6 +291,10 @@ def _live_log(root: Path, use_dmesg_command: bool, col: _Collected) -> None:
     col.sources.append(str(kmsg))
 
 
+def _not_available(path: Path) -> Diagnostic:
+    return diag("info", "observe-missing-source", f"{path} is not available", observed_source(str(path)))
+
+
 def read_live(
     root: str | Path = "/", page_size: int | None = None, use_dmesg_command: bool | None = None
 ) -> Observed:
@@ -329,35 +319,14 @@ def read_live(
     )
     for path, kind in pieces:
         try:
-            present = path.is_dir() if kind in ("debugfs", "sysfs") else path.is_file()
-        except OSError as err:
-            col.diagnostics.append(
-                diag(
-                    "warning",
-                    "observe-unreadable",
-                    f"cannot read {path}: {err.strerror}",
-                    observed_source(str(path)),
-                )
-            )
-            continue
-        if not present:
-            col.diagnostics.append(
-                diag("info", "observe-missing-source", f"{path} is not available", observed_source(str(path)))
-            )
-            continue
-        try:
+            if not (path.is_dir() if kind in ("debugfs", "sysfs") else path.is_file()):
+                col.diagnostics.append(_not_available(path))
+                continue
             if kind in ("debugfs", "sysfs"):
                 os.listdir(path)
             _add_file(col, path, kind)
         except OSError as err:
-            col.diagnostics.append(
-                diag(
-                    "warning",
-                    "observe-unreadable",
-                    f"cannot read {path}: {err.strerror}",
-                    observed_source(str(path)),
-                )
-            )
+            col.diagnostics.append(unreadable(path, err))
     _live_log(r, use_dmesg_command, col)
     return _finish(col, page_size)
 
@@ -373,14 +342,7 @@ def _copy_tree(src: Path, dest: Path, diagnostics: list[Diagnostic]) -> None:
             elif entry.is_file() and os.access(entry, os.R_OK) and entry.name not in ("alloc", "free"):
                 target.write_bytes(entry.read_bytes())
         except OSError as err:
-            diagnostics.append(
-                diag(
-                    "warning",
-                    "observe-unreadable",
-                    f"cannot copy {entry}: {err.strerror}",
-                    observed_source(str(entry)),
-                )
-            )
+            diagnostics.append(unreadable(entry, err, verb="copy"))
 
 
 def save_live_snapshot(
@@ -405,20 +367,9 @@ def save_live_snapshot(
             elif src.is_file():
                 (d / name).write_bytes(src.read_bytes())
             else:
-                diagnostics.append(
-                    diag(
-                        "info", "observe-missing-source", f"{src} is not available", observed_source(str(src))
-                    )
-                )
+                diagnostics.append(_not_available(src))
         except OSError as err:
-            diagnostics.append(
-                diag(
-                    "warning",
-                    "observe-unreadable",
-                    f"cannot copy {src}: {err.strerror}",
-                    observed_source(str(src)),
-                )
-            )
+            diagnostics.append(unreadable(src, err, verb="copy"))
     col = _Collected()
     _live_log(r, r == Path("/") if use_dmesg_command is None else use_dmesg_command, col)
     diagnostics.extend(col.diagnostics)

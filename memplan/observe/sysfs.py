@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memplan.model import Diagnostic
-from memplan.observe._common import diag, malformed, observed_source
+from memplan.observe._common import malformed, observed_source, unreadable
 from memplan.observe.model import SysfsCmaArea
 
 
@@ -24,14 +24,7 @@ def read_sysfs_cma(root: str | Path) -> tuple[tuple[SysfsCmaArea, ...], tuple[Di
             try:
                 text = f.read_text(encoding="ascii", errors="replace")
             except OSError as err:
-                diagnostics.append(
-                    diag(
-                        "warning",
-                        "observe-unreadable",
-                        f"cannot read {f}: {err.strerror}",
-                        observed_source(str(f)),
-                    )
-                )
+                diagnostics.append(unreadable(f, err))
                 continue
             value = text.strip()
             if not value.isdigit():

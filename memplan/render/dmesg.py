@@ -101,10 +101,16 @@ def event_lines(ev: BootEvent, v: KernelVersion, wide: bool, arch: str) -> list[
             return [f"{OFRM}fdt_scan_reserved_mem_reg_nodes() ignores {ev.count} regions in node '{name}'"]
         return []
     if k == "cma-reserved":
-        suffix = _node_suffix(v).replace("-1", "0") if ev.text == "node0" else _node_suffix(v)
-        if ev.text == "node0" and v.at_least(6, 15):
+        node = ev.text[4:] if ev.text and ev.text.startswith("node") else "-1"
+        suffix = _node_suffix(v).replace("-1", node)
+        if ev.other == "hugetlb" and v.at_least(6, 15):
             return [f"cma: Reserved {size // M} MiB in 1 range"]
         return [f"cma: Reserved {size // M} MiB at {_pa(ev.base, wide)}{suffix}"]
+    if k == "numa-cma-invalid-node":
+        return [f"cma: invalid node {ev.count} specified"]
+    if k == "numa-cma-failed":
+        func = "dma_numa_cma_reserve" if v.at_least(6, 6) else "dma_pernuma_cma_reserve"
+        return [f"cma: {func}: reservation failed: err -12, node {ev.count}"]
     if k == "cma-not-activated":
         return [f"cma: CMA area {name} could not be activated"]
     if k == "hugetlb-cma-reserve":
@@ -126,7 +132,7 @@ def event_lines(ev: BootEvent, v: KernelVersion, wide: bool, arch: str) -> list[
         return [f"Memory limited to {size // M}MB"] if arch in ("arm64", "riscv") else []
     if k == "crashkernel":
         base = ev.base or 0
-        if (arch in ("x86", "x86_64") and not v.at_least(6, 7)) or arch == "arm":
+        if (arch == "x86" and not v.at_least(6, 7)) or arch == "arm":
             return [
                 f"Reserving {size // M}MB of memory at {base // M}MB for crashkernel (System RAM: "
                 f"{(ev.other_size or 0) // M}MB)"

@@ -64,7 +64,7 @@ def render_iomem(plan: Plan) -> str:
             cursor = ne
         if cursor < end:
             top.append((cursor, end, "System RAM"))
-    if arch in ("x86", "x86_64"):
+    if arch == "x86":
         for r in plan.regions:
             if r.kind == "memmap" and r.base is not None and r.size:
                 top.append((r.base, r.base + r.size, _X86_TYPES["memmap"]))

@@ -26,7 +26,7 @@ def default_hugetlb(arch: str, lpae: bool = False) -> bool:
     """Whether distribution kernels of ``arch`` normally have ``CONFIG_HUGETLB_PAGE``."""
     if arch == "arm":
         return lpae
-    return arch in ("arm64", "x86", "x86_64", "riscv")
+    return arch in ("arm64", "x86", "riscv")
 
 
 def pageblock_order(page_size: int, max_buddy_order: int, hugetlb: bool,

@@ -45,6 +45,8 @@ def build_candidates(run: _Run) -> tuple[list[CmaCandidate], Winner, int | None,
             "cma-multiple-default",
             "several linux,cma-default nodes became CMA areas; the last one initialised "
             f"({default.name if default else '?'}) is the default",
+            default.source if default is not None else dt_defaults[-1].source,
+            default.path if default is not None else None,
         )
     for r in dt_defaults:
         node = r.node

@@ -25,6 +25,8 @@ class CmaRequest:
     alignment: int = 0
     fixed: bool = False
     name: str = "reserved"
+    #: The memory ranges of the requested node (``exact_nid``); empty = any node.
+    within: tuple[tuple[int, int], ...] = ()
 
 
 @attrs.frozen
@@ -99,18 +101,21 @@ def declare_contiguous(mb: Memblock, req: CmaRequest, *, version: KernelVersion,
                                 limit=limit, alignment=align)
         mb.reserve(base, size)
         return CmaPlacement(size, base=base, strategy="fixed", limit=limit, alignment=align)
+    def alloc(lo: int, hi: int, top_down: bool | None = None) -> int | None:
+        return mb.alloc_within(size, align, req.within, lo, hi, top_down)
+
     addr: int | None = None
     strategy = ""
     bottom_up_room = limit if version.at_least(6, 18) else mem_end
     if (version.at_least(5, 12) and phys_64bit and mb.top_down and bottom_up_room >= SZ_4G + size):
-        addr = mb.alloc(size, align, SZ_4G, limit, top_down=False)
+        addr = alloc(SZ_4G, limit, top_down=False)
         strategy = "bottom-up-4g"
     if addr is None and highmem_start is not None and base < highmem_start < limit:
-        addr = mb.alloc(size, align, highmem_start, limit)
+        addr = alloc(highmem_start, limit)
         strategy = "highmem"
         limit = highmem_start
     if addr is None:
-        addr = mb.alloc(size, align, base, limit)
+        addr = alloc(base, limit)
         strategy = "top-down"
     if addr is None:
         return CmaPlacement(size, failure="no-memory", message=f"no free {size:#x} range below {limit:#x}",

@@ -30,8 +30,9 @@ _ENTRIES: tuple[Code, ...] = (
         "version-unknown",
         "info",
         "Kernel version not known",
-        "No kernel version was given and none was found in the .config header, so the layout "
-        "rules of a default version were used and the global CMA pool follows the documented "
+        "No kernel version was given and none was found in the .config header, so one default "
+        "version (6.1) is assumed for everything: the layout rules, the reading of the .config and "
+        "the command line; the global CMA pool follows the documented "
         "DTS > CMDLINE > DEFCONFIG rule. Kernels 5.6 and later let a cma= on the command line win "
         "over the Device Tree default pool.",
         "Pass --kernel-version (or a .config whose header names the version).",
@@ -163,6 +164,21 @@ _ENTRIES: tuple[Code, ...] = (
         "No global CMA area",
         "The selected size of the global CMA area is zero, so none is created.",
         "Set cma= or CONFIG_CMA_SIZE_MBYTES/PERCENTAGE if a global area is wanted.",
+    ),
+    Code(
+        "numa-cma-unsupported",
+        "warning",
+        "cma_pernuma= / numa_cma= ignored",
+        "The kernel has no per-node CMA code (CONFIG_DMA_PERNUMA_CMA before 6.6, arm64 only; "
+        "CONFIG_DMA_NUMA_CMA from 6.6), so the parameter is unknown to it and no per-node area is made.",
+        "Enable the option in the .config, or drop the parameter.",
+    ),
+    Code(
+        "numa-cma-offline",
+        "warning",
+        "numa_cma= names a node that is not online",
+        "The kernel skips a numa_cma= entry for a node that does not exist ('invalid node %d specified').",
+        "Use the node ids of the machine (numa-node-id of the /memory nodes).",
     ),
     # -- reserved memory ------------------------------------------------------------------
     Code(

@@ -20,7 +20,7 @@ SZ_4G = 1 << 32
 
 def crash_align(arch: str) -> int:
     """``CRASH_ALIGN``: 2 MiB generic/arm64/riscv, 16 MiB x86, 128 MiB arm32."""
-    if arch in ("x86", "x86_64"):
+    if arch == "x86":
         return 16 * SZ_1M
     if arch == "arm":
         return SZ_128M
@@ -41,7 +41,7 @@ def size_from_ranges(ranges: Sequence[tuple[int, int | None, int]], total_ram: i
 def default_low_size(arch: str) -> int:
     """Low part that ``,high`` adds when no ``,low`` is given: 128 MiB generic,
     256 MiB on x86-64 (max(swiotlb + 8 MiB, 256 MiB) with the default 64 MiB swiotlb)."""
-    return 256 * SZ_1M if arch in ("x86", "x86_64") else SZ_128M
+    return 256 * SZ_1M if arch == "x86" else SZ_128M
 
 
 @attrs.frozen

@@ -18,19 +18,27 @@ from memplan.resolve.e820 import E820_RAM, E820Entry, MemmapOp, apply_memmap, lo
 from memplan.resolve.inputs import Inputs
 from memplan.resolve.memblock import Memblock
 from memplan.resolve.memory import arm32_mem_banks, limit_by_address, limit_by_size, page_align_inward
+from memplan.resolve.numa import (
+    NODE_DATA_BYTES,
+    NodeMap,
+    node_cma_available,
+    node_cma_requests,
+    node_cma_stage,
+    numa_nodes,
+)
 from memplan.resolve.precedence import Era, SizeSel, cmdline_limit, era_of, kconfig_cma_size
 from memplan.resolve.reserved import init_late_statics, scan_reserved
-from memplan.resolve.state import Context, State, WorkRegion
+from memplan.resolve.state import Context, State, WorkRegion, arch_block, cma_area
 from memplan.source import Source
 
 M = 1 << 20
 SZ_4G = 1 << 32
-X86 = ("x86", "x86_64")
+
 
 
 def is_64bit(arch: str, lpae: bool) -> bool:
     """64-bit ``phys_addr_t``: arm64, x86-64, riscv64, and arm with LPAE."""
-    return arch in ("arm64", "x86", "x86_64", "riscv") or (arch == "arm" and lpae)
+    return arch in ("arm64", "x86", "riscv") or (arch == "arm" and lpae)
 
 
 def zone_dma_bits(dma_max_cpu_address: int | None) -> int:
@@ -46,7 +54,8 @@ def arch_dma_limit(arch: str, version_at_least_511: bool, mb: Memblock, dma_bits
     arm64 ≥ 5.11 ``arm64_dma_phys_limit`` (``max_zone_phys(zone_dma_bits)``: ``dma_bits`` comes from
     the DT ``dma-ranges``, at most 32; capped when DRAM starts below 4 GiB, else the end of DRAM);
     arm64 ≤ 5.10 the first 4 GiB window of DRAM; riscv ``dma32_phys_limit`` (4 GiB); arm
-    ``arm_dma_limit`` (no limit without a DMA zone); x86 all mapped RAM.
+    ``arm_dma_limit`` (no limit without a DMA zone; arm32 machines with a DMA zone are not
+    modelled); x86 all mapped RAM.
     """
     start, end = mb.start_of_dram(), mb.end_of_dram()
     if arch == "arm64":
@@ -62,8 +71,10 @@ def arch_dma_limit(arch: str, version_at_least_511: bool, mb: Memblock, dma_bits
     if arch == "riscv":
         return min(SZ_4G, end)
     if arch == "arm":
-        # arch/arm/mm/mm.h: without CONFIG_ZONE_DMA arm_dma_limit is ~0 (no limit); machines with a
-        # DMA zone (dma_zone_size) are not modelled.
+        # arch/arm/mm/init.c, arch/arm/mm/mm.h (all versions): without CONFIG_ZONE_DMA
+        # arm_dma_limit is ~0 (no limit). NOT MODELLED: machines whose machine descriptor sets
+        # dma_zone_size (then arm_dma_limit = PHYS_OFFSET + dma_zone_size - 1) -- memplan cannot
+        # tell them from the Device Tree, so on those boards the global CMA area is predicted too high.
         return end
     return end
 
@@ -104,6 +115,8 @@ class _Run:
         self.global_failure: str | None = None
         self.kconfig_size = 0
         self.hugetlb_done = False
+        self.node_cma_done = False
+        self.nodes: NodeMap = {}
         self.dma_bits = zone_dma_bits(inp.dt.dma_max_cpu_address if inp.dt is not None else None)
 
     # -- RAM -----------------------------------------------------------------------------
@@ -112,7 +125,7 @@ class _Run:
         banks: list[tuple[int, int, Source | None]] = []
         if inp.e820 is not None:
             table = list(inp.e820)
-            if inp.arch in X86 and (inp.cmdline.memmap or inp.cmdline.mem):
+            if inp.arch == "x86" and (inp.cmdline.memmap or inp.cmdline.mem):
                 table = self._memmap(table)
             banks = [(b, s, inp.memory_source) for b, s in ram_of(table)]
         elif inp.dt is not None:
@@ -144,14 +157,17 @@ class _Run:
                 if m.ranges and not any(s for _, s in m.ranges)
             ]
             hint = f" ({', '.join(zero)} has size 0: the boot loader fills it in)" if zero else ""
+            nodes = inp.dt.memory_nodes if inp.dt else ()
             st.note(
                 "memory-none",
                 f"no RAM: no /memory bank with a usable reg and no memory= map{hint}; "
                 "pass memory= (e.g. --memory 2G) to place anything",
+                nodes[0].source if nodes else (inp.memory_source or Source.builtin("no /memory node")),
             )
         for b, s, src in sorted(banks, key=lambda t: t[0]):
             st.mb.add_memory(b, s)
             self.banks.append(MemoryBank(b, s, src))
+        self.nodes = numa_nodes(inp.config.numa, inp.dt, [(m.base, m.size) for m in self.banks])
 
     def _memmap(self, table: list[E820Entry]) -> list[E820Entry]:
         st = self.st
@@ -184,14 +200,14 @@ class _Run:
 
     def _mem_limit(self, banks: list[tuple[int, int, Source | None]]) -> list[tuple[int, int, Source | None]]:
         mems = self.inp.cmdline.mem
-        if not mems or (self.inp.arch in X86 and self.inp.e820 is not None):
+        if not mems or (self.inp.arch == "x86" and self.inp.e820 is not None):
             return banks
         arch = self.inp.arch
         plain = [(b, s) for b, s, _ in banks]
         src0 = banks[0][2] if banks else None
         if arch == "arm":
             new = arm32_mem_banks([(m.size, m.start) for m in mems], banks[0][0] if banks else 0)
-        elif arch in X86:
+        elif arch == "x86":
             new = plain
             for m in mems:
                 new = limit_by_address(new, m.size)
@@ -230,43 +246,122 @@ class _Run:
         base = st.mb.alloc(small, page)
         reason = "modelled early allocations (page tables, unflattened DT, ...) from recorded boots"
         if base is not None:
-            st.add(
-                WorkRegion(
-                    name="early-allocations",
-                    kind="reserved",
-                    origin="arch",
-                    base=base,
-                    size=small,
-                    placement="modelled",
-                    reason=reason,
-                    source=Source.builtin("arm64 paging_init()/unflatten_device_tree()"),
-                )
-            )
-        if not v.at_least(7, 0):
-            self.hugetlb_cma()
-        else:
+            what = "arm64 paging_init()/unflatten_device_tree()"
+            st.add(arch_block("early-allocations", base, small, what, reason))
+        self.node_data(base)
+        if v.at_least(7, 0):
             return
+        self.hugetlb_cma()
+        if node_cma_stage(v) == "bootmem":
+            self.node_cma()
+        self.sparse_buffers()
+
+    def node_data(self, small_base: int | None) -> None:
+        """``setup_node_data()`` (drivers/base/arch_numa.c ``arch_numa_init``, arm64 5.10+): one
+        ``pg_data_t`` per node, allocated top-down inside the node. The modelled early
+        allocations already stand for the node at the top of RAM; every other node gets its own
+        small block (it only moves that node's top below the next CMA granule)."""
+        if len(self.nodes) < 2:
+            return
+        st = self.st
+        for nid, ranges in sorted(self.nodes.items()):
+            if small_base is not None and any(s <= small_base < e for s, e in ranges):
+                continue
+            base = st.mb.alloc_within(NODE_DATA_BYTES, self.ctx.page_size, ranges)
+            if base is not None:
+                what = "arch_numa_init() setup_node_data()"
+                reason = f"NODE_DATA({nid}) allocated inside node {nid}"
+                st.add(arch_block(f"node-data{nid}", base, NODE_DATA_BYTES, what, reason))
+
+    def sparse_buffers(self) -> None:
+        """``sparse_init()`` (mm/sparse.c, arm64 before v7.0): for each node, one buffer of
+        ``struct page`` arrays (64 bytes per page of each present memory section), aligned to one
+        section's share, allocated top-down inside the node (nodes in address order)."""
+        st, v = self.st, self.inp.version
+        page = self.ctx.page_size
         # SECTION_SIZE_BITS: 30 before v5.12 ("arm64/sparsemem: reduce SECTION_SIZE_BITS"), then
         # 27 (4 KiB / 16 KiB pages) or 29 (64 KiB pages).
         bits = {4096: 27, 16384: 27, 65536: 29}.get(page, 27) if v.at_least(5, 12) else 30
         section = 1 << bits
         per_section = section // page * 64
-        sections = {b // section for s, e in st.mb.memory for b in range(s - s % section, e, section)}
-        size = len(sections) * per_section
-        base = st.mb.alloc(size, per_section)
-        if base is not None:
-            st.add(
-                WorkRegion(
-                    name="memmap",
-                    kind="reserved",
-                    origin="arch",
-                    base=base,
-                    size=size,
-                    placement="modelled",
-                    source=Source.builtin("arm64 sparse_init()"),
-                    reason=f"struct page arrays for {len(sections)} memory sections (sparse_init)",
+        several = len(self.nodes) > 1
+        for nid, ranges in sorted(self.nodes.items(), key=lambda kv: kv[1][0][0] if kv[1] else 0):
+            present = [
+                (max(s, a), min(e, b)) for s, e in st.mb.memory for a, b in ranges if min(e, b) > max(s, a)
+            ]
+            sections = {x // section for s, e in present for x in range(s - s % section, e, section)}
+            size = len(sections) * per_section
+            if not size:
+                continue
+            base = st.mb.alloc_within(size, per_section, ranges if several else ())
+            if base is not None:
+                reason = f"struct page arrays for {len(sections)} memory sections (sparse_init)" + (
+                    f" of node {nid}" if several else ""
                 )
+                name = f"memmap{nid}" if several else "memmap"
+                st.add(arch_block(name, base, size, "arm64 sparse_init()", reason))
+
+    # -- cma_pernuma= / numa_cma= -------------------------------------------------------------
+    def node_cma(self) -> None:
+        """The per-node CMA areas (:mod:`memplan.resolve.numa`): ``pernuma<nid>`` / ``numa<nid>``,
+        each ``cma_declare_contiguous_nid(0, size, 0, ...)`` on exactly its node."""
+        inp, st, ctx = self.inp, self.st, self.ctx
+        cl, cfg, v = inp.cmdline, inp.config, inp.version
+        if self.node_cma_done or (not cl.pernuma and not cl.numa_cma):
+            return
+        self.node_cma_done = True
+        src = cl.pernuma_source or cl.numa_cma_source
+        if not node_cma_available(v, inp.arch, cfg.dma_pernuma_cma, cfg.dma_numa_cma):
+            option = "CONFIG_DMA_NUMA_CMA" if v.at_least(6, 6) else "CONFIG_DMA_PERNUMA_CMA (arm64)"
+            st.note(
+                "numa-cma-unsupported",
+                f"cma_pernuma=/numa_cma= has no effect: this kernel has no {option} "
+                "(the parameter is unknown to it)",
+                src,
+                "numa-cma",
             )
+            return
+        reqs, offline = node_cma_requests(v, self.nodes, cl.pernuma, cl.numa_cma)
+        for nid in offline:
+            st.event("numa-cma-invalid-node", count=nid)
+            st.note(
+                "numa-cma-offline",
+                f"numa_cma= names node {nid}, which is not online ('invalid node {nid} specified')",
+                cl.numa_cma_source,
+                f"numa{nid}",
+            )
+        for req in reqs:
+            rsrc = cl.pernuma_source if req.kind == "pernuma" else cl.numa_cma_source
+            region = st.add(cma_area(req.name, "numa-cma", req.size, rsrc))
+            if st.cma_areas >= ctx.cma_slots:
+                region.status, region.base = "failed", None
+                region.reason = "no free CMA area slot"
+                st.note("cma-too-many-areas", f"no CMA slot left for '{req.name}'", rsrc, req.name)
+                continue
+            p = declare_contiguous(
+                st.mb,
+                CmaRequest(req.size, name=req.name, within=self.nodes[req.nid]),
+                version=v,
+                min_alignment=self.cma_min,
+                phys_64bit=ctx.phys_64bit,
+            )
+            region.size = p.size
+            if p.ok:
+                st.cma_areas += 1
+                region.base = p.base
+                region.reason = f"{req.kind} area of node {req.nid}, placed {p.strategy} inside the node"
+                st.event("cma-reserved", base=p.base, size=req.size if v.at_least(6, 15) else p.size,
+                         text=f"node{req.nid}")
+            else:
+                region.status = "failed"
+                region.reason = p.message
+                st.event("numa-cma-failed", name=req.name, count=req.nid)
+                st.note(
+                    "cma-place-failed",
+                    f"{req.name} ({req.size // M} MiB on node {req.nid}) was not created: {p.message}",
+                    rsrc,
+                    req.name,
+                )
 
     # -- cma_init_reserved_areas(): activation ------------------------------------------------
     def zone_boundaries(self) -> list[int]:
@@ -280,7 +375,7 @@ class _Run:
             marks = {arch_dma_limit(arch, inp.version.at_least(5, 11), mb, self.dma_bits), SZ_4G}
         elif arch == "riscv":
             marks = {SZ_4G}
-        elif arch in X86:
+        elif arch == "x86":
             marks = {16 * M, SZ_4G}
         elif arch == "arm":
             hs = arm32_highmem_start(mb)
@@ -323,7 +418,7 @@ class _Run:
         alignment is the PMD huge page (seen on a recorded 6.1 boot)."""
         inp, st = self.inp, self.st
         size = inp.cmdline.hugetlb_cma
-        if not size or not inp.config.cma or inp.arch not in ("arm64", "x86", "x86_64"):
+        if not size or not inp.config.cma or inp.arch not in ("arm64", "x86"):
             return
         if self.hugetlb_done:
             return
@@ -350,20 +445,12 @@ class _Run:
             min_alignment=self.cma_min,
             phys_64bit=True,
         )
-        region = WorkRegion(
-            name="hugetlb0",
-            kind="hugetlb-cma",
-            origin="cmdline",
-            size=p.size,
-            source=src,
-            placement="modelled",
-        )
-        region.is_cma_area = True
+        region = cma_area("hugetlb0", "hugetlb-cma", p.size, src)
         if p.ok:
             st.cma_areas += 1
             region.base = p.base
             region.reason = f"hugetlb_cma= area for gigantic pages ({p.strategy})"
-            st.event("cma-reserved", base=p.base, size=p.size, text="node0")
+            st.event("cma-reserved", base=p.base, size=p.size, text="node0", other="hugetlb")
             st.event("hugetlb-cma-reserved", size=p.size)
         else:
             region.status = "failed"
@@ -427,15 +514,9 @@ class _Run:
             highmem_start=highmem,
         )
         shown = size if v.at_least(6, 15) else p.size
-        region = WorkRegion(
-            name="reserved",
-            kind="cma",
-            origin=origin,
-            size=p.size,
-            source=src,
-            placement="static" if fixed and p.ok else "modelled",
-        )
-        region.is_cma_area = True
+        region = cma_area("reserved", "cma", p.size, src, origin)
+        if fixed and p.ok:
+            region.placement = "static"
         if not p.ok:
             region.status = "failed"
             region.base = None
@@ -552,7 +633,10 @@ class _Run:
         if crash_first:
             self.crashkernel()
         self.early_allocations()
+        if node_cma_stage(inp.version) != "after-global":
+            self.node_cma()
         self.global_cma()
+        self.node_cma()
         self.hugetlb_cma()
         if late and cma_first_arch:
             init_late_statics(st, ctx)

@@ -16,13 +16,14 @@ class BootEvent:
     Kinds: ``rmem-unsupported``, ``rmem-bad-reg``, ``rmem-bad-size``, ``rmem-bad-alignment``,
     ``rmem-bad-alloc-ranges``, ``rmem-reserve-failed``, ``rmem-alloc-failed``, ``rmem-too-many``,
     ``rmem-extra-reg`` (``count``), ``rmem-overlap`` (``other``, ``other_base``, ``other_size``),
-    ``cma-bypass``, ``cma-skip``, ``cma-misaligned``, ``cma-unable``, ``cma-created``,
-    ``dma-created``, ``dma-needs-nomap``, ``restricted-created``, ``rmem-initialized``
-    (``text`` = compatible), ``rmem-match-fail``, ``rmem-summary`` (``no_map``, ``reusable``),
-    ``cma-reserved`` / ``cma-failed`` (``size`` = size printed), ``cma-aligned-base``,
-    ``cma-exceeds-limit`` (``other_base`` = limit), ``mem-limit``, ``crashkernel``,
-    ``crashkernel-low``, ``crashkernel-failed``, ``memmap-map`` (``text`` = type name),
-    ``memreserve-invalid``.
+    ``cma-bypass``, ``cma-skip``, ``cma-misaligned``, ``cma-unable``, ``cma-created``, ``dma-
+    created``, ``dma-needs-nomap``, ``restricted-created``, ``rmem-initialized`` (``text`` =
+    compatible), ``rmem-match-fail``, ``rmem-summary`` (``no_map``, ``reusable``), ``cma-reserved``
+    / ``cma-failed`` (``size`` = size printed; ``text`` ``node<nid>`` for a per-node area, ``other``
+    ``hugetlb`` for a hugetlb area), ``numa-cma-failed`` / ``numa-cma-invalid-node`` (``count`` =
+    node), ``cma-aligned-base``, ``cma-exceeds-limit`` (``other_base`` = limit), ``mem-limit``,
+    ``crashkernel``, ``crashkernel-low``, ``crashkernel-failed``, ``memmap-map`` (``text`` = type
+    name), ``memreserve-invalid``.
     """
 
     kind: str

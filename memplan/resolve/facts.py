@@ -64,6 +64,8 @@ class MemoryNode:
     source: Source
     usable_memory: bool = False
     hotpluggable: bool = False
+    #: ``numa-node-id`` (``None`` when absent or not one cell).
+    numa_node: int | None = None
 
 
 @attrs.frozen
@@ -76,21 +78,21 @@ class RmemNode:
     index: int
     source: Source
     enabled: bool
-    compatible: tuple[str, ...]
-    no_map: bool
-    reusable: bool
-    default_cma: bool
-    dma_default: bool
-    reg: tuple[tuple[int, int], ...] | None
-    reg_bad: bool
-    size: int | None
-    has_size: bool
-    size_bad: bool
-    alignment: int | None
-    alignment_bad: bool
-    alloc_ranges: tuple[tuple[int, int], ...] | None
-    alloc_ranges_bad: bool
-    phandle: int | None
+    compatible: tuple[str, ...] = ()
+    no_map: bool = False
+    reusable: bool = False
+    default_cma: bool = False
+    dma_default: bool = False
+    reg: tuple[tuple[int, int], ...] | None = None
+    reg_bad: bool = False
+    size: int | None = None
+    has_size: bool = False
+    size_bad: bool = False
+    alignment: int | None = None
+    alignment_bad: bool = False
+    alloc_ranges: tuple[tuple[int, int], ...] | None = None
+    alloc_ranges_bad: bool = False
+    phandle: int | None = None
     reg_source: Source | None = None
     size_source: Source | None = None
 
@@ -224,6 +226,7 @@ def extract(tree: Tree) -> DtFacts:
                     node.source,
                     usable is not None,
                     "hotpluggable" in node.properties,
+                    _u32(node.get("numa-node-id"), -1) if node.has("numa-node-id") else None,
                 )
             )
         mr = node.get("memory-region")

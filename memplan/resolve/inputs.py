@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import attrs
 
+from memplan.arch import normalise_arch
 from memplan.model import Diagnostic, Precedence
 from memplan.resolve.e820 import E820Entry, MemmapOp
 from memplan.resolve.facts import DtFacts
@@ -64,6 +65,12 @@ class CmdlineFacts:
     #: ``hugetlb_cma=`` size for node 0 (bytes) and its token.
     hugetlb_cma: int | None = None
     hugetlb_cma_source: Source | None = None
+    #: ``cma_pernuma=`` size (bytes) and its token.
+    pernuma: int | None = None
+    pernuma_source: Source | None = None
+    #: ``numa_cma=`` sizes by node id, and the last token.
+    numa_cma: tuple[tuple[int, int], ...] = ()
+    numa_cma_source: Source | None = None
 
 
 @attrs.frozen
@@ -81,17 +88,25 @@ class ConfigFacts:
     hugetlb: bool | None = None
     cma_areas: int | None = None
     numa: bool = False
+    #: ``CONFIG_DMA_PERNUMA_CMA`` (5.10 - 6.5) / ``CONFIG_DMA_NUMA_CMA`` (6.6+).
+    dma_pernuma_cma: bool = False
+    dma_numa_cma: bool = False
     lpae: bool = False
     size_source: Source | None = None
     dma_cma_source: Source | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
+def _canonical_arch(name: str) -> str:
+    """The kernel ``SRCARCH`` spelling (:func:`memplan.arch.normalise_arch`); unknown names pass."""
+    return normalise_arch(name) or name
+
+
 @attrs.frozen
 class Inputs:
-    """Everything one resolution needs."""
+    """Everything one resolution needs (``arch`` is stored in its ``SRCARCH`` spelling)."""
 
-    arch: str
+    arch: str = attrs.field(converter=_canonical_arch)
     version: KernelVersion
     version_known: bool
     precedence: Precedence
@@ -102,3 +117,24 @@ class Inputs:
     e820: tuple[E820Entry, ...] | None = None
     memory_source: Source | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def kernel_rule_inputs(
+    arch: str,
+    version: KernelVersion,
+    dt: DtFacts | None,
+    cmdline: CmdlineFacts | None = None,
+    config: ConfigFacts | None = None,
+) -> Inputs:
+    """Inputs for a known kernel version under the kernel's own precedence rule, for callers
+    that build facts directly (benchmarks, tests) instead of going through :func:`memplan.resolve`."""
+    return Inputs(
+        arch=arch,
+        version=version,
+        version_known=True,
+        precedence="kernel",
+        precedence_requested="kernel",
+        dt=dt,
+        cmdline=cmdline if cmdline is not None else CmdlineFacts(),
+        config=config if config is not None else ConfigFacts(),
+    )

@@ -10,7 +10,7 @@ Operations cost O(log n) for the search plus O(k) for the k ranges touched.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 
 def align_up(value: int, align: int) -> int:
@@ -259,3 +259,20 @@ class Memblock:
         if base is not None:
             self.reserve(base, size)
         return base
+
+    def alloc_within(self, size: int, align: int, ranges: Sequence[tuple[int, int]], start: int = 0,
+                     end: int | None = None, top_down: bool | None = None) -> int | None:
+        """``memblock_alloc_range_nid(..., exact_nid=true)``: like :meth:`alloc`, restricted to
+        ``ranges`` (one NUMA node's memory; searched highest range first top-down, lowest
+        first bottom-up). Empty ``ranges`` = anywhere."""
+        if not ranges:
+            return self.alloc(size, align, start, end, top_down)
+        down = self.top_down if top_down is None else top_down
+        hi_all = self.end_of_dram() if end is None else end
+        for lo, hi in sorted(ranges, reverse=down):
+            s, e = max(lo, start), min(hi, hi_all)
+            if e - s >= size:
+                base = self.alloc(size, align, s, e, top_down)
+                if base is not None:
+                    return base
+        return None

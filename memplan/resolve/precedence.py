@@ -13,7 +13,8 @@ from typing import Literal
 from memplan.model import Precedence
 from memplan.version import KernelVersion
 
-#: Version assumed for layout rules when none is known (the Debian 6.1 kernel seen under QEMU).
+#: The one version assumed when none is known (layout rules, .config reading, command line): the
+#: Debian 6.1 kernel seen under QEMU.
 DEFAULT_MODEL_VERSION = KernelVersion(6, 1, 0)
 
 

@@ -127,6 +127,8 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
     v = ctx.version
     for base, size in entries:
         failed = size == 0
+        # judged before the entry is applied: an old-style no-map entry removes its own range
+        inside_ram = st.mb.memory.covers(base, base + size)
         if not failed and node.no_map:
             if nomap_marks(v):
                 in_mem = st.mb.overlaps_memory(base, size)
@@ -152,7 +154,7 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
             if (base, size) == entries[0]:
                 r.status = "failed"
                 r.reason = f"failed to reserve: {why}"
-        if size and not st.mb.memory.covers(base, base + size) and ctx.arch != "x86":
+        if size and not inside_ram and ctx.arch != "x86":
             st.note(
                 "rmem-outside-ram",
                 f"'{node.name}' {base:#x}..{base + size:#x} is not entirely inside RAM",

@@ -14,7 +14,13 @@ from memplan.version import KernelVersion
 
 @attrs.define
 class WorkRegion:
-    """A region under construction (mutable until :meth:`freeze`)."""
+    """A region under construction: the mutable builder of :class:`~memplan.model.Region`.
+
+    The kernel rules change a region step by step (reserved, then allocated, refused,
+    released ...), so the resolver works on this mutable twin and :meth:`freeze` turns it into
+    the frozen value. It carries every field of ``Region`` under the same name (a test pins
+    that) plus the resolver's own bookkeeping: ``node``, ``registered``, ``is_cma_area``.
+    """
 
     name: str
     kind: str
@@ -36,12 +42,33 @@ class WorkRegion:
     is_cma_area: bool = False
 
     def freeze(self) -> Region:
-        """The immutable :class:`Region`."""
-        return Region(name=self.name, kind=self.kind, origin=self.origin, status=self.status,
-                      placement=self.placement, base=self.base, size=self.size, path=self.path,
-                      source=self.source, compatible=self.compatible, no_map=self.no_map,
-                      reusable=self.reusable, default_cma=self.default_cma, reason=self.reason,
-                      extra_ranges=self.extra_ranges)
+        """The immutable :class:`Region` (every ``Region`` field, copied by name)."""
+        return Region(**{f.name: getattr(self, f.name) for f in attrs.fields(Region)})
+
+
+def arch_block(name: str, base: int, size: int, what: str, reason: str) -> WorkRegion:
+    """An early architecture allocation memplan models (page tables, ``NODE_DATA``, the sparse
+    ``struct page`` buffers): placed by the model, so ``modelled``; ``what`` names the kernel code."""
+    return WorkRegion(
+        name=name,
+        kind="reserved",
+        origin="arch",
+        base=base,
+        size=size,
+        placement="modelled",
+        source=Source.builtin(what),
+        reason=reason,
+    )
+
+
+def cma_area(
+    name: str, kind: str, size: int, source: Source | None, origin: Origin = "cmdline"
+) -> WorkRegion:
+    """A CMA area declared by ``cma_declare_contiguous_nid()`` (global, per-node or hugetlb):
+    placed by the allocator, so ``modelled``; tracked as a CMA area for activation checks."""
+    region = WorkRegion(name=name, kind=kind, origin=origin, size=size, source=source, placement="modelled")
+    region.is_cma_area = True
+    return region
 
 
 @attrs.define

@@ -63,6 +63,14 @@ def test_cma_without_value_is_a_warning_and_sets_nothing() -> None:
     assert "Config string not provided" in diag.message
 
 
+def test_cma_without_value_before_5_4_is_an_error() -> None:
+    cl = parse_cmdline("quiet cma", arch="arm64", kernel_version="4.19")
+    (diag,) = cl.diagnostics
+    assert (diag.code, diag.severity) == ("cmdline-cma-no-value", "error")
+    assert "v5.4" in diag.message and diag.source is not None and diag.source.span == (6, 9)
+    assert parse_cmdline("cma", arch="arm64", kernel_version="5.4").diagnostics[0].severity == "warning"
+
+
 def test_cma_without_value_keeps_earlier_value() -> None:
     cl = parse_cmdline("cma=64M cma", arch="arm64")
     assert cl.cma is not None and cl.cma.size == 64 * M
@@ -170,3 +178,28 @@ def test_hugetlb_cma_forms() -> None:
     assert nodes is not None and (nodes.size, nodes.per_node) == (3 * G, ((0, G), (1, 2 * G)))
     cl = parse_cmdline("hugetlb_cma=xyz", arch="x86")
     assert cl.hugetlb_cma is None and "cmdline-hugetlb-cma-invalid" in codes(cl)
+
+
+@pytest.mark.parametrize(
+    ("arch", "version", "used", "why"),
+    [
+        ("arm64", "5.10", True, None),
+        ("x86", "6.1", False, "only arm64"),  # 5.10-6.5: only arm64 calls the per-node reservation
+        ("riscv", "6.5", False, "only arm64"),
+        ("x86", "6.6", True, None),  # 6.6+: dma_contiguous_reserve() does it on every architecture
+        ("arm", "6.6", False, "no NUMA"),
+        ("arm", None, False, "no NUMA"),
+        ("x86", None, True, None),  # version unknown: recorded
+    ],
+)
+def test_cma_pernuma_by_arch_and_version(arch: str, version: str | None, used: bool, why: str | None) -> None:
+    cl = parse_cmdline("quiet cma_pernuma=64M", arch=arch, kernel_version=version)
+    assert (cl.cma_pernuma is not None) is used
+    if why is not None:
+        (ign,) = cl.ignored
+        assert why in ign.reason and ign.source.span == (6, 21)
+
+
+def test_numa_cma_on_arm_is_ignored() -> None:
+    cl = parse_cmdline("numa_cma=0:64M", arch="arm", kernel_version="6.6")
+    assert cl.numa_cma is None and "no NUMA" in cl.ignored[0].reason

@@ -172,3 +172,23 @@ def test_bad_mode_and_arch_are_errors_with_source() -> None:
     with pytest.raises(CmdlineError) as info2:
         effective_cmdline(arch="sparc64")
     assert info2.value.source is not None and "sparc64" in str(info2.value)
+
+
+@pytest.mark.parametrize(("version", "available"), [("5.10", False), ("5.11", True), ("5.12", False)])
+def test_arm64_extend_exists_only_in_5_11(version: str, available: bool) -> None:
+    cfg = FakeConfig("cma=32M", "extend")
+    eff = effective_cmdline(arch="arm64", dt_bootargs="cma=64M", config=cfg, kernel_version=version)
+    assert eff.text == ("cma=64M cma=32M" if available else "cma=64M")
+    assert [d.code for d in eff.diagnostics] == ([] if available else ["cmdline-extend-unavailable"])
+
+
+@pytest.mark.parametrize(("arch", "mode"), [("arm64", "force"), ("riscv", "force"), ("x86", "override")])
+def test_forcing_an_empty_builtin_string_empties_the_command_line(arch: str, mode: str) -> None:
+    # arm64 before v5.10 allowed CMDLINE_FORCE with CMDLINE=""; the kernel then copies "" over
+    eff = effective_cmdline(
+        arch=arch, bootloader="cma=64M" if arch == "x86" else None, dt_bootargs="cma=64M",
+        config=FakeConfig("", mode), kernel_version="5.4",
+    )
+    assert eff.text == ""
+    assert "cmdline-forced-empty" in [d.code for d in eff.diagnostics]
+    assert parse_cmdline(eff).cma is None

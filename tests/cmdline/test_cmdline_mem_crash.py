@@ -131,7 +131,6 @@ def test_crashkernel_range_size_not_below_ram_is_rejected() -> None:
         ("1G-:", "size is expected"),
         ("1G:64M", "'-' is expected"),
         ("1G-2G64M:1", "':' is expected"),
-        ("1G-2G:64M@", "offset is expected"),
     ],
 )
 def test_crashkernel_invalid(value: str, fragment: str) -> None:
@@ -180,3 +179,21 @@ def test_crashkernel_is_found_as_plain_text() -> None:
 
 def test_no_crashkernel() -> None:
     assert parse_cmdline("quiet", arch="arm64").crashkernel is None
+
+
+def test_crashkernel_range_offset_is_read_after_a_match_even_past_bad_elements() -> None:
+    ck = parse_cmdline("crashkernel=0-2G:64M,junk@16M", arch="arm64").crashkernel
+    assert ck is not None and ck.plain is not None
+    assert (ck.plain.select(G), ck.plain.offset) == (64 * M, 16 * M)
+    assert ck.plain.select(4 * G) is None  # the kernel reaches 'junk' and rejects the parameter
+
+
+def test_crashkernel_range_missing_offset_matters_only_when_a_range_matches() -> None:
+    cl = parse_cmdline("quiet crashkernel=1G-2G:64M@", arch="arm64")
+    ck = cl.crashkernel
+    assert ck is not None and ck.plain is not None and ck.plain.valid
+    assert ck.plain.select(G + G // 2) is None  # matched, then '@' without a number: rejected
+    assert ck.plain.select(8 * G) == 0  # no match: the kernel never looks at '@'
+    diag = next(d for d in cl.diagnostics if d.code == "cmdline-crashkernel-invalid")
+    assert "offset is expected" in diag.message
+    assert diag.source is not None and diag.source.span == (6, 28)

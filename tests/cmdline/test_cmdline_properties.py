@@ -3,6 +3,9 @@ the command-line front end fail with anything but MemplanError."""
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,27 +79,24 @@ def c_style_parse_args(cmdline: str) -> tuple[list[tuple[str, str | None]], list
     return params, rest
 
 
+# Parameter names a user might write: memory parameters in both spellings, look-alikes and
+# unrelated ones (chosen by hand from kernel-parameters.txt, not taken from memplan).
 _NAMES = st.sampled_from(
     [
-        "cma",
-        "cma_pernuma",
-        "cma-pernuma",
-        "numa_cma",
-        "mem",
-        "memmap",
-        "crashkernel",
-        "hugepagesz",
-        "hugepages",
-        "default_hugepagesz",
-        "hugetlb_cma",
-        "swiotlb",
-        "coherent_pool",
-        "console",
-        "--",
-        "",
+        *("cma", "cma-pernuma", "numa-cma", "numa_cma", "mem", "memmap", "crashkernel", "hugepagesz"),
+        *("default-hugepagesz", "hugepages", "hugetlb-cma", "hugetlb_cma", "swiotlb", "coherent-pool"),
+        *("coherent_pool", "CMA", "cmaa", "mem_", "console", "root", "init", "--", "-", "=", ""),
     ]
 )
-_VALUE = st.text(alphabet='0123456789xXabcdefKkMmGgTtPpEe@-#$!%+:,=" \\\t', max_size=24)
+# Values: free text, or glued pieces that put separators and numbers at the edges.
+_PIECES = st.sampled_from(
+    ["64M", "0x1000", "010", "0", "1", "0x", "K", "99999999999999999999", "@", "-", "#", "$",
+     "!", "%", "+", ":", ",", "\\$", "high", "low", "cma", "force", "noforce", "exactmap", '"', " "]
+)
+_VALUE = st.one_of(
+    st.text(alphabet='0123456789xXabcdefKkMmGgTtPpEe@-#$!%+:,=" \\\t', max_size=24),
+    st.lists(_PIECES, max_size=7).map("".join),
+)
 _PARAM = st.builds(lambda n, eq, v: n + eq + v, _NAMES, st.sampled_from(["=", "", '="']), _VALUE)
 _CMDLINE = st.one_of(
     st.lists(_PARAM, max_size=8).map(" ".join),
@@ -168,3 +168,23 @@ def test_effective_never_crashes(
         parse_cmdline(eff)
     except MemplanError as err:
         assert err.source is not None
+
+
+# Random text rarely ends a value exactly on a separator; try every pair of pieces instead.
+_MEMORY_NAMES = (
+    *("cma", "numa_cma", "cma_pernuma", "mem", "memmap", "crashkernel", "hugepagesz", "hugepages"),
+    *("default_hugepagesz", "hugetlb_cma", "swiotlb", "coherent_pool"),
+)
+_EDGE_PIECES = ["", "64M", "0x1000", "0", "0x", "K", "@", "-", "#", "$", "!", "%", "+", ":", ",", "\\$",
+                ",high", ",low", ",cma", "force", "exactmap", '"', "x", "9" * 21]
+
+
+@pytest.mark.parametrize("arch", ["x86", "arm64", "mips", "xtensa", "arm", None])
+def test_parse_never_crashes_on_glued_pieces(arch: str | None) -> None:
+    for name in _MEMORY_NAMES:
+        for a, b in itertools.product(_EDGE_PIECES, repeat=2):
+            text = f"{name}={a}{b} {name}={b}{a}"
+            try:
+                parse_cmdline(text, arch=arch, kernel_version="6.18")
+            except MemplanError as err:
+                assert err.source is not None, text

@@ -62,3 +62,27 @@ def test_catalogue_markdown_has_an_anchor_per_code() -> None:
     for d in hook.catalogue():
         assert f"### `{d.code}` {{ #{d.code} }}" in md
         assert f"[`{d.code}`](#{d.code})" in md
+
+
+def test_scanner_follows_codes_through_helpers() -> None:
+    """A code handed to a helper (directly or as ``f"{code}-suffix"``) is found at the call site."""
+    import ast
+
+    hook = load_hook()
+    module = ast.parse(
+        "def no_value(token, sink, code):\n"
+        "    sink.add('warning', code, 'no value', token)\n"
+        "def note_trailing(token, index, sink, code):\n"
+        "    sink.add('info', code, 'trailing', token)\n"
+        "class Parser:\n"
+        "    def size_param(self, token, sink, code):\n"
+        "        no_value(token, sink, f'{code}-invalid')\n"
+        "        note_trailing(token, 0, sink, f'{code}-trailing')\n"
+        "    def unrelated(self, name):\n"
+        "        print(name, f'{name}-x')\n"
+    )
+    helpers = hook._code_helpers([module])
+    assert helpers["no_value"] == (2, (("", "warning"),))
+    assert helpers["note_trailing"] == (3, (("", "info"),))
+    assert helpers["size_param"] == (2, (("-invalid", "warning"), ("-trailing", "info")))
+    assert "unrelated" not in helpers

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from memplan.dts import parse_text
+from memplan.dts import parse_dts, parse_text
 from memplan.errors import DtsError, DtsSyntaxError, IncludeError, LabelError, MemplanError
 
 H = "/dts-v1/;\n"
@@ -47,6 +48,12 @@ CASES: dict[str, tuple[str, type[DtsError], str, int, int]] = {
     "duplicate-phandle": (H + "/ { a { phandle = <1>; }; b { phandle = <1>; }; };\n", DtsError,
                           "duplicated phandle 0x1", 2, 27),
     "bad-node-char": (H + "/ { a?b { }; };\n", DtsError, "bad character '?' in node name", 2, 5),
+    # dtc's string token does not let a backslash escape a line break
+    "string-escaped-newline": (H + '/ { a = "x\\\ny"; };\n', DtsSyntaxError, "unterminated string", 2, 9),
+    "header-flags-differ": (H + "/dts-v1/; /plugin/;\n/ { };\n", DtsSyntaxError,
+                            "header flags don't match earlier ones", 2, 1),
+    "two-labels-on-top-level-ref": (H + "/ { a: n { }; };\nb: c: &a { };\n", DtsSyntaxError,
+                                    "only one label may precede a top-level &reference", 3, 4),
     "bad-name-property": (H + '/ { n { name = "m"; }; };\n', DtsError, '"name" property is incorrect', 2, 9),
 }
 
@@ -160,4 +167,71 @@ def test_syntax_error_caret_renders_under_column() -> None:
         "b.dts:5:2: expected ';' or ',' after the property value, found '}'",
         "     };",
         "     ^",
+    ]
+
+
+def test_incbin_escaping_the_roots(tmp_path: Path) -> None:
+    (tmp_path / "secret.bin").write_bytes(b"top secret")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    text = H + '/ {\n\ta = /incbin/ ("../secret.bin");\n};\n'
+    with pytest.raises(IncludeError) as info:
+        parse_text(text, str(proj / "m.dts"))
+    assert "/incbin/ '../secret.bin' resolves to" in info.value.message
+    assert "outside the include roots" in info.value.message
+    src = info.value.source
+    assert src is not None and (src.line, src.column) == (3, 16)
+    # allowed once its directory is an include root
+    tree = parse_text(text, str(proj / "m.dts"), include_dirs=[tmp_path])
+    assert tree.root.properties["a"].value == b"top secret"
+
+
+def test_missing_dtc_include_names_searched_dirs(tmp_path: Path) -> None:
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    text = H + '/include/ "nothere.dtsi"\n/ { };\n'
+    with pytest.raises(IncludeError) as info:
+        parse_text(text, str(tmp_path / "m.dts"), include_dirs=[inc])
+    assert info.value.message == f"include file 'nothere.dtsi' not found (searched: {tmp_path}, {inc})"
+
+
+@pytest.mark.parametrize("cpp", ["system", "pcpp"])
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [("dtsi", ("soc.dtsi", 7, 14)), ("board", ("board.dts", 9, 9))],
+)
+def test_error_in_cpp_included_file_points_into_it(
+    tmp_path: Path, cpp: str, where: str, expected: tuple[str, int, int]
+) -> None:
+    if cpp == "system" and shutil.which("cpp") is None:
+        pytest.skip("no system cpp")
+    bad_dtsi = "\t\tbad = <1 2 ;\n" if where == "dtsi" else "\t\tok = <1 2>;\n"
+    bad_board = "\tp = <1 x>;\n" if where == "board" else "\tp = <1 2>;\n"
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "soc.dtsi").write_text(
+        "/* soc */\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"
+        "\tuart: serial@1000 {\n\t\treg = <0x1000 0x100>;\n" + bad_dtsi + "\t};\n};\n"
+    )
+    (tmp_path / "board.dts").write_text(
+        '/dts-v1/;\n#include "sub/soc.dtsi"\n#define SZ(x) \\\n\t((x) * 2)\n\n'
+        '/ {\n\tmodel = "x";\n\tv = <SZ(3)>;\n' + bad_board + "};\n"
+    )
+    with pytest.raises(DtsSyntaxError) as info:
+        parse_dts(tmp_path / "board.dts", cpp=cpp)
+    src = info.value.source
+    assert src is not None and src.file is not None
+    assert (Path(src.file).name, src.line, src.column) == expected
+    name, line, _col = expected
+    original = (tmp_path / ("sub/soc.dtsi" if name == "soc.dtsi" else "board.dts")).read_text()
+    # the caret line is the preprocessed line (GNU cpp turns indentation into spaces), like dtc sees it
+    assert src.text is not None and src.text.split() == original.splitlines()[line - 1].split()
+
+
+def test_crlf_source_positions_and_caret_line() -> None:
+    with pytest.raises(DtsSyntaxError) as info:
+        parse_text("/dts-v1/;\r\n/ {\r\n\tp = <1 x>;\r\n};\r\n", "crlf.dts")
+    assert str(info.value).splitlines() == [
+        "crlf.dts:3:9: expected a cell value or '>', found 'x'",
+        "     p = <1 x>;",
+        "            ^",
     ]

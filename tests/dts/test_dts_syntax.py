@@ -57,6 +57,16 @@ ORACLE_CASES: dict[str, str] = {
     "/ { q { r = \"s\", &{/q}, <&nope &bar>; }; };",
     "plugin-path-target": H + "/plugin/;\n&{/soc} { a; };\n&{/soc} { b; };\n",
     "unit-address-path": H + "/ { soc@1000 { l: uart@10 { }; }; aliases { s = &l; }; };",
+    "bits-8-chars-and-labels": H + r"/ { p = a: /bits/ 8 <'a' b: '\n' 0x10 '\101' '\x7'> c:,"
+    " d: [e: 0a] f:; };",
+    "string-odd-escapes": H + r'/ { s = "\x414 \1234 \8\9 \xff\377 \z"; };',
+    "root-refs": H + "/ { p = <&{/}>; q = &{/}; }; &{/} { r; };",
+    "explicit-phandle-taken": H + "/ { p = <&a &b>; a: n { }; b: m { phandle = <1>; }; };",
+    "phandle-set-by-later-merge": H + "/ { p = <&a>; a: n { }; }; &a { phandle = <7>; };",
+    "label-back-after-delete": H + "/ { a: n { }; }; /delete-node/ &a; / { q = <&a>; a: n { x; }; };",
+    "omit-chain": H + "/ { /omit-if-no-ref/ a: n { p = <&b>; }; /omit-if-no-ref/ b: m { }; };",
+    "plugin-merge-into-local-label": H + "/plugin/;\n/ { a: n { }; };\n&a { p; };",
+    "plugin-fixup-offsets": H + "/plugin/;\n&t { n { p = <1 &a 2 &b>; q = <&a>; }; };\n&t { r = <&t>; };",
 }
 
 

@@ -137,3 +137,25 @@ def test_trailing_junk_on_a_bool_is_read_like_the_kernel_tools_do() -> None:
     ]
     assert str(c.source_of("CMA")) == "defconfig:1"
     assert "line 3 of defconfig is invalid" in str(c.source_of("CMA_SIZE_MBYTES"))
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [
+        ("CONFIG_CMA_SIZE_MBYTE=64", "CONFIG_CMA_SIZE_MBYTES"),  # a letter short
+        ("CONFIG_CMA_AREA=4", "CONFIG_CMA_AREAS"),
+        ("CONFIG_cma_size_mbytes=64", "CONFIG_CMA_SIZE_MBYTES"),  # names are case-sensitive
+        ("CONFIG_Dma_Cma=y", "CONFIG_DMA_CMA"),
+    ],
+)
+def test_misspelt_memplan_symbols_are_reported_with_the_intended_name(line: str, meant: str) -> None:
+    c = cfg(BASE + line + "\n")
+    assert c.cma_size_mbytes == 16 and c.cma_areas == 7  # the misspelt line changes nothing
+    (d,) = c.diagnostics
+    assert (d.code, d.source.line if d.source else None) == ("kconfig-unknown-symbol", 3)
+    assert f"did you mean {meant}?" in d.message
+
+
+@pytest.mark.parametrize("line", ["CONFIG_BCMA_DEBUG=y", "CONFIG_X86_X32=y", "CONFIG_CMDLINE_PARTITION=y"])
+def test_real_symbols_that_resemble_memplan_ones_are_not_reported(line: str) -> None:
+    assert cfg(BASE + line + "\n").diagnostics == ()

@@ -147,3 +147,46 @@ def test_real_kernel_configs_read_cleanly(path: str) -> None:
     ):
         assert c.value(symbol) == values.get(symbol, c.value(symbol) if c.value(symbol) != "y" else "n")
     assert c.arch in ("arm64", "x86")
+
+
+# Lines whose fate is less obvious: out of range, badly written numbers, duplicates of the above.
+TRICKY = [
+    "CONFIG_CMA_ALIGNMENT=1",
+    "CONFIG_CMA_ALIGNMENT=13",
+    "CONFIG_CMA_ALIGNMENT=016",
+    "CONFIG_CMA_SIZE_MBYTES=-5",
+    "CONFIG_CMA_AREAS=0x10",
+    "CONFIG_PAGE_BLOCK_MAX_ORDER=12",
+    'CONFIG_CMDLINE=""',
+    "CONFIG_CMDLINE_EXTEND=y",
+    "CONFIG_CMDLINE_OVERRIDE=y",
+    "# CONFIG_MIGRATION is not set",
+    "# CONFIG_CMA_SIZE_SEL_MBYTES is not set",
+    "CONFIG_CMA_SIZE_SEL_MIN=y",
+    "CONFIG_HIGHMEM=y",
+]
+
+
+def written_value(line: str) -> tuple[str, str]:
+    """Symbol and value as the line states them (quotes removed, 'is not set' = n)."""
+    if line.startswith("# CONFIG_"):
+        return line[len("# CONFIG_") : -len(" is not set")], "n"
+    name, _, value = line[len("CONFIG_") :].partition("=")
+    return name, value[1:-1] if value.startswith('"') else value
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arch=st.sampled_from(ARCHES),
+    version=st.sampled_from(VERSIONS),
+    lines=st.lists(st.sampled_from(LINES + TRICKY), max_size=10),
+)
+def test_every_line_is_used_or_explained(arch: str, version: str, lines: list[str]) -> None:
+    c = load_config(text="\n".join(lines) + "\n", name="d", arch=arch, kernel_version=version)
+    explained = {d.source.line for d in c.diagnostics if d.source is not None and d.source.kind == "config"}
+    last: dict[str, tuple[int, str]] = {}
+    for number, line in enumerate(lines, 1):
+        name, value = written_value(line)
+        last[name] = (number, value)
+    for name, (number, value) in last.items():
+        assert c.value(name) == value or number in explained, (name, value, c.value(name))

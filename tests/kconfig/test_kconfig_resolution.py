@@ -82,22 +82,42 @@ def test_cma_areas_default_by_version(version: str, numa: bool, areas: int) -> N
 @pytest.mark.parametrize(
     ("version", "value", "expected", "clamped"),
     [
-        ("5.4", 3, 8, True),
+        # like the C tools (sym_validate_range), an out-of-range number is pulled to the nearest
+        # bound; kconfiglib alone would fall back on the default 8
+        ("5.4", 3, 4, True),
         ("5.10", 3, 3, False),
         ("5.10", 2, 2, False),
-        ("6.1", 1, 8, True),
+        ("6.1", 1, 2, True),
         ("6.1", 12, 12, False),
-        ("6.1", 13, 8, True),
+        ("6.1", 13, 12, True),
+        ("6.1", 99999, 12, True),
     ],
 )
 def test_cma_alignment_range_by_version(version: str, value: int, expected: int, clamped: bool) -> None:
     c = cfg(CMA_ON + f"CONFIG_CMA_ALIGNMENT={value}\n", "arm64", version)
     assert c.cma_alignment == expected
     assert (("kconfig-out-of-range", 3) in codes(c)) is clamped
+    assert str(c.source_of("CMA_ALIGNMENT")) == "defconfig:3"
     if clamped:
-        assert str(c.source_of("CMA_ALIGNMENT")).startswith("kernel default")
-    else:
-        assert str(c.source_of("CMA_ALIGNMENT")) == "defconfig:3"
+        (d,) = c.diagnostics
+        assert f"clamp it to {expected}" in d.message
+
+
+@pytest.mark.parametrize("value", ["016", "00", "-08", "8.0", "+8"])
+def test_int_with_leading_zero_or_sign_is_invalid_like_the_c_tools(value: str) -> None:
+    c = cfg(CMA_ON + f"CONFIG_CMA_ALIGNMENT={value}\n", "arm64", "6.1")
+    assert c.cma_alignment == 8  # the line is refused, the default stays
+    assert [d.code for d in c.diagnostics] in (["kconfig-invalid-value"], ["kconfig-malformed-line"])
+    assert c.diagnostics[0].source is not None and c.diagnostics[0].source.line == 3
+
+
+def test_range_bound_that_depends_on_another_symbol_is_clamped() -> None:
+    # 6.18: PAGE_BLOCK_MAX_ORDER may not exceed ARCH_FORCE_MAX_ORDER (10 with 4K pages, 13 with 64K)
+    small = cfg("CONFIG_PAGE_BLOCK_MAX_ORDER=12\n", "arm64", "6.18")
+    assert small.page_block_max_order == 10
+    assert codes(small) == [("kconfig-out-of-range", 1)]
+    big = cfg("CONFIG_ARM64_64K_PAGES=y\nCONFIG_PAGE_BLOCK_MAX_ORDER=12\n", "arm64", "6.18")
+    assert big.page_block_max_order == 12 and big.diagnostics == ()
 
 
 @pytest.mark.parametrize(

@@ -83,3 +83,13 @@ def test_tree_without_version_and_kconfig_warnings_are_reported(tree: Path) -> N
     assert by_code["kconfig-version-assumed"].severity == "info"
     parse_time = [d for d in c.diagnostics if d.code == "kconfig-tool-warning" and d.severity == "info"]
     assert parse_time and all("ODD" in d.message for d in parse_time)
+
+
+def test_symbols_the_tree_does_not_define_are_reported(tree: Path) -> None:
+    text = "CONFIG_CMA=y\nCONFIG_SOME_DRIVER=m\nCONFIG_CMA_AREA=3\n"
+    c = load_config(text=text, name="d", arch="arm64", srctree=tree)
+    found = [(d.code, d.source.line if d.source else None) for d in c.diagnostics]
+    assert found == [("kconfig-unknown-symbol", 2), ("kconfig-unknown-symbol", 3)]
+    assert str(tree) in c.diagnostics[0].message
+    assert "did you mean CONFIG_CMA_AREAS?" in c.diagnostics[1].message
+    assert c.cma_areas == 5

@@ -31,12 +31,19 @@ def _resolver() -> Any:
         return None
 
 
+def _config_file(d: Path, scenario: dict[str, Any]) -> Path:
+    """The fixture's gzip .config: shared per kernel build (``scenario["config"]``, relative)."""
+    ref = scenario.get("config")
+    return d / str(ref) if ref else d / "config.gz"
+
+
 def _usable(d: Path) -> bool:
     try:
         scenario = json.loads((d / "scenario.json").read_text())
     except (OSError, ValueError):
         return False
-    return bool(scenario.get("complete")) and (d / "config.gz").is_file() and (d / "dmesg.txt").is_file()
+    complete = bool(scenario.get("complete"))
+    return complete and _config_file(d, scenario).is_file() and (d / "dmesg.txt").is_file()
 
 
 CASES = sorted(d for d in FIXTURES.glob("*") if d.is_dir() and _usable(d)) if FIXTURES.is_dir() else []
@@ -45,7 +52,7 @@ CASES = sorted(d for d in FIXTURES.glob("*") if d.is_dir() and _usable(d)) if FI
 def _inputs(fixture: Path, tmp_path: Path) -> dict[str, Any]:
     scenario = json.loads((fixture / "scenario.json").read_text())
     config = tmp_path / "config"
-    config.write_bytes(gzip.decompress((fixture / "config.gz").read_bytes()))
+    config.write_bytes(gzip.decompress(_config_file(fixture, scenario).read_bytes()))
     arch = "x86" if str(scenario["arch"]).startswith("x86") else scenario["arch"]
     kw: dict[str, Any] = {
         "cmdline": scenario["cmdline"],
@@ -56,6 +63,13 @@ def _inputs(fixture: Path, tmp_path: Path) -> dict[str, Any]:
     if (fixture / "board.dts").is_file():
         kw["dts"] = str(fixture / "board.dts")
     return kw
+
+
+def test_recorded_boots_are_usable() -> None:
+    """Every recorded fixture has its log and its (shared) .config, so none is silently left out."""
+    recorded = [d for d in FIXTURES.glob("*") if (d / "scenario.json").is_file()]
+    assert len(recorded) >= 20
+    assert sorted(recorded) == CASES
 
 
 @pytest.mark.slow

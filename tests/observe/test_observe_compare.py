@@ -195,6 +195,25 @@ def test_iomem_confirms_silent_static_region() -> None:
     assert c.ok
 
 
+def test_iomem_reserved_range_does_not_stand_in_for_a_cma_area() -> None:
+    """A CMA area always prints a line: if the complete log has none, a reserved range in
+    /proc/iomem at its address (early allocations, another region) does not confirm it."""
+    area = region("reserved", kind="cma", origin="cmdline", base=0xB8000000, size=32 * MIB,
+                  placement="modelled")
+    winner = GlobalCma("cmdline", 32 * MIB, 0xB8000000, "reserved")
+    p = plan((area,), winner, cmdline="console=ttyAMA0 cma=32M")
+    iomem = "40000000-bfffffff : System RAM\n  b0000000-bfffffff : reserved\n"
+    c = p.compare(observed("Kernel command line: console=ttyAMA0\n", iomem))
+    e = c.entry("reserved")
+    assert (e.status, e.matched_by) == ("missing", "none")
+    assert not c.ok
+    # a log that does not reach back to the start of the boot may have lost the line: iomem counts
+    truncated = build_observed(
+        log=parse_dmesg("Kernel command line: console=ttyAMA0\n", "dmesg"), iomem=parse_iomem(iomem, "iomem")
+    )
+    assert (p.compare(truncated).entry("reserved").matched_by) == "iomem"
+
+
 def test_rejected_prediction_but_kernel_accepted() -> None:
     p = plan(
         (region("cma-2m@60200000", size=2 * MIB, base=0x60200000, status="rejected", placement="static"),),

@@ -214,8 +214,10 @@ def test_dmesg_lines_are_in_the_recorded_boot(scenario: str) -> None:
         pytest.skip("kernel fixtures not present")
     import gzip
 
+    from tools.qemu.fixtures import config_path
+
     sc = json.loads((fx / "scenario.json").read_text())
-    config = gzip.decompress((fx / "config.gz").read_bytes()).decode()
+    config = gzip.decompress(config_path(fx, sc).read_bytes()).decode()
     plan = memplan.resolve(dts=str(fx / "board.dts"), config=config, kernel_version=sc["kernel_version"],
                            arch="arm64", cmdline=(fx / "cmdline.txt").read_text().strip())
     ours = [ln for ln in render_dmesg(plan).splitlines() if not ln.startswith("Kernel command line")]

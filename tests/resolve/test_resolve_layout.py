@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+import memplan
 from memplan.plan import Plan
 from tests.resolve.conftest import board
 
@@ -330,7 +331,9 @@ def test_x86_memmap_and_memory_map() -> None:
 def test_memmap_ignored_on_arm64(resolve_board: Resolve) -> None:
     plan = resolve_board(board("", bootargs="memmap=64M$0x50000000"))
     assert not any(r.kind == "memmap" for r in plan.regions)
-    assert any("memmap" in d.message for d in plan.diagnostics if d.severity in ("warning", "info"))
+    d = next(d for d in plan.diagnostics if d.code == "cmdline-ignored")
+    assert d.severity == "warning" and "memmap" in d.message
+    assert d.source is not None and d.source.text == "memmap=64M$0x50000000"
 
 
 def test_hugetlb_cma_straddling_4g_is_not_activated(resolve_board: Resolve) -> None:
@@ -385,3 +388,23 @@ def test_alloc_ranges_contiguity_rule(resolve_board: Resolve, version: str, base
         "buf { size = <0 0x1000000>; alloc-ranges = <0 0x81000000 0 0x8000000>; };"
     )
     assert resolve_board(board(rmem), kernel_version=version).region("buf").base == base
+
+
+def test_old_style_no_map_region_is_not_reported_outside_ram() -> None:
+    # Before v5.12 a static no-map entry is removed from memblock.memory; that removal must not
+    # make the region itself look as if it lay outside RAM.
+    board = """/dts-v1/;
+/ {
+    #address-cells = <1>; #size-cells = <1>;
+    memory@40000000 { device_type = "memory"; reg = <0x40000000 0x40000000>; };
+    reserved-memory {
+        #address-cells = <1>; #size-cells = <1>; ranges;
+        dsp@52400000 { reg = <0x52400000 0x1000000>; no-map; };
+        far@90000000 { reg = <0x90000000 0x100000>; no-map; };
+    };
+};
+"""
+    for version in ("5.4", "6.1"):
+        plan = memplan.resolve(dts=board, arch="arm64", kernel_version=version)
+        outside = {d.subject for d in plan.diagnostics if d.code == "rmem-outside-ram"}
+        assert outside == {"/reserved-memory/far@90000000"}, (version, outside)

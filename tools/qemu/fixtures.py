@@ -18,6 +18,22 @@ def fixtures_root() -> Path:
     return repo_root() / "tests" / "kernel" / "fixtures"
 
 
+def shared_config_ref(kernel: str) -> str:
+    """``scenario.json``'s ``config``: the kernel build's .config, relative to the fixture.
+
+    Every fixture of one kernel build booted the same kernel, so the .config is stored once per
+    build under ``<fixtures root>/configs/<kernel>.config.gz``.
+    """
+    return f"../configs/{kernel}.config.gz"
+
+
+def config_path(directory: Path, scenario: dict[str, Any]) -> Path:
+    """The gzip .config of the fixture in ``directory`` (its own ``config.gz`` when the
+    scenario names no shared one)."""
+    ref = scenario.get("config")
+    return (directory / str(ref)).resolve() if ref else directory / "config.gz"
+
+
 def ram_bytes(text: str) -> int:
     """QEMU ``-m`` text (``2G``, ``6144M``) in bytes."""
     t = text.strip().upper()
@@ -62,9 +78,14 @@ class Fixture:
         return p if p.exists() else None
 
     @property
+    def config_file(self) -> Path:
+        """The gzip .config of the booted kernel (shared by the fixtures of one kernel build)."""
+        return config_path(self.directory, self.scenario)
+
+    @property
     def config_text(self) -> str:
         """The Debian kernel's .config."""
-        return gzip.decompress((self.directory / "config.gz").read_bytes()).decode()
+        return gzip.decompress(self.config_file.read_bytes()).decode()
 
     def file(self, name: str) -> Path:
         """A file of the fixture."""

@@ -14,15 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.qemu.boot import BootResult, run_boot
-from tools.qemu.debian import repo_root
+from tools.qemu.fixtures import config_path, fixtures_root, shared_config_ref
 from tools.qemu.kernels import KERNELS
 from tools.qemu.scenarios import BY_NAME, SCENARIOS, Scenario
 from tools.qemu.truth import write_expected
-
-
-def fixtures_dir() -> Path:
-    """``tests/kernel/fixtures`` in the repository."""
-    return repo_root() / "tests" / "kernel" / "fixtures"
 
 
 def scenario_json(res: BootResult) -> dict[str, object]:
@@ -37,6 +32,7 @@ def scenario_json(res: BootResult) -> dict[str, object]:
         "kernel_release": k.release,
         "debian_packages": list(k.packages),
         "debian_suite": k.suite,
+        "config": shared_config_ref(sc.kernel),
         "ram": sc.ram,
         "smp": sc.smp,
         "cmdline": res.full_cmdline,
@@ -52,15 +48,18 @@ def scenario_json(res: BootResult) -> dict[str, object]:
 
 def write_fixture(res: BootResult, root: Path | None = None) -> Path:
     """Write all files of a boot into ``<root>/<scenario name>/``; returns the directory."""
-    out = (root or fixtures_dir()) / res.scenario.name
+    out = (root or fixtures_root()) / res.scenario.name
     if out.exists():
         for p in sorted(out.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scenario.json").write_text(json.dumps(scenario_json(res), indent=2) + "\n")
+    sc_json = scenario_json(res)
+    (out / "scenario.json").write_text(json.dumps(sc_json, indent=2) + "\n")
     if res.board_dts is not None:
         (out / "board.dts").write_text(res.board_dts)
-    (out / "config.gz").write_bytes(gzip.compress(res.config_text.encode(), mtime=0))
+    config = config_path(out, sc_json)  # one copy per kernel build, shared by its fixtures
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_bytes(gzip.compress(res.config_text.encode(), mtime=0))
     names = {"iomem": "iomem.txt", "meminfo": "meminfo.txt", "dmesg": "dmesg.txt", "cmdline": "cmdline.txt"}
     for key, text in res.sections.items():
         if key == "fdt.base64":
@@ -98,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen: list[Scenario] = [BY_NAME[n] for n in args.names] if args.names else list(SCENARIOS)
     if args.refresh_expected:
         for sc in chosen:
-            d = (args.out or fixtures_dir()) / sc.name
+            d = (args.out or fixtures_root()) / sc.name
             if (d / "dmesg.txt").exists():
                 print(write_expected(d))
         return 0

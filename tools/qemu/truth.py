@@ -9,10 +9,10 @@ in :mod:`tools.qemu.kernels` are handled.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,44 +51,39 @@ def log_lines(dmesg: str) -> list[str]:
     return [_TS.sub("", line.rstrip()) for line in dmesg.splitlines()]
 
 
-def cma_default_nodes(board_dts: str | None) -> list[str]:
-    """Names of the scenario-fragment nodes carrying ``linux,cma-default`` (DT order)."""
+_NODE_OPEN = re.compile(r"^(?:[\w-]+:\s*)?([\w,.@+/-]+)\s*\{$")
+
+
+def _fragment_walk(board_dts: str | None) -> Iterator[tuple[tuple[str, ...], str, bool]]:
+    """The scenario fragment of a merged DTS, line by line: (enclosing node names, the
+    stripped line, whether the line opens a node -- then the node is last in the names)."""
     if not board_dts or "memplan scenario fragment" not in board_dts:
-        return []
-    frag = board_dts.split("memplan scenario fragment", 1)[1]
-    names: list[str] = []
+        return
     stack: list[str] = []
-    for line in frag.splitlines():
+    for line in board_dts.split("memplan scenario fragment", 1)[1].splitlines():
         s = line.strip()
-        m = re.match(r"^(?:[\w-]+:\s*)?([\w,.@+/-]+)\s*\{$", s)
+        m = _NODE_OPEN.match(s)
         if m:
             stack.append(m.group(1))
-        elif s.startswith("};"):
-            if stack:
-                stack.pop()
-        elif s == "linux,cma-default;" and stack:
-            names.append(stack[-1])
-    return names
+        elif s.startswith("};") and stack:
+            stack.pop()
+        yield tuple(stack), s, m is not None
+
+
+def cma_default_nodes(board_dts: str | None) -> list[str]:
+    """Names of the scenario-fragment nodes carrying ``linux,cma-default`` (DT order)."""
+    return [stack[-1] for stack, s, _ in _fragment_walk(board_dts) if s == "linux,cma-default;" and stack]
 
 
 def fragment_regions(board_dts: str | None) -> dict[str, dict[str, Any]]:
     """Children of ``/reserved-memory`` in the scenario fragment: name -> static ``reg`` (or None)."""
     out: dict[str, dict[str, Any]] = {}
-    if not board_dts or "memplan scenario fragment" not in board_dts:
-        return out
-    frag = board_dts.split("memplan scenario fragment", 1)[1]
-    stack: list[str] = []
-    for line in frag.splitlines():
-        s = line.strip()
-        m = re.match(r"^(?:[\w-]+:\s*)?([\w,.@+/-]+)\s*\{$", s)
-        if m:
-            stack.append(m.group(1))
-            if len(stack) == 3 and stack[1] == "reserved-memory":
-                out[m.group(1)] = {"reg": None}
-        elif s.startswith("};"):
-            if stack:
-                stack.pop()
-        elif len(stack) == 3 and stack[1] == "reserved-memory" and s.startswith("reg = <"):
+    for stack, s, opened in _fragment_walk(board_dts):
+        if len(stack) != 3 or stack[1] != "reserved-memory":
+            continue
+        if opened:
+            out[stack[-1]] = {"reg": None}
+        elif s.startswith("reg = <"):
             cells = [int(c, 16) for c in s[len("reg = <"):].rstrip(">;").split()]
             out[stack[-1]]["reg"] = ((cells[0] << 32) | cells[1], (cells[2] << 32) | cells[3])
     return out
@@ -274,11 +269,6 @@ def extract_fixture(directory: Path) -> dict[str, Any]:
         sc["cmdline"],
         board.read_text() if board.exists() else None,
     )
-
-
-def read_config(directory: Path) -> str:
-    """The kernel .config saved with a fixture."""
-    return gzip.decompress((directory / "config.gz").read_bytes()).decode()
 
 
 def write_expected(directory: Path) -> Path:

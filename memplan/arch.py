@@ -1,0 +1,82 @@
+"""Architecture names, shared by every front end.
+
+One table maps the names people and tools use (``aarch64``, ``x86_64``, ``armhf`` ...) to the
+kernel's ``SRCARCH`` names; :func:`normalise_arch` applies it. The per-architecture facts that
+more than one front end needs live here too; facts that only one part uses stay with that part
+(``memplan.cmdline.arch`` for ``COMMAND_LINE_SIZE``, ``mem=`` and ``memmap=``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+#: Architectures memplan knows by name (kernel ``SRCARCH`` spelling).
+ARCHES: tuple[str, ...] = ("arm", "arm64", "riscv", "x86", "mips", "xtensa", "powerpc", "arc", "loongarch")
+
+#: Architectures with a bundled Kconfig model (``memplan.kconfig``) and a resolver.
+MODELLED_ARCHES: tuple[str, ...] = ("arm", "arm64", "riscv", "x86")
+
+#: Other spellings of an architecture (distribution, ``uname -m`` and toolchain names) -> ``SRCARCH``.
+ARCH_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "aarch64": "arm64",
+        "arm32": "arm",
+        "armhf": "arm",
+        "armel": "arm",
+        "armv7": "arm",
+        "armv7l": "arm",
+        "x86_64": "x86",
+        "x86-64": "x86",
+        "amd64": "x86",
+        "i386": "x86",
+        "i686": "x86",
+        "riscv32": "riscv",
+        "riscv64": "riscv",
+        "mips64": "mips",
+        "mipsel": "mips",
+        "ppc": "powerpc",
+        "ppc64": "powerpc",
+        "ppc64le": "powerpc",
+        "loong64": "loongarch",
+        "loongarch64": "loongarch",
+    }
+)
+
+#: Kconfig symbols that name the architecture a ``.config`` was made for, most specific first.
+ARCH_SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("ARM64", "arm64"),
+    ("X86_64", "x86"),
+    ("X86_32", "x86"),
+    ("X86", "x86"),
+    ("RISCV", "riscv"),
+    ("ARM", "arm"),
+)
+
+
+def normalise_arch(name: str | None) -> str | None:
+    """The ``SRCARCH`` name for ``name`` (``aarch64`` → ``arm64``, ``x86_64`` → ``x86``).
+
+    Case and surrounding blanks do not matter. Returns ``None`` for ``None`` and for a name
+    memplan does not know; callers decide whether that is an error.
+    """
+    if name is None:
+        return None
+    key = name.strip().lower()
+    key = ARCH_ALIASES.get(key, key)
+    return key if key in ARCHES else None
+
+
+def is_modelled(arch: str | None) -> bool:
+    """True when ``arch`` (any spelling) has a Kconfig model and a resolver."""
+    return normalise_arch(arch) in MODELLED_ARCHES
+
+
+__all__ = [
+    "ARCHES",
+    "ARCH_ALIASES",
+    "ARCH_SYMBOLS",
+    "MODELLED_ARCHES",
+    "is_modelled",
+    "normalise_arch",
+]

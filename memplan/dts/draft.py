@@ -1,0 +1,281 @@
+"""The parser's working tree: nodes and properties as dtc holds them before its semantic passes.
+
+Unlike the final :class:`~memplan.dts.tree.Tree`, a draft keeps deleted entries (only marked
+as deleted, so that a later redefinition returns at its old position) and keeps references
+inside property values unresolved (:class:`Ref`: a phandle cell or a path string to insert).
+:func:`merge_nodes` merges one block into another as dtc's ``merge_nodes`` does;
+:func:`find_ref` resolves ``label``, ``/path`` and ``label/sub/path`` in the live tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TypeVar
+
+from memplan.dts.lexer import SourceMap
+from memplan.source import Source
+
+__all__ = [
+    "PATH_REF",
+    "PHANDLE_REF",
+    "DraftNode",
+    "DraftProp",
+    "LabelIndex",
+    "Pos",
+    "Ref",
+    "add_label",
+    "delete_node",
+    "delete_prop",
+    "find_ref",
+    "first_named",
+    "merge_nodes",
+]
+
+#: :attr:`Ref.kind`: a 32-bit phandle cell inside ``< >``.
+PHANDLE_REF = 0
+#: :attr:`Ref.kind`: a path string inserted outside ``< >``.
+PATH_REF = 1
+
+
+class Pos:
+    """A lazily resolved position: a source map and an offset in its text."""
+
+    __slots__ = ("map", "offset")
+
+    def __init__(self, smap: SourceMap, offset: int) -> None:
+        self.map = smap
+        self.offset = offset
+
+    def source(self) -> Source:
+        """The :class:`~memplan.source.Source` of this position."""
+        return self.map.source(self.offset)
+
+
+class Ref:
+    """A reference inside a property value: a phandle cell or a path string."""
+
+    __slots__ = ("kind", "offset", "pos", "target")
+
+    def __init__(self, kind: int, offset: int, target: str, pos: Pos) -> None:
+        self.kind = kind
+        self.offset = offset
+        self.target = target
+        self.pos = pos
+
+
+class DraftProp:
+    """A property as parsed: raw value bytes so far, unresolved references, labels, deletion mark."""
+
+    __slots__ = ("deleted", "labels", "name", "pos", "refs", "value", "value_labels")
+
+    def __init__(self, name: str, pos: Pos, value: bytearray | None = None, deleted: bool = False) -> None:
+        self.name = name
+        self.pos = pos
+        self.value = value if value is not None else bytearray()
+        self.refs: list[Ref] = []
+        self.labels: dict[str, bool] = {}
+        self.value_labels: list[tuple[str, Pos]] = []
+        self.deleted = deleted
+
+
+class DraftNode:
+    """A node as parsed: properties and children in order, deleted ones kept (marked)."""
+
+    __slots__ = (
+        "children",
+        "dead",
+        "deleted",
+        "label_pos",
+        "labels",
+        "name",
+        "omit",
+        "parent",
+        "phandle",
+        "pos",
+        "props",
+        "referenced",
+    )
+
+    def __init__(self, name: str, pos: Pos, deleted: bool = False) -> None:
+        self.name = name
+        self.pos = pos
+        self.props: list[DraftProp] = []
+        self.children: list[DraftNode] = []
+        self.labels: dict[str, bool] = {}
+        self.label_pos: dict[str, Pos] = {}
+        self.parent: DraftNode | None = None
+        self.deleted = deleted
+        self.dead = False
+        self.omit = False
+        self.referenced = False
+        self.phandle = 0
+
+    def is_live(self, root: DraftNode) -> bool:
+        """Reachable from ``root`` through nodes that are neither deleted nor merged away."""
+        node = self
+        while True:
+            if node.deleted or node.dead:
+                return False
+            if node.parent is None:
+                return node is root
+            node = node.parent
+
+    def live_children(self) -> Iterator[DraftNode]:
+        """The children not deleted."""
+        return (c for c in self.children if not c.deleted)
+
+    def live_props(self) -> Iterator[DraftProp]:
+        """The properties not deleted."""
+        return (p for p in self.props if not p.deleted)
+
+    def prop(self, name: str) -> DraftProp | None:
+        """The live property called ``name``, or ``None``."""
+        for p in self.props:
+            if not p.deleted and p.name == name:
+                return p
+        return None
+
+    def path(self) -> str:
+        """The full path of this node in the draft tree."""
+        if self.parent is None:
+            return "/"
+        parts = []
+        node: DraftNode | None = self
+        while node is not None and node.parent is not None:
+            parts.append(node.name)
+            node = node.parent
+        return "/" + "/".join(reversed(parts))
+
+
+def add_label(labels: dict[str, bool], name: str) -> None:
+    """Give ``labels`` the live label ``name``."""
+    labels[name] = True
+
+
+class LabelIndex:
+    """Every node that ever carried a label, for fast label lookups in the live tree."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, list[DraftNode]] = {}
+
+    def add(self, node: DraftNode, label: str) -> None:
+        """Record that ``node`` carries ``label``."""
+        node.labels[label] = True
+        owners = self.nodes.setdefault(label, [])
+        if node not in owners:
+            owners.append(node)
+
+    def find(self, root: DraftNode, label: str) -> DraftNode | None:
+        """dtc's ``get_node_by_label``: the first live node (pre-order) with a live ``label``."""
+        live = [n for n in self.nodes.get(label, ()) if n.labels.get(label) and n.is_live(root)]
+        if len(live) <= 1:
+            return live[0] if live else None
+        return find_label(root, label)
+
+
+def delete_prop(prop: DraftProp) -> None:
+    """Mark ``prop`` deleted; its labels stop being live."""
+    prop.deleted = True
+    for name in prop.labels:
+        prop.labels[name] = False
+
+
+def delete_node(node: DraftNode) -> None:
+    """Mark ``node`` and everything under it deleted; their labels stop being live."""
+    node.deleted = True
+    for child in node.children:
+        if not child.deleted:
+            delete_node(child)
+    for prop in node.props:
+        if not prop.deleted:
+            delete_prop(prop)
+    for name in node.labels:
+        node.labels[name] = False
+
+
+_Named = TypeVar("_Named", DraftProp, DraftNode)
+
+
+def first_named(items: list[_Named], name: str) -> _Named | None:
+    """The first entry called ``name``, deleted ones included (dtc's ``*_withdel`` walks)."""
+    return next((item for item in items if item.name == name), None)
+
+
+def merge_nodes(old: DraftNode, new: DraftNode, index: LabelIndex) -> None:
+    """Merge ``new`` into ``old`` exactly as dtc's ``merge_nodes`` does.
+
+    A property of ``new`` replaces the same-named one of ``old`` in place (reviving it when
+    it was deleted) or is appended; a ``/delete-property/`` or ``/delete-node/`` marker
+    deletes the same-named entry; a child of ``new`` merges into the same-named child of
+    ``old`` or is appended.
+    """
+    old.deleted = False
+    new.dead = True
+    for name in new.labels:
+        index.add(old, name)
+        old.label_pos.setdefault(name, new.label_pos[name])
+    for nprop in new.props:
+        oprop = first_named(old.props, nprop.name)
+        if nprop.deleted:
+            if oprop is not None:
+                delete_prop(oprop)
+        elif oprop is None:
+            old.props.append(nprop)
+        else:
+            for name in nprop.labels:
+                add_label(oprop.labels, name)
+            oprop.value = nprop.value
+            oprop.refs = nprop.refs
+            oprop.value_labels = nprop.value_labels
+            oprop.pos = nprop.pos
+            oprop.deleted = False
+    for nchild in new.children:
+        ochild = first_named(old.children, nchild.name)
+        if nchild.deleted:
+            if ochild is not None:
+                delete_node(ochild)
+        elif ochild is None:
+            nchild.parent = old
+            old.children.append(nchild)
+        else:
+            merge_nodes(ochild, nchild, index)
+
+
+def find_path(node: DraftNode | None, path: str) -> DraftNode | None:
+    """The live node at ``path`` below ``node`` (exact names), or ``None``."""
+    for part in path.split("/"):
+        if node is None:
+            return None
+        if not part:
+            continue
+        node = next((c for c in node.children if not c.deleted and c.name == part), None)
+    if node is not None and node.deleted:
+        return None
+    return node
+
+
+def find_label(node: DraftNode, label: str) -> DraftNode | None:
+    """The first live node, in pre-order from ``node``, carrying the live label ``label``."""
+    if node.labels.get(label):
+        return node
+    for child in node.children:
+        if not child.deleted:
+            found = find_label(child, label)
+            if found is not None:
+                return found
+    return None
+
+
+def find_ref(root: DraftNode | None, ref: str, index: LabelIndex) -> DraftNode | None:
+    """dtc's ``get_node_by_ref``: ``/path``, ``label`` or ``label/sub/path`` in the live tree."""
+    if root is None:
+        return None
+    if ref == "/":
+        return root
+    if ref.startswith("/"):
+        return find_path(root, ref)
+    label, slash, rest = ref.partition("/")
+    target = index.find(root, label)
+    if target is None or not slash:
+        return target
+    return find_path(target, rest)
