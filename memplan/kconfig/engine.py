@@ -103,6 +103,26 @@ def _seed_int_defaults(kconf: Any) -> None:
     _SEEDED[id(kconf)] = frozenset(seeded)
 
 
+#: A bare ``modules`` line: how kernels since 5.13 mark the MODULES symbol (kconfiglib 14.1
+#: only knows the older ``option modules``).
+_BARE_MODULES_RE = re.compile(r"^([ \t]+)modules[ \t]*$", re.MULTILINE)
+
+
+class _TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
+    """kconfiglib reading a kernel tree, with newer Kconfig syntax put into the form it knows.
+
+    Each file is rewritten line for line, so positions in messages stay right.
+    """
+
+    def _open(self, filename: str, mode: str) -> Any:
+        handle = super()._open(filename, mode)
+        if "r" not in mode:
+            return handle
+        with handle:
+            text = handle.read()
+        return io.StringIO(_BARE_MODULES_RE.sub(r"\1option modules", text))
+
+
 def _error_source(message: str, fallback: Path) -> Source:
     m = _LOCATION_RE.match(message.strip())
     if m:
@@ -139,7 +159,8 @@ def load_model(key: ModelKey) -> tuple[Any, tuple[str, ...]]:
         stderr = io.StringIO()
         with _environment(env), contextlib.redirect_stderr(stderr):
             try:
-                kconf = kconfiglib.Kconfig(str(top), warn=True, warn_to_stderr=False)
+                parser = _TreeKconfig if key.srctree is not None else kconfiglib.Kconfig
+                kconf = parser(str(top), warn=True, warn_to_stderr=False)
             except kconfiglib.KconfigError as err:
                 msg = str(err).strip()
                 raise ConfigError(f"cannot parse Kconfig: {msg}", _error_source(msg, top)) from None

@@ -230,13 +230,25 @@ def load_config(
     diags.extend(_unknown_symbols(effective, result, where, full_model=tree is not None))
     for warning in parse_warnings:  # about the Kconfig files, not the user's config
         diags.append(Diagnostic("info", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
-                                Source.at(str(tree or "memplan/kconfig/data"), 1)))
+                                _kconfig_position(warning, tree)))
     for warning in result.warnings:
         if "outside the active range" in warning:
             continue  # reported as kconfig-out-of-range with the line
         diags.append(Diagnostic("warning", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
                                 Source("config", file=label)))
     return _build(the_arch, version, modelled, label, effective, result, diags)
+
+
+_DEFINED_AT_RE = re.compile(r"(?:defined at |^)(?P<file>[^\s:()]+):(?P<line>\d+)")
+
+
+def _kconfig_position(warning: str, tree: Path | None) -> Source:
+    """Where in the Kconfig files a kconfiglib warning points (``defined at file:line``)."""
+    root = tree if tree is not None else Path("memplan/kconfig/data")
+    m = _DEFINED_AT_RE.search(warning.strip())
+    if m is None:
+        return Source.at(str(root), 1)
+    return Source.at(str(root / m.group("file")), int(m.group("line")))
 
 
 def _version_text(arch: str, version: KernelVersion) -> str:

@@ -33,6 +33,7 @@ import attrs
 
 from memplan.model import Region
 from memplan.observe.model import Observed, ObservedGlobalCma, ObservedRegion
+from memplan.resolve.cma import not_activated
 from memplan.version import KernelVersion
 
 if TYPE_CHECKING:
@@ -340,6 +341,38 @@ def _compare_ok_region(
     return RegionComparison(r.name, "matched", r, o, by)
 
 
+def _compare_inactive(
+    r: Region, o: ObservedRegion | None, observed: Observed, by: MatchedBy, vnote: str | None
+) -> RegionComparison:
+    """A CMA area predicted as reserved at boot but never activated (it spans two zones).
+
+    The kernel shows such an area as a ``cma: Reserved`` line followed by "could not be
+    activated" (observed status ``failed`` with its base); the boot-time ``/proc/iomem`` still
+    lists it as reserved, and it is not in CmaTotal."""
+    suffix = f"; {vnote}" if vnote else ""
+    if o is None:
+        if _covered_by_iomem(r, observed) and not _lists_every_cma_area(observed):
+            return RegionComparison(
+                r.name, "matched", r, None, "iomem", "reserved at boot, as predicted (covered in /proc/iomem)"
+            )
+        if _observable(r, observed):
+            why = "memplan predicted the area reserved (but not activated); the kernel did not report it"
+            return RegionComparison(r.name, "missing", r, None, "none", why + suffix)
+        return RegionComparison(r.name, "unverified", r, None, "none", "not visible in what was observed")
+    if o.status == "ok":
+        why = f"memplan predicted the area would not be activated ({r.reason}), but the kernel activated it"
+        return RegionComparison(r.name, "unexpected", r, o, by, why + suffix)
+    if o.base is None:
+        why = f"the kernel did not reserve the area ({o.reason or o.status}); memplan predicted it reserved"
+        return RegionComparison(r.name, "missing", r, o, by, why + suffix)
+    if r.base is not None and o.base != r.base:
+        why = _moved_reason(r, o, vnote) + " (reserved, not activated)"
+        return RegionComparison(r.name, "moved", r, o, by, why)
+    if r.size is not None and not o.size_matches(r.size):
+        return RegionComparison(r.name, "resized", r, o, by, _size_reason(r, o, None))
+    return RegionComparison(r.name, "matched", r, o, by, "reserved, not activated, as predicted")
+
+
 def _compare_region(
     r: Region,
     plan: Plan,
@@ -347,6 +380,7 @@ def _compare_region(
     pool: dict[str, ObservedRegion],
     vnote: str | None,
     tolerate: bool,
+    inactive: frozenset[str] = frozenset(),
 ) -> RegionComparison:
     o = _find_by_name(r, pool)
     by: MatchedBy = "name"
@@ -355,6 +389,8 @@ def _compare_region(
         by = "address"
     if o is not None and o.name is not None:
         pool.pop(o.name, None)
+    if r.name in inactive:
+        return _compare_inactive(r, o, observed, by, vnote)
     if r.status == "ok":
         if o is not None:
             return _compare_ok_region(r, o, plan, by, vnote, tolerate)
@@ -472,7 +508,10 @@ def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> 
     """Compare ``plan`` with ``observed`` region by region, plus the global CMA verdict."""
     vnote = _version_note(plan.kernel_version, observed.kernel_version)
     pool = {r.name: r for r in observed.regions if r.name is not None}
-    entries = [_compare_region(r, plan, observed, pool, vnote, tolerate_modelled) for r in plan.regions]
+    inactive = not_activated(plan)
+    entries = [
+        _compare_region(r, plan, observed, pool, vnote, tolerate_modelled, inactive) for r in plan.regions
+    ]
     plan_kinds = {r.kind for r in plan.regions}
     entries.extend(_unexpected(o, plan_kinds, vnote) for o in pool.values())
     global_region: Region | None = None

@@ -233,7 +233,7 @@ def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observe
     for raw in paths:
         p = Path(raw)
         if not p.exists():
-            raise ObserveError(f"no such file or directory: {p}", observed_source(str(p)))
+            raise ObserveError("no such file or directory", observed_source(str(p)))
         if p.is_dir() and p.name not in ("cma", "mm-cma", "mm_cma"):
             _add_directory(col, p)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from memplan.resolve.cma import not_activated
 from memplan.resolve.memblock import RangeSet
 from memplan.resolve.reserved import nomap_marks
 
@@ -40,6 +41,7 @@ def render_iomem(plan: Plan) -> str:
     nomap = RangeSet()
     reserved = RangeSet()
     crash: list[tuple[int, int]] = []
+    inactive = not_activated(plan)  # reserved at boot even though never activated
     for r in plan.regions:
         if r.base is None or not r.size:
             continue
@@ -49,7 +51,7 @@ def render_iomem(plan: Plan) -> str:
                 nomap.add(b, b + s)
             elif r.kind == "crashkernel" and r.status == "ok":
                 crash.append((b, b + s))
-            elif _reserved(r):
+            elif _reserved(r) or r.name in inactive:
                 reserved.add(b, b + s)
     lines: list[str] = []
     old_nomap = plan.model_version is not None and not nomap_marks(plan.model_version)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from memplan.resolve.memblock import Memblock, align_down, align_up
 from memplan.version import KernelVersion
+
+if TYPE_CHECKING:
+    from memplan.plan import Plan
 
 SZ_4G = 1 << 32
 
@@ -121,3 +124,15 @@ def declare_contiguous(mb: Memblock, req: CmaRequest, *, version: KernelVersion,
         return CmaPlacement(size, failure="no-memory", message=f"no free {size:#x} range below {limit:#x}",
                             limit=limit, alignment=align)
     return CmaPlacement(size, base=addr, strategy=strategy, limit=limit, alignment=align)
+
+
+def not_activated(plan: Plan) -> frozenset[str]:
+    """Names of the CMA areas ``plan`` predicts as reserved at boot but never activated
+    (``cma_activate_area()`` found them spanning two zones): status ``failed`` with their base
+    and size kept, and a ``cma-not-activated`` boot event."""
+    named = {e.name for e in plan.events if e.kind == "cma-not-activated" and e.name is not None}
+    return frozenset(
+        r.name
+        for r in plan.regions
+        if r.name in named and r.is_cma and r.status == "failed" and r.base is not None and r.size
+    )

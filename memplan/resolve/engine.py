@@ -396,9 +396,18 @@ class _Run:
             cut = next((b for b in bounds if r.base < b < r.base + r.size), None)
             if cut is None:
                 continue
+            # The range stays where memblock put it (the boot-time /proc/iomem lists it as
+            # reserved), but it never becomes CMA. From v5.9 the kernel hands the pages to the
+            # page allocator (plain RAM); before, they stayed reserved.
+            fate = (
+                "its pages are released to the page allocator"
+                if self.inp.version.at_least(5, 9)
+                else "its pages stay reserved"
+            )
+            r.status = "failed"
             r.reason = (
-                f"reserved, but spans the zone boundary at {cut:#x}: 'CMA area {r.name} could not be "
-                "activated', so it is not counted in CmaTotal"
+                f"could not be activated: spans zones (boundary at {cut:#x}); reserved at boot, "
+                f"then not a CMA area (not in CmaTotal), {fate}"
             )
             st.event("cma-not-activated", name=r.name)
             st.note(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from memplan.errors import ConfigError
-from memplan.kconfig import load_config
+from memplan.kconfig import clear_cache, load_config
 from memplan.version import KernelVersion
 
 FILES = {
@@ -83,6 +83,11 @@ def test_tree_without_version_and_kconfig_warnings_are_reported(tree: Path) -> N
     assert by_code["kconfig-version-assumed"].severity == "info"
     parse_time = [d for d in c.diagnostics if d.code == "kconfig-tool-warning" and d.severity == "info"]
     assert parse_time and all("ODD" in d.message for d in parse_time)
+    # the warning points at the definition in the tree, not at the tree as a whole
+    odd_line = (tree / "mm" / "Kconfig").read_text().splitlines().index("config ODD") + 1
+    assert [(d.source.file, d.source.line) for d in parse_time if d.source is not None] == [
+        (str(tree / "mm" / "Kconfig"), odd_line)
+    ] * len(parse_time)
 
 
 def test_symbols_the_tree_does_not_define_are_reported(tree: Path) -> None:
@@ -93,3 +98,20 @@ def test_symbols_the_tree_does_not_define_are_reported(tree: Path) -> None:
     assert str(tree) in c.diagnostics[0].message
     assert "did you mean CONFIG_CMA_AREAS?" in c.diagnostics[1].message
     assert c.cma_areas == 5
+
+
+def test_newer_kconfig_syntax_of_real_trees_is_read(tree: Path) -> None:
+    # Since 5.13 the kernel marks MODULES with a bare `modules` line, which kconfiglib 14.1 rejects
+    with (tree / "mm" / "Kconfig").open("a") as f:
+        f.write('\nconfig MODULES\n\tbool "loadable modules"\n\tmodules\n\thelp\n\t  modules\n')
+    c = load_config(text="CONFIG_MODULES=y\nCONFIG_CMA=y\n", name="d", arch="arm64", srctree=tree)
+    assert c.cma and c.value("MODULES") == "y"
+    assert not [d for d in c.diagnostics if d.code != "kconfig-version-assumed" and "modules" in d.message]
+    # positions in the tree's files are unchanged by the rewriting
+    with (tree / "mm" / "Kconfig").open("a") as f:
+        f.write("\nconfig BROKEN\n\tdepends on (\n")
+    clear_cache()
+    with pytest.raises(ConfigError) as info:
+        load_config(text="", arch="arm64", srctree=tree)
+    src = info.value.source
+    assert src is not None and src.line == len((tree / "mm" / "Kconfig").read_text().splitlines())

@@ -40,16 +40,8 @@ _CRASH_HIGH = (
     "memplan predicts 0x1b0000000 (flush with the end of RAM); the low part (0xaf000000) matches"
 )
 
-_HUGETLB_INACTIVE = (
-    "6.1 reserves hugetlb0 (1 GiB) at 0xff600000, only 2 MiB aligned, so it straddles the 4 GiB "
-    "DMA/Normal zone boundary and the kernel prints 'cma: CMA area hugetlb0 could not be activated' "
-    "(not in CmaTotal); memplan predicts the area at the right address but as a working CMA area"
-)
-
 #: (test, scenario) -> why memplan's answer differs from the kernel's. Strict xfail.
 KNOWN_WRONG: dict[tuple[str, str], str] = {
-    ("check", "arm64-6.1-hugetlb-cma"): _HUGETLB_INACTIVE,
-    ("cli", "arm64-6.1-hugetlb-cma"): _HUGETLB_INACTIVE,
     ("global", "x86-7.2-cma-3g"): _CMA_3G,
     ("check", "x86-7.2-cma-3g"): _CMA_3G,
     ("cli", "x86-7.2-cma-3g"): _CMA_3G,
@@ -313,15 +305,19 @@ EXTRA = [f for f in FIXTURES if f.expected["extra_cma"]]
 
 @pytest.mark.parametrize("fx", _param("extra-cma", EXTRA))
 def test_predicted_node_and_hugetlb_cma(fx: Fixture, tmp_path: Path) -> None:
-    """Per-node (cma_pernuma / numa_cma) and hugetlb_cma areas: kind, size and (when printed) base."""
+    """Per-node (cma_pernuma / numa_cma) and hugetlb_cma areas: kind, size, (when printed) base,
+    and whether the area was activated (reserved but spanning two zones: status ``failed``)."""
+    from memplan.resolve.cma import not_activated
+
     plan = predict(fx, tmp_path)
     kinds = {"numa": "numa-cma", "hugetlb": "hugetlb-cma"}
-    got = sorted((r.kind, r.size, r.base) for r in plan.regions
-                 if r.kind in kinds.values() and r.status == "ok")
-    want = sorted((kinds[c["kind"]], c["size"], c["base"]) for c in fx.expected["extra_cma"])
+    inactive = not_activated(plan)
+    got = sorted((r.kind, r.size, r.base, r.name not in inactive) for r in plan.regions
+                 if r.kind in kinds.values() and (r.status == "ok" or r.name in inactive))
+    want = sorted((kinds[c["kind"]], c["size"], c["base"], c["active"]) for c in fx.expected["extra_cma"])
     if any(c["base"] is None for c in fx.expected["extra_cma"]):
-        got = [(k, s, b if any(w[2] is not None and w[:2] == (k, s) for w in want) else None)
-               for k, s, b in got]
+        got = sorted((k, s, b if any(w[2] is not None and w[:2] == (k, s) for w in want) else None, a)
+                     for k, s, b, a in got)
     assert got == want
 
 

@@ -52,7 +52,9 @@ def test_observe_json(snap: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_observe_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["observe"]) == 2
     assert main(["observe", str(tmp_path / "missing")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'missing'}: no such file or directory" in err
+    assert err.count(str(tmp_path / "missing")) == 1  # the path once, as the error's source
 
 
 def test_observe_live_runs() -> None:

@@ -56,6 +56,15 @@ DT_DEFAULT_LOG = (
 )
 
 
+#: A 6.1 boot with cma=128M: the DT default node is bypassed, the global area comes from cma=.
+BYPASS_LOG = (
+    "Reserved memory: bypass linux,cma node, using cmdline CMA params instead\n"
+    "OF: reserved mem: node linux,cma compatible matching fail\n"
+    "cma: Reserved 128 MiB at 0x00000000b5a00000\n"
+    "Kernel command line: console=ttyAMA0 cma=128M\n"
+)
+
+
 def test_dt_default_matches() -> None:
     p = plan(
         (region("linux,cma", base=0xBA000000, size=96 * MIB, default_cma=True, reusable=True),),
@@ -105,12 +114,7 @@ def test_cmdline_wins_but_plan_predicted_dt_names_kernel_version() -> None:
         cmdline="console=ttyAMA0 cma=128M",
         version=(5, 4, 0),
     )
-    obs = observed(
-        "Reserved memory: bypass linux,cma node, using cmdline CMA params instead\n"
-        "OF: reserved mem: node linux,cma compatible matching fail\n"
-        "cma: Reserved 128 MiB at 0x00000000b5a00000\n"
-        "Kernel command line: console=ttyAMA0 cma=128M\n"
-    )
+    obs = observed(BYPASS_LOG)
     c = p.compare(obs)
     assert not c.ok
     g = c.global_cma
@@ -132,12 +136,7 @@ def test_bypass_predicted_and_observed_matches() -> None:
         GlobalCma("cmdline", 128 * MIB, 0xB5A00000, "reserved"),
         cmdline="console=ttyAMA0 cma=128M",
     )
-    obs = observed(
-        "Reserved memory: bypass linux,cma node, using cmdline CMA params instead\n"
-        "OF: reserved mem: node linux,cma compatible matching fail\n"
-        "cma: Reserved 128 MiB at 0x00000000b5a00000\n"
-        "Kernel command line: console=ttyAMA0 cma=128M\n"
-    )
+    obs = observed(BYPASS_LOG)
     c = p.compare(obs)
     assert c.ok, c.to_text()
     assert c.entry("linux,cma").status == "matched"
