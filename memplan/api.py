@@ -1,20 +1,27 @@
 """The facade: :func:`resolve` turns a Device Tree, a command line and a ``.config`` into a :class:`Plan`.
 
-Inputs may be paths or text. A string is taken as text when it contains a newline or ``{``
-(DTS) / ``=`` with a newline (config); otherwise it must name an existing file.
+Inputs may be paths or text; :func:`resolve`'s docstring states how the two are told apart and
+which argument values are accepted (anything else is a :class:`~memplan.errors.ResolveError`).
 """
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
+
+import attrs
 
 from memplan.arch import ARCH_SYMBOLS, ARCHES, normalise_arch
 from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
 from memplan.dts import Tree, read_dtb
+from memplan.dts.dtb import FDT_MAGIC
 from memplan.errors import MemplanError, ResolveError
 from memplan.kconfig import KernelConfig, load_config
+from memplan.kconfig.dotconfig import decode as decode_config
+from memplan.kconfig.dotconfig import parse_dotconfig
 from memplan.model import Diagnostic
 from memplan.plan import Plan
 from memplan.resolve.codes import diag
@@ -26,6 +33,8 @@ from memplan.resolve.precedence import DEFAULT_MODEL_VERSION, resolve_policy
 from memplan.source import Source
 from memplan.units import parse_size
 from memplan.version import KernelVersion
+
+__all__ = ["resolve"]
 
 PathOrText = str | os.PathLike[str]
 
@@ -72,53 +81,105 @@ _ARM32_CORES = (
 )
 
 
-def _looks_like_text(value: str, markers: Sequence[str]) -> bool:
-    return any(m in value for m in markers)
+#: Endings that mark a single-line string as a file name rather than inline text.
+_PATH_SUFFIXES = (".dts", ".dtsi", ".dtb", ".config", "defconfig", ".gz")
+#: Characters or prefixes that only inline DTS/config text has (never a plausible path).
+_TEXT_MARKERS = (";", "{", "}", '"')
+_PRECEDENCES = ("auto", "seed", "kernel")
+#: The smallest x86 RAM size the PC firmware map can describe (low RAM, BIOS areas, RAM above 1 MiB).
+_X86_MIN_MEMORY = 2 << 20
+_MAX_ADDRESS = 1 << 64
 
 
-def _as_path(value: PathOrText, what: str, markers: Sequence[str]) -> Path | None:
-    """``Path`` for a path argument, ``None`` for inline text; error for a missing file."""
-    if isinstance(value, os.PathLike):
-        path = Path(value)
-    elif _looks_like_text(value, markers):
-        return None
-    else:
-        path = Path(value)
+def _arg_error(arg: str, message: str) -> ResolveError:
+    """A :class:`ResolveError` about the ``arg=`` argument of :func:`resolve`."""
+    return ResolveError(f"{arg}=: {message}", Source.builtin(f"{arg} argument"))
+
+
+def _looks_like_path(value: str) -> bool:
+    """True for a single-line string that can only be meant as a file name."""
+    if value.endswith(_PATH_SUFFIXES):
+        return True
+    if any(m in value for m in _TEXT_MARKERS) or value.lstrip().startswith(("CONFIG_", "#")):
+        return False
+    return "/" in value
+
+
+def _check_file(path: Path, arg: str) -> Path:
+    """``path`` when it is a regular file; else "is a directory" / "no such file"."""
+    name = os.fspath(path)
+    if path.is_dir():
+        raise ResolveError(f"{arg}=: {name!r} is a directory, not a file", Source("file", file=name))
     if not path.is_file():
-        raise ResolveError(f"{what}: no such file: {os.fspath(path)!r}", Source("file", file=os.fspath(path)))
+        raise ResolveError(f"{arg}=: no such file: {name!r}", Source("file", file=name))
     return path
 
 
+def _path_or_text(value: object, arg: str) -> Path | str:
+    """Decide whether ``value`` is a file (``Path``) or inline text (``str``); see :func:`resolve`."""
+    if isinstance(value, os.PathLike):
+        raw = os.fspath(value)
+        if not isinstance(raw, str):
+            raise _arg_error(arg, "a path must be text, not bytes")
+        return _check_file(Path(raw), arg)
+    if not isinstance(value, str):
+        raise _arg_error(arg, f"expected a path or text, got {type(value).__name__}")
+    if "\n" in value or "\x00" in value:
+        return value
+    if value and os.path.isfile(value):
+        return Path(value)
+    if value and os.path.isdir(value):
+        return _check_file(Path(value), arg)
+    if _looks_like_path(value.strip()):
+        return _check_file(Path(value), arg)
+    return value
+
+
+def _decode_text(value: bytes | bytearray, arg: str) -> str:
+    """UTF-8 text of a bytes argument, or a :class:`ResolveError` naming the bad byte."""
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ResolveError(
+            f"{arg}=: bytes are not UTF-8 text (byte 0x{value[err.start]:02x} at offset {err.start})",
+            Source("builtin", text=f"{arg} argument", offset=err.start),
+        ) from None
+
+
 def _load_tree(
-    dts: PathOrText | Tree | None, dtb: PathOrText | bytes | Tree | None, include_dirs: Sequence[PathOrText]
+    dts: object, dtb: object, include_dirs: Sequence[str], notes: list[Diagnostic]
 ) -> Tree | None:
-    from memplan.dts import parse_dts
+    """The Device Tree from ``dts=`` or ``dtb=`` (``notes`` receives the preprocessor's warnings)."""
+    from memplan.dts import load_device_tree, parse_dts
 
     if dts is not None and dtb is not None:
-        raise ResolveError("give either dts= or dtb=, not both")
+        raise ResolveError("give either dts= or dtb=, not both", Source.builtin("dts argument"))
     if isinstance(dts, Tree):
         return dts
     if isinstance(dtb, Tree):
         return dtb
-    dirs = [os.fspath(d) for d in include_dirs]
     if dts is not None:
-        path = _as_path(dts, "dts", ("\n", "{"))
-        if path is None:
-            assert isinstance(dts, str)
-            tree: Tree = parse_dts(text=dts, filename="<dts>", include_dirs=dirs)
+        if isinstance(dts, bytes | bytearray):
+            if bytes(dts[:4]) == FDT_MAGIC.to_bytes(4, "big"):
+                return read_dtb(bytes(dts))
+            dts = _decode_text(dts, "dts")
+        where = _path_or_text(dts, "dts")
+        if isinstance(where, str):
+            tree: Tree = parse_dts(text=where, filename="<dts>", include_dirs=include_dirs)
             return tree
-        tree = parse_dts(os.fspath(path), include_dirs=dirs)
-        return tree
+        loaded = load_device_tree(where, include_dirs)
+        notes.extend(loaded.diagnostics)
+        return loaded.tree
     if dtb is not None:
-        if isinstance(dtb, bytes):
-            return read_dtb(dtb)
-        path = _as_path(dtb, "dtb", ())
-        assert path is not None
-        return read_dtb(os.fspath(path))
+        if isinstance(dtb, bytes | bytearray):
+            return read_dtb(bytes(dtb))
+        if not isinstance(dtb, str | os.PathLike):
+            raise _arg_error("dtb", f"expected a path, blob bytes or a Tree, got {type(dtb).__name__}")
+        return read_dtb(os.fspath(_check_file(Path(os.fspath(dtb)), "dtb")))
     return None
 
 
-def infer_arch(dt: DtFacts | None, tree: Tree | None) -> str | None:
+def _infer_arch(dt: DtFacts | None, tree: Tree | None) -> str | None:
     """The architecture from the Device Tree: CPU compatibles (ARMv8 cores → arm64, older ARM cores
     → arm, ``riscv`` → riscv), else ``None``."""
     if tree is None:
@@ -146,16 +207,47 @@ def infer_arch(dt: DtFacts | None, tree: Tree | None) -> str | None:
     return None
 
 
-def _config(
-    config: PathOrText | KernelConfig | None, arch: str | None, version: KernelVersion | None
-) -> KernelConfig | None:
-    if config is None or isinstance(config, KernelConfig):
-        return config
-    path = _as_path(config, "config", ("\n", "="))
-    if path is None:
-        assert isinstance(config, str)
-        return load_config(text=config, arch=arch, kernel_version=version)
-    return load_config(os.fspath(path), arch=arch, kernel_version=version)
+@attrs.frozen
+class _ConfigText:
+    """A ``.config`` read once: its text, the label that names it and its header's version."""
+
+    body: str
+    label: str
+    header_version: KernelVersion | None
+
+
+def _read_config(config: object) -> _ConfigText:
+    """Read the ``config=`` argument (path, gzip path or text) exactly once."""
+    where = _path_or_text(config, "config")
+    if isinstance(where, str):
+        body, label = where, "<config>"
+    else:
+        label = os.fspath(where)
+        try:
+            data = where.read_bytes()
+        except OSError as err:
+            reason = err.strerror or str(err)
+            raise ResolveError(f"config=: cannot read: {reason}", Source("config", file=label)) from None
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as err:
+                where_cfg = Source("config", file=label)
+                raise ResolveError(f"config=: corrupt gzip data: {err}", where_cfg) from None
+        body = decode_config(data, label)
+    header = parse_dotconfig(body, label).header
+    version: KernelVersion | None = None
+    if header is not None:
+        try:
+            version = KernelVersion.parse(header.version)
+        except MemplanError:
+            version = None  # load_config reports the unreadable header
+    return _ConfigText(body, label, version)
+
+
+def _config(cfg: _ConfigText, arch: str | None, version: KernelVersion) -> KernelConfig:
+    """Evaluate the already-read ``.config`` under the one version this resolution uses."""
+    return load_config(text=cfg.body, name=cfg.label, arch=arch, kernel_version=version)
 
 
 def _config_facts(kc: KernelConfig | None, arch: str) -> ConfigFacts:
@@ -264,33 +356,92 @@ def _cmdline_facts(cl: Cmdline, origin: str, arch: str) -> CmdlineFacts:
     )
 
 
-def _memory_map(
-    memory: str | int | Sequence[tuple[int, int]] | None, dt: DtFacts | None, arch: str
-) -> tuple[E820Entry, ...] | None:
+MemoryArg = str | int | Sequence[tuple[int, int]]
+
+
+def _check_memory(memory: object) -> int | tuple[tuple[int, int], ...] | None:
+    """The ``memory=`` argument validated: a positive size or ``(base, size)`` pairs."""
     if memory is None:
         return None
-    if isinstance(memory, int | str):
-        size = memory if isinstance(memory, int) else parse_size(memory)
+    if isinstance(memory, bool):
+        raise _arg_error("memory", "expected a size or (base, size) pairs, got a bool")
+    if isinstance(memory, str):
+        try:
+            size = parse_size(memory)
+        except MemplanError as err:
+            raise _arg_error("memory", err.message) from None
+        memory = size
+    if isinstance(memory, int):
+        if not 0 < memory < _MAX_ADDRESS:
+            raise _arg_error("memory", f"RAM size must be positive and below 2^64, got {memory}")
+        return memory
+    if not isinstance(memory, Sequence) or not memory:
+        raise _arg_error("memory", "expected a size (e.g. '2G') or a non-empty list of (base, size) pairs")
+    banks: list[tuple[int, int]] = []
+    for i, pair in enumerate(memory):
+        ok = isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2
+        if not ok or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+            raise _arg_error("memory", f"entry {i} is not a (base, size) pair of integers: {pair!r}")
+        base, size = int(pair[0]), int(pair[1])
+        if base < 0 or size <= 0 or base + size > _MAX_ADDRESS:
+            raise _arg_error(
+                "memory", f"entry {i} ({base:#x}, {size:#x}): base must be >= 0, size > 0, end <= 2^64"
+            )
+        banks.append((base, size))
+    return tuple(banks)
+
+
+def _guessed_base(dt: DtFacts | None) -> tuple[int, Diagnostic | None]:
+    """The RAM base for a size-only ``memory=``: the lowest /memory base (a non-empty ``reg``
+    bank, base 0 included, or a unit address) when the Device Tree has one, else a guess
+    reported as ``memory-base-guessed``."""
+    if dt is None:
+        return 0, None
+    # A bank of size 0 (``reg = <0 0 0 0>``, left for the boot loader to fill in) names no base.
+    firsts = [base for m in dt.memory_nodes for base, size in (m.ranges or ()) if size > 0]
+    for m in dt.memory_nodes:
+        unit = m.path.rpartition("@")[2] if "@" in m.path.rpartition("/")[2] else ""
+        if unit and all(c in "0123456789abcdefABCDEF" for c in unit):
+            firsts.append(int(unit, 16))
+    if firsts:
+        return min(firsts), None
+    # No /memory base at all: start RAM at the 256 MiB boundary below the lowest reserved-memory
+    # address the DT mentions (static reg or alloc-ranges), else at 0.
+    hints = [b for n in dt.rmem_nodes for b, _ in (*(n.reg or ()), *(n.alloc_ranges or ()))]
+    base = min(hints) // (256 << 20) * (256 << 20) if hints else 0
+    why = (
+        f"the 256 MiB boundary below the lowest reserved-memory address {min(hints):#x}"
+        if hints
+        else "the Device Tree gives no address to start from"
+    )
+    note = diag(
+        "memory-base-guessed",
+        f"memory= gives only a size and the Device Tree has no /memory base: RAM assumed to start at "
+        f"{base:#x} ({why})",
+        Source.builtin("memory argument"),
+    )
+    return base, note
+
+
+def _memory_map(
+    memory: int | tuple[tuple[int, int], ...] | None, dt: DtFacts | None, arch: str
+) -> tuple[tuple[E820Entry, ...] | None, Diagnostic | None]:
+    """The RAM map ``memory=`` describes (``None`` without it) and the base-guess note, if any."""
+    if memory is None:
+        return None, None
+    if isinstance(memory, int):
         if arch == "x86":
-            return pc_firmware_map(size)
-        base = 0
-        if dt is not None:
-            firsts = [r[0][0] for r in (m.ranges for m in dt.memory_nodes) if r and r[0][0]]
-            for m in dt.memory_nodes:
-                unit = m.path.rpartition("@")[2] if "@" in m.path.rpartition("/")[2] else ""
-                if unit and all(c in "0123456789abcdefABCDEF" for c in unit):
-                    firsts.append(int(unit, 16))
-            if not firsts:
-                # No /memory base at all: start RAM at the 256 MiB boundary below the lowest
-                # reserved-memory address the DT mentions (static reg or alloc-ranges).
-                hints = [b for n in dt.rmem_nodes for b, _ in (*(n.reg or ()), *(n.alloc_ranges or ()))]
-                firsts = [min(hints) // (256 << 20) * (256 << 20)] if hints else []
-            base = min(firsts) if firsts else 0
-        return (E820Entry(base, size, E820_RAM),)
-    return tuple(E820Entry(int(b), int(s), E820_RAM) for b, s in memory)
+            if memory < _X86_MIN_MEMORY:
+                raise _arg_error(
+                    "memory", f"{memory} bytes is too little for a PC memory map (at least 2 MiB on x86)"
+                )
+            return _pc_firmware_map(memory), None
+        base, note = _guessed_base(dt)
+        return (E820Entry(base, memory, E820_RAM),), note
+    return tuple(E820Entry(b, s, E820_RAM) for b, s in memory), None
 
 
-def pc_firmware_map(size: int) -> tuple[E820Entry, ...]:
+def _pc_firmware_map(size: int) -> tuple[E820Entry, ...]:
     """A PC firmware E820 map for ``size`` bytes of RAM, as QEMU's ``pc`` machine builds it: RAM
     below 640 KiB, the BIOS areas, RAM from 1 MiB up to the low-memory top minus 128 KiB, and
     RAM above 4 GiB for what does not fit below 3 GiB (low memory is 3 GiB from 3.5 GiB of RAM)."""
@@ -334,51 +485,137 @@ def _version_unknown(assumed: KernelVersion, with_config: bool) -> Diagnostic:
     )
 
 
+def _check_version(value: object) -> KernelVersion | None:
+    """``kernel_version=`` as a :class:`KernelVersion` within the range of real releases."""
+    if value is None:
+        return None
+    if isinstance(value, tuple) and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise _arg_error("kernel_version", f"a version tuple holds integers, got {value!r}")
+    if isinstance(value, tuple) and not 2 <= len(value) <= 3:
+        raise _arg_error("kernel_version", f"expected (major, minor) or (major, minor, patch), got {value!r}")
+    if not isinstance(value, KernelVersion | str | tuple):
+        raise _arg_error("kernel_version", f"expected e.g. '6.1' or (6, 1), got {type(value).__name__}")
+    try:
+        version = KernelVersion.coerce(value)
+    except MemplanError as err:
+        raise _arg_error("kernel_version", err.message) from None
+    assert version is not None
+    if not (2 <= version.major <= 20 and 0 <= version.minor <= 255 and 0 <= version.patch <= 9999):
+        raise _arg_error(
+            "kernel_version", f"{version} is not a plausible Linux release (expected e.g. 5.10 or 6.1.0)"
+        )
+    return version
+
+
+def _check_include_dirs(value: object) -> list[str]:
+    """``include_dirs=`` as a list of directory names; a single path counts as one directory."""
+    if isinstance(value, str | os.PathLike):
+        value = [value]
+    if not isinstance(value, Sequence) or isinstance(value, bytes | bytearray):
+        raise _arg_error("include_dirs", f"expected a list of directories, got {type(value).__name__}")
+    out: list[str] = []
+    for d in value:
+        if not isinstance(d, str | os.PathLike) or not isinstance(os.fspath(d), str):
+            raise _arg_error("include_dirs", f"not a directory name: {d!r}")
+        out.append(os.fspath(d))
+    return out
+
+
+def _check_cmdline(value: object, arg: str) -> str | None:
+    """A command-line argument as text (UTF-8 bytes are decoded)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return _decode_text(value, arg)
+    raise _arg_error(arg, f"expected a string, got {type(value).__name__}")
+
+
 def resolve(
-    dts: PathOrText | Tree | None = None,
+    dts: PathOrText | bytes | Tree | None = None,
     dtb: PathOrText | bytes | Tree | None = None,
-    cmdline: str | None = None,
+    cmdline: str | bytes | None = None,
     config: PathOrText | KernelConfig | None = None,
     arch: str | None = None,
     kernel_version: KernelVersion | str | tuple[int, ...] | None = None,
     precedence: str = "auto",
-    include_dirs: Sequence[PathOrText] = (),
-    memory: str | int | Sequence[tuple[int, int]] | None = None,
-    bootloader_cmdline: str | None = None,
+    include_dirs: Sequence[PathOrText] | PathOrText = (),
+    memory: MemoryArg | None = None,
+    bootloader_cmdline: str | bytes | None = None,
 ) -> Plan:
     """Resolve the physical memory layout a kernel builds from these inputs.
 
     ``dts``/``dtb``: a path, DTS text (or blob bytes) or a parsed :class:`~memplan.dts.Tree`;
+    a file given as ``dts=`` that starts with the blob magic ``0xd00dfeed`` is read as a DTB.
     ``cmdline``: the command line the boot loader passes (it replaces ``/chosen/bootargs`` when
     non-empty; ``CONFIG_CMDLINE`` rules still apply; ``bootloader_cmdline`` is a synonym);
-    ``config``: a ``.config``/defconfig path, text or :class:`~memplan.kconfig.KernelConfig`;
-    ``kernel_version``: the version whose rules apply (else the ``.config`` header); ``precedence``:
-    ``auto`` (the kernel's rule when the version is known, else the documented seed rule),
-    ``seed`` or ``kernel``; ``memory``: RAM size (``"2G"``) or ``[(base, size), ...]`` — required
-    on x86, replaces ``/memory`` elsewhere. Raises :class:`~memplan.errors.MemplanError` for
-    unusable input.
+    ``config``: a ``.config``/defconfig path (gzip allowed), text or
+    :class:`~memplan.kconfig.KernelConfig`; ``kernel_version``: the version whose rules apply
+    (else the ``.config`` header; else 6.1 is assumed, with a ``version-unknown`` note);
+    ``precedence``: ``auto`` (the kernel's rule when the version is known, else the documented
+    seed rule), ``seed`` or ``kernel``; ``include_dirs``: directories for DTS includes (one path
+    alone counts as one directory); ``memory``: RAM size (``"2G"`` or bytes) or
+    ``[(base, size), ...]`` — required on x86 (at least 2 MiB), replaces ``/memory`` elsewhere
+    (a size-only value starts at the Device Tree's lowest /memory base; when there is none the
+    base is guessed and a ``memory-base-guessed`` warning says so).
+
+    Path or text: for ``dts=`` and ``config=``, an ``os.PathLike`` is always a path; a string
+    naming an existing file is a path; a string with a newline is text; any other one-line
+    string is a path when it looks like one (it ends in ``.dts``, ``.dtsi``, ``.dtb``,
+    ``.config``, ``defconfig`` or ``.gz``, or contains ``/`` but none of ``; { } "`` and does
+    not start with ``CONFIG_`` or ``#``) — then a missing file is an error naming the argument —
+    and text otherwise. Bytes: ``dtb=`` takes a raw blob; ``dts=`` bytes are a blob when they
+    start with the magic, else UTF-8 DTS text; ``cmdline=`` bytes are decoded as UTF-8 (invalid
+    UTF-8 is an error). Every invalid argument raises :class:`~memplan.errors.ResolveError`
+    (source ``kernel default (<name> argument)``); any other unusable input raises another
+    :class:`~memplan.errors.MemplanError`.
     """
-    if cmdline is not None and bootloader_cmdline is not None and cmdline != bootloader_cmdline:
-        raise ResolveError("give the boot loader command line once (cmdline= or bootloader_cmdline=)")
-    loader = bootloader_cmdline if bootloader_cmdline is not None else cmdline
-    version = KernelVersion.coerce(kernel_version)
-    tree = _load_tree(dts, dtb, include_dirs)
-    dt = extract(tree) if tree is not None else None
-    notes: list[Diagnostic] = list(tree.warnings) if tree is not None else []
+    loader_cl = _check_cmdline(cmdline, "cmdline")
+    loader_bl = _check_cmdline(bootloader_cmdline, "bootloader_cmdline")
+    if loader_cl is not None and loader_bl is not None and loader_cl != loader_bl:
+        raise ResolveError(
+            "give the boot loader command line once (cmdline= or bootloader_cmdline=)",
+            Source.builtin("cmdline argument"),
+        )
+    loader = loader_bl if loader_bl is not None else loader_cl
+    if not isinstance(precedence, str) or precedence not in _PRECEDENCES:
+        raise _arg_error("precedence", f"expected one of {', '.join(_PRECEDENCES)}, got {precedence!r}")
+    if arch is not None and not isinstance(arch, str):
+        raise _arg_error("arch", f"expected a string such as 'arm64', got {type(arch).__name__}")
+    explicit = _check_version(kernel_version)
+    dirs = _check_include_dirs(include_dirs)
+    ram = _check_memory(memory)
     wanted = normalise_arch(arch)
     if arch is not None and wanted is None:
         raise ResolveError(
             f"unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})",
             Source.builtin("arch argument"),
         )
-    guessed = infer_arch(dt, tree)
-    kc: KernelConfig | None
-    try:
-        kc = _config(config, wanted, version)
-    except MemplanError:
-        if wanted is not None or guessed is None:
-            raise
-        kc = _config(config, guessed, version)
+    notes: list[Diagnostic] = []
+    tree = _load_tree(dts, dtb, dirs, notes)
+    dt = extract(tree) if tree is not None else None
+    if tree is not None:
+        notes.extend(tree.warnings)
+    guessed = _infer_arch(dt, tree)
+    # Decide the kernel version once, before the .config is evaluated, so that it is read a
+    # single time under the same assumption the layout uses.
+    cfg_text = _read_config(config) if config is not None and not isinstance(config, KernelConfig) else None
+    version = explicit
+    if version is None and cfg_text is not None:
+        version = cfg_text.header_version
+    if version is None and isinstance(config, KernelConfig):
+        version = config.kernel_version
+    known = version is not None
+    if version is None:
+        version = DEFAULT_MODEL_VERSION
+    policy = resolve_policy(precedence, known)
+    kc: KernelConfig | None = config if isinstance(config, KernelConfig) else None
+    if cfg_text is not None:
+        try:
+            kc = _config(cfg_text, wanted, version)
+        except MemplanError:
+            if wanted is not None or guessed is None:
+                raise
+            kc = _config(cfg_text, guessed, version)
     the_arch = wanted or (kc.arch if kc is not None else None) or guessed
     if the_arch is None:
         raise ResolveError(
@@ -386,25 +623,17 @@ def resolve(
             tree.root.source if tree is not None else Source.builtin("arch argument"),
         )
     if wanted is None:
-        label = "<config>"
-        if isinstance(config, str | os.PathLike) and "\n" not in os.fspath(config):
-            label = os.fspath(config)
-        notes.append(_arch_guessed(the_arch, kc, tree, label))
-    if version is None and kc is not None:
-        version = kc.kernel_version
-    known = version is not None
-    policy = resolve_policy(precedence, known)
-    if version is None:
-        version = DEFAULT_MODEL_VERSION
-        if kc is not None and not isinstance(config, KernelConfig):
-            # The .config front end assumed a release of its own; read it again under the one
-            # assumption this resolution makes, so that the layout and Kconfig agree.
-            kc = _config(config, the_arch, version)
+        notes.append(_arch_guessed(the_arch, kc, tree, cfg_text.label if cfg_text else "<config>"))
+    if not known:
         notes.append(_version_unknown(version, kc is not None))
-    if dt is None and memory is None:
+    if dt is None and ram is None:
         raise ResolveError(
-            "no Device Tree and no memory= map: nothing to lay out (x86 needs memory=, e.g. '4G')"
+            "no Device Tree and no memory= map: nothing to lay out (x86 needs memory=, e.g. '4G')",
+            Source.builtin("memory argument"),
         )
+    e820, base_note = _memory_map(ram, dt, the_arch)
+    if base_note is not None:
+        notes.append(base_note)
     eff = effective_cmdline(
         arch=the_arch,
         bootloader=loader,
@@ -425,7 +654,7 @@ def resolve(
         dt=dt,
         cmdline=facts,
         config=_config_facts(kc, the_arch),
-        e820=_memory_map(memory, dt, the_arch),
+        e820=e820,
         memory_source=Source.builtin("memory= argument") if memory is not None else None,
         diagnostics=tuple(notes),
     )

@@ -80,6 +80,8 @@ class MemoryBank:
     size: int = attrs.field(validator=_non_negative)
     source: Source | None = None
     hotpluggable: bool = False
+    #: NUMA node of this bank when the kernel sees several nodes (``None``: one node or no NUMA).
+    node: int | None = None
 
     @property
     def end(self) -> int:
@@ -87,7 +89,12 @@ class MemoryBank:
         return self.base + self.size
 
     def to_dict(self) -> dict[str, object]:
-        return {"base": self.base, "size": self.size, "source": str(self.source) if self.source else None}
+        return {
+            "base": self.base,
+            "size": self.size,
+            "source": str(self.source) if self.source else None,
+            "node": self.node,
+        }
 
 
 @attrs.frozen

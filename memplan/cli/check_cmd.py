@@ -15,9 +15,9 @@ import argparse
 import importlib
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from memplan.cli.resolve_cmd import read_cmdline_file
 from memplan.errors import MemplanError
 from memplan.plan import Plan
 
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         raise MemplanError("give only one of --cmdline, --cmdline-file, --cmdline-from-observed")
     cmdline: str | None = args.cmdline
     if args.cmdline_file is not None:
-        cmdline = Path(args.cmdline_file).read_text(encoding="utf-8").strip()
+        cmdline = read_cmdline_file(args.cmdline_file)
     if args.cmdline_from_observed:
         if observed.cmdline is None:
             raise MemplanError("--cmdline-from-observed: the observed boot log has no 'Kernel command line:'")

@@ -12,54 +12,21 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
-
-from memplan.dts.dtb import FDT_MAGIC
+from memplan.dts.load import LoadedTree, is_dtb_file, load_device_tree
 from memplan.dts.tree import Node, Tree
-from memplan.errors import DtsError
+from memplan.errors import DtsError, MemplanError
 from memplan.model import Diagnostic
 from memplan.source import Source
 from memplan.units import format_size
 
+__all__ = ["CPP_CHOICES", "LoadedTree", "is_dtb_file", "load_tree", "register", "run", "summarize"]
+
 CPP_CHOICES = ("auto", "system", "pcpp", "none")
 
 
-@attrs.frozen
-class LoadedTree:
-    """A tree plus how it was obtained.
-
-    ``kind`` is ``dts`` or ``dtb``; ``files`` every file read; ``tool`` the preprocessor
-    that ran (DTS only); ``diagnostics`` the preprocessor's warnings.
-    """
-
-    tree: Tree
-    kind: str
-    files: tuple[str, ...]
-    tool: str | None = None
-    diagnostics: tuple[Diagnostic, ...] = ()
-
-
-def is_dtb_file(path: str | os.PathLike[str]) -> bool:
-    """True when the file starts with the flattened device tree magic ``0xd00dfeed``."""
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    return len(head) == 4 and int.from_bytes(head, "big") == FDT_MAGIC
-
-
 def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto") -> LoadedTree:
-    """Read ``path`` as a DTB (by magic) or as DTS source (preprocessed with ``cpp``, then parsed)."""
-    from memplan.dts import parse_dts, read_dtb
-    from memplan.dts.preprocess import preprocess
-
-    if not os.path.isfile(path):
-        raise DtsError(f"no such file: {path}", Source.at(path, 1))
-    if is_dtb_file(path):
-        return LoadedTree(read_dtb(path), "dtb", (path,))
-    pre = preprocess(path, include_dirs=include_dirs, cpp=cpp)
-    # Same as parse_dts(path, ...): /include/ is resolved next to the board, then in include_dirs.
-    tree = parse_dts(text=pre.text, filename=path, include_dirs=list(include_dirs))
-    extra = tuple(f for f in dict.fromkeys(tree.files) if f not in pre.files)
-    return LoadedTree(tree, "dts", pre.files + extra, pre.tool, pre.diagnostics)
+    """Read ``path`` as a DTB (by magic) or as DTS source: :func:`memplan.dts.load_device_tree`."""
+    return load_device_tree(path, include_dirs, cpp)
 
 
 def _hex(n: int) -> str:
@@ -208,6 +175,9 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of ``memplan dts``."""
     loaded = load_tree(args.file, args.include_dirs, args.cpp)
     if args.output:
+        if os.path.isdir(args.output):
+            where = Source("file", file=args.output)
+            raise MemplanError(f"-o: {args.output!r} is a directory, not a file", where)
         blob = loaded.tree.to_dtb()
         with open(args.output, "wb") as fh:
             fh.write(blob)

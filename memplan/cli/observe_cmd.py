@@ -36,8 +36,11 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Observe and print; exit 0, or 2 when no input was named."""
     from memplan.observe import read_live, read_observed, render_observed_text
+    from memplan.observe._common import check_page_size
     from memplan.observe.snapshot import save_live_snapshot
 
+    if args.page_size is not None:
+        check_page_size(args.page_size, "--page-size")
     if args.live and args.paths:
         raise MemplanError("give either --live or PATH..., not both")
     if args.save and not args.live:

@@ -7,8 +7,12 @@ Exit status: 0 no error diagnostics, 1 error diagnostics (the layout is still pr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
+
+from memplan.errors import CmdlineError
+from memplan.source import Source
 
 FORMATS = ("text", "json", "iomem", "dmesg", "svg", "explain")
 
@@ -59,6 +63,39 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def read_cmdline_file(path: str) -> str:
+    """The boot loader command line stored in ``path`` (UTF-8 text, surrounding blanks removed).
+
+    Shared by ``memplan resolve`` and ``memplan check``. Raises :class:`CmdlineError` naming the
+    file for a directory, a missing or unreadable file, and binary or non-UTF-8 content (with
+    the byte offset of the first bad byte).
+    """
+    where = Source("file", file=path)
+    if os.path.isdir(path):
+        raise CmdlineError("--cmdline-file: is a directory, not a file", where)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise CmdlineError("--cmdline-file: no such file", where) from None
+    except OSError as err:
+        raise CmdlineError(f"--cmdline-file: cannot read: {err.strerror or err}", where) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise CmdlineError(
+            f"--cmdline-file: binary data (NUL byte at offset {nul}); expected the command line as text",
+            Source("file", file=path, offset=nul),
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CmdlineError(
+            f"--cmdline-file: not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})",
+            Source("file", file=path, offset=err.start),
+        ) from None
+    return text.strip()
+
+
 def _render(plan: Any, fmt: str) -> str:
     if fmt == "json":
         return str(plan.to_json()) + "\n"
@@ -85,8 +122,7 @@ def run(args: argparse.Namespace) -> int:
 
     loader = args.cmdline
     if args.cmdline_file:
-        with open(args.cmdline_file, encoding="utf-8") as fh:
-            loader = fh.read().strip()
+        loader = read_cmdline_file(args.cmdline_file)
     # The options carry the facade's own parameter names; only the command line is read here.
     options = {name: getattr(args, name) for name in RESOLVE_OPTIONS}
     plan = resolve(cmdline=loader, **options)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from memplan.errors import ObserveError
 from memplan.model import Diagnostic, Severity
 from memplan.source import Source
+
+#: The largest address or size a 64-bit kernel can report.
+U64_MAX = (1 << 64) - 1
 
 
 def observed_source(file: str | None, line: int | None = None, text: str | None = None) -> Source:
@@ -44,3 +48,15 @@ def malformed(file: str | None, line: int, text: str, what: str) -> Diagnostic:
 def read_text(path: str | Path) -> str:
     """Read a text file leniently (kernel files are ASCII; stray bytes are replaced)."""
     return Path(path).read_bytes().decode("utf-8", errors="replace")
+
+
+def check_page_size(page_size: int, origin: str = "page_size") -> int:
+    """Return ``page_size`` when it is a positive power of two; otherwise raise
+    :class:`~memplan.errors.ObserveError` naming ``origin`` (e.g. ``--page-size``)."""
+    if page_size <= 0 or page_size & (page_size - 1):
+        text = str(page_size)
+        raise ObserveError(
+            f"page size {page_size} is not a positive power of two",
+            Source.token(text, 0, len(text), origin),
+        )
+    return page_size

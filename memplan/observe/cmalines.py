@@ -17,16 +17,15 @@ per-NUMA areas (``cma_pernuma=`` → ``pernuma<N>``, ``numa_cma=`` → ``numa<N>
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import attrs
 
+from memplan.cmdline import parse_cmdline
+from memplan.errors import CmdlineError
 from memplan.observe.model import LogEvent
 from memplan.version import KernelVersion
 
-_SIZE_RE = re.compile(r"^(0x[0-9a-fA-F]+|\d+)([KMGTPEkmgtpe]?)")
-_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
 _CMA_LINES = ("cma-reserved", "cma-reserved-ranges", "cma-failed")
 
 
@@ -39,30 +38,17 @@ class CmaLine:
     is_global: bool = False
 
 
-def _size(text: str) -> int | None:
-    m = _SIZE_RE.match(text.strip())
-    if m is None:
-        return None
-    value = int(m.group(1), 0) if m.group(1).startswith("0x") else int(m.group(1))
-    return value << _SHIFT[m.group(2).lower()]
-
-
 def numa_params(cmdline: str | None) -> tuple[int | None, tuple[tuple[int, int], ...]]:
-    """``cma_pernuma=`` size and ``numa_cma=`` ``(node, size)`` pairs from a command line."""
-    pernuma: int | None = None
-    numa: list[tuple[int, int]] = []
-    for token in (cmdline or "").split():
-        name, _, value = token.partition("=")
-        key = name.replace("-", "_")
-        if key == "cma_pernuma":
-            pernuma = _size(value)
-        elif key == "numa_cma":
-            numa = []
-            for part in value.split(","):
-                nid, _, size = part.partition(":")
-                parsed = _size(size)
-                if nid.strip().isdigit() and parsed is not None:
-                    numa.append((int(nid), parsed))
+    """``cma_pernuma=`` size and ``numa_cma=`` ``(node, size)`` pairs from a command line, read
+    by :func:`memplan.cmdline.parse_cmdline` (a value it cannot interpret counts as absent)."""
+    if not cmdline:
+        return None, ()
+    try:
+        parsed = parse_cmdline(cmdline, origin="observed command line")
+    except CmdlineError:
+        return None, ()
+    pernuma = parsed.cma_pernuma.size if parsed.cma_pernuma is not None else None
+    numa = parsed.numa_cma.sizes if parsed.numa_cma is not None else ()
     return pernuma, tuple(numa)
 
 

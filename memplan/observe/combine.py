@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from memplan.dts import Tree
 from memplan.model import Diagnostic
 from memplan.observe._common import diag
 from memplan.observe.cmalines import attribute_cma_lines
@@ -39,6 +40,7 @@ from memplan.observe.model import (
     ObservedStatus,
     SysfsCmaArea,
 )
+from memplan.resolve.facts import extract
 from memplan.source import Source
 from memplan.version import KernelVersion
 
@@ -383,30 +385,15 @@ def _memory_from_iomem(iomem: Iomem) -> list[MemoryRange]:
     return out
 
 
-def dt_default_cma_nodes(tree: Any) -> tuple[str, ...]:
-    """Names of ``/reserved-memory`` children with ``linux,cma-default`` in a :mod:`memplan.dts` tree."""
-    try:
-        rm = tree.find("/reserved-memory")
-    except Exception:
-        return ()
-    if rm is None:
-        return ()
-    names: list[str] = []
-    for child in rm.children.values():
-        if child.has("linux,cma-default") and child.is_enabled:
-            names.append(str(child.name))
-    return tuple(names)
+def dt_default_cma_nodes(tree: Tree) -> tuple[str, ...]:
+    """Names of the enabled ``/reserved-memory`` children with ``linux,cma-default`` (read with
+    the resolver's own :func:`memplan.resolve.facts.extract`)."""
+    return tuple(n.name for n in extract(tree).rmem_nodes if n.default_cma and n.enabled)
 
 
-def dt_bootargs(tree: Any) -> str | None:
-    """``/chosen/bootargs`` of a :mod:`memplan.dts` tree, if any."""
-    try:
-        chosen = tree.find("/chosen")
-        if chosen is None or not chosen.has("bootargs"):
-            return None
-        return str(chosen.get("bootargs").as_string())
-    except Exception:
-        return None
+def dt_bootargs(tree: Tree) -> str | None:
+    """``/chosen/bootargs`` of a DTB, if any (as :func:`memplan.resolve.facts.extract` reads it)."""
+    return extract(tree).bootargs
 
 
 def build_observed(
@@ -416,7 +403,7 @@ def build_observed(
     meminfo: Meminfo | None = None,
     debugfs: Sequence[DebugfsCmaArea] = (),
     sysfs: Sequence[SysfsCmaArea] = (),
-    fdt: Any = None,
+    fdt: Tree | None = None,
     page_size: int = 4096,
     sources: Sequence[str] = (),
     diagnostics: Sequence[Diagnostic] = (),

@@ -34,6 +34,7 @@ import attrs
 from memplan.model import Region
 from memplan.observe.model import Observed, ObservedGlobalCma, ObservedRegion
 from memplan.resolve.cma import not_activated
+from memplan.units import format_size
 from memplan.version import KernelVersion
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ GlobalStatus = Literal["matched", "differs", "unknown"]
 MatchedBy = Literal["name", "address", "iomem", "e820", "none"]
 
 MISMATCH_STATUSES: tuple[str, ...] = ("moved", "resized", "missing", "unexpected")
+#: Why a comparison without any confirmed row and without a global CMA verdict fails.
+INCONCLUSIVE_MESSAGE = "nothing observed could confirm or refute the plan"
 _CMA_KINDS = ("reusable", "cma", "numa-cma", "hugetlb-cma")
 _DT_KINDS = ("no-map", "reusable", "dma-pool", "restricted-dma", "reserved")
 #: Observed kinds that are only compared when the plan models that kind at all.
@@ -51,14 +54,7 @@ _OPTIONAL_KINDS = ("swiotlb", "crashkernel", "hugetlb-cma", "numa-cma")
 
 
 def _fmt_size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift and n % (1 << shift) == 0:
-            return f"{n >> shift} {unit}"
-    if n >= 1 << 20:
-        return f"{n / (1 << 20):.2f} MiB"
-    return f"{n} B"
+    return "?" if n is None else format_size(n)
 
 
 def _fmt_addr(n: int | None) -> str:
@@ -189,9 +185,16 @@ class Comparison:
         return tuple(e for e in self.entries if e.is_mismatch)
 
     @property
+    def inconclusive(self) -> bool:
+        """True when nothing observed confirmed anything: no row matched and the global CMA
+        verdict is unknown (e.g. an empty snapshot, or an iomem with every row unverified)."""
+        return self.global_cma.status == "unknown" and not any(e.status == "matched" for e in self.entries)
+
+    @property
     def ok(self) -> bool:
-        """True when no row and not the global verdict is a mismatch."""
-        return not self.mismatches and not self.global_cma.is_mismatch
+        """True when no row and not the global verdict is a mismatch, and something observed
+        confirmed the plan (see :attr:`inconclusive`)."""
+        return not self.mismatches and not self.global_cma.is_mismatch and not self.inconclusive
 
     def entry(self, name: str) -> RegionComparison:
         """The row for ``name``; raises ``KeyError``."""
@@ -204,6 +207,7 @@ class Comparison:
         """A JSON-ready dictionary."""
         return {
             "ok": self.ok,
+            "inconclusive": self.inconclusive,
             "tolerate_modelled": self.tolerate_modelled,
             "predicted_version": str(self.predicted_version) if self.predicted_version else None,
             "observed_version": str(self.observed_version) if self.observed_version else None,
@@ -584,5 +588,10 @@ def render_comparison_text(c: Comparison) -> str:
         out.append("Notes:")
         out.extend(f"  {n}" for n in c.notes)
     n = len(c.mismatches) + (1 if c.global_cma.is_mismatch else 0)
-    out.append("Result: agreement" if c.ok else f"Result: MISMATCH ({n} difference{'s' if n != 1 else ''})")
+    if n:
+        out.append(f"Result: MISMATCH ({n} difference{'s' if n != 1 else ''})")
+    elif c.inconclusive:
+        out.append(f"Result: INCONCLUSIVE ({INCONCLUSIVE_MESSAGE})")
+    else:
+        out.append("Result: agreement")
     return "\n".join(out) + "\n"

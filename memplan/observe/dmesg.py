@@ -20,7 +20,7 @@ from pathlib import Path
 import attrs
 
 from memplan.model import Diagnostic
-from memplan.observe._common import malformed, observed_source, read_text
+from memplan.observe._common import U64_MAX, malformed, observed_source, read_text
 from memplan.observe.model import BootLog, LogEvent
 from memplan.source import Source
 from memplan.version import KernelVersion
@@ -569,6 +569,16 @@ def message_of(line: str) -> str:
     return text.strip()
 
 
+def _fits_64_bits(e: LogEvent) -> bool:
+    """False when an address or size of ``e`` cannot exist on a 64-bit machine (an exclusive
+    end may be 2**64)."""
+    starts = (e.base, e.size, e.other_base)
+    ends = (e.end, e.other_end)
+    return all(v is None or 0 <= v <= U64_MAX for v in starts) and all(
+        v is None or 0 <= v <= U64_MAX + 1 for v in ends
+    )
+
+
 def parse_line(line: str, source: Source) -> tuple[LogEvent | None, bool]:
     """Match one log line. Returns ``(event, malformed)``: ``(None, False)`` for an unknown line."""
     message = message_of(line)
@@ -584,7 +594,7 @@ def parse_line(line: str, source: Source) -> tuple[LogEvent | None, bool]:
                 continue
             event = form.build(m, source, prefix)
             if event is not None:
-                return event, False
+                return (event, False) if _fits_64_bits(event) else (None, True)
         return None, True
     return None, False
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from memplan.model import Diagnostic
-from memplan.observe._common import diag, malformed, observed_source, read_text
+from memplan.observe._common import U64_MAX, diag, malformed, observed_source, read_text
 from memplan.observe.model import Iomem, IomemEntry
 from memplan.source import Source
 
@@ -61,6 +61,9 @@ def parse_iomem(text: str, file: str | None = None) -> Iomem:
         start, end = int(m.group("start"), 16), int(m.group("end"), 16)
         if indent % 2 or len(m.group("start")) < 8 or len(m.group("end")) < 8:
             diagnostics.append(malformed(file, lineno, raw, "/proc/iomem (indent or address width)"))
+            continue
+        if end > U64_MAX:
+            diagnostics.append(malformed(file, lineno, raw, "/proc/iomem (address wider than 64 bits)"))
             continue
         if start > end:
             diagnostics.append(malformed(file, lineno, raw, "/proc/iomem (start after end)"))

@@ -14,19 +14,19 @@ Anything missing or unreadable is noted as an ``info``/``warning`` diagnostic, n
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 
+from memplan.dts import Tree, read_dtb
 from memplan.errors import MemplanError, ObserveError
 from memplan.model import Diagnostic
-from memplan.observe._common import diag, observed_source, read_text, unreadable
+from memplan.observe._common import check_page_size, diag, observed_source, unreadable
 from memplan.observe.combine import build_observed
 from memplan.observe.debugfs import read_debugfs_cma
 from memplan.observe.dmesg import parse_dmesg
@@ -48,9 +48,10 @@ class _Collected:
     iomem: Iomem | None = None
     meminfo: Meminfo | None = None
     log_text: tuple[str, str] | None = None
+    log_by_fallback: bool = False
     debugfs_dir: Path | None = None
     sysfs_dir: Path | None = None
-    fdt: Any = None
+    fdt: Tree | None = None
     sources: list[str] = attrs.field(factory=list)
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
 
@@ -66,8 +67,28 @@ class _Collected:
 
 
 def classify(path: str | Path) -> FileKind:
-    """Guess what an observed file is, from its name and then from its first bytes."""
-    p = Path(path)
+    """Guess what an observed file is, from its name and then from its first bytes
+    (anything unrecognised is taken for a boot log)."""
+    return _classify(Path(path))[0]
+
+
+def _classify(p: Path) -> tuple[FileKind, bool]:
+    """:func:`classify` plus whether the kind is only the boot-log fallback."""
+    kind = _by_name(p)
+    if kind is not None:
+        return kind, False
+    head = p.read_bytes()[:4096]
+    if head.startswith(FDT_MAGIC):
+        return "fdt", False
+    first = next((ln for ln in head.decode("ascii", "replace").splitlines() if ln.strip()), "")
+    if first.startswith("MemTotal:"):
+        return "meminfo", False
+    if parse_iomem(first).entries:
+        return "iomem", False
+    return "dmesg", True
+
+
+def _by_name(p: Path) -> FileKind | None:
     name = p.name.lower()
     if p.is_dir():
         return "sysfs" if name in ("mm-cma", "mm_cma") else "debugfs"
@@ -79,36 +100,15 @@ def classify(path: str | Path) -> FileKind:
         return "fdt"
     if name in LOG_NAMES or name.endswith((".log", ".dmesg")):
         return "dmesg"
-    head = p.read_bytes()[:4096]
-    if head.startswith(FDT_MAGIC):
-        return "fdt"
-    first = next((ln for ln in head.decode("ascii", "replace").splitlines() if ln.strip()), "")
-    if first.startswith("MemTotal:"):
-        return "meminfo"
-    if parse_iomem(first).entries:
-        return "iomem"
-    return "dmesg"
+    return None
 
 
-def read_fdt(path: str | Path, diagnostics: list[Diagnostic]) -> Any:
-    """Read a DTB through :func:`memplan.dts.read_dtb` (imported lazily); ``None`` on failure."""
+def read_fdt(path: str | Path, diagnostics: list[Diagnostic]) -> Tree | None:
+    """Read a DTB with :func:`memplan.dts.read_dtb`; ``None`` (and a diagnostic) on failure."""
     try:
         data = Path(path).read_bytes()
     except OSError as err:
         diagnostics.append(unreadable(path, err, "the DTB"))
-        return None
-    try:
-        dts = importlib.import_module("memplan.dts")
-        read_dtb = dts.read_dtb
-    except (ImportError, AttributeError):
-        diagnostics.append(
-            diag(
-                "info",
-                "observe-fdt-unsupported",
-                "the DTB was not read: memplan.dts.read_dtb is not available",
-                observed_source(str(path)),
-            )
-        )
         return None
     try:
         return read_dtb(data)
@@ -124,23 +124,56 @@ def read_fdt(path: str | Path, diagnostics: list[Diagnostic]) -> Any:
         return None
 
 
-def _add_file(col: _Collected, path: Path, kind: FileKind) -> None:
+def _text_of(col: _Collected, path: Path, by_fallback: bool) -> str | None:
+    """The text of an observed text file, or ``None`` (and a warning) when it is binary:
+    NUL bytes, or (for a file recognised by nothing) bytes that are not UTF-8."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if b"\0" in data or (text is None and by_fallback):
+        col.diagnostics.append(
+            diag(
+                "warning",
+                "observe-binary-input",
+                f"{path} is a binary file, not an observed text file (iomem, meminfo, boot log); ignored",
+                observed_source(str(path)),
+            )
+        )
+        return None
+    if text is None:
+        col.diagnostics.append(
+            diag(
+                "warning",
+                "observe-not-utf8",
+                f"{path} is not valid UTF-8; the bytes that are not were replaced",
+                observed_source(str(path)),
+            )
+        )
+        text = data.decode("utf-8", errors="replace")
+    return text
+
+
+def _add_file(col: _Collected, path: Path, kind: FileKind, by_fallback: bool = False) -> None:
     text_path = str(path)
-    if kind == "iomem":
-        if col.iomem is not None:
+    if kind in ("iomem", "meminfo", "dmesg"):
+        if (kind == "iomem" and col.iomem is not None) or (kind == "meminfo" and col.meminfo is not None):
             col.duplicate(kind, text_path)
             return
-        col.iomem = parse_iomem(read_text(path), text_path)
-    elif kind == "meminfo":
-        if col.meminfo is not None:
-            col.duplicate(kind, text_path)
-            return
-        col.meminfo = parse_meminfo(read_text(path), text_path)
-    elif kind == "dmesg":
-        if col.log_text is not None:
+        if kind == "dmesg" and col.log_text is not None:
             col.duplicate("boot log", text_path)
             return
-        col.log_text = (read_text(path), text_path)
+        text = _text_of(col, path, by_fallback)
+        if text is None:
+            return
+        if kind == "iomem":
+            col.iomem = parse_iomem(text, text_path)
+        elif kind == "meminfo":
+            col.meminfo = parse_meminfo(text, text_path)
+        else:
+            col.log_text = (text, text_path)
+            col.log_by_fallback = by_fallback
     elif kind == "fdt":
         if col.fdt is not None:
             col.duplicate(kind, text_path)
@@ -200,6 +233,16 @@ def _add_directory(col: _Collected, directory: Path) -> None:
 
 def _finish(col: _Collected, page_size: int) -> Observed:
     log: BootLog | None = parse_dmesg(*col.log_text) if col.log_text is not None else None
+    if log is not None and col.log_by_fallback and not log.events:
+        col.diagnostics.append(
+            diag(
+                "warning",
+                "observe-unrecognised-file",
+                f"{log.file} was not recognised (not iomem, meminfo or a DTB) and, read as a boot log, "
+                "holds no line memplan knows",
+                observed_source(log.file),
+            )
+        )
     version = log.kernel_version if log is not None else None
     debugfs: tuple[DebugfsCmaArea, ...] = ()
     sysfs: tuple[SysfsCmaArea, ...] = ()
@@ -229,6 +272,7 @@ def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observe
     cma debugfs (``cma``) or sysfs (``mm-cma``) directory. Files are recognised by name or
     content. A path that does not exist raises :class:`~memplan.errors.ObserveError`.
     """
+    check_page_size(page_size)
     col = _Collected()
     for raw in paths:
         p = Path(raw)
@@ -238,7 +282,7 @@ def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observe
             _add_directory(col, p)
         else:
             try:
-                _add_file(col, p, classify(p))
+                _add_file(col, p, *_classify(p))
             except OSError as err:
                 col.diagnostics.append(unreadable(p, err))
     return _finish(col, page_size)
@@ -307,6 +351,7 @@ def read_live(
     r = Path(root)
     if page_size is None:
         page_size = os.sysconf("SC_PAGE_SIZE") if r == Path("/") else 4096
+    check_page_size(page_size)
     if use_dmesg_command is None:
         use_dmesg_command = r == Path("/")
     col = _Collected()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from memplan.observe.model import Observed, ObservedRegion
+from memplan.units import format_size
 
 
 def _size(n: int | None, granule: int = 1) -> str:
     if n is None:
         return "?"
-    approx = "" if granule == 1 else ">="
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift and n % (1 << shift) == 0:
-            return f"{approx}{n >> shift} {unit}"
-    return f"{approx}{n} B"
+    return ("" if granule == 1 else ">=") + format_size(n)
 
 
 def _addr(n: int | None) -> str:

@@ -1,6 +1,8 @@
 """A ``/proc/iomem``-style map of the predicted layout (kernel-semantics §9.1), by architecture.
 
-Only what memplan knows is shown: RAM, no-map holes, the reservations it placed. The kernel
+Only what memplan knows is shown: RAM (one ``System RAM`` line per NUMA node's range, split
+around no-map ranges; a no-map range the kernel removed from memblock is a plain hole), the
+reservations it placed (including CMA areas reserved at boot but never activated). The kernel
 adds ``Kernel code``/``Kernel data`` and ``reserved`` children for its own early allocations
 (image, DTB, initrd, page tables), which memplan cannot see.
 """
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from memplan.resolve.cma import not_activated
 from memplan.resolve.memblock import RangeSet
-from memplan.resolve.reserved import nomap_marks
+from memplan.resolve.reserved import dynamic_nomap_marks, nomap_marks
 
 if TYPE_CHECKING:
     from memplan.model import Region
@@ -28,17 +30,40 @@ def _nomap(r: Region) -> bool:
     return r.no_map and r.status == "ok" and r.kind in ("no-map", "dma-pool", "reserved")
 
 
+def _nomap_kept(plan: Plan, r: Region) -> bool:
+    """Whether the kernel that built ``plan`` marks this no-map range (it stays a memblock range)
+    rather than removing it: static and dynamic regions changed over at different versions."""
+    v = plan.model_version
+    if v is None:
+        return True
+    return nomap_marks(v) if r.placement == "static" else dynamic_nomap_marks(v)
+
+
 def _reserved(r: Region) -> bool:
     return r.status == "ok" and not r.no_map and r.kind not in ("memmap",)
+
+
+def _system_ram(plan: Plan) -> list[tuple[int, int]]:
+    """The ``System RAM`` ranges: touching or overlapping banks merge (as memblock merges them)
+    unless they belong to different NUMA nodes (``MemoryBank.node``)."""
+    out: list[tuple[int, int, int | None]] = []
+    for bank in sorted(plan.memory, key=lambda b: (b.base, b.end)):
+        if not bank.size:
+            continue
+        if out and bank.base <= out[-1][1] and bank.node == out[-1][2]:
+            start, end, node = out[-1]
+            out[-1] = (start, max(end, bank.end), node)
+        else:
+            out.append((bank.base, bank.end, bank.node))
+    return [(s, e) for s, e, _ in out]
 
 
 def render_iomem(plan: Plan) -> str:
     """The map as ``/proc/iomem`` lines (ends inclusive, at least 8 hex digits, 2-space nesting)."""
     arch = plan.arch
-    ram = RangeSet()
-    for bank in plan.memory:
-        ram.add(bank.base, bank.end)
-    nomap = RangeSet()
+    ram = _system_ram(plan)
+    nomap = RangeSet()  # marked no-map: still a memblock range, listed as a top-level "reserved"
+    removed = RangeSet()  # removed from memblock (older kernels): a hole between System RAM lines
     reserved = RangeSet()
     crash: list[tuple[int, int]] = []
     inactive = not_activated(plan)  # reserved at boot even though never activated
@@ -48,20 +73,24 @@ def render_iomem(plan: Plan) -> str:
         ranges = [(r.base, r.size), *r.extra_ranges]
         for b, s in ranges:
             if _nomap(r):
-                nomap.add(b, b + s)
+                (nomap if _nomap_kept(plan, r) else removed).add(b, b + s)
             elif r.kind == "crashkernel" and r.status == "ok":
                 crash.append((b, b + s))
             elif _reserved(r) or r.name in inactive:
                 reserved.add(b, b + s)
     lines: list[str] = []
-    old_nomap = plan.model_version is not None and not nomap_marks(plan.model_version)
     top: list[tuple[int, int, str]] = []
     for start, end in ram:
         cursor = start
-        for ns, ne in nomap.within(start, end):
+        holes = sorted([(a, b, True) for a, b in nomap.within(start, end)]
+                       + [(a, b, False) for a, b in removed.within(start, end)])
+        for ns, ne, kept in holes:
+            ns = max(ns, cursor)
+            if ne <= ns:
+                continue
             if ns > cursor:
                 top.append((cursor, ns, "System RAM"))
-            if arch in ("arm64", "riscv") and not old_nomap:
+            if arch in ("arm64", "riscv") and kept:
                 top.append((ns, ne, "reserved" if arch == "arm64" else "Reserved"))
             cursor = ne
         if cursor < end:

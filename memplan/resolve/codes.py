@@ -309,6 +309,16 @@ _ENTRIES: tuple[Code, ...] = (
         "Fix the node if the memory is meant to be used.",
     ),
     Code(
+        "memory-base-guessed",
+        "warning",
+        "RAM base address guessed",
+        "memory= gave only a RAM size and the Device Tree names no /memory base address, so the "
+        "start of RAM was guessed (the 256 MiB boundary below the lowest reserved-memory address, "
+        "or 0); every address in the layout depends on that guess.",
+        "Pass memory= as a list of (base, size) pairs, or add a /memory node with a reg to the "
+        "Device Tree.",
+    ),
+    Code(
         "mem-limit",
         "info",
         "mem= limits RAM",

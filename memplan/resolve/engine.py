@@ -8,6 +8,8 @@ arm64 scans the DT, (era C/D: initialises static regions at ``unflatten_device_t
 
 from __future__ import annotations
 
+import attrs
+
 from memplan.model import GlobalCma, MemoryBank, Origin
 from memplan.plan import Plan
 from memplan.resolve.alignment import cma_min_alignment, default_hugetlb
@@ -77,6 +79,27 @@ def arch_dma_limit(arch: str, version_at_least_511: bool, mb: Memblock, dma_bits
         # tell them from the Device Tree, so on those boards the global CMA area is predicted too high.
         return end
     return end
+
+
+def split_by_node(banks: list[MemoryBank], nodes: NodeMap) -> list[MemoryBank]:
+    """``banks`` cut at NUMA node boundaries, each piece tagged with its node (memblock keeps
+    ranges of different nodes apart, and arm64 lists each memblock range as one ``System RAM``).
+    RAM outside every node range keeps ``node=None``."""
+    spans = sorted((s, e, nid) for nid, ranges in nodes.items() for s, e in ranges)
+    out: list[MemoryBank] = []
+    for bank in banks:
+        pos = bank.base
+        for s, e, nid in spans:
+            lo, hi = max(pos, s), min(bank.end, e)
+            if lo >= hi:
+                continue
+            if lo > pos:
+                out.append(attrs.evolve(bank, base=pos, size=lo - pos, node=None))
+            out.append(attrs.evolve(bank, base=lo, size=hi - lo, node=nid))
+            pos = hi
+        if pos < bank.end:
+            out.append(attrs.evolve(bank, base=pos, size=bank.end - pos, node=None))
+    return out
 
 
 def arm32_highmem_start(mb: Memblock) -> int | None:
@@ -168,6 +191,8 @@ class _Run:
             st.mb.add_memory(b, s)
             self.banks.append(MemoryBank(b, s, src))
         self.nodes = numa_nodes(inp.config.numa, inp.dt, [(m.base, m.size) for m in self.banks])
+        if len(self.nodes) > 1:
+            self.banks = split_by_node(self.banks, self.nodes)
 
     def _memmap(self, table: list[E820Entry]) -> list[E820Entry]:
         st = self.st
@@ -424,7 +449,8 @@ class _Run:
         gigantic pages. arm64 reserves it in ``bootmem_init()`` before ``sparse_init()`` and the
         global area (before v7.0; after it in 7.x); x86 after the global area. The size must be a
         multiple of the gigantic page (1 GiB; 7.x refuses others, older kernels round up); the
-        alignment is the PMD huge page (seen on a recorded 6.1 boot)."""
+        alignment is the PMD huge page on 6.1 (2 MiB: the recorded boot put it at 0xff600000) and
+        the gigantic page on 7.x (the recorded 7.2 /proc/iomem shows it at 0x80000000)."""
         inp, st = self.inp, self.st
         size = inp.cmdline.hugetlb_cma
         if not size or not inp.config.cma or inp.arch not in ("arm64", "x86"):
@@ -449,7 +475,7 @@ class _Run:
         st.event("hugetlb-cma-reserve", size=size)
         p = declare_contiguous(
             st.mb,
-            CmaRequest(size, 0, 0, 2 * M, False, "hugetlb0"),
+            CmaRequest(size, 0, 0, gig if v.at_least(7, 0) else 2 * M, False, "hugetlb0"),
             version=v,
             min_alignment=self.cma_min,
             phys_64bit=True,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from memplan.model import GlobalCma, MemoryBank, Region
 from memplan.observe import parse_dmesg, parse_iomem
 from memplan.observe.combine import build_observed
@@ -264,3 +266,55 @@ def test_row_exposes_predicted_and_observed_numbers() -> None:
     e = c.entry("linux,cma")
     assert (e.predicted_base, e.predicted_size) == (0xBB000000, 96 * MIB)
     assert (e.observed_base, e.observed_size) == (0xBA000000, 96 * MIB)
+
+
+# -- a CMA area reserved at boot but never activated (it spans two zones) ------------------
+NOT_ACTIVATED_LOG = (
+    "hugetlb_cma: reserve 1024 MiB, up to 1024 MiB per node\n"
+    "cma: Reserved 1024 MiB at 0x00000000ff600000\n"
+    "hugetlb_cma: reserved 1024 MiB on node 0\n"
+    "Kernel command line: console=ttyAMA0\n"
+    "cma: CMA area hugetlb0 could not be activated\n"
+)
+
+
+def inactive_plan(base: int = 0xFF600000) -> Plan:
+    from memplan.resolve.events import BootEvent
+
+    h = region("hugetlb0", kind="hugetlb-cma", origin="cmdline", status="failed", placement="modelled",
+               base=base, size=1024 * MIB, reason="could not be activated: spans zones")
+    p = plan((h,), GlobalCma(None, None, None, None))
+    return attrs.evolve(p, events=(BootEvent("cma-not-activated", name="hugetlb0"),))
+
+
+def test_not_activated_area_matches_the_kernel_report() -> None:
+    c = inactive_plan().compare(observed(NOT_ACTIVATED_LOG))
+    e = c.entry("hugetlb0")
+    assert (e.status, e.matched_by) == ("matched", "name"), e.reason
+    assert not any("CmaTotal" in n for n in c.notes)
+
+
+def test_not_activated_area_at_another_base_is_moved() -> None:
+    c = inactive_plan(base=0xBF600000).compare(observed(NOT_ACTIVATED_LOG))
+    assert c.entry("hugetlb0").status == "moved"
+    assert not c.ok
+
+
+def test_not_activated_prediction_but_kernel_activated_it() -> None:
+    log = NOT_ACTIVATED_LOG.replace("cma: CMA area hugetlb0 could not be activated\n", "")
+    e = inactive_plan().compare(observed(log)).entry("hugetlb0")
+    assert e.status == "unexpected"
+    assert e.reason is not None and "activated it" in e.reason
+
+
+def test_area_predicted_active_but_kernel_did_not_activate_it() -> None:
+    p = inactive_plan()
+    ok = attrs.evolve(p, regions=(attrs.evolve(p.regions[0], status="ok"),), events=())
+    assert ok.compare(observed(NOT_ACTIVATED_LOG)).entry("hugetlb0").status == "missing"
+
+
+def test_not_activated_area_without_boot_log_is_matched_by_iomem() -> None:
+    iomem = "40000000-13fffffff : System RAM\n  f3000000-13f5fffff : reserved\n"
+    obs = build_observed(iomem=parse_iomem(iomem, "iomem"))
+    e = inactive_plan().compare(obs).entry("hugetlb0")
+    assert (e.status, e.matched_by) == ("matched", "iomem")

@@ -194,3 +194,21 @@ def test_plan_without_ram_has_no_ram_in_the_legend() -> None:
     texts = _texts(render_svg(plan))
     assert "free RAM" not in texts and "Global CMA pool: none" in "\n".join(texts)
     assert any("outside RAM" in t for t in texts)
+
+
+def test_png_kinds_are_told_apart_by_colour() -> None:
+    # Independent of the palette's own lookup: the no-map DSP region, a CMA pool and the
+    # global pool of the example board must come out as three clearly different colours,
+    # none of them the colour of free RAM.
+    plan = evk_plan()
+    lay = layout_plan(plan)
+    img = _png(render_svg(plan))
+    by_kind: dict[str, tuple[int, int, int]] = {}
+    for box in lay.boxes:
+        px = img.getpixel((int(box.x + box.w / 2), int(box.y + box.h / 2)))
+        key = "global" if box.region.name == plan.global_cma.region else box.region.kind
+        by_kind.setdefault(key, px)
+    assert {"no-map", "global"} <= set(by_kind)
+    colours = [*by_kind.values(), _rgb(RAM_FILL)]
+    for a, b in itertools.combinations(colours, 2):
+        assert not _close(a, b, 40), (a, b, by_kind)

@@ -88,7 +88,9 @@ def test_json_shape_is_stable() -> None:
         assert {"origin", "size", "status", "reason"} <= set(c)
     for r in d["regions"]:
         assert {"name", "path", "base", "size", "kind", "origin", "status", "placement", "source"} <= set(r)
-    assert d["memory"] == [{"base": 0x40000000, "size": 0x80000000, "source": d["memory"][0]["source"]}]
+    assert d["memory"] == [
+        {"base": 0x40000000, "size": 0x80000000, "source": d["memory"][0]["source"], "node": None}
+    ]
 
 
 def test_explain_names_every_candidate() -> None:

@@ -1,0 +1,80 @@
+"""One way to load a Device Tree file: a ``.dtb`` (recognised by its magic) or ``.dts`` source.
+
+:func:`load_device_tree` is what the ``memplan dts`` command and :func:`memplan.resolve` both
+use, so a path behaves the same everywhere: a directory or a missing file is a clear
+:class:`~memplan.errors.DtsError`, a blob is decoded whatever its name, source is run through
+the C preprocessor and parsed with ``/include/`` resolved next to the board file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from memplan.dts.dtb import FDT_MAGIC, read_dtb
+from memplan.dts.tree import Tree
+from memplan.errors import DtsError
+from memplan.model import Diagnostic
+from memplan.source import Source
+
+
+@attrs.frozen
+class LoadedTree:
+    """A tree plus how it was obtained.
+
+    ``kind`` is ``dts`` or ``dtb``; ``files`` every file read; ``tool`` the preprocessor
+    that ran (DTS only); ``diagnostics`` the preprocessor's warnings (not repeated in
+    ``tree.warnings``).
+    """
+
+    tree: Tree
+    kind: str
+    files: tuple[str, ...]
+    tool: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def is_dtb_file(path: str | os.PathLike[str]) -> bool:
+    """True when the file starts with the flattened device tree magic ``0xd00dfeed``."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    return len(head) == 4 and int.from_bytes(head, "big") == FDT_MAGIC
+
+
+def check_input_file(path: str | os.PathLike[str]) -> str:
+    """``path`` as a string when it names a regular file; else :class:`DtsError` saying
+    "is a directory", "no such file" or "not a regular file", with the path as its source."""
+    name = os.fspath(path)
+    if os.path.isdir(name):
+        raise DtsError("is a directory, not a Device Tree file", Source("file", file=name))
+    if not os.path.exists(name):
+        raise DtsError(f"no such file: {name}", Source.at(name, 1))
+    if not os.path.isfile(name):
+        raise DtsError(f"not a regular file: {name}", Source("file", file=name))
+    return name
+
+
+def load_device_tree(
+    path: str | os.PathLike[str], include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto"
+) -> LoadedTree:
+    """Read ``path`` as a DTB (by its magic, whatever the name) or as DTS source (preprocessed
+    with ``cpp``, then parsed; ``/include/`` is looked up next to the file, then in
+    ``include_dirs``). Raises :class:`~memplan.errors.DtsError` for unusable input."""
+    from memplan.dts.parser import parse_text
+    from memplan.dts.preprocess import preprocess
+
+    name = check_input_file(path)
+    try:
+        blob = is_dtb_file(name)
+    except OSError as err:
+        raise DtsError(f"cannot read: {err.strerror or err}", Source("file", file=name)) from None
+    if blob:
+        return LoadedTree(read_dtb(name), "dtb", (name,))
+    dirs = [os.fspath(d) for d in include_dirs]
+    pre = preprocess(name, include_dirs=dirs, cpp=cpp)
+    tree = parse_text(pre.text, name, dirs, base_dir=Path(name).parent)
+    extra = tuple(f for f in dict.fromkeys(tree.files) if f not in pre.files)
+    return LoadedTree(tree, "dts", pre.files + extra, pre.tool, pre.diagnostics)
