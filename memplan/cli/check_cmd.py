@@ -52,7 +52,7 @@ def add_resolve_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="global CMA precedence model (default auto: the kernel rule for the version)",
     )
-    p.add_argument("--memory", help="RAM when the DT has no /memory (e.g. 2G or 0x40000000:2G)")
+    p.add_argument("--memory", metavar="SIZE", help="RAM size (e.g. 4G); required on x86, replaces /memory")
 
 
 def register(subparsers: Any) -> None:

@@ -119,7 +119,13 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL = sorted(
     glob.glob(str(ROOT / ".qemu-cache/x/*/boot/config-*"))
     + glob.glob(str(ROOT / "tests/kernel/fixtures/*/config.gz"))
+    + glob.glob(str(ROOT / "tests/kernel/fixtures/configs/*.config.gz"))
 )
+
+
+def test_recorded_kernel_configs_are_found() -> None:
+    # The recorded boots ship one .config per kernel build; the test below must not skip in CI.
+    assert any("fixtures/configs/" in p for p in REAL)
 
 
 @pytest.mark.skipif(not REAL, reason="no real kernel configs (Debian packages, boot fixtures) found")
