@@ -25,6 +25,13 @@ U64_MAX = (1 << 64) - 1
 #: Suffix letter (lower case) -> shift.
 SUFFIX_SHIFT: dict[str, int] = {"k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
 
+#: Binary size units and the 4 GiB boundary, shared by every module that needs them.
+KiB: int = 1 << 10
+MiB: int = 1 << 20
+GiB: int = 1 << 30
+SZ_4G: int = 4 * GiB
+
+
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _OCT_DIGITS = frozenset("01234567")
 _DEC_DIGITS = frozenset("0123456789")

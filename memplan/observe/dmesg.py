@@ -23,9 +23,9 @@ from memplan.model import Diagnostic
 from memplan.observe._common import U64_MAX, malformed, observed_source, read_text
 from memplan.observe.model import BootLog, LogEvent
 from memplan.source import Source
+from memplan.units import MiB as MIB
 from memplan.version import KernelVersion
 
-MIB = 1 << 20
 KIB = 1 << 10
 
 _HEADER_RES = (

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from memplan.plan import Plan
     from memplan.resolve.events import BootEvent
 
-M = 1 << 20
+from memplan.units import MiB as M
+
 OFRM = "OF: reserved mem: "
 
 

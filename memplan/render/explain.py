@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from memplan.plan import Plan
 
-M = 1 << 20
+from memplan.units import MiB as M
 
 
 def _size(n: int | None) -> str:

@@ -10,7 +10,8 @@ from memplan.resolve.precedence import Era
 if TYPE_CHECKING:
     from memplan.resolve.engine import _Run
 
-M = 1 << 20
+from memplan.units import MiB as M
+
 Winner = Literal["dts", "cmdline", "kconfig"] | None
 
 

@@ -12,7 +12,7 @@ from memplan.version import KernelVersion
 if TYPE_CHECKING:
     from memplan.plan import Plan
 
-SZ_4G = 1 << 32
+from memplan.units import SZ_4G
 
 CmaFailure = Literal["size-zero", "misaligned-fixed", "highmem-boundary", "exceeds-limit", "busy",
                      "no-memory", "no-slot"]

@@ -11,11 +11,10 @@ from collections.abc import Sequence
 import attrs
 
 from memplan.resolve.memblock import Memblock, align_up
+from memplan.units import MiB as SZ_1M
 from memplan.version import KernelVersion
 
-SZ_1M = 1 << 20
-SZ_128M = 128 << 20
-SZ_4G = 1 << 32
+SZ_128M = 128 * SZ_1M
 
 
 def crash_align(arch: str) -> int:

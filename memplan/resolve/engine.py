@@ -32,10 +32,8 @@ from memplan.resolve.precedence import Era, SizeSel, cmdline_limit, era_of, kcon
 from memplan.resolve.reserved import init_late_statics, scan_reserved
 from memplan.resolve.state import Context, State, WorkRegion, arch_block, cma_area
 from memplan.source import Source
-
-M = 1 << 20
-SZ_4G = 1 << 32
-
+from memplan.units import SZ_4G
+from memplan.units import MiB as M
 
 
 def is_64bit(arch: str, lpae: bool) -> bool:

@@ -16,10 +16,10 @@ from memplan.resolve.facts import DtFacts, RmemNode
 from memplan.resolve.order import sorted_saved_array
 from memplan.resolve.precedence import Era, dt_default_action, era_of
 from memplan.resolve.state import Context, State, WorkRegion
+from memplan.units import MiB as M
 from memplan.version import KernelVersion
 
 SMP_CACHE_BYTES = 64
-M = 1 << 20
 
 InitResult = Literal["ok", "enoent", "bypass", "fail"]
 

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from observe_plan_factory import dt_pool_plan
 
 import memplan
 from memplan.cli import main
-from memplan.model import GlobalCma, MemoryBank, Region
 from memplan.plan import Plan
-from memplan.version import KernelVersion
 
 MIB = 1 << 20
 LOG = (
@@ -62,21 +61,7 @@ def test_observe_live_runs() -> None:
 
 
 def _plan(base: int, version: Any = None) -> Plan:
-    r = Region("linux,cma", "reusable", "dts", "ok", "modelled", base=base, size=96 * MIB, default_cma=True)
-    return Plan(
-        arch="arm64",
-        kernel_version=KernelVersion.coerce(version),
-        precedence="kernel",
-        precedence_requested="auto",
-        cmdline="console=ttyAMA0",
-        cmdline_origin="bootloader",
-        memory=(MemoryBank(0x40000000, 0x80000000),),
-        regions=(r,),
-        devices=(),
-        global_cma=GlobalCma("dts", 96 * MIB, base, "linux,cma"),
-        diagnostics=(),
-        cma_alignment=2 * MIB,
-    )
+    return dt_pool_plan(base, version)
 
 
 def _fake_resolver(monkeypatch: pytest.MonkeyPatch, base: int) -> list[dict[str, Any]]:

@@ -9,18 +9,17 @@ from typing import Any
 
 import attrs
 import pytest
+from observe_plan_factory import dt_pool_plan
 
 import memplan
 from memplan.cli import main
 from memplan.dts import parse_dts
 from memplan.errors import ObserveError
-from memplan.model import GlobalCma, MemoryBank, Region
 from memplan.observe import parse_dmesg, parse_iomem, parse_meminfo, read_observed, render_observed_text
 from memplan.observe.cmalines import numa_params
 from memplan.observe.combine import build_observed, dt_bootargs, dt_default_cma_nodes
 from memplan.observe.compare import INCONCLUSIVE_MESSAGE, compare, render_comparison_text
 from memplan.plan import Plan
-from memplan.version import KernelVersion
 
 MIB = 1 << 20
 V61 = "[    0.000000] Linux version 6.1.0-50-arm64 (x@y) (gcc) #1 SMP Debian 6.1.176-1 (2026-07-02)\n"
@@ -32,21 +31,7 @@ SYSTEM_RAM_ONLY = "40000000-bfffffff : System RAM\n  40210000-4134ffff : Kernel 
 
 
 def _plan(base: int = 0xBA000000, version: Any = "6.1.176") -> Plan:
-    r = Region("linux,cma", "reusable", "dts", "ok", "modelled", base=base, size=96 * MIB, default_cma=True)
-    return Plan(
-        arch="arm64",
-        kernel_version=KernelVersion.coerce(version),
-        precedence="kernel",
-        precedence_requested="auto",
-        cmdline="console=ttyAMA0",
-        cmdline_origin="bootloader",
-        memory=(MemoryBank(0x40000000, 0x80000000),),
-        regions=(r,),
-        devices=(),
-        global_cma=GlobalCma("dts", 96 * MIB, base, "linux,cma"),
-        diagnostics=(),
-        cma_alignment=2 * MIB,
-    )
+    return dt_pool_plan(base, version)
 
 
 def _fake_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
