@@ -27,14 +27,44 @@ class MemplanError(Exception):
         return f"{head}\n{caret}" if caret else head
 
 
+#: Longest user text quoted in a message; longer text is cut in the middle.
+SHOWN_TEXT_LIMIT = 72
+
+#: Widest source line shown above a caret; a longer line is shown as a window around the column.
+CARET_LINE_LIMIT = 120
+
+
+def shorten(text: str, limit: int = SHOWN_TEXT_LIMIT) -> str:
+    """``text`` itself, or for a long text its start and end joined by ``...`` (``limit`` chars)."""
+    if len(text) <= limit:
+        return text
+    tail = max(limit // 4, 1)
+    head = max(limit - tail - 3, 1)
+    return f"{text[:head]}...{text[-tail:]}"
+
+
 def render_caret(src: Source) -> str:
-    """The source line (or command line) with a caret under the offending column/span."""
+    """The source line (or command line) with a caret under the offending column/span.
+
+    A line wider than :data:`CARET_LINE_LIMIT` is shown as a window around the column, with
+    ``...`` marking the cut ends, so a multi-megabyte line never makes a multi-megabyte message.
+    """
     if src.kind == "cmdline" and src.text is not None:
         return ""
-    if src.text is None or src.column is None:
+    line_text = src.text
+    if line_text is None or src.column is None:
         return ""
-    line = src.text.rstrip("\n").expandtabs(1)
+    line = line_text.rstrip("\n")
     col = max(src.column - 1, 0)
+    if len(line) > CARET_LINE_LIMIT:
+        half = CARET_LINE_LIMIT // 2
+        lo = max(0, min(col - half, len(line) - CARET_LINE_LIMIT))
+        hi = lo + CARET_LINE_LIMIT
+        prefix = "..." if lo > 0 else ""
+        suffix = "..." if hi < len(line) else ""
+        line = prefix + line[lo:hi] + suffix
+        col = col - lo + len(prefix)
+    line = line.expandtabs(1)
     return f"    {line}\n    {' ' * col}^"
 
 

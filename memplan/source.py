@@ -15,13 +15,31 @@ SourceKind = Literal["file", "cmdline", "config", "dtb", "builtin", "observed"]
 
 
 @attrs.frozen
+class LineRef:
+    """A line of a larger text, kept as offsets into the shared text (nothing is copied).
+
+    Token positions of a parser refer to their line this way, so a long line costs its
+    length once, not once per token; the line is cut out only when a message shows it.
+    """
+
+    buffer: str = attrs.field(repr=False, eq=False)
+    start: int
+    end: int
+
+    def get(self) -> str:
+        """The line's text (without its line ending)."""
+        return self.buffer[self.start : self.end]
+
+
+@attrs.frozen
 class Source:
     """Where a fact came from.
 
     ``kind`` says which front end produced it:
 
     * ``file``: a DTS/DTSI (or any text file) position; ``file``, ``line`` (1-based) and
-      ``column`` (1-based) are set, ``text`` is the whole source line when known.
+      ``column`` (1-based) are set, ``text`` is the whole source line when known (given
+      directly, or as ``lines``, a :class:`LineRef` into the parsed text, read on demand).
     * ``cmdline``: a kernel command-line token; ``text`` is the token, ``span`` its
       ``(start, end)`` character offsets in the command line, ``file`` optionally the
       origin of the command line (e.g. ``/chosen/bootargs`` or ``CONFIG_CMDLINE``).
@@ -36,9 +54,17 @@ class Source:
     file: str | None = None
     line: int | None = None
     column: int | None = None
-    text: str | None = None
+    _text: str | None = attrs.field(default=None, alias="text")
     span: tuple[int, int] | None = None
     offset: int | None = None
+    lines: LineRef | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def text(self) -> str | None:
+        """The token, the config line or the source line (cut out of ``lines`` when needed)."""
+        if self._text is None and self.lines is not None:
+            return self.lines.get()
+        return self._text
 
     @classmethod
     def at(cls, file: str, line: int, column: int | None = None, text: str | None = None) -> Source:
@@ -86,6 +112,21 @@ class Source:
                 out[name] = value
         if self.span is not None:
             out["span"] = list(self.span)
-        if self.text is not None:
-            out["snippet"] = self.text
+        text = self.text
+        if text is not None:
+            out["snippet"] = _window(text, self.column) if self.kind == "file" else text
         return out
+
+
+#: Widest snippet of a source line in :meth:`Source.to_dict`.
+SNIPPET_LIMIT = 240
+
+
+def _window(line: str, column: int | None) -> str:
+    """``line``, or for a very long line the part around ``column`` with ``...`` at the cuts."""
+    if len(line) <= SNIPPET_LIMIT:
+        return line
+    col = max((column or 1) - 1, 0)
+    lo = max(0, min(col - SNIPPET_LIMIT // 2, len(line) - SNIPPET_LIMIT))
+    hi = lo + SNIPPET_LIMIT
+    return ("..." if lo else "") + line[lo:hi] + ("..." if hi < len(line) else "")

@@ -6,9 +6,14 @@ import re
 
 import attrs
 
-from memplan.errors import MemplanError
+from memplan.errors import MemplanError, shorten
+from memplan.numbers import parse_int
+from memplan.source import Source
 
-_VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$")
+_VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$", re.DOTALL)
+
+#: Digits allowed in each of major, minor and patch (real ones have at most 3).
+MAX_COMPONENT_DIGITS = 6
 
 
 @attrs.frozen(order=True)
@@ -22,12 +27,27 @@ class KernelVersion:
     extra: str = attrs.field(default="", eq=False, order=False)
 
     @classmethod
-    def parse(cls, text: str) -> KernelVersion:
-        """Parse ``"6.1"``, ``"v5.10.89"``, ``"6.1.0-13-arm64"``; raises :class:`MemplanError`."""
+    def parse(cls, text: str, source: Source | None = None) -> KernelVersion:
+        """Parse ``"6.1"``, ``"v5.10.89"``, ``"6.1.0-13-arm64"``; raises :class:`MemplanError`
+        (carrying ``source``, the place the text came from, when given).
+
+        Each number may have at most :data:`MAX_COMPONENT_DIGITS` digits."""
         m = _VERSION_RE.match(text)
         if not m:
-            raise MemplanError(f"not a kernel version: {text!r} (expected e.g. '6.1' or '5.10.89')")
-        return cls(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), m.group(4).strip())
+            raise MemplanError(
+                f"not a kernel version: {shorten(text)!r} (expected e.g. '6.1' or '5.10.89')", source
+            )
+        major, minor, patch = (
+            parse_int(
+                part,
+                error=MemplanError,
+                source=source,
+                what=f"kernel version {shorten(text)!r}: component",
+                max_digits=MAX_COMPONENT_DIGITS,
+            )
+            for part in (m.group(1), m.group(2), m.group(3) or "0")
+        )
+        return cls(major, minor, patch, m.group(4).strip())
 
     @classmethod
     def coerce(cls, value: KernelVersion | str | tuple[int, ...] | None) -> KernelVersion | None:

@@ -39,7 +39,7 @@ import re
 from bisect import bisect_right
 
 from memplan.errors import DtsSyntaxError
-from memplan.source import Source
+from memplan.source import LineRef, Source
 
 __all__ = [
     "BYTE_TOKEN",
@@ -131,18 +131,22 @@ class SourceMap:
         name, base = self._markers[k]
         return name, base + index - self._marker_at[k], column, index
 
-    def line_text(self, index: int) -> str:
-        """The physical line ``index`` (0-based) of the text, without its line ending (LF or CRLF)."""
+    def line_ref(self, index: int) -> LineRef:
+        """The physical line ``index`` (0-based) as offsets, without its line ending (LF or CRLF)."""
         start = self.starts[index]
         end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
         if end > start and self.text[end - 1] == "\r":
             end -= 1
-        return self.text[start:end]
+        return LineRef(self.text, start, end)
+
+    def line_text(self, index: int) -> str:
+        """The physical line ``index`` (0-based) of the text, without its line ending (LF or CRLF)."""
+        return self.line_ref(index).get()
 
     def source(self, pos: int) -> Source:
-        """The :class:`Source` of offset ``pos``; ``text`` is the whole line, for the caret."""
+        """The :class:`Source` of offset ``pos``; its line is kept as offsets and cut out only when shown."""
         name, line, column, index = self.locate(pos)
-        return Source.at(name, line, column, self.line_text(index))
+        return Source("file", file=name, line=line, column=column, lines=self.line_ref(index))
 
 
 def _syntax(message: str, where: Source | None) -> DtsSyntaxError:
