@@ -14,7 +14,7 @@ from pathlib import Path
 
 import attrs
 
-from memplan.arch import ARCH_SYMBOLS, ARCHES, normalise_arch
+from memplan.arch import ARCH_SYMBOLS, ARCHES, infer_arch, normalise_arch
 from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
 from memplan.dts import Tree, read_dtb
 from memplan.dts.dtb import FDT_MAGIC
@@ -37,49 +37,6 @@ from memplan.version import KernelVersion
 __all__ = ["resolve"]
 
 PathOrText = str | os.PathLike[str]
-
-#: Cores that only exist as 64-bit (ARMv8+) implementations in practice.
-_ARM64_CORES = (
-    "cortex-a35",
-    "cortex-a53",
-    "cortex-a55",
-    "cortex-a57",
-    "cortex-a65",
-    "cortex-a72",
-    "cortex-a73",
-    "cortex-a75",
-    "cortex-a76",
-    "cortex-a77",
-    "cortex-a78",
-    "cortex-x",
-    "neoverse",
-    "armv8",
-    "denver",
-    "carmel",
-    "kryo",
-    "thunder",
-    "xgene",
-    "falkor",
-)
-_ARM32_CORES = (
-    "cortex-a5",
-    "cortex-a7",
-    "cortex-a8",
-    "cortex-a9",
-    "cortex-a12",
-    "cortex-a15",
-    "cortex-a17",
-    "arm9",
-    "arm11",
-    "arm926",
-    "arm1176",
-    "pj4",
-    "scorpion",
-    "krait",
-    "marvell,sheeva",
-    "xscale",
-)
-
 
 #: Endings that mark a single-line string as a file name rather than inline text.
 _PATH_SUFFIXES = (".dts", ".dtsi", ".dtb", ".config", "defconfig", ".gz")
@@ -180,31 +137,9 @@ def _load_tree(
 
 
 def _infer_arch(dt: DtFacts | None, tree: Tree | None) -> str | None:
-    """The architecture from the Device Tree: CPU compatibles (ARMv8 cores → arm64, older ARM cores
-    → arm, ``riscv`` → riscv), else ``None``."""
-    if tree is None:
-        return None
-    cpus = tree.root.children.get("cpus")
-    compats: list[str] = []
-    if cpus is not None:
-        for cpu in cpus.children.values():
-            prop = cpu.get("compatible")
-            if prop is not None:
-                try:
-                    compats.extend(prop.as_strings())
-                except MemplanError:
-                    continue
-            isa = cpu.get("riscv,isa")
-            if isa is not None:
-                return "riscv"
-    text = " ".join(c.lower() for c in compats)
-    if "riscv" in text:
-        return "riscv"
-    if any(core in text for core in _ARM64_CORES):
-        return "arm64"
-    if any(core in text for core in _ARM32_CORES):
-        return "arm"
-    return None
+    """The architecture the Device Tree tells (:func:`memplan.arch.infer_arch`), else ``None``."""
+    hint = infer_arch(tree) if tree is not None else None
+    return hint.arch if hint is not None else None
 
 
 @attrs.frozen
@@ -467,9 +402,10 @@ def _arch_guessed(arch: str, kc: KernelConfig | None, tree: Tree | None, config_
         if src is None or src.kind != "config":
             src = Source("config", file=config_label, text="the .config header")
         return diag("arch-guessed", f"architecture {arch} inferred from the .config", src)
-    cpus = tree.root.children.get("cpus") if tree is not None else None
-    src = cpus.source if cpus is not None else (tree.root.source if tree is not None else None)
-    return diag("arch-guessed", f"architecture {arch} inferred from the Device Tree CPU compatibles", src)
+    hint = infer_arch(tree) if tree is not None else None
+    if hint is None:
+        return diag("arch-guessed", f"architecture {arch} inferred from the Device Tree", None)
+    return diag("arch-guessed", f"architecture {arch} inferred from {hint.reason}", hint.source)
 
 
 def _version_unknown(assumed: KernelVersion, with_config: bool) -> Diagnostic:
@@ -619,7 +555,9 @@ def resolve(
     the_arch = wanted or (kc.arch if kc is not None else None) or guessed
     if the_arch is None:
         raise ResolveError(
-            "cannot tell the architecture: pass arch= (e.g. arm64) or a .config",
+            "cannot tell the architecture: no hint in the Device Tree (path under arch/, CPU compatible "
+            "or enable-method, root compatible); give --arch (arch= in Python), e.g. --arch arm64, "
+            "or a .config",
             tree.root.source if tree is not None else Source.builtin("arch argument"),
         )
     if wanted is None:

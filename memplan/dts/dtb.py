@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import struct
 
+from memplan.dts.blobchecks import check_blob_tree
 from memplan.dts.tree import MemReserve, Node, Property, Tree
 from memplan.errors import DtbError
 from memplan.source import Source
@@ -93,10 +94,11 @@ class _Reader:
                                                                           size_strings)):
             if off + size > total:
                 raise self._fail(f"{what} block [{off}, {off + size}) outside the blob", 8)
-        tree = Tree(boot_cpuid=boot_cpuid)
+        tree = Tree(boot_cpuid=boot_cpuid, filename=self.name)
         self._read_rsvmap(tree, off_rsv, total)
         strings = blob[off_strings : off_strings + size_strings]
         self._read_struct(tree, off_struct, off_struct + size_struct, strings)
+        check_blob_tree(tree)
         tree.rebuild_tables()
         from memplan.dts.checks import address_warnings
 
@@ -137,6 +139,7 @@ class _Reader:
                         raise self._fail("more than one root node", token_at)
                     root_done = True
                     node = tree.root
+                    node.name = name
                     node.source = self._src(token_at)
                     stack.append(node)
                     continue
@@ -170,6 +173,8 @@ class _Reader:
                                          token_at)
                     pname = strings[nameoff:nul].decode("utf-8", errors="surrogateescape")
                     names[nameoff] = pname
+                if pname in node.properties:
+                    raise self._fail(f"duplicate property name '{pname}' in {node.path}", token_at)
                 node.properties[pname] = Property(pname, blob[pos : pos + length], self._src(token_at))
                 pos = _pad4(pos + length)
             elif token == _NOP:

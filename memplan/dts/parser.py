@@ -18,8 +18,8 @@ Grammar (as dtc accepts it)::
 
 The tokens (NAME, STRING, NUMBER, CHAR, BYTES, label, ref ...) are defined in
 :mod:`memplan.dts.lexer`, ``expr`` in :mod:`memplan.dts.expr`. ``/include/ "file"`` may
-appear between any two tokens. A ``/bits/ N`` element that does not fit in N bits is kept
-truncated with a ``dtc-value-truncated`` warning (dtc 1.6 stops there, later dtc warns).
+appear between any two tokens. An array element that does not fit in N bits (unless its
+bits above N are all set, as a negative value's are) is an error, as in dtc.
 
 Each block is built as a draft node (:mod:`memplan.dts.draft`) and merged into the tree the
 way dtc merges; then the semantic passes of :mod:`memplan.dts.semantics` resolve labels,
@@ -660,11 +660,8 @@ class Parser:
                 raise self.unexpected("a cell value or '>'")
             value = self.primary()
             if value > mask and (value | mask) != expr.MASK64:
-                # dtc 1.6 stops here; later dtc (and the kernel's own copy) warns and truncates
-                self.warnings.append(Diagnostic(
-                    "warning", "dtc-value-truncated",
-                    f"value 0x{value:016x} truncated to 0x{value & mask:0{bits // 4}x} "
-                    f"(a {bits}-bit array element)", self.frame.map.source(pos)))
+                # dtc's rule: a value fits when its bits above N are all clear or all set
+                raise self.error_at(f"Value out of range for {bits}-bit array element", pos)
             values.append(value & mask)
         if bits == 32:
             prop.value += struct.pack(f">{len(values)}I", *values)
@@ -715,6 +712,7 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
         where = min(parser.pos, len(parser.text))
         raise parser.error_at("nodes or expressions nested too deeply", where) from None
     tree.warnings.extend(address_warnings(tree))
+    tree.filename = filename
     return tree
 
 

@@ -22,10 +22,10 @@ from memplan.errors import DtsError, LabelError
 if TYPE_CHECKING:
     from memplan.dts.parser import Parser
 
-__all__ = ["Resolver", "build_tree"]
+__all__ = ["BAD_NODE_CHAR", "BAD_PROP_CHAR", "Resolver", "build_tree"]
 
-_BAD_NODE_CHAR = re.compile(r"[^a-zA-Z0-9,._+@-]")
-_BAD_PROP_CHAR = re.compile(r"[^a-zA-Z0-9,._+*#?-]")
+BAD_NODE_CHAR = re.compile(r"[^a-zA-Z0-9,._+@-]")
+BAD_PROP_CHAR = re.compile(r"[^a-zA-Z0-9,._+*#?-]")
 
 
 class Resolver:
@@ -63,14 +63,14 @@ class Resolver:
         """Duplicate node/property names and bad name characters (errors in dtc too)."""
         for node in self.live():
             if node.parent is not None:
-                bad = _BAD_NODE_CHAR.search(node.name)
+                bad = BAD_NODE_CHAR.search(node.name)
                 if bad is not None:
                     raise DtsError(f"{node.path()}: bad character '{bad.group(0)}' in node name",
                                    node.pos.source())
                 if node.name.count("@") > 1:
                     raise DtsError(f"{node.path()}: multiple '@' characters in node name", node.pos.source())
             for prop in node.live_props():
-                bad = _BAD_PROP_CHAR.search(prop.name)
+                bad = BAD_PROP_CHAR.search(prop.name)
                 if bad is not None:
                     raise DtsError(f"{node.path()}: bad character '{bad.group(0)}' in property name "
                                    f"'{prop.name}'", prop.pos.source())

@@ -219,6 +219,8 @@ class Tree:
     files: list[str] = attrs.field(factory=list)
     boot_cpuid: int = 0
     plugin: bool = False
+    #: The file the tree was read from (the board ``.dts`` or the ``.dtb``), when known.
+    filename: str | None = None
 
     def __repr__(self) -> str:
         return f"<Tree {sum(1 for _ in self.walk())} nodes>"
