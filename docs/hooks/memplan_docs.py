@@ -41,6 +41,7 @@ _AREAS = {
     "observe": "running-kernel readers",
     "resolve": "resolver",
     "cli": "command line interface",
+    "lint": "kernel-tree lint",
 }
 
 

@@ -17,7 +17,7 @@ from memplan import __version__
 from memplan.errors import MemplanError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("dts_cmd", "resolve_cmd", "observe_cmd", "check_cmd")
+COMMAND_MODULES: tuple[str, ...] = ("dts_cmd", "resolve_cmd", "observe_cmd", "check_cmd", "lint_cmd")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

@@ -1,0 +1,130 @@
+"""Lint one board: build its Device Tree as the kernel does, then resolve it with the
+architecture's configuration.
+
+A board whose source does not build is ``build-failed`` (the error becomes its one finding); a
+board that builds but cannot be resolved gets ``lint-resolve-failed``; an unexpected exception
+is reported as ``lint-internal-error`` rather than stopping the whole run. A board without a RAM
+size is resolved again on the bank :mod:`memplan.lint.memory` assumes.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import attrs
+
+from memplan.api import resolve
+from memplan.dts import Tree, load_device_tree
+from memplan.errors import MemplanError
+from memplan.kconfig import KernelConfig
+from memplan.lint.codes import lint_diag
+from memplan.lint.memory import assume_ram
+from memplan.lint.model import BoardResult
+from memplan.model import Diagnostic
+from memplan.plan import Plan
+from memplan.resolve.facts import extract
+from memplan.source import Source
+from memplan.version import KernelVersion
+
+
+@attrs.frozen
+class ArchContext:
+    """Everything the boards of one architecture share (sent once to each worker process)."""
+
+    srctree: str
+    arch: str
+    config: KernelConfig
+    kernel_version: KernelVersion | None
+    include_dirs: tuple[str, ...]
+
+
+def _relative_source(src: Source | None, prefix: str) -> Source | None:
+    if src is None or src.file is None or not src.file.startswith(prefix):
+        return src
+    return attrs.evolve(src, file=src.file[len(prefix):])
+
+
+def relativise(diags: tuple[Diagnostic, ...], srctree: str) -> tuple[Diagnostic, ...]:
+    """The diagnostics with file names (in sources and messages) made relative to ``srctree``."""
+    prefix = srctree.rstrip("/") + "/"
+    return tuple(
+        attrs.evolve(d, message=d.message.replace(prefix, ""), source=_relative_source(d.source, prefix))
+        for d in diags
+    )
+
+
+def _error_diag(code: str, err: MemplanError) -> Diagnostic:
+    return lint_diag(code, err.message, err.source)
+
+
+def lint_board(ctx: ArchContext, path: str) -> BoardResult:
+    """Build and resolve ``path`` (relative to the tree); never raises."""
+    full = f"{ctx.srctree}/{path}"
+    try:
+        loaded = load_device_tree(full, ctx.include_dirs)
+    except MemplanError as err:
+        return BoardResult(path, ctx.arch, relativise((_error_diag("build-failed", err),), ctx.srctree))
+    except Exception as exc:  # a memplan bug must not stop the other boards
+        return _internal(ctx, path, exc)
+    try:
+        return _resolve(ctx, path, loaded.tree, loaded.diagnostics)
+    except MemplanError as err:
+        diags = (*loaded.diagnostics, _error_diag("lint-resolve-failed", err))
+        return BoardResult(path, ctx.arch, relativise(diags, ctx.srctree))
+    except Exception as exc:
+        return _internal(ctx, path, exc)
+
+
+def _internal(ctx: ArchContext, path: str, exc: Exception) -> BoardResult:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {frame.filename.rpartition('/memplan/')[2]}:{frame.lineno}" if frame else ""
+    diag = lint_diag(
+        "lint-internal-error", f"{type(exc).__name__}: {exc}{where}", Source.at(f"{ctx.srctree}/{path}", 1)
+    )
+    return BoardResult(path, ctx.arch, relativise((diag,), ctx.srctree))
+
+
+def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnostic, ...]) -> BoardResult:
+    plan = _plan(ctx, tree, None)
+    facts = extract(tree)
+    assumed = None
+    if not plan.memory:
+        assumed = assume_ram(facts, ctx.arch, ctx.config.arm_lpae)
+        plan = _plan(ctx, tree, [(assumed.base, assumed.size)])
+    own = set(ctx.config.diagnostics)
+    diags = [*cpp_notes, *(d for d in plan.diagnostics if d not in own)]
+    if assumed is not None:
+        diags.append(lint_diag(
+            "lint-memory-assumed",
+            f"the Device Tree gives no RAM size (the boot loader fills in /memory): laid out on "
+            f"{assumed.size >> 20} MiB at {assumed.base:#x} (base from {assumed.base_from})",
+            facts.memory_nodes[0].source if facts.memory_nodes else tree.root.source,
+        ))
+    return BoardResult(
+        path,
+        ctx.arch,
+        relativise(tuple(diags), ctx.srctree),
+        memory=tuple((m.base, m.size) for m in plan.memory),
+        memory_assumed=assumed is not None,
+        has_reserved_memory=facts.rmem_present,
+        regions=len(plan.regions),
+        global_cma=_strip_prefix(plan.global_cma.to_dict(), ctx.srctree.rstrip("/") + "/"),
+    )
+
+
+def _plan(ctx: ArchContext, tree: Tree, memory: list[tuple[int, int]] | None) -> Plan:
+    return resolve(
+        dts=tree, config=ctx.config, arch=ctx.arch, kernel_version=ctx.kernel_version, memory=memory
+    )
+
+
+def _strip_prefix(value: Any, prefix: str) -> Any:
+    """``value`` (JSON-ready data) with ``prefix`` removed from every string in it."""
+    if isinstance(value, str):
+        return value.replace(prefix, "")
+    if isinstance(value, dict):
+        return {k: _strip_prefix(v, prefix) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strip_prefix(v, prefix) for v in value]
+    return value

@@ -1,0 +1,152 @@
+"""``lint_tree``: lint every board of a kernel tree, in parallel worker processes.
+
+Each architecture's configuration is read once, through the tree's own Kconfig files (memplan's
+kconfig front end in srctree mode, as ``make olddefconfig`` would read it), then the boards are
+shared out among ``jobs`` processes. Results come back in completion order (for the progress
+callback) and are sorted by architecture and path, so the report does not depend on timing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from memplan.kconfig import KernelConfig, load_config
+from memplan.lint.board import ArchContext, lint_board, relativise
+from memplan.lint.codes import lint_diag
+from memplan.lint.kbuild import KernelTree
+from memplan.lint.model import ArchConfig, BoardResult, LintError, LintReport
+from memplan.model import Diagnostic
+from memplan.source import Source
+
+#: ``progress(done, total)`` is called after each board.
+Progress = Callable[[int, int], None]
+
+_CONTEXTS: dict[str, ArchContext] = {}
+
+
+def _pool_context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _init_worker(contexts: dict[str, ArchContext]) -> None:
+    _CONTEXTS.clear()
+    _CONTEXTS.update(contexts)
+
+
+def _lint_one(task: tuple[str, str]) -> BoardResult:
+    arch, path = task
+    return lint_board(_CONTEXTS[arch], path)
+
+
+def _read_config(job: tuple[str, str, str | None, str | None]) -> KernelConfig:
+    """One configuration, read through the tree's Kconfig (``srctree``) or, for a tree without
+    Kconfig files, memplan's bundled model for the tree's release."""
+    path, arch, srctree, version = job
+    if srctree is not None:
+        return load_config(path, arch=arch, srctree=srctree)
+    return load_config(path, arch=arch, kernel_version=version)
+
+
+def _config_notes(tree: KernelTree, arch: str, kc: KernelConfig) -> tuple[Diagnostic, ...]:
+    notes = relativise(kc.diagnostics, str(tree.root))
+    if tree.has_kconfig:
+        return notes
+    note = lint_diag(
+        "lint-config-bundled-model",
+        f"the tree has no top-level Kconfig file: the {arch} configuration was read against memplan's "
+        "bundled Kconfig model",
+        Source.builtin("no Kconfig in the source tree"),
+    )
+    return (note, *notes)
+
+
+def _map(func: Callable[[Any], Any], jobs: Sequence[Any], workers: int, *, ordered: bool = False,
+         init: Callable[..., None] | None = None, init_args: tuple[Any, ...] = ()) -> Iterator[Any]:
+    """``func`` over ``jobs``: in this process when one worker suffices, else in a process pool;
+    results in the order of ``jobs`` when ``ordered``, else in completion order."""
+    if workers <= 1 or len(jobs) <= 1:
+        if init is not None:
+            init(*init_args)
+        yield from map(func, jobs)
+        return
+    with _pool_context().Pool(min(workers, len(jobs)), initializer=init, initargs=init_args) as pool:
+        yield from (pool.imap if ordered else pool.imap_unordered)(func, jobs, chunksize=1)
+
+
+def default_jobs() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _config_label(tree: KernelTree, path: Path) -> str:
+    return tree.relative(str(path))
+
+
+def lint_tree(
+    srctree: str | os.PathLike[str],
+    arches: Sequence[str] = (),
+    boards: Sequence[str] = (),
+    config: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> LintReport:
+    """Lint the board ``.dts`` files of a kernel source tree.
+
+    ``arches``: the architectures (default: every one memplan models that has boards in the
+    tree); ``boards``: only these boards (paths or file names, see
+    :meth:`KernelTree.select_boards`); ``config``: a ``.config`` or defconfig to use instead of
+    ``arch/<arch>/configs/$(KBUILD_DEFCONFIG)`` (one architecture only); ``jobs``: worker
+    processes (default: one per core). Raises :class:`LintError` (or another
+    :class:`~memplan.errors.MemplanError` for an unreadable configuration) when the lint cannot
+    run; problems of single boards are findings in the report.
+    """
+    tree = KernelTree.open(srctree)
+    chosen = tree.select_arches(arches)
+    selected = tree.select_boards(chosen, boards)
+    used = [a for a in chosen if any(arch == a for arch, _ in selected)]
+    if config is not None and len(used) > 1:
+        raise LintError(
+            f"--config applies to one architecture, but boards of {', '.join(used)} were selected; "
+            "pass --arch",
+            Source.builtin("--config argument"),
+        )
+    workers = jobs if jobs is not None else default_jobs()
+    if workers < 1:
+        raise LintError(f"jobs must be at least 1, got {workers}", Source.builtin("--jobs argument"))
+    paths = {a: Path(config) if config is not None else tree.default_config(a) for a in used}
+    version = tree.version
+    srctree_mode = str(tree.root) if tree.has_kconfig else None
+    config_jobs = [(str(paths[a]), a, srctree_mode, str(version) if version else None) for a in used]
+    loaded = dict(zip(used, _map(_read_config, config_jobs, workers, ordered=True), strict=True))
+    contexts = {
+        a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version, tree.include_dirs)
+        for a in used
+    }
+    results: list[BoardResult] = []
+    total = len(selected)
+    if progress is not None:
+        progress(0, total)
+    for result in _map(_lint_one, selected, workers, init=_init_worker, init_args=(contexts,)):
+        results.append(result)
+        if progress is not None:
+            progress(len(results), total)
+    rank = {a: i for i, a in enumerate(used)}
+    results.sort(key=lambda r: (rank[r.arch], r.path))
+    configs = tuple(
+        ArchConfig(
+            a,
+            _config_label(tree, paths[a]),
+            str(contexts[a].kernel_version) if contexts[a].kernel_version else None,
+            _config_notes(tree, a, loaded[a]),
+        )
+        for a in used
+    )
+    return LintReport(str(tree.root), str(version) if version else None, configs, tuple(results))

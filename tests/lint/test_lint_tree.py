@@ -1,0 +1,191 @@
+"""lint_tree on the miniature kernel tree: one entry per board .dts, the kernel's include path,
+the per-architecture configuration, the assumed RAM, parallel runs and failures of single boards."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import BOARDS, MINI
+
+import memplan.lint.board as lint_board_module
+from memplan.errors import ResolveError
+from memplan.lint import LintError, LintReport, lint_tree
+from memplan.lint.render import render_json
+
+MIB = 1 << 20
+
+
+def _board(report: LintReport, name: str):  # type: ignore[no-untyped-def]
+    return next(b for b in report.boards if b.path.endswith("/" + name))
+
+
+def test_every_board_dts_has_one_entry_with_its_status(mini_report: LintReport) -> None:
+    assert {b.path: b.status for b in mini_report.boards} == BOARDS
+    # sorted by architecture (arm first), then path; overlays and .dtsi files are not boards
+    assert [b.path for b in mini_report.boards] == sorted(BOARDS)
+    assert not any(b.path.endswith((".dtso", ".dtsi")) for b in mini_report.boards)
+
+
+def test_a_board_that_does_not_build_is_reported_with_the_position(mini_report: LintReport) -> None:
+    broken = _board(mini_report, "board-broken.dts")
+    assert broken.status == "build-failed"
+    (diag,) = broken.diagnostics
+    assert (diag.severity, diag.code) == ("error", "build-failed")
+    assert "no-such-file.dtsi" in diag.message
+    assert diag.source is not None
+    assert (diag.source.file, diag.source.line) == ("arch/arm64/boot/dts/vendor/board-broken.dts", 4)
+    assert str(MINI) not in diag.message  # paths are relative to the tree
+    assert broken.global_cma is None
+
+
+def test_findings_point_into_the_shared_dtsi(mini_report: LintReport) -> None:
+    overlap = _board(mini_report, "board-overlap.dts")
+    errors = overlap.findings(("error",))
+    assert [d.code for d in errors] == ["rmem-overlap"]
+    assert errors[0].source is not None and errors[0].source.file == "arch/arm64/boot/dts/vendor/soc.dtsi"
+    outside = _board(mini_report, "board-outside.dts")
+    assert [d.code for d in outside.findings()] == ["rmem-outside-ram"]
+    assert outside.memory == ((0x40000000, 128 * MIB),) and not outside.memory_assumed
+
+
+def test_include_prefixes_reach_dt_bindings_and_the_arm_tree(mini_report: LintReport) -> None:
+    clean = _board(mini_report, "board-clean.dts")
+    assert clean.status == "clean" and clean.has_reserved_memory
+    # the pool size is a macro from include/dt-bindings/memplan/sizes.h
+    assert clean.global_cma is not None and clean.global_cma["size"] == 0x4000000
+    assert clean.global_cma["origin"] == "dts"
+    cross = _board(mini_report, "board-cross.dts")  # includes <arm/vendor2/common.dtsi>
+    assert cross.status == "clean" and not cross.has_reserved_memory
+    assert cross.memory == ((0x80000000, 0x80000000),)
+
+
+def test_a_board_without_a_memory_size_is_laid_out_on_the_assumed_bank(mini_report: LintReport) -> None:
+    board = _board(mini_report, "board-bootloader.dts")
+    assert board.memory_assumed and board.memory == ((0x40000000, 1 << 30),)
+    codes = [d.code for d in board.diagnostics]
+    assert "memory-none" not in codes and "rmem-outside-ram" not in codes
+    (note,) = [d for d in board.diagnostics if d.code == "lint-memory-assumed"]
+    assert note.severity == "info" and "1024 MiB at 0x40000000" in note.message
+    assert note.source is not None and note.source.file == "arch/arm64/boot/dts/vendor/board-bootloader.dts"
+    assert board.status == "clean"
+
+
+def test_each_architecture_uses_its_default_configuration(mini_report: LintReport) -> None:
+    configs = {c.arch: c for c in mini_report.configs}
+    assert configs["arm"].config == "arch/arm/configs/multi_v7_defconfig"  # KBUILD_DEFCONFIG
+    assert configs["arm64"].config == "arch/arm64/configs/defconfig"
+    assert mini_report.kernel_version == "6.12.3" == configs["arm64"].kernel_version
+    # no Kconfig files in the tree: memplan's bundled model, said once per architecture
+    assert [d.code for d in configs["arm64"].diagnostics] == ["lint-config-bundled-model"]
+    bootloader = _board(mini_report, "board-bootloader.dts").global_cma
+    assert bootloader is not None and (bootloader["origin"], bootloader["size"]) == ("kconfig", 16 * MIB)
+    board32 = _board(mini_report, "board32.dts")
+    assert board32.global_cma is not None and board32.global_cma["size"] == 32 * MIB
+
+
+def test_the_trees_own_kconfig_is_read(kconfig_tree: Path) -> None:
+    report = lint_tree(kconfig_tree, arches=["arm64"], boards=["board-bootloader"], jobs=1)
+    (board,) = report.boards
+    # the fixture Kconfig's CMA_SIZE_MBYTES default is 48 (the bundled model's is 16)
+    assert board.global_cma is not None and board.global_cma["size"] == 48 * MIB
+    assert not any(d.code == "lint-config-bundled-model" for c in report.configs for d in c.diagnostics)
+
+
+def test_parallel_and_serial_runs_give_the_same_report(mini_report: LintReport) -> None:
+    assert lint_tree(MINI, jobs=2).to_dict() == mini_report.to_dict()
+
+
+def test_the_report_does_not_depend_on_where_the_tree_is(mini_report: LintReport, tmp_path: Path) -> None:
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(MINI, copy, symlinks=True)
+    other = lint_tree(copy, jobs=1).to_dict()
+    mine = mini_report.to_dict()
+    assert other["boards"] == mine["boards"] and other["summary"] == mine["summary"]
+
+
+def test_summary_and_json_shape(mini_report: LintReport) -> None:
+    data = json.loads(render_json(mini_report))
+    assert set(data) >= {"boards", "summary"}
+    assert [b["path"] for b in data["boards"]] == sorted(BOARDS)
+    for entry in data["boards"]:
+        assert {"path", "status", "diagnostics"} <= set(entry)
+        assert entry["status"] in ("clean", "warnings", "errors", "build-failed")
+    summary = data["summary"]
+    assert (summary["boards"], summary["clean"], summary["warnings"], summary["errors"],
+            summary["build_failed"]) == (7, 4, 1, 1, 1)
+    by_code = {c["code"]: c for c in summary["by_code"]}
+    assert by_code["build-failed"] == {
+        "code": "build-failed", "severity": "error", "findings": 1, "boards": 1}
+    assert by_code["rmem-overlap"]["boards"] == 1
+    assert by_code["rmem-outside-ram"]["severity"] == "warning"
+    assert "lint-memory-assumed" not in by_code  # info findings are not counted
+    assert [c["severity"] for c in summary["by_code"]] == ["error", "error", "warning"]
+
+
+def test_boards_can_be_chosen_by_name_or_path() -> None:
+    by_name = lint_tree(MINI, boards=["board-clean", "board32.dts"], jobs=1)
+    assert [b.path for b in by_name.boards] == [
+        "arch/arm/boot/dts/vendor2/board32.dts", "arch/arm64/boot/dts/vendor/board-clean.dts"]
+    by_path = lint_tree(MINI, boards=[str(MINI / "arch/arm64/boot/dts/vendor/board-clean.dts")], jobs=1)
+    assert [b.path for b in by_path.boards] == ["arch/arm64/boot/dts/vendor/board-clean.dts"]
+    assert [c.arch for c in by_path.configs] == ["arm64"]  # only the architectures linted
+    with pytest.raises(LintError, match="no board 'board-clean'"):
+        lint_tree(MINI, arches=["arm"], boards=["board-clean"], jobs=1)
+    with pytest.raises(LintError, match=r"no board 'nothing\.dts'"):
+        lint_tree(MINI, boards=["nothing.dts"], jobs=1)
+
+
+def test_a_given_config_replaces_the_default_for_one_architecture() -> None:
+    other = MINI / "arch/arm/configs/other_defconfig"
+    report = lint_tree(MINI, arches=["arm"], config=other, jobs=1)
+    (board,) = report.boards
+    assert board.global_cma is not None and board.global_cma["size"] == 8 * MIB
+    assert report.configs[0].config == "arch/arm/configs/other_defconfig"
+    with pytest.raises(LintError, match="one architecture"):
+        lint_tree(MINI, config=other, jobs=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"arches": ["sparc"]}, "unknown architecture 'sparc'"),
+        ({"arches": ["x86"]}, "no board sources for x86"),
+        ({"jobs": 0}, "at least 1"),
+    ],
+)
+def test_unusable_requests_are_lint_errors(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(LintError, match=message):
+        lint_tree(MINI, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_directory_that_is_not_a_kernel_tree(tmp_path: Path) -> None:
+    with pytest.raises(LintError, match="not a Linux source tree"):
+        lint_tree(tmp_path)
+    with pytest.raises(LintError, match="not a directory"):
+        lint_tree(tmp_path / "missing")
+
+
+def test_a_failure_inside_memplan_is_reported_on_that_board_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = lint_board_module.resolve
+
+    def flaky(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        tree = kwargs["dts"]
+        model = tree.root.get("model").as_strings()[0]  # type: ignore[attr-defined]
+        if "overlap" in model:
+            raise RuntimeError("boom")
+        if "past the end" in model:
+            raise ResolveError("cannot lay this out")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lint_board_module, "resolve", flaky)
+    report = lint_tree(MINI, arches=["arm64"], jobs=1)
+    statuses = {b.path.rsplit("/", 1)[1]: b.status for b in report.boards}
+    assert statuses["board-overlap.dts"] == "errors" and statuses["board-outside.dts"] == "errors"
+    assert statuses["board-clean.dts"] == "clean"
+    (internal,) = _board(report, "board-overlap.dts").diagnostics
+    assert internal.code == "lint-internal-error" and internal.message.startswith("RuntimeError: boom at ")
+    (failed,) = _board(report, "board-outside.dts").diagnostics
+    assert (failed.code, failed.message) == ("lint-resolve-failed", "cannot lay this out")
