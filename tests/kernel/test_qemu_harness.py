@@ -187,3 +187,99 @@ def test_extract_x86_user_map() -> None:
     assert got["e820"]["user"][1] == {"start": 0x10000000, "end": 0x14000000, "type": "reserved"}
     assert got["e820"]["BIOS-e820"][0]["end"] == 0x7FFE0000
     assert got["crashkernel"] == {"base": 1776 << 20, "size": 256 << 20}
+
+
+def test_initramfs_carries_guest_files_and_command(tmp_path: Path) -> None:
+    """Extra files land in the archive (parent directories created) and /init runs the guest
+    command after the standard capture, between its own markers."""
+    from tools.qemu.initramfs import GUEST_COMMAND_PATH, GUEST_SECTION, script_digest
+
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"bb")
+    extra = {"usr/share/collect.sh": b"echo hi\n", GUEST_COMMAND_PATH: b"sh /usr/share/collect.sh\n"}
+    entries = _parse_newc(gzip.decompress(build_initramfs(bb, tmp_path / "i.gz", extra).read_bytes()))
+    assert entries["usr/share/collect.sh"][1] == b"echo hi\n"
+    assert entries["usr"][0] & 0o170000 == 0o040000 and entries["usr/share"][0] & 0o170000 == 0o040000
+    assert entries[GUEST_COMMAND_PATH][1] == b"sh /usr/share/collect.sh\n"
+    assert f"@@MEMPLAN-BEGIN {GUEST_SECTION}" in INIT_SCRIPT and f"/{GUEST_COMMAND_PATH}" in INIT_SCRIPT
+    assert script_digest(extra) != script_digest() != script_digest({"a": b"1"})
+    with pytest.raises(ValueError):
+        build_initramfs(bb, tmp_path / "j.gz", {"../escape": b""})
+
+
+@pytest.mark.parametrize(("kernel", "binary", "machine", "console"), [
+    ("armmp-6.12", "qemu-system-arm", ["-M", "virt", "-cpu", "cortex-a15"], "console=ttyAMA0 "),
+    ("armmp-lpae-6.12", "qemu-system-arm", ["-M", "virt", "-cpu", "cortex-a15"], "console=ttyAMA0 "),
+    ("riscv64-6.12", "qemu-system-riscv64", ["-M", "virt", "-m"], "console=ttyS0 "),
+    ("arm64-6.1", "qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a57"], "console=ttyAMA0 "),
+])
+def test_qemu_command_per_arch(kernel: str, binary: str, machine: list[str], console: str) -> None:
+    from tools.qemu.boot import full_cmdline, qemu_command
+    from tools.qemu.debian import Artifacts
+    from tools.qemu.scenarios import Scenario
+
+    sc = Scenario("t", kernel, "", "", cmdline="cma=64M", ram="1G")
+    art = Artifacts(Path("/k/vmlinuz"), Path("/k/config"), Path("/k/busybox"))
+    cmd = qemu_command(sc, art, Path("/i.gz"), Path("/b.dtb"))
+    assert cmd[0] == binary and cmd[1:1 + len(machine)] == machine
+    assert cmd[cmd.index("-append") + 1] == full_cmdline(sc)
+    assert full_cmdline(sc).startswith(console) and full_cmdline(sc).endswith(" cma=64M")
+    assert cmd[cmd.index("-dtb") + 1] == "/b.dtb" and cmd[cmd.index("-m") + 1] == "1G"
+
+
+def test_new_arch_scenarios() -> None:
+    """Every arm32 scenario is booted on both armmp builds; riscv scenarios use RAM at 0x80000000."""
+    arm = {s.name.split("-6.12-", 1)[1] for s in SCENARIOS if s.kernel == "armmp-6.12"}
+    lpae = {s.name.split("-6.12-", 1)[1] for s in SCENARIOS if s.kernel == "armmp-lpae-6.12"}
+    assert arm == lpae and {"kconfig-1g", "kconfig-4g", "straddle", "cma-too-big", "cma-too-big-high",
+                            "static-default", "static-default-high", "misaligned-4m",
+                            "lowmem-misaligned-hang"} <= arm
+    for s in SCENARIOS:
+        if s.kernel == "riscv64-6.12":
+            for _, info in fragment_regions("/* ---- memplan scenario fragment ---- */\n"
+                                            + (s.fragment or "")).items():
+                assert info["reg"] is None or info["reg"][0] >= 0x80000000, s.name
+
+
+_LOG_ARM32_STATIC_DEFAULT = """\
+[    0.000000] cma: Reserved 16 MiB at 0xbf000000 on node -1
+[    0.000000] Reserved memory: created CMA memory pool at 0x60000000, size 64 MiB
+[    0.000000] OF: reserved mem: initialized node linux,cma@60000000, compatible id shared-dma-pool
+[    0.000000] OF: reserved mem: 0x60000000..0x63ffffff (65536 KiB) map reusable linux,cma@60000000
+"""
+
+
+def test_extract_arm32_static_default_gives_two_areas() -> None:
+    """A static default node initialised after ``cma: Reserved`` (arm32 6.12) is the global area;
+    the Kconfig area is a second, ordinary CMA area. With ``cma=`` it would be bypassed instead."""
+    dts = "/* ---- memplan scenario fragment ---- */\n" + reserved_memory(
+        'l: linux,cma@60000000 {\n\treg = <0x0 0x60000000 0x0 0x4000000>;\n\tlinux,cma-default;\n};')
+    got = extract(_LOG_ARM32_STATIC_DEFAULT, "CmaTotal: 81920 kB\n", "console=ttyAMA0", dts)
+    assert got["global_cma"] == {"origin": "dts", "size": 64 << 20, "base": 0x60000000,
+                                 "region": "linux,cma@60000000"}
+    assert got["extra_cma"] == [{"kind": "kconfig", "size": 16 << 20, "base": 0xBF000000, "active": True}]
+
+
+def test_extract_pool_not_activated_is_failed() -> None:
+    log = (
+        "[ 0.0] Reserved memory: created CMA memory pool at 0x6c000000, size 128 MiB\n"
+        "[ 0.0] OF: reserved mem: initialized node cma-s@6c000000, compatible id shared-dma-pool\n"
+        "[ 0.1] cma: CMA area cma-s@6c000000 could not be activated\n"
+    )
+    got = extract(log, "", "console=ttyAMA0", None)
+    assert got["regions"]["cma-s@6c000000"]["status"] == "failed"
+    assert got["regions"]["cma-s@6c000000"]["base"] == 0x6C000000
+
+
+def test_extract_hung_boot_reads_console(tmp_path: Path) -> None:
+    import json
+
+    from tools.qemu.truth import extract_fixture
+
+    (tmp_path / "scenario.json").write_text(json.dumps({"cmdline": "console=ttyAMA0 loglevel=8"}))
+    (tmp_path / "console.txt").write_text(
+        "QEMU noise\n[    0.000000] cma: Reserved 16 MiB at 0xbf000000 on node -1\n"
+        "[    0.000000] Zone ranges:\n")
+    got = extract_fixture(tmp_path)
+    assert got["hang"] == {"last_message": "Zone ranges:"}
+    assert got["global_cma"]["base"] == 0xBF000000

@@ -5,20 +5,51 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.qemu import dtb as dtbmod
 from tools.qemu.debian import Artifacts, cache_dir, fetch
-from tools.qemu.initramfs import build_initramfs, script_digest, split_console
+from tools.qemu.initramfs import (
+    GUEST_COMMAND_PATH,
+    GUEST_SECTION,
+    build_initramfs,
+    script_digest,
+    split_console,
+)
 from tools.qemu.kernels import KERNELS
 from tools.qemu.scenarios import Scenario
 
 #: Parameters the harness adds in front of every scenario command line.
 HARNESS_ARGS = {
     "arm64": "console=ttyAMA0 nokaslr loglevel=1 panic=-1",
+    "arm": "console=ttyAMA0 loglevel=1 panic=-1",
+    "riscv": "console=ttyS0 nokaslr loglevel=1 panic=-1",
     "x86": "console=ttyS0 nokaslr loglevel=1 panic=-1",
 }
+
+#: QEMU system emulator per memplan arch.
+QEMU_BINARIES = {
+    "arm64": "qemu-system-aarch64",
+    "arm": "qemu-system-arm",
+    "riscv": "qemu-system-riscv64",
+    "x86": "qemu-system-x86_64",
+}
+
+#: Machine and default CPU per arch (``None``: QEMU's default CPU).
+MACHINES: dict[str, tuple[str, str | None]] = {
+    "arm64": ("virt", "cortex-a57"),
+    "arm": ("virt", "cortex-a15"),
+    "riscv": ("virt", None),
+    "x86": ("pc", None),
+}
+
+#: Arches booted with QEMU's own device tree (dumped, merged with the scenario fragment).
+DT_ARCHES = ("arm64", "arm", "riscv")
+
+
+__all__ = ["GUEST_SECTION", "BootResult", "full_cmdline", "qemu_available", "qemu_command", "run_boot"]
 
 
 class BootError(RuntimeError):
@@ -48,7 +79,7 @@ def qemu_available(arch: str) -> bool:
 
 
 def _qemu_binary(arch: str) -> str:
-    return "qemu-system-aarch64" if arch == "arm64" else "qemu-system-x86_64"
+    return QEMU_BINARIES[arch]
 
 
 def full_cmdline(sc: Scenario) -> str:
@@ -60,10 +91,10 @@ def full_cmdline(sc: Scenario) -> str:
 def qemu_command(sc: Scenario, art: Artifacts, initrd: Path, dtb: Path | None) -> list[str]:
     """The QEMU command line for ``sc``."""
     kernel = KERNELS[sc.kernel]
-    if kernel.arch == "arm64":
-        cmd = [_qemu_binary("arm64"), "-M", "virt", "-cpu", sc.cpu or "cortex-a57"]
-    else:
-        cmd = [_qemu_binary("x86"), "-M", "pc"]
+    machine, cpu = MACHINES[kernel.arch]
+    cmd = [_qemu_binary(kernel.arch), "-M", machine]
+    if sc.cpu or cpu:
+        cmd += ["-cpu", sc.cpu or cpu or ""]
     cmd += ["-m", sc.ram, "-smp", str(sc.smp), "-nographic", "-no-reboot",
             "-kernel", str(art.vmlinuz), "-initrd", str(initrd), "-append", full_cmdline(sc)]
     if dtb is not None:
@@ -72,20 +103,30 @@ def qemu_command(sc: Scenario, art: Artifacts, initrd: Path, dtb: Path | None) -
     return cmd
 
 
-def run_boot(sc: Scenario, timeout: float = 600.0) -> BootResult:
-    """Fetch the kernel, prepare initramfs and DTB, boot, capture and split the console."""
+def run_boot(sc: Scenario, timeout: float = 600.0, guest_files: Mapping[str, bytes] | None = None,
+             guest_command: str | None = None) -> BootResult:
+    """Fetch the kernel, prepare initramfs and DTB, boot, capture and split the console.
+
+    ``guest_files`` (path inside the initramfs -> content) are added to the initramfs;
+    ``guest_command`` is a shell command run by ``/init`` after the standard capture, its output
+    is the section ``GUEST_SECTION`` of :attr:`BootResult.sections` (print binary data in base64).
+    """
     kernel = KERNELS[sc.kernel]
     art = fetch(kernel)
     work = Path(tempfile.mkdtemp(prefix=f"boot-{sc.name}-", dir=cache_dir()))
     try:
-        initrd = cache_dir() / f"initramfs-{kernel.debian_arch}-{script_digest()}.cpio.gz"
+        extra = dict(guest_files or {})
+        if guest_command is not None:
+            extra[GUEST_COMMAND_PATH] = guest_command.encode()
+        digest = script_digest(extra)
+        initrd = cache_dir() / f"initramfs-{kernel.debian_arch}-{digest}.cpio.gz"
         if not initrd.exists():
             tmp = work / "initrd.tmp"
-            build_initramfs(art.busybox, tmp)
+            build_initramfs(art.busybox, tmp, extra)
             tmp.replace(initrd)
         board_dts: str | None = None
         dtb: Path | None = None
-        if kernel.arch == "arm64":
+        if kernel.arch in DT_ARCHES:
             base_cmd = qemu_command(sc, art, initrd, None)
             base = dtbmod.decompile(dtbmod.dump_machine_dtb(base_cmd, work / "machine.dtb"))
             board_dts = dtbmod.merge(base, sc.fragment, sc.memreserve)

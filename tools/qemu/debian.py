@@ -1,7 +1,7 @@
 """Fetch Debian kernel and busybox packages into ``.qemu-cache/`` without touching the host's APT setup.
 
 A private APT root (own sources list, lists, cache and an empty dpkg status) knows the suites the
-scenarios need, for amd64 and arm64. Packages are fetched with ``apt-get download`` and unpacked
+scenarios need, for amd64, arm64, armhf and riscv64. Packages are fetched with ``apt-get download`` and unpacked
 with ``dpkg -x``; nothing is installed.
 """
 
@@ -17,6 +17,8 @@ from tools.qemu.kernels import KernelBuild
 MIRROR = "http://deb.debian.org/debian"
 SUITES = ("bookworm", "bookworm-backports", "bullseye", "trixie", "sid")
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+#: Debian architectures whose package indexes the private root downloads.
+ARCHES = ("amd64", "arm64", "armhf", "riscv64")
 
 
 class FetchError(RuntimeError):
@@ -53,7 +55,8 @@ class PrivateApt:
         (self.root / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
         self.sources = self.root / "sources.list"
         lines = [
-            f"deb [arch=amd64,arm64 signed-by={KEYRING}] {MIRROR} {suite} main" for suite in SUITES
+            f"deb [arch={','.join(ARCHES)} signed-by={KEYRING}] {MIRROR} {suite} main"
+            for suite in SUITES
         ]
         text = "\n".join(lines) + "\n"
         if not self.sources.exists() or self.sources.read_text() != text:
@@ -78,12 +81,14 @@ class PrivateApt:
         out: list[str] = []
         for k, v in opts.items():
             out += ["-o", f"{k}={v}"]
-        out += ["-o", "APT::Architectures::=amd64", "-o", "APT::Architectures::=arm64"]
+        for arch in ARCHES:
+            out += ["-o", f"APT::Architectures::={arch}"]
         return out
 
     def update(self, force: bool = False) -> None:
         """Download the package indexes once (or again with ``force``)."""
-        if not force and any((self.root / "lists").glob("*_Packages")):
+        lists = self.root / "lists"
+        if not force and all(any(lists.glob(f"*binary-{a}_Packages*")) for a in ARCHES):
             return
         _run(["apt-get", *self.options(), "update"], cwd=self.root)
 
@@ -129,11 +134,9 @@ def fetch(kernel: KernelBuild) -> Artifacts:
         debs = cache_dir() / "debs"
         roots = [unpack(apt.download(p, debs)) for p in kernel.packages]
         bb_root = unpack(apt.download(kernel.busybox_package, debs))
-    vmlinuz = _find(roots, ["boot/vmlinuz-*", "usr/lib/modules/*/vmlinuz"])
+    vmlinuz = _find(roots, ["boot/vmlinuz-*", "usr/lib/modules/*/vmlinuz", "boot/vmlinux-*"])
     config = _find(roots, ["boot/config-*", "usr/lib/modules/*/config"])
-    busybox = bb_root / "bin" / "busybox"
-    if not busybox.exists():
-        raise FetchError(f"no bin/busybox in {bb_root}")
+    busybox = _find([bb_root], ["bin/busybox", "usr/bin/busybox"])  # usr/bin since trixie
     return Artifacts(vmlinuz=vmlinuz, config=config, busybox=busybox)
 
 

@@ -2,17 +2,24 @@
 
 The ``/init`` script mounts proc/sys/debugfs, prints every interesting file between markers
 (``@@MEMPLAN-BEGIN <name>`` / ``@@MEMPLAN-END <name>``) on the console, then powers off.
+Extra files can be added to the archive; when ``/memplan/guest-command`` exists, ``/init`` runs
+it with ``sh`` after the standard capture and its output becomes the ``guest-command`` section.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import stat
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
 
 BEGIN = "@@MEMPLAN-BEGIN "
 END = "@@MEMPLAN-END "
 DONE = "@@MEMPLAN-DONE"
+#: Where the optional guest command is stored in the initramfs, and its console section.
+GUEST_COMMAND_PATH = "memplan/guest-command"
+GUEST_SECTION = "guest-command"
 
 INIT_SCRIPT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -23,6 +30,7 @@ emit() { echo "@@MEMPLAN-BEGIN $1"; cat "$2"; echo "@@MEMPLAN-END $1"; }
 emit cmdline /proc/cmdline
 emit iomem /proc/iomem
 emit meminfo /proc/meminfo
+emit zoneinfo /proc/zoneinfo
 for d in /sys/kernel/debug/cma/*; do
   [ -d "$d" ] || continue
   for f in "$d"/*; do
@@ -42,6 +50,9 @@ if [ -r /sys/firmware/fdt ]; then
 fi
 dmesg > /tmp/dmesg.txt
 emit dmesg /tmp/dmesg.txt
+if [ -r /memplan/guest-command ]; then
+  echo "@@MEMPLAN-BEGIN guest-command"; sh /memplan/guest-command 2>&1; echo "@@MEMPLAN-END guest-command"
+fi
 echo "@@MEMPLAN-DONE"
 poweroff -f
 echo o > /proc/sysrq-trigger
@@ -68,23 +79,37 @@ class _Cpio:
         return b"".join(self.parts)
 
 
-def script_digest() -> str:
-    """A short digest of the ``/init`` script (initramfs cache key)."""
-    import hashlib
+def script_digest(extra: Mapping[str, bytes] | None = None) -> str:
+    """A short digest of the ``/init`` script and any extra files (initramfs cache key)."""
+    h = hashlib.sha256(INIT_SCRIPT.encode())
+    for name in sorted(extra or {}):
+        data = (extra or {})[name]
+        h.update(f"\0{name}\0{len(data)}\0".encode() + data)
+    return h.hexdigest()[:12]
 
-    return hashlib.sha256(INIT_SCRIPT.encode()).hexdigest()[:12]
 
-
-def build_initramfs(busybox: Path, out: Path) -> Path:
-    """Write a gzip-compressed newc initramfs with ``busybox`` and the capture ``/init``."""
+def build_initramfs(busybox: Path, out: Path, extra: Mapping[str, bytes] | None = None) -> Path:
+    """Write a gzip-compressed newc initramfs with ``busybox``, the capture ``/init`` and the
+    ``extra`` files (relative path -> content; parent directories are created, mode 0755)."""
     c = _Cpio()
-    for d in ("bin", "dev", "proc", "sys", "tmp", "sbin"):
+    dirs = ["bin", "dev", "proc", "sys", "tmp", "sbin"]
+    for name in sorted(extra or {}):
+        parts = PurePosixPath(name).parts
+        if PurePosixPath(name).is_absolute() or ".." in parts or not parts:
+            raise ValueError(f"initramfs path must be relative and inside the archive: {name!r}")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if d not in dirs:
+                dirs.append(d)
+    for d in dirs:
         c.add(d, stat.S_IFDIR | 0o755)
     c.add("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))
     c.add("dev/null", stat.S_IFCHR | 0o666, rdev=(1, 3))
     c.add("bin/busybox", stat.S_IFREG | 0o755, busybox.read_bytes())
     c.add("bin/sh", stat.S_IFLNK | 0o777, b"busybox")
     c.add("init", stat.S_IFREG | 0o755, INIT_SCRIPT.encode())
+    for name in sorted(extra or {}):
+        c.add(name, stat.S_IFREG | 0o755, (extra or {})[name])
     out.write_bytes(gzip.compress(c.finish(), compresslevel=6, mtime=0))
     return out
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class KernelBuild:
-    """One Debian kernel build: ``arch`` is the memplan arch name (``arm64`` / ``x86``);
-    ``release`` is ``uname -r``, ``upstream`` the upstream version the Debian package carries."""
+    """One Debian kernel build: ``arch`` is the memplan arch name (``arm64`` / ``x86`` / ``arm`` /
+    ``riscv``); ``release`` is ``uname -r``, ``upstream`` the upstream version the Debian package
+    carries."""
 
     key: str
     arch: str
@@ -20,8 +21,13 @@ class KernelBuild:
 
     @property
     def busybox_package(self) -> str:
-        """The busybox-static package (bookworm's) for the same architecture."""
-        return f"busybox-static:{self.debian_arch}=1:1.35.0-4+deb12u1+b1"
+        """The busybox-static package for the same architecture (bookworm's; trixie's for riscv64,
+        which bookworm does not have)."""
+        return f"busybox-static:{self.debian_arch}={BUSYBOX_VERSIONS.get(self.debian_arch, _BUSYBOX)}"
+
+
+_BUSYBOX = "1:1.35.0-4+deb12u1+b1"
+BUSYBOX_VERSIONS: dict[str, str] = {"riscv64": "1:1.37.0-6+b9"}
 
 
 KERNELS: dict[str, KernelBuild] = {
@@ -43,5 +49,11 @@ KERNELS: dict[str, KernelBuild] = {
                      "linux-base-7.2.13+deb14-amd64:amd64"), "sid", "7.2.13"),
         KernelBuild("amd64-6.12", "x86", "amd64", "6.12.117+deb13-amd64",
                     ("linux-image-6.12.117+deb13-amd64:amd64",), "trixie", "6.12.117"),
+        KernelBuild("armmp-6.12", "arm", "armhf", "6.12.117+deb13-armmp",
+                    ("linux-image-6.12.117+deb13-armmp:armhf",), "trixie", "6.12.117"),
+        KernelBuild("armmp-lpae-6.12", "arm", "armhf", "6.12.117+deb13-armmp-lpae",
+                    ("linux-image-6.12.117+deb13-armmp-lpae:armhf",), "trixie", "6.12.117"),
+        KernelBuild("riscv64-6.12", "riscv", "riscv64", "6.12.117+deb13-riscv64",
+                    ("linux-image-6.12.117+deb13-riscv64:riscv64",), "trixie", "6.12.117"),
     )
 }

@@ -43,6 +43,7 @@ def scenario_json(res: BootResult) -> dict[str, object]:
         "complete": res.complete,
         "returncode": res.returncode,
         "timed_out": res.timed_out,
+        "expect_hang": sc.hang_timeout is not None,
     }
 
 
@@ -60,7 +61,8 @@ def write_fixture(res: BootResult, root: Path | None = None) -> Path:
     config = config_path(out, sc_json)  # one copy per kernel build, shared by its fixtures
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_bytes(gzip.compress(res.config_text.encode(), mtime=0))
-    names = {"iomem": "iomem.txt", "meminfo": "meminfo.txt", "dmesg": "dmesg.txt", "cmdline": "cmdline.txt"}
+    names = {"iomem": "iomem.txt", "meminfo": "meminfo.txt", "dmesg": "dmesg.txt", "cmdline": "cmdline.txt",
+             "zoneinfo": "zoneinfo.txt"}
     for key, text in res.sections.items():
         if key == "fdt.base64":
             # the DTB the kernel really booted with (/sys/firmware/fdt, after QEMU's patches)
@@ -74,7 +76,7 @@ def write_fixture(res: BootResult, root: Path | None = None) -> Path:
             p.write_text(text)
     if not res.complete:
         (out / "console.txt").write_text(res.console[-200_000:])
-    if (out / "dmesg.txt").exists():
+    if (out / "dmesg.txt").exists() or (out / "console.txt").exists():
         write_expected(out)
     return out
 
@@ -104,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def one(sc: Scenario) -> tuple[str, bool, str]:
         try:
-            res = run_boot(sc, timeout=args.timeout)
+            res = run_boot(sc, timeout=sc.hang_timeout or args.timeout)
         except Exception as exc:  # report and continue with the others
             return sc.name, False, f"error: {exc}"
         path = write_fixture(res, args.out)
-        return sc.name, res.complete, str(path)
+        return sc.name, res.complete != (sc.hang_timeout is not None), str(path)
 
     failed = 0
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

@@ -24,6 +24,8 @@ class Scenario:
     cpu: str | None = None
     qemu_args: tuple[str, ...] = field(default_factory=tuple)
     memreserve: tuple[tuple[int, int], ...] = ()
+    #: The kernel is expected to hang (the capture never completes); boot with this timeout.
+    hang_timeout: float | None = None
 
 
 def reserved_memory(*children: str, extra_root: str = "") -> str:
@@ -340,5 +342,170 @@ SCENARIOS += [
     _arm("5.10", "memreserve-nomap", "/memreserve/ 0xbf000000+16M and a static no-map region inside it.",
          "A static no-map node over a /memreserve/ range fails before 6.4.",
          fragment=MEMRESERVE_NOMAP, memreserve=((0xBF000000, 0x1000000),)),
+]
+BY_NAME = {s.name: s for s in SCENARIOS}
+
+# ---- 32-bit ARM (Debian armmp / armmp-lpae 6.12, qemu-system-arm -M virt -cpu cortex-a15) ----
+# RAM starts at 0x40000000 as on arm64; with the standard 3G/1G split lowmem is the first 768 MiB
+# (0x40000000-0x70000000), the rest is highmem. armmp has an 8 MiB CMA granule (max order 11, no
+# HUGETLB_PAGE), armmp-lpae 2 MiB (HUGETLB_PAGE).
+
+
+def _named(kernel: str, name: str, desc: str, tests: str, **kw: object) -> Scenario:
+    return Scenario(f"{kernel}-{name}", kernel, desc, tests, **kw)  # type: ignore[arg-type]
+
+
+def _static_pool(name: str, base: int, size: int, default: bool = False, reusable: bool = True) -> str:
+    label = name.split("@")[0].replace("-", "_").replace(",", "_")
+    flags = ("\treusable;\n" if reusable else "") + ("\tlinux,cma-default;\n" if default else "")
+    return (
+        f"{label}: {name}@{base:x} {{\n\tcompatible = \"shared-dma-pool\";\n{flags}"
+        f"\treg = <0x{base >> 32:x} 0x{base & 0xFFFFFFFF:x} 0x0 0x{size:x}>;\n}};"
+    )
+
+
+ARM32_STATIC_DEFAULT_HIGH = reserved_memory(_static_pool("linux,cma", 0x90000000, 0x4000000, default=True))
+ARM32_STRADDLE = reserved_memory(_static_pool("cma-straddle", 0x6C000000, 0x8000000))
+ARM32_MISALIGNED_HIGH = reserved_memory(
+    _static_pool("cma-bad-base", 0x80100000, 0x1000000),
+    _pool("cma-bad-size", "0x300000"),
+    _pool("cma-good", "0x1000000"),
+)
+ARM32_LOWMEM_1M = reserved_memory(_static_pool("cma-low-1m", 0x60100000, 0x1000000))
+ARM32_HIGH_2M = reserved_memory(_static_pool("cma-2m", 0x80200000, 0x600000))
+ARM32_DT_DEFAULT_ALIGN = reserved_memory(
+    _cma_default_dyn("0x3000000").replace("\tlinux,cma-default;", "\talignment = <0x0 0x400000>;\n\tlinux,cma-default;")
+)
+ARM32_LOWMEM_DEFAULT = reserved_memory(
+    _cma_default_dyn("0x4000000").replace(
+        "\tlinux,cma-default;", "\talloc-ranges = <0x0 0x40000000 0x0 0x30000000>;\n\tlinux,cma-default;")
+)
+
+ARM32_KERNELS = ("armmp-6.12", "armmp-lpae-6.12")
+for _k in ARM32_KERNELS:
+    SCENARIOS += [
+        _named(_k, "kconfig", "No DT pool, no cma=: the Kconfig size (16 MiB) decides, -m 2G.",
+               "arm32 global area: highmem first, directly below the top of RAM."),
+        _named(_k, "kconfig-1g", "Kconfig global area, -m 1G (256 MiB of highmem).",
+               "arm32 global area with little highmem.", ram="1G"),
+        _named(_k, "kconfig-4g", "Kconfig global area, -m 4G (RAM 0x40000000-0x140000000).",
+               "RAM reaching 4 GiB: 32-bit phys_addr_t caps it, LPAE keeps it; CMA limit 4 GiB.",
+               ram="4G"),
+        _named(_k, "dt-default", "96 MiB dynamic linux,cma-default pool in the DT, no cma=.",
+               "DT default pool alone: top-down in highmem.", fragment=DT_DEFAULT_96M),
+        _named(_k, "dt-default-cma", "96 MiB dynamic DT default pool plus cma=128M.",
+               "cma= wins over the DT default node; global area below the dynamic DT regions.",
+               fragment=DT_DEFAULT_96M, cmdline="cma=128M"),
+        _named(_k, "dt-default-cma0", "96 MiB dynamic DT default pool plus cma=0.",
+               "cma=0: no global area, DT default node bypassed.", fragment=DT_DEFAULT_96M,
+               cmdline="cma=0"),
+        _named(_k, "dt-default-align", "48 MiB dynamic default pool with alignment = <4 MiB>.",
+               "The CMA granule overrides a smaller alignment property (8 MiB on armmp).",
+               fragment=ARM32_DT_DEFAULT_ALIGN),
+        _named(_k, "dt-default-lowmem", "64 MiB dynamic default pool with alloc-ranges inside lowmem.",
+               "A default pool in lowmem (top-down in its window).", fragment=ARM32_LOWMEM_DEFAULT),
+        _named(_k, "pools", "Four dynamic reusable pools (16, 48, 8, 32 MiB), Kconfig global area.",
+               "Dynamic regions top-down in DT order; the global area directly below them.",
+               fragment=FOUR_POOLS),
+        _named(_k, "static-default", "Static linux,cma-default pool reg 0x60000000 (lowmem), 64 MiB.",
+               "arm32: a static default node plus the Kconfig area (two areas), DT area default.",
+               fragment=DT_STATIC_DEFAULT),
+        _named(_k, "static-default-high", "Static linux,cma-default pool reg 0x90000000 (highmem), 64 MiB.",
+               "A default pool in highmem; two areas as in lowmem.", fragment=ARM32_STATIC_DEFAULT_HIGH),
+        _named(_k, "static-default-cma", "Static DT default pool (lowmem) plus cma=32M.",
+               "cma= wins; the static node is bypassed (log after cma: Reserved).",
+               fragment=DT_STATIC_DEFAULT, cmdline="cma=32M"),
+        _named(_k, "cma-only", "cma=100M, no DT pool.", "cma= size rounded up to the CMA granule.",
+               cmdline="cma=100M"),
+        _named(_k, "cma-fixed", "cma=64M@0x70000000 (first highmem address).", "Fixed cma= placement.",
+               cmdline="cma=64M@0x70000000"),
+        _named(_k, "cma-range", "cma=64M@0x50000000-0x60000000 (lowmem window).",
+               "cma=size@base-limit top-down in lowmem.", cmdline="cma=64M@0x50000000-0x60000000"),
+        _named(_k, "cma-too-big-high", "cma=384M on -m 1G (256 MiB highmem, 768 MiB lowmem).",
+               "Too large for highmem: the global area goes to the top of lowmem.", ram="1G",
+               cmdline="cma=384M"),
+        _named(_k, "cma-too-big", "cma=800M on -m 1G.",
+               "Too large for highmem and for lowmem: Failed to reserve, no global area.", ram="1G",
+               cmdline="cma=800M"),
+        _named(_k, "straddle", "Static reusable pool 0x6c000000+128 MiB across the lowmem/highmem boundary.",
+               "A CMA pool straddling the zones is created, then could not be activated.",
+               fragment=ARM32_STRADDLE),
+        _named(_k, "misaligned-4m", "Reusable static pool at 0x60200000 (lowmem, 2 MiB aligned), 6 MiB.",
+               "2 MiB- but not 8 MiB-aligned pool: rejected on armmp, accepted on armmp-lpae.",
+               fragment=MISALIGNED_4M),
+        _named(_k, "misaligned-4m-high", "Reusable static pool at 0x80200000 (highmem, 2 MiB aligned), 6 MiB.",
+               "2 MiB- but not 8 MiB-aligned pool in highmem.", fragment=ARM32_HIGH_2M),
+        _named(_k, "misaligned", "Highmem static pool at 0x80100000 (1 MiB aligned), dynamic 3 MiB pool.",
+               "Misaligned CMA regions in highmem are rejected.", fragment=ARM32_MISALIGNED_HIGH),
+        _named(_k, "alloc-ranges", "Three dynamic pools with alloc-ranges.", "alloc-ranges on arm32.",
+               fragment=ALLOC_RANGES),
+        _named(_k, "per-device", "Per-device CMA pool and coherent no-map pool used by a device.",
+               "memory-region users on arm32.", fragment=PER_DEVICE),
+        _named(_k, "overlap", "Three static regions, the first two overlap.", "OVERLAP DETECTED on arm32.",
+               fragment=OVERLAP),
+        _named(_k, "nomap", "Static no-map pools and a dynamic no-map pool.",
+               "no-map ranges are holes in the arm32 /proc/iomem.", fragment=NOMAP),
+        _named(_k, "nomap-reusable", "no-map + reusable pools plus a DT default.",
+               "no-map + reusable refused on arm32.", fragment=NOMAP_REUSABLE),
+        _named(_k, "mem", "mem=1G on 2 GiB with a 96 MiB dynamic DT default pool.",
+               "mem= on arm32.", fragment=DT_DEFAULT_96M, cmdline="mem=1G"),
+        _named(_k, "mem0", "mem=0 on 2 GiB, Kconfig global area.",
+               "mem=0 is ignored on arm (no limit).", cmdline="mem=0"),
+        _named(_k, "memreserve-dyn", "/memreserve/ 0xbf000000+16M and a 32 MiB dynamic pool.",
+               "Order of /memreserve/ vs dynamic allocation on arm32.", fragment=MEMRESERVE_DYN,
+               memreserve=((0xBF000000, 0x1000000),)),
+        _named(_k, "multi-default", "A static and three dynamic linux,cma-default pools.",
+               "Several default nodes on arm32.", fragment=MULTI_DEFAULT),
+        _named(_k, "multi-default-dyn", "Three dynamic linux,cma-default pools.",
+               "Several dynamic default nodes on arm32.", fragment=MULTI_DEFAULT_DYN),
+        _named(_k, "cma-repeat", "cma=64M@0x70000000 cma=32M.", "Repeated cma= keeps base/limit.",
+               cmdline="cma=64M@0x70000000 cma=32M"),
+    ]
+# The lowmem hang: a reusable static pool in lowmem that is not 2 MiB aligned stops 6.12 after
+# "cma: Reserved". The console log (loglevel=8) is kept; the boot is expected not to complete.
+HANG_SCENARIOS: list[Scenario] = [
+    _named(_k, "lowmem-misaligned-hang", "Reusable static pool at 0x60100000 (lowmem, 1 MiB aligned).",
+           "Not 2 MiB-aligned reusable pool in arm32 lowmem hangs the boot (6.12).",
+           fragment=ARM32_LOWMEM_1M, cmdline="loglevel=8", hang_timeout=150.0)
+    for _k in ARM32_KERNELS
+]
+SCENARIOS += HANG_SCENARIOS
+
+# ---- RISC-V (Debian riscv64 6.12, qemu-system-riscv64 -M virt, QEMU's OpenSBI) ----
+# RAM starts at 0x80000000; Debian's kernel has no CONFIG_CMA. OpenSBI adds
+# /reserved-memory/mmode_resv0@80000000 (and creates /reserved-memory if needed).
+RV_STATIC_DEFAULT = reserved_memory(_static_pool("linux,cma", 0xA0000000, 0x4000000, default=True))
+RV_NOMAP = reserved_memory(
+    "coh: dma-pool@a8000000 {\n\tcompatible = \"shared-dma-pool\";\n\tno-map;\n"
+    "\treg = <0x0 0xa8000000 0x0 0x800000>;\n};",
+    "fw: firmware@a9000000 {\n\tno-map;\n\treg = <0x0 0xa9000000 0x0 0x400000>;\n};",
+    _pool("dyn-nomap", "0x400000", "\tno-map;\n", reusable=False),
+)
+RV_POOLS = reserved_memory(
+    _pool("pool-a", "0x1000000"),
+    _pool("pool-b", "0x3000000", reusable=False),
+    _pool("pool-c", "0x800000"),
+)
+RV_OVERLAP = reserved_memory(
+    "first: region-a@b0000000 {\n\treg = <0x0 0xb0000000 0x0 0x1000000>;\n};",
+    "second: region-b@b0800000 {\n\treg = <0x0 0xb0800000 0x0 0x1000000>;\n};",
+)
+_RV = "riscv64-6.12"
+SCENARIOS += [
+    _named(_RV, "kconfig", "No DT pool, no cma= (Debian: no CONFIG_CMA).", "No global area without CMA."),
+    _named(_RV, "cma", "cma=128M without CONFIG_CMA.", "cma= is an unknown parameter: no area.",
+           cmdline="cma=128M"),
+    _named(_RV, "dt-default", "96 MiB dynamic linux,cma-default pool.",
+           "Reusable pools are refused by the coherent handler without CMA.", fragment=DT_DEFAULT_96M),
+    _named(_RV, "static-default", "Static linux,cma-default pool reg 0xa0000000, 64 MiB.",
+           "A static reusable pool is refused and freed without CMA.", fragment=RV_STATIC_DEFAULT),
+    _named(_RV, "pools", "Dynamic pools: two reusable, one non-reusable.",
+           "The non-reusable pool becomes a DMA pool; reusable ones are refused.", fragment=RV_POOLS),
+    _named(_RV, "nomap", "Static no-map pools and a dynamic no-map pool.",
+           "no-map ranges show as Reserved in the riscv /proc/iomem.", fragment=RV_NOMAP),
+    _named(_RV, "overlap", "Two overlapping static regions.", "OVERLAP DETECTED on riscv.",
+           fragment=RV_OVERLAP),
+    _named(_RV, "mem", "mem=1G with a 96 MiB DT default pool.", "Memory limited to 1024MB.",
+           fragment=DT_DEFAULT_96M, cmdline="mem=1G"),
 ]
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -120,11 +120,13 @@ def extract(dmesg: str, meminfo: str, cmdline: str, board_dts: str | None) -> di
     def reg(name: str) -> dict[str, Any]:
         return regions.setdefault(name, {"status": None, "base": None, "size": None})
 
-    for line in lines:
+    init_at: dict[str, int] = {}
+    for idx, line in enumerate(lines):
         if m := _CREATED.search(line):
             pending = (m.group(1), int(m.group(2), 16), int(m.group(3)) * MIB)
         elif m := _INIT.search(line):
             init_order.append(m.group(1))
+            init_at[m.group(1)] = idx
             r = reg(m.group(1))
             r["status"] = "ok"
             if pending is not None:
@@ -160,9 +162,10 @@ def extract(dmesg: str, meminfo: str, cmdline: str, board_dts: str | None) -> di
         elif m := _OVERLAP.search(line):
             overlaps.append({"a": m.group(1), "b": m.group(4)})
         elif m := _CMA_OK.search(line):
-            cma_lines.append({"size": int(m.group(1)) * MIB, "base": int(m.group(2), 16), "kind": None})
+            cma_lines.append({"size": int(m.group(1)) * MIB, "base": int(m.group(2), 16), "kind": None,
+                              "at": idx})
         elif m := _CMA_RANGES.search(line):
-            cma_lines.append({"size": int(m.group(1)) * MIB, "base": None, "kind": None})
+            cma_lines.append({"size": int(m.group(1)) * MIB, "base": None, "kind": None, "at": idx})
         elif m := _HUGETLB_OK.search(line):
             if cma_lines and cma_lines[-1]["kind"] is None:
                 cma_lines[-1].update(kind="hugetlb", node=int(m.group(2)))
@@ -192,6 +195,20 @@ def extract(dmesg: str, meminfo: str, cmdline: str, board_dts: str | None) -> di
     if skipped_default:
         for name in defaults:
             reg(name)["status"] = "bypassed"
+    for name in inactive:
+        if name in regions and regions[name]["status"] == "ok":
+            # reserved and created, then dropped at core_initcall (the area spans two zones)
+            regions[name]["status"] = "failed"
+            regions[name]["reason"] = "could not be activated"
+    if not _cmdline_has_cma(cmdline):
+        # arm32/riscv 6.12: dma_contiguous_reserve() runs before the static DT nodes are
+        # initialised, so a static default node initialised later is a second area that
+        # takes over as the default; the Kconfig area stays as an ordinary CMA area
+        later = [c for c in cma_lines if c["kind"] is None and c["base"] is not None]
+        for c in later:
+            if any(n in defaults and at > c["at"] and regions[n]["status"] == "ok"
+                   for n, at in init_at.items()):
+                c["kind"] = "kconfig"
     extra_cma = _classify_cma_lines(cma_lines, cmdline, inactive)
     rest = [c for c in cma_lines if c["kind"] is None]
     if len(rest) > 1:
@@ -254,21 +271,37 @@ def _classify_cma_lines(
         if c["kind"] is None:
             continue
         name = f"hugetlb{c['node']}" if c["kind"] == "hugetlb" else None
+        if c["kind"] == "kconfig":
+            name = "reserved"
         extra.append({"kind": c["kind"], "size": c["size"], "base": c["base"],
                       "active": name not in inactive if name else True})
     return extra
 
 
 def extract_fixture(directory: Path) -> dict[str, Any]:
-    """:func:`extract` applied to a fixture directory."""
+    """:func:`extract` applied to a fixture directory.
+
+    A boot that hung has no ``dmesg.txt``; its console log (``console.txt``, booted with
+    ``loglevel=8``) is read instead and ``hang`` gives the last kernel message printed.
+    """
     sc = json.loads((directory / "scenario.json").read_text())
     board = directory / "board.dts"
-    return extract(
-        (directory / "dmesg.txt").read_text(),
+    hang: str | None = None
+    if (directory / "dmesg.txt").exists():
+        log = (directory / "dmesg.txt").read_text()
+    else:
+        log = "\n".join(line for line in (directory / "console.txt").read_text().splitlines()
+                        if _TS.match(line))
+        hang = log_lines(log)[-1] if log else ""
+    out = extract(
+        log,
         (directory / "meminfo.txt").read_text() if (directory / "meminfo.txt").exists() else "",
         sc["cmdline"],
         board.read_text() if board.exists() else None,
     )
+    if hang is not None:
+        out["hang"] = {"last_message": hang}
+    return out
 
 
 def write_expected(directory: Path) -> Path:
