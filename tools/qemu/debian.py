@@ -1,7 +1,8 @@
 """Fetch Debian kernel and busybox packages into ``.qemu-cache/`` without touching the host's APT setup.
 
 A private APT root (own sources list, lists, cache and an empty dpkg status) knows the suites the
-scenarios need, for amd64, arm64, armhf and riscv64. Packages are fetched with ``apt-get download`` and unpacked
+scenarios need, for amd64, arm64, armhf and riscv64. Packages are fetched with ``apt-get download``
+and unpacked
 with ``dpkg -x``; nothing is installed.
 """
 

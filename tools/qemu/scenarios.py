@@ -374,7 +374,8 @@ ARM32_MISALIGNED_HIGH = reserved_memory(
 ARM32_LOWMEM_1M = reserved_memory(_static_pool("cma-low-1m", 0x60100000, 0x1000000))
 ARM32_HIGH_2M = reserved_memory(_static_pool("cma-2m", 0x80200000, 0x600000))
 ARM32_DT_DEFAULT_ALIGN = reserved_memory(
-    _cma_default_dyn("0x3000000").replace("\tlinux,cma-default;", "\talignment = <0x0 0x400000>;\n\tlinux,cma-default;")
+    _cma_default_dyn("0x3000000").replace(
+        "\tlinux,cma-default;", "\talignment = <0x0 0x400000>;\n\tlinux,cma-default;")
 )
 ARM32_LOWMEM_DEFAULT = reserved_memory(
     _cma_default_dyn("0x4000000").replace(
@@ -433,7 +434,8 @@ for _k in ARM32_KERNELS:
         _named(_k, "misaligned-4m", "Reusable static pool at 0x60200000 (lowmem, 2 MiB aligned), 6 MiB.",
                "2 MiB- but not 8 MiB-aligned pool: rejected on armmp, accepted on armmp-lpae.",
                fragment=MISALIGNED_4M),
-        _named(_k, "misaligned-4m-high", "Reusable static pool at 0x80200000 (highmem, 2 MiB aligned), 6 MiB.",
+        _named(_k, "misaligned-4m-high",
+               "Reusable static pool at 0x80200000 (highmem, 2 MiB aligned), 6 MiB.",
                "2 MiB- but not 8 MiB-aligned pool in highmem.", fragment=ARM32_HIGH_2M),
         _named(_k, "misaligned", "Highmem static pool at 0x80100000 (1 MiB aligned), dynamic 3 MiB pool.",
                "Misaligned CMA regions in highmem are rejected.", fragment=ARM32_MISALIGNED_HIGH),
