@@ -2,8 +2,7 @@
 
 A private APT root (own sources list, lists, cache and an empty dpkg status) knows the suites the
 scenarios need, for amd64, arm64, armhf and riscv64. Packages are fetched with ``apt-get download``
-and unpacked
-with ``dpkg -x``; nothing is installed.
+and unpacked with ``dpkg -x``; nothing is installed.
 """
 
 from __future__ import annotations
