@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 
 from memplan.arch import ARCH_SYMBOLS, ARCHES, infer_arch, normalise_arch
+from memplan.argnames import argument, in_cli
 from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
 from memplan.dts import Tree, read_dtb
 from memplan.dts.dtb import FDT_MAGIC
@@ -49,8 +50,13 @@ _MAX_ADDRESS = 1 << 64
 
 
 def _arg_error(arg: str, message: str) -> ResolveError:
-    """A :class:`ResolveError` about the ``arg=`` argument of :func:`resolve`."""
-    return ResolveError(f"{arg}=: {message}", Source.builtin(f"{arg} argument"))
+    """A :class:`ResolveError` about the ``arg=`` argument of :func:`resolve` (``--arg`` in the CLI)."""
+    return ResolveError(f"{argument(arg)}: {message}", _arg_source(arg))
+
+
+def _arg_source(arg: str) -> Source | None:
+    """The source of an argument error: the API names the keyword; the CLI message already does."""
+    return None if in_cli() else Source.builtin(f"{arg} argument")
 
 
 def _looks_like_path(value: str) -> bool:
@@ -66,9 +72,9 @@ def _check_file(path: Path, arg: str) -> Path:
     """``path`` when it is a regular file; else "is a directory" / "no such file"."""
     name = os.fspath(path)
     if path.is_dir():
-        raise ResolveError(f"{arg}=: {name!r} is a directory, not a file", Source("file", file=name))
+        raise ResolveError(f"{argument(arg)}: {name!r} is a directory, not a file", Source("file", file=name))
     if not path.is_file():
-        raise ResolveError(f"{arg}=: no such file: {name!r}", Source("file", file=name))
+        raise ResolveError(f"{argument(arg)}: no such file: {name!r}", Source("file", file=name))
     return path
 
 
@@ -98,7 +104,8 @@ def _decode_text(value: bytes | bytearray, arg: str) -> str:
         return bytes(value).decode("utf-8")
     except UnicodeDecodeError as err:
         raise ResolveError(
-            f"{arg}=: bytes are not UTF-8 text (byte 0x{value[err.start]:02x} at offset {err.start})",
+            f"{argument(arg)}: bytes are not UTF-8 text "
+            f"(byte 0x{value[err.start]:02x} at offset {err.start})",
             Source("builtin", text=f"{arg} argument", offset=err.start),
         ) from None
 
@@ -110,7 +117,9 @@ def _load_tree(
     from memplan.dts import load_device_tree, parse_dts
 
     if dts is not None and dtb is not None:
-        raise ResolveError("give either dts= or dtb=, not both", Source.builtin("dts argument"))
+        raise ResolveError(
+            f"give either {argument('dts')} or {argument('dtb')}, not both", _arg_source("dts")
+        )
     if isinstance(dts, Tree):
         return dts
     if isinstance(dtb, Tree):
@@ -162,13 +171,14 @@ def _read_config(config: object) -> _ConfigText:
             data = where.read_bytes()
         except OSError as err:
             reason = err.strerror or str(err)
-            raise ResolveError(f"config=: cannot read: {reason}", Source("config", file=label)) from None
+            where_cfg = Source("config", file=label)
+            raise ResolveError(f"{argument('config')}: cannot read: {reason}", where_cfg) from None
         if data[:2] == b"\x1f\x8b":
             try:
                 data = gzip.decompress(data)
             except (OSError, EOFError, zlib.error) as err:
                 where_cfg = Source("config", file=label)
-                raise ResolveError(f"config=: corrupt gzip data: {err}", where_cfg) from None
+                raise ResolveError(f"{argument('config')}: corrupt gzip data: {err}", where_cfg) from None
         body = decode_config(data, label)
     header = parse_dotconfig(body, label).header
     version: KernelVersion | None = None
@@ -351,8 +361,8 @@ def _guessed_base(dt: DtFacts | None) -> tuple[int, Diagnostic | None]:
     )
     note = diag(
         "memory-base-guessed",
-        f"memory= gives only a size and the Device Tree has no /memory base: RAM assumed to start at "
-        f"{base:#x} ({why})",
+        f"{argument('memory')} gives only a size and the Device Tree has no /memory base: "
+        f"RAM assumed to start at {base:#x} ({why})",
         Source.builtin("memory argument"),
     )
     return base, note
@@ -510,7 +520,7 @@ def resolve(
     if loader_cl is not None and loader_bl is not None and loader_cl != loader_bl:
         raise ResolveError(
             "give the boot loader command line once (cmdline= or bootloader_cmdline=)",
-            Source.builtin("cmdline argument"),
+            _arg_source("cmdline"),
         )
     loader = loader_bl if loader_bl is not None else loader_cl
     if not isinstance(precedence, str) or precedence not in _PRECEDENCES:
@@ -523,8 +533,10 @@ def resolve(
     wanted = normalise_arch(arch)
     if arch is not None and wanted is None:
         raise ResolveError(
-            f"unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})",
-            Source.builtin("arch argument"),
+            f"{argument('arch')}: unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})"
+            if in_cli()
+            else f"unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})",
+            _arg_source("arch"),
         )
     notes: list[Diagnostic] = []
     tree = _load_tree(dts, dtb, dirs, notes)
@@ -554,11 +566,11 @@ def resolve(
             kc = _config(cfg_text, guessed, version)
     the_arch = wanted or (kc.arch if kc is not None else None) or guessed
     if the_arch is None:
+        option = "--arch" if in_cli() else "--arch (arch= in Python)"
         raise ResolveError(
             "cannot tell the architecture: no hint in the Device Tree (path under arch/, CPU compatible "
-            "or enable-method, root compatible); give --arch (arch= in Python), e.g. --arch arm64, "
-            "or a .config",
-            tree.root.source if tree is not None else Source.builtin("arch argument"),
+            f"or enable-method, root compatible); give {option}, e.g. --arch arm64, or a .config",
+            tree.root.source if tree is not None else _arg_source("arch"),
         )
     if wanted is None:
         notes.append(_arch_guessed(the_arch, kc, tree, cfg_text.label if cfg_text else "<config>"))
@@ -566,8 +578,9 @@ def resolve(
         notes.append(_version_unknown(version, kc is not None))
     if dt is None and ram is None:
         raise ResolveError(
-            "no Device Tree and no memory= map: nothing to lay out (x86 needs memory=, e.g. '4G')",
-            Source.builtin("memory argument"),
+            f"no Device Tree and no {argument('memory')} map: nothing to lay out "
+            f"(x86 needs {argument('memory')}, e.g. '4G')",
+            _arg_source("memory"),
         )
     e820, base_note = _memory_map(ram, dt, the_arch)
     if base_note is not None:

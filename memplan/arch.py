@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import attrs
 
@@ -21,8 +21,11 @@ from memplan.source import Source
 if TYPE_CHECKING:
     from memplan.dts.tree import Node, Tree
 
+#: An architecture name memplan knows (kernel ``SRCARCH`` spelling).
+Arch = Literal["arm", "arm64", "riscv", "x86", "mips", "xtensa", "powerpc", "arc", "loongarch"]
+
 #: Architectures memplan knows by name (kernel ``SRCARCH`` spelling).
-ARCHES: tuple[str, ...] = ("arm", "arm64", "riscv", "x86", "mips", "xtensa", "powerpc", "arc", "loongarch")
+ARCHES: tuple[Arch, ...] = get_args(Arch)
 
 #: Architectures with a bundled Kconfig model (``memplan.kconfig``) and a resolver.
 MODELLED_ARCHES: tuple[str, ...] = ("arm", "arm64", "riscv", "x86")

@@ -106,3 +106,7 @@ class ResolveError(MemplanError):
 
 class ObserveError(MemplanError):
     """Malformed observed kernel state (/proc/iomem, dmesg, debugfs ...)."""
+
+
+class UsageError(MemplanError):
+    """A command-line argument that cannot be used: a missing file or folder, a file of the wrong kind."""

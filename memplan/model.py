@@ -6,7 +6,7 @@ resolver (``memplan.resolve``) turns them into these values; renderers only form
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 
@@ -18,13 +18,15 @@ RegionStatus = Literal["ok", "rejected", "bypassed", "failed", "disabled"]
 Placement = Literal["static", "dynamic", "modelled"]
 CandidateStatus = Literal["selected", "overridden", "invalid", "disabled"]
 Precedence = Literal["seed", "kernel"]
+#: The precedence a caller asks for: ``auto`` picks ``kernel`` when the version is known, else ``seed``.
+PrecedenceRequest = Literal["auto", "seed", "kernel"]
 
 #: Region kinds. ``no-map``: carved out of the linear map; ``reusable``: a CMA area from a DT
 #: node; ``cma``: the global CMA area built from ``cma=`` or Kconfig; ``dma-pool``: a coherent
 #: per-device pool; ``restricted-dma``: a swiotlb restricted pool; ``reserved``: plain
 #: memblock reservation; ``memreserve``: a DTB header entry; ``memmap``: an x86 ``memmap=``
 #: reservation; ``crashkernel``: the kdump area; ``numa-cma`` / ``hugetlb-cma``: per-node areas.
-REGION_KINDS: tuple[str, ...] = (
+RegionKind = Literal[
     "no-map",
     "reusable",
     "cma",
@@ -37,7 +39,8 @@ REGION_KINDS: tuple[str, ...] = (
     "numa-cma",
     "hugetlb-cma",
     "swiotlb",
-)
+]
+REGION_KINDS: tuple[RegionKind, ...] = get_args(RegionKind)
 
 
 def _non_negative(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:

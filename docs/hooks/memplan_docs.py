@@ -350,7 +350,7 @@ def example_plan(version: str) -> Any:
     """The bundled example board resolved for kernel ``version``."""
     import memplan
 
-    evk = ROOT / "examples" / "evk"
+    evk = ROOT / "memplan" / "examples" / "evk"
     return memplan.resolve(  # type: ignore[attr-defined]
         dts=str(evk / "board.dts"),
         config=str(evk / "defconfig"),

@@ -2,8 +2,12 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``, which adds an
 ``argparse`` sub-parser whose ``func`` default takes the parsed arguments and returns the
-exit status. Exit status: 0 success, 1 the layout has error diagnostics (or a mismatch),
-2 unusable input (a :class:`~memplan.errors.MemplanError`, printed without a traceback).
+exit status (:mod:`memplan.cli.exits`; each subcommand's ``--help`` lists its own). The
+shared options are defined once in :mod:`memplan.cli.options`.
+
+Start-up matters (a build runs memplan once per board): this package and the subcommand
+modules import only the standard library's ``argparse``; each ``run`` imports the parts of
+memplan it needs.
 """
 
 from __future__ import annotations
@@ -14,14 +18,28 @@ import sys
 from collections.abc import Callable, Sequence
 
 from memplan import __version__
-from memplan.errors import MemplanError
+from memplan.cli.exits import EXIT_FINDINGS, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE
+
+__all__ = [
+    "COMMAND_MODULES",
+    "EXIT_FINDINGS",
+    "EXIT_INCONCLUSIVE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = ("dts_cmd", "resolve_cmd", "observe_cmd", "check_cmd", "lint_cmd")
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
+_EPILOG = (
+    "exit status (each command's --help says what 1 and 3 mean for it):\n"
+    "  0  success\n"
+    "  1  findings: diagnostics at the --fail-on level (resolve), a mismatch (check)\n"
+    "  2  unusable input (a missing file, a bad option value, input that cannot be parsed)\n"
+    "  3  inconclusive: nothing observed could confirm or refute the prediction (check)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memplan",
         description="Predict the physical memory layout (reserved memory, CMA) a Linux kernel will build.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"memplan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -40,12 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by the console script)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:  # the fast path: no parser to build
+        sys.stdout.write(f"memplan {__version__}\n")
+        return EXIT_OK
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:  # --help, or a usage error argparse has already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from memplan.errors import MemplanError
+
     try:
         return func(args)
     except MemplanError as err:

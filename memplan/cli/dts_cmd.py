@@ -1,183 +1,34 @@
 """``memplan dts``: read a ``.dts`` (through the C preprocessor) or a ``.dtb``; summarise it or write a DTB.
 
-The summary lists what the memory planner will read: the files that went in, node and
-property counts, the ``/memory`` banks, the ``/reserved-memory`` children, ``/memreserve/``
-entries, ``/chosen/bootargs`` and the warnings (what dtc would only warn about).
+The summary (:mod:`memplan.cli.dts_summary`) lists what the memory planner will read.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
 from typing import Any
 
-from memplan.dts.load import LoadedTree, is_dtb_file, load_device_tree
-from memplan.dts.tree import Node, Tree
-from memplan.errors import DtsError, MemplanError
-from memplan.model import Diagnostic
-from memplan.source import Source
-from memplan.units import format_size
+from memplan.cli.exits import PLAIN_EXITS
+from memplan.cli.options import add_include_dirs, new_subparser
 
-__all__ = ["CPP_CHOICES", "LoadedTree", "is_dtb_file", "load_tree", "register", "run", "summarize"]
+__all__ = ["CPP_CHOICES", "register", "run"]
 
 CPP_CHOICES = ("auto", "system", "pcpp", "none")
 
 
-def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto") -> LoadedTree:
-    """Read ``path`` as a DTB (by magic) or as DTS source: :func:`memplan.dts.load_device_tree`."""
-    return load_device_tree(path, include_dirs, cpp)
-
-
-def _hex(n: int) -> str:
-    return f"0x{n:x}"
-
-
-def _range(base: int, size: int) -> str:
-    end = base + size - 1 if size else base
-    return f"{_hex(base)}..{_hex(end)} ({format_size(size)})"
-
-
-def _cells_of(node: Node) -> tuple[int, int]:
-    """(#address-cells, #size-cells) that ``node``'s children use."""
-    return node.address_cells, node.size_cells
-
-
-def _pairs(node: Node, prop_name: str, parent: Node) -> list[tuple[int, int]]:
-    prop = node.get(prop_name)
-    if prop is None:
-        return []
-    ac, sc = _cells_of(parent)
-    step = ac + sc
-    cells = prop.as_cells()
-    if step == 0 or len(cells) % step:
-        raise DtsError(
-            f"{node.path}: {prop_name} has {len(cells)} cells, not a multiple of "
-            f"#address-cells + #size-cells = {step}",
-            prop.source,
-        )
-    out = []
-    for i in range(0, len(cells), step):
-        base = _join(cells[i : i + ac])
-        size = _join(cells[i + ac : i + step])
-        out.append((base, size))
-    return out
-
-
-def _join(cells: Sequence[int]) -> int:
-    value = 0
-    for c in cells:
-        value = (value << 32) | c
-    return value
-
-
-def _memory_lines(tree: Tree, problems: list[str]) -> list[str]:
-    lines: list[str] = []
-    root = tree.root
-    for child in root.children.values():
-        dtype = child.get("device_type")
-        is_memory = False
-        if dtype is not None:
-            try:
-                is_memory = dtype.as_string() == "memory"
-            except DtsError:
-                is_memory = False
-        if not is_memory:
-            continue
-        try:
-            banks = _pairs(child, "reg", root)
-        except DtsError as err:
-            problems.append(str(err).splitlines()[0])
-            continue
-        if not banks:
-            lines.append(f"  {child.path}: no reg (filled in by the bootloader)")
-        for base, size in banks:
-            lines.append(f"  {child.path}: {_range(base, size)}")
-    return lines
-
-
-def _reserved_lines(tree: Tree, problems: list[str]) -> list[str]:
-    rmem = tree.root.children.get("reserved-memory")
-    if rmem is None:
-        return []
-    lines: list[str] = []
-    for child in rmem.children.values():
-        parts: list[str] = []
-        try:
-            regs = _pairs(child, "reg", rmem)
-            parts.extend(f"reg {_range(b, s)}" for b, s in regs)
-            size = child.get("size")
-            if size is not None:
-                parts.append(f"size {format_size(_join(size.as_cells()))}")
-            align = child.get("alignment")
-            if align is not None:
-                parts.append(f"alignment {_hex(_join(align.as_cells()))}")
-            ranges = _pairs(child, "alloc-ranges", rmem)
-            parts.extend(f"alloc-range {_range(b, s)}" for b, s in ranges)
-            compat = child.get("compatible")
-            if compat is not None:
-                parts.append("compatible " + ", ".join(f'"{c}"' for c in compat.as_strings()))
-        except DtsError as err:
-            problems.append(str(err).splitlines()[0])
-        flags = [f for f in ("no-map", "reusable", "linux,cma-default", "linux,dma-default") if child.has(f)]
-        if not child.is_enabled:
-            flags.append("disabled")
-        if flags:
-            parts.append("[" + " ".join(flags) + "]")
-        lines.append(f"  {child.name}: " + "; ".join(parts) if parts else f"  {child.name}")
-    return lines
-
-
-def summarize(loaded: LoadedTree) -> str:
-    """The human summary ``memplan dts FILE`` prints."""
-    tree = loaded.tree
-    problems: list[str] = []
-    nodes = list(tree.walk())
-    nprops = sum(len(n.properties) for n in nodes)
-    how = loaded.kind if loaded.tool is None else f"{loaded.kind}, preprocessed with {loaded.tool}"
-    out = [f"source: {loaded.files[0]} ({how})"]
-    out.append(f"files read ({len(loaded.files)}):")
-    out.extend(f"  {f}" for f in loaded.files)
-    out.append(f"nodes: {len(nodes)}, properties: {nprops}")
-    mem = _memory_lines(tree, problems)
-    out.append(f"memory banks ({len(mem)}):" if mem else "memory banks: none")
-    out.extend(mem)
-    rmem = _reserved_lines(tree, problems)
-    has_rmem = "reserved-memory" in tree.root.children
-    if not has_rmem:
-        out.append("reserved-memory: none")
-    else:
-        out.append(f"reserved-memory ({len(rmem)} {'child' if len(rmem) == 1 else 'children'}):")
-        out.extend(rmem)
-    if tree.memreserves:
-        out.append(f"memreserve ({len(tree.memreserves)}):")
-        out.extend(f"  {_range(m.address, m.size)}" for m in tree.memreserves)
-    else:
-        out.append("memreserve: none")
-    chosen = tree.root.children.get("chosen")
-    bootargs = chosen.get("bootargs") if chosen is not None else None
-    if bootargs is None:
-        out.append("chosen/bootargs: none")
-    else:
-        try:
-            out.append(f"chosen/bootargs: {bootargs.as_string()!r}")
-        except DtsError as err:
-            problems.append(str(err).splitlines()[0])
-    warnings: list[Diagnostic] = [*loaded.diagnostics, *tree.warnings]
-    count = len(warnings) + len(problems)
-    out.append(f"warnings ({count}):" if count else "warnings: none")
-    out.extend(f"  {w}" for w in warnings)
-    out.extend(f"  warning: [dts-summary] {p}" for p in problems)
-    return "\n".join(out)
-
-
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``memplan dts``."""
-    loaded = load_tree(args.file, args.include_dirs, args.cpp)
+    from memplan.cli.dts_summary import load_tree, summarize
+    from memplan.cli.inputs import check_include_dirs
+    from memplan.errors import UsageError
+    from memplan.source import Source
+
+    loaded = load_tree(args.file, check_include_dirs(args.include_dirs), args.cpp)
     if args.output:
         if os.path.isdir(args.output):
             where = Source("file", file=args.output)
-            raise MemplanError(f"-o: {args.output!r} is a directory, not a file", where)
+            raise UsageError(f"-o: {args.output!r} is a directory, not a file", where)
         blob = loaded.tree.to_dtb()
         with open(args.output, "wb") as fh:
             fh.write(blob)
@@ -189,21 +40,20 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the ``dts`` subcommand."""
-    p = subparsers.add_parser(
+    p = new_subparser(
+        subparsers,
         "dts",
         help="read a .dts/.dtb and summarise it, or compile it to a .dtb",
         description=(
             "Read a Device Tree: a .dts is run through the C preprocessor the way kbuild does "
             "(cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp) and parsed; a .dtb "
-            "(recognised by its 0xd00dfeed magic) is decoded. Without -o, print a summary."
+            "(recognised by its 0xd00dfeed magic) is decoded. Without --output, print a summary."
         ),
+        epilog=PLAIN_EXITS,
     )
     p.add_argument("file", metavar="FILE", help=".dts or .dtb file")
-    p.add_argument(
-        "-I", dest="include_dirs", metavar="DIR", action="append", default=[],
-        help="include directory for #include <...> and /include/ (repeatable)",
-    )
-    p.add_argument("-o", dest="output", metavar="OUT.dtb", help="write the compiled DTB here")
+    add_include_dirs(p)
+    p.add_argument("-o", "--output", dest="output", metavar="OUT.dtb", help="write the compiled DTB here")
     p.add_argument(
         "--cpp", choices=CPP_CHOICES, default="auto",
         help="preprocessor: system cpp when installed, else pcpp (auto); or force one; none = no cpp",

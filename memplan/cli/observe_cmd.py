@@ -7,12 +7,14 @@ import json
 import sys
 from typing import Any
 
-from memplan.errors import MemplanError
+from memplan.cli.exits import PLAIN_EXITS
+from memplan.cli.options import add_format, new_subparser
 
 
 def register(subparsers: Any) -> None:
     """Add the ``observe`` sub-command."""
-    p: argparse.ArgumentParser = subparsers.add_parser(
+    p = new_subparser(
+        subparsers,
         "observe",
         help="read /proc/iomem, /proc/meminfo, cma debugfs/sysfs, dmesg and the booted DTB",
         description=(
@@ -20,10 +22,11 @@ def register(subparsers: Any) -> None:
             "PATH may be a snapshot directory (iomem, meminfo, dmesg[.txt], cma/, mm-cma/, fdt) "
             "or single files (recognised by name or content)."
         ),
+        epilog=PLAIN_EXITS,
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="snapshot directories or observed files")
     p.add_argument("--live", action="store_true", help="observe the running system")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    add_format(p, ("text", "json"))
     p.add_argument(
         "--page-size", type=int, default=None, help="page size for debugfs page counts (default 4096)"
     )
@@ -35,6 +38,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Observe and print; exit 0, or 2 when no input was named."""
+    from memplan.errors import UsageError
     from memplan.observe import read_live, read_observed, render_observed_text
     from memplan.observe._common import check_page_size
     from memplan.observe.snapshot import save_live_snapshot
@@ -42,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
     if args.page_size is not None:
         check_page_size(args.page_size, "--page-size")
     if args.live and args.paths:
-        raise MemplanError("give either --live or PATH..., not both")
+        raise UsageError("give either --live or PATH..., not both")
     if args.save and not args.live:
-        raise MemplanError("--save needs --live")
+        raise UsageError("--save needs --live")
     if args.save:
         for d in save_live_snapshot(args.save):
             if d.severity != "info":
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.paths:
         observed = read_observed(args.paths, page_size=args.page_size or 4096)
     else:
-        raise MemplanError("nothing to observe: give --live or one or more PATHs")
+        raise UsageError("nothing to observe: give --live or one or more PATHs")
     if args.format == "json":
         sys.stdout.write(json.dumps(observed.to_dict(), indent=2) + "\n")
     else:

@@ -26,6 +26,18 @@ def test_notebook_is_valid_and_stored_without_outputs() -> None:
         assert step in source
 
 
+def test_notebook_uses_the_public_api_only() -> None:
+    import re
+
+    import memplan
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert not re.search(r"from memplan\.|import memplan\.", source)  # no private module imported
+    used = set(re.findall(r"\bmemplan\.(\w+)", source))
+    assert used and used <= set(memplan.__all__), used - set(memplan.__all__)
+
+
 def _kernel_for_this_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A kernelspec that runs *this* interpreter (the stock one runs whatever ``python`` is on PATH)."""
     name = "memplan-test-python"
@@ -49,7 +61,8 @@ def test_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         nb,
         timeout=120,
         kernel_name=_kernel_for_this_python(tmp_path, monkeypatch),
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+        # run outside the source tree: the example board must come from the installed package
+        resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]

@@ -24,7 +24,11 @@ LOG = (
 
 
 @pytest.fixture
-def snap(tmp_path: Path) -> Path:
+def snap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The resolver is a fake, but the CLI checks that the board files exist.
+    monkeypatch.chdir(tmp_path)
+    for name in ("board.dts", "b.dts", "a.dts"):
+        (tmp_path / name).write_text("/dts-v1/;\n/ { };\n")
     d = tmp_path / "snap"
     d.mkdir()
     (d / "dmesg").write_text(LOG)
@@ -84,9 +88,8 @@ def test_check_agreement_exit_0(
     assert "Result: agreement" in out
     assert "predicting for the observed kernel version 6.1.176" in out
     [kw] = calls
-    assert (
-        kw["dts"] == "board.dts" and kw["cmdline"] == "console=ttyAMA0" and kw["kernel_version"] == "6.1.176"
-    )
+    assert kw["dts"] == Path("board.dts")
+    assert kw["cmdline"] == "console=ttyAMA0" and kw["kernel_version"] == "6.1.176"
 
 
 def test_check_mismatch_exit_1_and_tolerance(

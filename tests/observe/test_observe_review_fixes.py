@@ -48,13 +48,16 @@ def test_check_on_empty_directory_is_not_agreement(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _fake_resolver(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.dts").write_text("/dts-v1/;\n/ { };\n")
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["check", "--observed", str(empty), "--dts", "b.dts"]) == 1
+    # Exit 3 (inconclusive), distinct from 1 (a mismatch).
+    assert main(["check", "--observed", str(empty), "--dts", "b.dts"]) == 3
     out = capsys.readouterr().out
     assert "Result: agreement" not in out
     assert f"Result: INCONCLUSIVE ({INCONCLUSIVE_MESSAGE})" in out
-    assert main(["check", "--observed", str(empty), "--dts", "b.dts", "--format", "json"]) == 1
+    assert main(["check", "--observed", str(empty), "--dts", "b.dts", "--format", "json"]) == 3
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False and data["inconclusive"] is True
 

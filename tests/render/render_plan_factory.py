@@ -10,7 +10,7 @@ from memplan.version import KernelVersion
 MiB = 1 << 20
 GiB = 1 << 30
 
-DTS = "examples/evk/board.dts"
+DTS = "memplan/examples/evk/board.dts"
 
 
 def evk_plan(**overrides: object) -> Plan:
@@ -91,7 +91,7 @@ def evk_plan(**overrides: object) -> Plan:
                 ),
                 CmaCandidate(
                     "kconfig", 32 * MiB, "overridden", "only used when nothing else asks",
-                    Source.config_line("examples/evk/defconfig", 4),
+                    Source.config_line("memplan/examples/evk/defconfig", 4),
                 ),
             ),
         ),

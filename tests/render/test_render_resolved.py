@@ -15,7 +15,7 @@ from memplan.render.svg_layout import layout_plan
 from memplan.render.text import render_text
 
 ROOT = Path(__file__).resolve().parents[2]
-EVK = ROOT / "examples" / "evk"
+EVK = ROOT / "memplan" / "examples" / "evk"
 
 pytestmark = pytest.mark.skipif(not callable(getattr(memplan, "resolve", None)), reason="no resolver yet")
 

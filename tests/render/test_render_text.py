@@ -43,7 +43,7 @@ def test_region_table_is_aligned_and_uses_human_sizes() -> None:
             assert row[at - 1] == " " and row[at] != " ", (col, row)
     dsp = next(r for r in body if "dsp@92400000" in r)
     assert "0x92400000" in dsp and "0x933fffff" in dsp and "16 MiB" in dsp and "no-map" in dsp
-    assert "examples/evk/board.dts:32:3" in dsp
+    assert "memplan/examples/evk/board.dts:32:3" in dsp
     # address order: dsp (0x924...) before cma (0xa8...) before vpu (0xbc...); unplaced last
     names = [r.split()[1] if r.startswith("  G") else r.split()[0] for r in body]
     assert names == ["dsp@92400000", "cma", "vpu-pool", "linux,cma"]
@@ -70,7 +70,7 @@ def test_global_cma_verdict_and_candidates() -> None:
     assert "overridden" in cands[3] and "linux,cma" in cands[3] and "256 MiB" in cands[3]
     assert cands[4].strip() == "-> dropped because cma= is given"
     assert "kconfig" in cands[5] and "32 MiB" in cands[5] and "defconfig:4" in cands[5]
-    assert cands[0].index("SOURCE") == cands[5].index("examples/evk/defconfig:4")
+    assert cands[0].index("SOURCE") == cands[5].index("memplan/examples/evk/defconfig:4")
     # the global region is marked G in the table
     assert any(r.startswith("  G  cma") for r in _section(text, "Regions ("))
 

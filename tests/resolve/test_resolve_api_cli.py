@@ -16,7 +16,7 @@ from tests.resolve.conftest import board
 
 M = 1 << 20
 ROOT = Path(__file__).resolve().parents[2]
-EVK = ROOT / "examples" / "evk"
+EVK = ROOT / "memplan" / "examples" / "evk"
 CFG = "CONFIG_ARM64=y\nCONFIG_CMA=y\nCONFIG_DMA_CMA=y\nCONFIG_HUGETLBFS=y\n"
 
 

@@ -11,7 +11,7 @@ import memplan
 from memplan.errors import ResolveError
 from tests.resolve.conftest import board
 
-EVK = Path(__file__).resolve().parents[2] / "examples" / "evk"
+EVK = Path(__file__).resolve().parents[2] / "memplan" / "examples" / "evk"
 CFG = "CONFIG_ARM64=y\nCONFIG_CMA=y\nCONFIG_DMA_CMA=y\nCONFIG_HUGETLBFS=y\n"
 
 PROBLEMS = board(

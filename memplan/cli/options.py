@@ -1,0 +1,130 @@
+"""The command-line options, written once and shared by every subcommand that takes them.
+
+Each ``add_*`` function adds one group of options to a sub-parser; :mod:`memplan.cli.inputs`
+turns the parsed values into the keyword arguments of :func:`memplan.resolve`. To add an input
+option (e.g. an overlay), add it here and read it in ``memplan.cli.inputs``; every subcommand
+that predicts a layout then has it under the same name.
+
+Conventions: one long name per option everywhere (short aliases such as ``-I`` only beside
+it); file arguments are paths, ``-`` meaning standard input. Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = [
+    "FAIL_ON_CHOICES",
+    "PRECEDENCE_CHOICES",
+    "add_board_inputs",
+    "add_cmdline_inputs",
+    "add_format",
+    "add_gate_options",
+    "add_include_dirs",
+    "add_kernel_inputs",
+    "add_prediction_inputs",
+    "new_subparser",
+]
+
+PRECEDENCE_CHOICES = ("auto", "seed", "kernel")
+FAIL_ON_CHOICES = ("error", "warning")
+
+
+def new_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, *,
+                  help: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """A sub-parser whose description and epilog (the exit statuses) keep their line breaks."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help, description=description, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def add_include_dirs(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``-I``/``--include DIR`` (repeatable): where ``#include <...>`` and ``/include/`` look."""
+    p.add_argument(
+        "-I", "--include", dest="include_dirs", action="append", default=[], metavar="DIR",
+        help="include directory for the DTS (repeatable; it must exist)",
+    )
+
+
+def add_board_inputs(p: argparse.ArgumentParser) -> None:
+    """The Device Tree: ``--dts``, ``--dtb`` or ``--example``, and ``--include``."""
+    g = p.add_argument_group("Device Tree")
+    src = g.add_mutually_exclusive_group()
+    src.add_argument(
+        "--dts", metavar="FILE", help="board .dts (run through the C preprocessor); - reads stdin"
+    )
+    src.add_argument("--dtb", metavar="FILE", help="compiled board .dtb; - reads stdin")
+    src.add_argument(
+        "--example", metavar="NAME",
+        help="the example board shipped with memplan (evk): its .dts, includes and defconfig "
+        "(--config replaces the defconfig)",
+    )
+    add_include_dirs(g)
+
+
+def add_cmdline_inputs(p: argparse.ArgumentParser, *, from_observed: bool = False) -> None:
+    """The boot loader's command line: ``--cmdline``, ``--cmdline-file`` (and, for ``check``,
+    ``--cmdline-from-observed``)."""
+    g = p.add_argument_group("command line")
+    cl = g.add_mutually_exclusive_group()
+    cl.add_argument(
+        "--cmdline", metavar="TEXT", help="command line from the boot loader (replaces /chosen/bootargs)"
+    )
+    cl.add_argument(
+        "--cmdline-file", metavar="FILE", help="read the boot loader command line from FILE; - reads stdin"
+    )
+    if from_observed:
+        cl.add_argument(
+            "--cmdline-from-observed", action="store_true",
+            help="use the observed 'Kernel command line:' as the boot loader command line",
+        )
+
+
+_VERSION_DEFAULT = "from the .config header"
+
+
+def add_kernel_inputs(p: argparse.ArgumentParser, *, version_default: str = _VERSION_DEFAULT) -> None:
+    """The kernel: ``--config``, ``--arch``, ``--kernel-version``, ``--precedence``, ``--memory``."""
+    g = p.add_argument_group("kernel")
+    g.add_argument(
+        "--config", metavar="FILE", help="kernel .config or defconfig (gzip allowed); - reads stdin"
+    )
+    g.add_argument(
+        "--arch", metavar="ARCH", help="arm, arm64, riscv or x86 (default: from the .config or the DT)"
+    )
+    g.add_argument("--kernel-version", metavar="VERSION", help=f"e.g. 6.1 (default: {version_default})")
+    g.add_argument(
+        "--precedence", choices=PRECEDENCE_CHOICES, default="auto",
+        help="global CMA precedence: the kernel's rule for the version, or the documented "
+        "DTS > CMDLINE > DEFCONFIG (default auto: kernel when the version is known)",
+    )
+    g.add_argument("--memory", metavar="SIZE", help="RAM size (e.g. 4G); required on x86, replaces /memory")
+
+
+def add_prediction_inputs(
+    p: argparse.ArgumentParser, *, from_observed: bool = False, version_default: str = _VERSION_DEFAULT
+) -> None:
+    """Every input of a prediction (what :func:`memplan.cli.inputs.prediction_kwargs` reads)."""
+    add_board_inputs(p)
+    add_cmdline_inputs(p, from_observed=from_observed)
+    add_kernel_inputs(p, version_default=version_default)
+
+
+def add_format(p: argparse.ArgumentParser, formats: tuple[str, ...], default: str = "text") -> None:
+    """``--format`` with the subcommand's choices."""
+    p.add_argument("--format", choices=formats, default=default, help=f"output format (default {default})")
+
+
+def add_gate_options(p: argparse.ArgumentParser) -> None:
+    """``--fail-on`` and ``--ignore``: which diagnostics make the exit status 1."""
+    g = p.add_argument_group("gate")
+    g.add_argument(
+        "--fail-on", choices=FAIL_ON_CHOICES, default="error",
+        help="exit 1 when a diagnostic of this severity or worse remains (default error)",
+    )
+    g.add_argument(
+        "--ignore", metavar="CODE", action="append", default=[],
+        help="leave out diagnostics with this code, from the output and the exit status (repeatable)",
+    )
