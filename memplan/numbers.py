@@ -27,6 +27,9 @@ _DIGITS: dict[int, frozenset[str]] = {
 
 Base = Literal[0, 8, 10, 16]
 
+#: The largest unsigned 64-bit value (the kernel's ``u64``/``unsigned long long``).
+U64_MAX = (1 << 64) - 1
+
 
 def _split(text: str, base: Base, signed: bool) -> tuple[int, int, str]:
     """(sign, resolved base, digit string) of ``text``; the digits are not validated yet."""
@@ -81,6 +84,8 @@ def parse_int(
 
 
 def _range(low: int | None, high: int | None) -> str:
+    if high == U64_MAX and not low:
+        return "wider than 64 bits"
     if low is not None and high is not None:
         return f"allowed: {low}..{high}"
     if low is not None:

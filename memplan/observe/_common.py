@@ -6,6 +6,7 @@ from pathlib import Path
 
 from memplan.errors import ObserveError
 from memplan.model import Diagnostic, Severity
+from memplan.numbers import Base, parse_int
 from memplan.source import Source
 
 #: The largest address or size a 64-bit kernel can report.
@@ -43,6 +44,25 @@ def malformed(file: str | None, line: int, text: str, what: str) -> Diagnostic:
         f"{what}: line not in any known format, ignored",
         observed_source(file, line, text),
     )
+
+
+def observed_int(
+    text: str,
+    where: Source,
+    what: str,
+    diagnostics: list[Diagnostic],
+    *,
+    base: Base = 10,
+    max_value: int = U64_MAX,
+) -> int | None:
+    """``text`` read by :func:`memplan.numbers.parse_int` (at most 64 bits unless ``max_value``
+    says otherwise); a refusal becomes an ``observe-malformed-line`` warning at ``where`` in
+    ``diagnostics`` and the result is ``None``."""
+    try:
+        return parse_int(text, error=ObserveError, source=where, base=base, what=what, max_value=max_value)
+    except ObserveError as err:
+        diagnostics.append(Diagnostic("warning", "observe-malformed-line", f"{err.message}, ignored", where))
+        return None
 
 
 def read_text(path: str | Path) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from memplan.errors import shorten
 from memplan.model import Diagnostic
-from memplan.observe._common import diag, malformed, observed_source, unreadable
+from memplan.numbers import is_int
+from memplan.observe._common import diag, malformed, observed_int, observed_source, unreadable
 from memplan.observe.model import CmaRange, DebugfsCmaArea
 from memplan.version import KernelVersion
 
@@ -50,10 +52,11 @@ def _read_int(path: Path, diagnostics: list[Diagnostic]) -> int | None:
     if text is None:
         return None
     value = text.strip()
-    if not value.lstrip("-").isdigit():
-        diagnostics.append(malformed(str(path), 1, text.rstrip("\n"), "cma debugfs value"))
+    if not is_int(value):
+        diagnostics.append(malformed(str(path), 1, shorten(text.rstrip("\n")), "cma debugfs value"))
         return None
-    return int(value)
+    where = observed_source(str(path), 1, shorten(value))
+    return observed_int(value, where, "cma debugfs value", diagnostics)
 
 
 def _read_bitmap(path: Path, diagnostics: list[Diagnostic]) -> tuple[int, ...] | None:
@@ -61,10 +64,17 @@ def _read_bitmap(path: Path, diagnostics: list[Diagnostic]) -> tuple[int, ...] |
     if text is None:
         return None
     words = text.split()
-    if not all(w.isdigit() for w in words):
-        diagnostics.append(malformed(str(path), 1, text.rstrip("\n")[:200], "cma debugfs bitmap"))
+    if not all(is_int(w) for w in words):
+        diagnostics.append(malformed(str(path), 1, shorten(text.rstrip("\n")), "cma debugfs bitmap"))
         return None
-    return tuple(int(w) for w in words)
+    where = observed_source(str(path), 1)
+    out: list[int] = []
+    for w in words:
+        number = observed_int(w, where, "cma debugfs bitmap word", diagnostics)
+        if number is None:
+            return None
+        out.append(number)
+    return tuple(out)
 
 
 def read_debugfs_area(
@@ -78,7 +88,8 @@ def read_debugfs_area(
     ranges_dir = d / "ranges"
     if ranges_dir.is_dir():
         for sub in sorted(
-            (p for p in ranges_dir.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)
+            (p for p in ranges_dir.iterdir() if p.is_dir() and is_int(p.name) and len(p.name) <= 9),
+            key=lambda p: int(p.name),
         ):
             pfn = _read_int(sub / "base_pfn", diagnostics)
             if pfn is None:

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 from memplan.model import Diagnostic
-from memplan.observe._common import malformed, observed_source, read_text
+from memplan.observe._common import malformed, observed_int, observed_source, read_text
 from memplan.observe.model import Meminfo, MeminfoField
 
-_LINE_RE = re.compile(r"^(?P<name>[A-Za-z0-9_()]+):\s+(?P<value>\d+)(?:\s+(?P<unit>kB))?\s*$")
+_LINE_RE = re.compile(r"^(?P<name>[A-Za-z0-9_()]+):\s+(?P<value>[0-9]+)(?:\s+(?P<unit>kB))?\s*$", re.ASCII)
 
 
 def parse_meminfo(text: str, file: str | None = None) -> Meminfo:
@@ -27,14 +27,10 @@ def parse_meminfo(text: str, file: str | None = None) -> Meminfo:
         if m is None:
             diagnostics.append(malformed(file, lineno, raw, "/proc/meminfo"))
             continue
-        fields.append(
-            MeminfoField(
-                m.group("name"),
-                int(m.group("value")),
-                m.group("unit") or "",
-                observed_source(file, lineno, raw),
-            )
-        )
+        where = observed_source(file, lineno, raw)
+        value = observed_int(m.group("value"), where, f"/proc/meminfo {m.group('name')}", diagnostics)
+        if value is not None:
+            fields.append(MeminfoField(m.group("name"), value, m.group("unit") or "", where))
     return Meminfo(tuple(fields), file, tuple(diagnostics))
 
 

@@ -87,10 +87,13 @@ class IomemEntry:
         return self.end - self.start + 1
 
     def walk(self) -> tuple[IomemEntry, ...]:
-        """This entry and all its descendants, in file order."""
-        out: list[IomemEntry] = [self]
-        for child in self.children:
-            out.extend(child.walk())
+        """This entry and all its descendants, in file order (no recursion)."""
+        out: list[IomemEntry] = []
+        todo: list[IomemEntry] = [self]
+        while todo:
+            entry = todo.pop()
+            out.append(entry)
+            todo.extend(reversed(entry.children))
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from memplan.errors import shorten
 from memplan.model import Diagnostic
-from memplan.observe._common import malformed, observed_source, unreadable
+from memplan.numbers import is_int
+from memplan.observe._common import malformed, observed_int, observed_source, unreadable
 from memplan.observe.model import SysfsCmaArea
 
 
@@ -27,9 +29,12 @@ def read_sysfs_cma(root: str | Path) -> tuple[tuple[SysfsCmaArea, ...], tuple[Di
                 diagnostics.append(unreadable(f, err))
                 continue
             value = text.strip()
-            if not value.isdigit():
-                diagnostics.append(malformed(str(f), 1, text.rstrip("\n"), "cma sysfs counter"))
+            if not is_int(value):
+                diagnostics.append(malformed(str(f), 1, shorten(text.rstrip("\n")), "cma sysfs counter"))
                 continue
-            counters.append((f.name, int(value)))
+            where = observed_source(str(f), 1, shorten(value))
+            number = observed_int(value, where, "cma sysfs counter", diagnostics)
+            if number is not None:
+                counters.append((f.name, number))
         areas.append(SysfsCmaArea(sub.name, tuple(counters), observed_source(str(sub))))
     return tuple(areas), tuple(diagnostics)
