@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-from memplan.errors import ConfigError
+from memplan.errors import ConfigError, shorten
 from memplan.model import Diagnostic
 from memplan.source import Source
 
@@ -36,14 +36,21 @@ class Assignment:
     """One ``CONFIG_NAME=value`` or ``# CONFIG_NAME is not set`` line.
 
     ``value`` is the raw text right of ``=`` (``"n"`` for the "is not set" form); strings keep
-    their quotes. ``source`` is the config line.
+    their quotes. ``source`` is the config line (``file``, ``line`` and the text ``raw``), made
+    only when asked for, so a million-line config does not build a million positions.
     """
 
     name: str
     value: str
     line: int
-    source: Source
+    file: str
+    raw: str = attrs.field(repr=False)
     unset: bool = False
+
+    @property
+    def source(self) -> Source:
+        """The config line."""
+        return Source.config_line(self.file, self.line, self.raw)
 
 
 @attrs.frozen
@@ -63,7 +70,6 @@ class DotConfig:
     assignments: tuple[Assignment, ...]
     header: Header | None
     diagnostics: tuple[Diagnostic, ...]
-    lines: tuple[str, ...] = attrs.field(repr=False)
 
     def last(self) -> dict[str, Assignment]:
         """The effective assignment of each symbol (the last one wins, as in the kernel tools)."""
@@ -111,12 +117,11 @@ def parse_dotconfig(text: str, name: str) -> DotConfig:
     if "\x00" in text:
         nul_line = text.count("\n", 0, text.index("\x00")) + 1
         raise ConfigError(_BINARY, Source.config_line(name, nul_line))
-    lines = tuple(text.splitlines())
     assignments: list[Assignment] = []
     diags: list[Diagnostic] = []
     header: Header | None = None
     seen: dict[str, Assignment] = {}
-    for lineno, raw in enumerate(lines, 1):
+    for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.rstrip()
         if not line:
             continue
@@ -135,18 +140,17 @@ def parse_dotconfig(text: str, name: str) -> DotConfig:
                 continue
             diags.append(_malformed(line, Source.config_line(name, lineno, raw)))
             continue
-        src = Source.config_line(name, lineno, raw)
         value = "n" if unset else m.group("value")
-        assignment = Assignment(m.group("name"), value, lineno, src, unset=unset)
+        assignment = Assignment(m.group("name"), value, lineno, name, raw, unset=unset)
         if not unset and not is_well_formed_value(value):
             diags.append(
                 Diagnostic(
                     "warning",
                     "kconfig-malformed-line",
-                    f"CONFIG_{assignment.name}={value}: not a valid value (expected y, m, n, a number or "
-                    "a quoted string); the kernel's tools read only the first letter of a bool and "
+                    f"CONFIG_{assignment.name}={shorten(value)}: not a valid value (expected y, m, n, a "
+                    "number or a quoted string); the kernel's tools read only the first letter of a bool and "
                     "ignore the line otherwise",
-                    src,
+                    assignment.source,
                     subject=f"CONFIG_{assignment.name}",
                 )
             )
@@ -158,17 +162,17 @@ def parse_dotconfig(text: str, name: str) -> DotConfig:
                     "kconfig-duplicate",
                     f"CONFIG_{assignment.name} is set twice: line {previous.line} "
                     f"({_show(previous)}) and line {lineno} ({_show(assignment)}); the last one wins",
-                    src,
+                    assignment.source,
                     subject=f"CONFIG_{assignment.name}",
                 )
             )
         seen[assignment.name] = assignment
         assignments.append(assignment)
-    return DotConfig(name, tuple(assignments), header, tuple(diags), lines)
+    return DotConfig(name, tuple(assignments), header, tuple(diags))
 
 
 def _show(a: Assignment) -> str:
-    return "is not set" if a.unset else f"={a.value}"
+    return "is not set" if a.unset else f"={shorten(a.value)}"
 
 
 def _malformed(line: str, src: Source) -> Diagnostic:
@@ -181,4 +185,4 @@ def _malformed(line: str, src: Source) -> Diagnostic:
         why = "an assignment without '=' (expected CONFIG_NAME=value)"
     else:
         why = "not of the form CONFIG_NAME=value (no spaces around '=', name of A-Z, 0-9, _)"
-    return Diagnostic("warning", "kconfig-malformed-line", f"ignored line {stripped!r}: {why}", src)
+    return Diagnostic("warning", "kconfig-malformed-line", f"ignored line {shorten(stripped)!r}: {why}", src)

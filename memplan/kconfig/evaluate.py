@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import kconfiglib
 
+from memplan.errors import shorten
 from memplan.kconfig.dotconfig import Assignment, is_well_formed_value, unquote
 from memplan.kconfig.engine import model_lock, seeded_symbols
 from memplan.kconfig.symbols import MEMPLAN_SYMBOLS
@@ -204,12 +205,14 @@ class _Explainer:
 
     def facts(self, expr: Any) -> str:
         parts = []
-        for item in kconfiglib.expr_items(_simplify(self.kconf, expr)):
+        # expr_items() is a set (ordered by object address): sort it so the text is stable
+        items = sorted(kconfiglib.expr_items(_simplify(self.kconf, expr)), key=lambda i: str(i.name))
+        for item in items:
             if isinstance(item, kconfiglib.Symbol) and not _is_literal(item) and not _is_internal_item(item):
                 value = item.str_value
                 if item.orig_type is kconfiglib.STRING:
                     value = '"' + kconfiglib.escape(value) + '"'
-                parts.append(f"{item.name}={value or '<undefined>'}{self.where(item.name)}")
+                parts.append(f"{item.name}={shorten(value) or '<undefined>'}{self.where(item.name)}")
         return "; ".join(parts)
 
     def out_of_era(self, sym: Any) -> bool:
@@ -236,7 +239,7 @@ class _Explainer:
         """(does the value come from the user's line, a finding or None, the builtin reason when
         not). A number clamped into its range still comes from the line."""
         name = a.name
-        written = "is not set" if a.unset else f"={a.value}"
+        written = "is not set" if a.unset else f"={shorten(a.value)}"
         user = _user_value(sym, a)
         final = sym.str_value
         if self.out_of_era(sym):
@@ -273,23 +276,23 @@ class _Explainer:
         active = _active_range(sym, user)
         if active is not None:
             low, high = active
-            reason = f"CONFIG_{name}={user} is outside {low}..{high}; clamped to {final}"
+            reason = f"CONFIG_{name}={shorten(user)} is outside {low}..{high}; clamped to {final}"
             return self.finding(
                 a,
                 "kconfig-out-of-range",
-                f"CONFIG_{name}={user} is outside the allowed range {low}..{high} for this kernel; "
+                f"CONFIG_{name}={shorten(user)} is outside the allowed range {low}..{high} for this kernel; "
                 f"the kernel tools clamp it to {final or 'no value'}",
                 reason,
                 kept=True,
             )
-        reason = f"CONFIG_{name} resolved to {final!r}"
+        reason = f"CONFIG_{name} resolved to {shorten(final)!r}"
         return self.finding(a, "kconfig-value-ignored", f"CONFIG_{name}{written} not used: {reason}", reason)
 
     def _explain_bool(
         self, a: Assignment, sym: Any, user: str, final: str, deps: str
     ) -> tuple[bool, Diagnostic | None, str | None]:
         name = a.name
-        written = "is not set" if a.unset else f"={a.value}"
+        written = "is not set" if a.unset else f"={shorten(a.value)}"
         choice = sym.choice
         if choice is not None:
             prompt = next((n.prompt[0] for n in choice.nodes if n.prompt is not None), "choice")
@@ -398,7 +401,7 @@ def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnost
                     Diagnostic(
                         "warning",
                         "kconfig-invalid-value",
-                        f"CONFIG_{a.name}={value} is not a valid {_type_name(sym)} value; "
+                        f"CONFIG_{a.name}={shorten(value)} is not a valid {_type_name(sym)} value; "
                         "the line is ignored",
                         a.source,
                         f"CONFIG_{a.name}",

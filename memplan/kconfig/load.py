@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
-import gzip
 import os
 import re
+import stat
 import zlib
 from pathlib import Path
 
-from memplan.errors import ConfigError, MemplanError
+from memplan.errors import ConfigError, MemplanError, shorten
+from memplan.kconfig import limits
 from memplan.kconfig.dotconfig import Assignment, DotConfig, decode, parse_dotconfig, unquote
 from memplan.kconfig.engine import ModelKey, load_model
 from memplan.kconfig.evaluate import INTERNAL_PREFIX, Evaluation, evaluate
@@ -52,19 +53,48 @@ def _argument_source(what: str, value: str) -> Source:
 
 
 def _read(path: str | os.PathLike[str], name: str) -> str:
+    where = Source("config", file=name)
+    limit = limits.max_config_bytes()
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConfigError("not a regular file, not a kernel config file", where)
+            data = f.read(limit + 1)
     except IsADirectoryError:
-        raise ConfigError("is a directory, not a kernel config file", Source("config", file=name)) from None
+        raise ConfigError("is a directory, not a kernel config file", where) from None
     except OSError as err:
         reason = err.strerror or str(err)
-        raise ConfigError(f"cannot read kernel config: {reason}", Source("config", file=name)) from None
+        raise ConfigError(f"cannot read kernel config: {reason}", where) from None
     if data[:2] == b"\x1f\x8b":  # /proc/config.gz and the like
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as err:
-            raise ConfigError(f"corrupt gzip data: {err}", Source("config", file=name)) from None
+        data = _gunzip(data, where, limit)
+    if len(data) > limit:
+        raise ConfigError(limits.too_big_message("kernel config", limit), where)
     return decode(data, name)
+
+
+def _gunzip(data: bytes, where: Source, limit: int) -> bytes:
+    """Decompress gzip ``data`` (all members), refusing output beyond ``limit`` bytes: a small
+    "bomb" must not take gigabytes. The check runs as the data streams, never after."""
+    out: list[bytes] = []
+    total = 0
+    rest = data
+    try:
+        while rest:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            pending = rest
+            while not d.eof:
+                chunk = d.decompress(pending, limit + 1 - total)
+                pending = d.unconsumed_tail
+                total += len(chunk)
+                out.append(chunk)
+                if total > limit:
+                    raise ConfigError(limits.too_big_message("decompressed kernel config", limit), where)
+                if not chunk and not pending:
+                    raise ConfigError("corrupt gzip data: the compressed stream ends early", where)
+            rest = d.unused_data.lstrip(b"\x00")  # gzip allows zero padding after a member
+    except zlib.error as err:
+        raise ConfigError(f"corrupt gzip data: {err}", where) from None
+    return b"".join(out)
 
 
 def _coerce_version(value: KernelVersion | str | tuple[int, ...] | None) -> KernelVersion | None:
@@ -134,11 +164,12 @@ def _decide_version(
     header_version: KernelVersion | None = None
     if dot.header is not None:
         try:
-            header_version = KernelVersion.parse(dot.header.version)
-        except MemplanError:
+            header_version = KernelVersion.parse(dot.header.version, dot.header.source)
+        except MemplanError as err:
             diags.append(Diagnostic(
                 "warning", "kconfig-header-version",
-                f"cannot read a kernel version from the header ({dot.header.version!r})",
+                f"cannot read a kernel version from the header ({shorten(dot.header.version)!r}): "
+                f"{err.message}",
                 dot.header.source,
             ))
     if explicit is not None:
@@ -189,6 +220,10 @@ def load_config(
         assert text is not None
         label = name or "<config>"
         body = text
+        limit = limits.max_config_bytes()
+        if len(body) > limit:
+            where = Source("config", file=label)
+            raise ConfigError(limits.too_big_message("kernel config text", limit), where)
     dot = parse_dotconfig(body, label)
     diags: list[Diagnostic] = list(dot.diagnostics)
     the_arch = _decide_arch(dot, arch, diags)
@@ -234,7 +269,8 @@ def load_config(
     for warning in result.warnings:
         if "outside the active range" in warning:
             continue  # reported as kconfig-out-of-range with the line
-        diags.append(Diagnostic("warning", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
+        diags.append(Diagnostic("warning", "kconfig-tool-warning",
+                                f"kconfiglib: {shorten(warning.strip(), limits.TOOL_WARNING_LIMIT)}",
                                 Source("config", file=label)))
     return _build(the_arch, version, modelled, label, effective, result, diags)
 
@@ -279,12 +315,13 @@ def _unknown_symbols(
     """
     known = sorted(MEMPLAN_SYMBOLS | result.defined)
     by_upper = {name.upper(): name for name in known}
+    prefixes = {name[:3] for name in MEMPLAN_SYMBOLS}
     out = []
     for name, a in effective.items():
         if name in result.defined or name in MEMPLAN_SYMBOLS or name.startswith(INTERNAL_PREFIX):
             continue
         guess = by_upper.get(name.upper())
-        if guess is None and len(name) >= 6:
+        if guess is None and len(name) >= 6 and name[:3] in prefixes:
             # a near miss with the same start (BCMA_DEBUG is a real symbol, not a CMA_DEBUG typo)
             close = difflib.get_close_matches(name, sorted(MEMPLAN_SYMBOLS), n=1, cutoff=0.9)
             guess = close[0] if close and close[0][:3] == name[:3] else None
@@ -297,15 +334,6 @@ def _unknown_symbols(
             a.source, f"CONFIG_{name}",
         ))
     return out
-
-
-def _int(value: str) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value, 0) if value.lower().startswith("0x") else int(value)
-    except ValueError:
-        return None
 
 
 def _build(
@@ -332,28 +360,33 @@ def _build(
     def on(symbol: str) -> bool:
         return values.get(symbol) in ("y", "m")
 
+    def number(symbol: str) -> int | None:
+        return limits.checked_int(symbol, values.get(symbol, ""), sources.get(symbol))
+
+    page_size = _page_size(values, sources, diags)
+
     return KernelConfig(
         arch=arch,
         kernel_version=version,
         cma=on("CMA"),
         dma_cma=on("DMA_CMA"),
         cma_size_sel=_size_sel(values),
-        cma_size_mbytes=_int(values.get("CMA_SIZE_MBYTES", "")),
-        cma_size_percentage=_int(values.get("CMA_SIZE_PERCENTAGE", "")),
-        cma_alignment=_int(values.get("CMA_ALIGNMENT", "")),
-        cma_areas=_int(values.get("CMA_AREAS", "")),
+        cma_size_mbytes=number("CMA_SIZE_MBYTES"),
+        cma_size_percentage=number("CMA_SIZE_PERCENTAGE"),
+        cma_alignment=number("CMA_ALIGNMENT"),
+        cma_areas=number("CMA_AREAS"),
         dma_numa_cma=on("DMA_NUMA_CMA"),
         dma_pernuma_cma=on("DMA_PERNUMA_CMA"),
         numa=on("NUMA"),
         cmdline=values.get("CMDLINE", ""),
         cmdline_mode=_cmdline_mode(arch, values),
-        page_size=_page_size(values),
-        max_order=_max_order(values, modelled),
+        page_size=page_size,
+        max_order=_max_order(values, sources, modelled, page_size),
         hugetlb=on("HUGETLB_PAGE"),
         transparent_hugepage=on("TRANSPARENT_HUGEPAGE"),
         highmem=on("HIGHMEM"),
         arm_lpae=on("ARM_LPAE"),
-        page_block_max_order=_int(values.get("PAGE_BLOCK_MAX_ORDER", "")),
+        page_block_max_order=number("PAGE_BLOCK_MAX_ORDER"),
         diagnostics=tuple(diags),
         name=label,
         values=values,
@@ -385,10 +418,11 @@ def _cmdline_mode(arch: str, values: dict[str, str]) -> CmdlineMode:
     return "fallback" if arch == "riscv" else "bootloader"
 
 
-def _page_size(values: dict[str, str]) -> int:
-    shift = _int(values.get("ARM64_PAGE_SHIFT", "")) or _int(values.get("PAGE_SHIFT", ""))
-    if shift:
-        return 1 << shift
+def _page_size(values: dict[str, str], sources: dict[str, Source], diags: list[Diagnostic]) -> int:
+    for symbol in ("ARM64_PAGE_SHIFT", "PAGE_SHIFT"):
+        shift = limits.page_shift(symbol, values.get(symbol, ""), sources.get(symbol), diags)
+        if shift:
+            return 1 << shift
     for symbol, size in (("ARM64_64K_PAGES", 65536), ("PAGE_SIZE_64KB", 65536),
                          ("ARM64_16K_PAGES", 16384), ("PAGE_SIZE_16KB", 16384)):
         if values.get(symbol) == "y":
@@ -396,15 +430,22 @@ def _page_size(values: dict[str, str]) -> int:
     return 4096
 
 
-def _max_order(values: dict[str, str], version: KernelVersion) -> int:
+def _max_order(
+    values: dict[str, str], sources: dict[str, Source], version: KernelVersion, page_size: int
+) -> int:
     """The largest buddy order, inclusive. Before 6.4 the Kconfig value is ``MAX_ORDER``, one
-    more than the largest order ("mm, treewide: redefine MAX_ORDER sanely", 6.4)."""
-    forced = _int(values.get("ARCH_FORCE_MAX_ORDER", ""))
+    more than the largest order ("mm, treewide: redefine MAX_ORDER sanely", 6.4). The result
+    is range-checked (:func:`memplan.kconfig.limits.check_max_order`) at its config line."""
+    symbol = "ARCH_FORCE_MAX_ORDER"
+    forced = limits.checked_int(symbol, values.get(symbol, ""), sources.get(symbol))
     exclusive = not version.at_least(6, 4)
     if not forced:
-        forced = _int(values.get("FORCE_MAX_ZONEORDER", ""))
+        symbol = "FORCE_MAX_ZONEORDER"
+        forced = limits.checked_int(symbol, values.get(symbol, ""), sources.get(symbol))
         if forced:
             exclusive = True
     if not forced:
         return 10
-    return forced - 1 if exclusive else forced
+    order = forced - 1 if exclusive else forced
+    limits.check_max_order(symbol, values[symbol], order, page_size, sources.get(symbol))
+    return order
