@@ -222,8 +222,9 @@ def load_config(
         body = text
         limit = limits.max_config_bytes()
         if len(body) > limit:
-            where = Source("config", file=label)
-            raise ConfigError(limits.too_big_message("kernel config text", limit), where)
+            raise ConfigError(
+                limits.too_big_message("kernel config text", limit), Source("config", file=label)
+            )
     dot = parse_dotconfig(body, label)
     diags: list[Diagnostic] = list(dot.diagnostics)
     the_arch = _decide_arch(dot, arch, diags)
