@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from memplan.source import SHOWN_TEXT_LIMIT as SHOWN_TEXT_LIMIT  # re-exported with shorten
 from memplan.source import Source
+from memplan.source import shorten as shorten
 
 
 class MemplanError(Exception):
@@ -27,20 +29,8 @@ class MemplanError(Exception):
         return f"{head}\n{caret}" if caret else head
 
 
-#: Longest user text quoted in a message; longer text is cut in the middle.
-SHOWN_TEXT_LIMIT = 72
-
 #: Widest source line shown above a caret; a longer line is shown as a window around the column.
 CARET_LINE_LIMIT = 120
-
-
-def shorten(text: str, limit: int = SHOWN_TEXT_LIMIT) -> str:
-    """``text`` itself, or for a long text its start and end joined by ``...`` (``limit`` chars)."""
-    if len(text) <= limit:
-        return text
-    tail = max(limit // 4, 1)
-    head = max(limit - tail - 3, 1)
-    return f"{text[:head]}...{text[-tail:]}"
 
 
 def render_caret(src: Source) -> str:

@@ -11,6 +11,18 @@ from typing import Literal
 
 import attrs
 
+#: Longest user text quoted in a message; longer text is cut in the middle.
+SHOWN_TEXT_LIMIT = 72
+
+def shorten(text: str, limit: int = SHOWN_TEXT_LIMIT) -> str:
+    """``text`` itself, or for a long text its start and end joined by ``...`` (``limit`` chars)."""
+    if len(text) <= limit:
+        return text
+    tail = max(limit // 4, 1)
+    head = max(limit - tail - 3, 1)
+    return f"{text[:head]}...{text[-tail:]}"
+
+
 SourceKind = Literal["file", "cmdline", "config", "dtb", "builtin", "observed"]
 
 
@@ -90,7 +102,7 @@ class Source:
         if self.kind == "cmdline":
             where = f" at {self.span[0]}..{self.span[1]}" if self.span else ""
             origin = f" ({self.file})" if self.file else ""
-            return f"cmdline token {self.text!r}{where}{origin}"
+            return f"cmdline token {shorten(self.text or '')!r}{where}{origin}"
         if self.kind == "builtin":
             return f"kernel default ({self.text})" if self.text else "kernel default"
         if self.kind == "dtb":
@@ -114,7 +126,7 @@ class Source:
             out["span"] = list(self.span)
         text = self.text
         if text is not None:
-            out["snippet"] = _window(text, self.column) if self.kind == "file" else text
+            out["snippet"] = _window(text, self.column)
         return out
 
 
