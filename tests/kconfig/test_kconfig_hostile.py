@@ -24,7 +24,9 @@ def cfg(text: str, arch: str = "arm", version: str = "5.10") -> object:
     return load_config(text=text, name="defconfig", arch=arch, kernel_version=version)
 
 
-@pytest.mark.parametrize("value", ["100000", "0x7fffffffffffffff", "64", "0", "-12", HUGE], ids=lambda v: v[:20])
+@pytest.mark.parametrize(
+    "value", ["100000", "0x7fffffffffffffff", "64", "0", "-12", HUGE], ids=lambda v: str(v)[:20]
+)
 @pytest.mark.parametrize("arch", ["arm", "x86", "riscv"])
 def test_page_shift_outside_the_kernel_choices_is_recomputed_with_a_warning(value: str, arch: str) -> None:
     c = load_config(text=f"CONFIG_CMA=y\nCONFIG_PAGE_SHIFT={value}\n", name="defconfig", arch=arch,
@@ -78,10 +80,13 @@ def test_order_limit_must_leave_an_addressable_block() -> None:
 def test_plan_of_a_hostile_config_is_json_ready() -> None:
     import memplan
 
-    dts = "/dts-v1/;\n/ { #address-cells = <1>; #size-cells = <1>;\n memory@0 { device_type = \"memory\"; reg = <0 0x40000000>; }; };\n"
+    dts = (
+        "/dts-v1/;\n/ { #address-cells = <1>; #size-cells = <1>;\n"
+        ' memory@0 { device_type = "memory"; reg = <0 0x40000000>; }; };\n'
+    )
     plan = memplan.resolve(dts=dts, config="CONFIG_CMA=y\nCONFIG_DMA_CMA=y\nCONFIG_PAGE_SHIFT=100000\n",
                            arch="arm", kernel_version="6.8")
-    assert '"page_size"' in plan.to_json() or plan.to_json()
+    assert plan.to_json().startswith("{")
 
 
 def test_huge_header_version_is_a_warning_and_kernel_version_argument_an_error() -> None:
