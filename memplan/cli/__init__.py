@@ -31,7 +31,14 @@ __all__ = [
 ]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("dts_cmd", "resolve_cmd", "observe_cmd", "check_cmd", "lint_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "dts_cmd",
+    "resolve_cmd",
+    "observe_cmd",
+    "check_cmd",
+    "lint_cmd",
+    "collect_cmd",
+)
 
 _EPILOG = (
     "exit status (each command's --help says what 1 and 3 mean for it):\n"

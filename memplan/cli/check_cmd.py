@@ -26,12 +26,22 @@ def register(subparsers: Any) -> None:
         subparsers,
         "check",
         help="compare memplan's prediction with an observed boot (exit 1 on mismatch)",
-        description="Resolve the layout from the inputs and compare it with observed kernel state.",
+        description=(
+            "Resolve the layout from the inputs and compare it with observed kernel state. Inputs not "
+            "given are taken from the snapshot when it carries them (the booted DTB, the .config, the "
+            "kernel version, uname -m, the command line, the firmware RAM map), so "
+            "'memplan check SNAPSHOT.tar.gz' (from 'memplan collect') needs nothing else."
+        ),
         epilog=CHECK_EXITS,
     )
     p.add_argument(
-        "--observed", nargs="+", required=True, metavar="PATH",
-        help="snapshot folders or observed files (iomem, meminfo, dmesg, cma debugfs/sysfs, fdt)",
+        "snapshot", nargs="*", metavar="SNAPSHOT",
+        help="a snapshot (.tar.gz from 'memplan collect', or a folder) or observed files",
+    )
+    p.add_argument(
+        "--observed", nargs="+", default=[], metavar="PATH",
+        help="snapshot archives or folders, or observed files (iomem, meminfo, dmesg, cma debugfs/sysfs, "
+        "fdt); the same as SNAPSHOT",
     )
     add_prediction_inputs(p, from_observed=True, version_default="the observed kernel's")
     add_format(p, ("text", "json"))
@@ -41,6 +51,10 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--page-size", type=int, default=4096, help="page size for debugfs page counts")
     p.set_defaults(func=run)
+
+
+#: The prediction inputs a snapshot can supply (see :func:`memplan.collect.fill_inputs`).
+_SNAPSHOT_INPUTS = ("dts", "dtb", "config", "arch", "kernel_version", "cmdline", "memory")
 
 
 def observed_nothing(observed: Observed) -> bool:
@@ -61,27 +75,38 @@ def run(args: argparse.Namespace) -> int:
     import memplan
     from memplan.argnames import cli_spelling
     from memplan.cli.inputs import prediction_kwargs
+    from memplan.collect import fill_inputs, read_snapshot_inputs
+    from memplan.errors import UsageError
     from memplan.observe import read_observed
 
-    observed = read_observed(args.observed, page_size=args.page_size)
+    paths = [*args.snapshot, *args.observed]
+    if not paths:
+        raise UsageError("nothing observed to check: give a SNAPSHOT (or --observed PATH ...)")
+    observed = read_observed(paths, page_size=args.page_size)
     kwargs = prediction_kwargs(args, observed_cmdline=observed.cmdline)
-    note = None
-    if args.kernel_version is None and observed.kernel_version is not None:
-        kwargs["kernel_version"] = str(observed.kernel_version)
-        note = f"predicting for the observed kernel version {observed.kernel_version}"
+    # Inputs not given are taken from the snapshot (the booted DTB, .config, version, ...).
+    filled = fill_inputs(
+        {k: kwargs.get(k) for k in _SNAPSHOT_INPUTS}, read_snapshot_inputs(paths), observed
+    )
+    kwargs.update({k: v for k, v in filled.kwargs.items() if v is not None})
+    version_note = next((n for n in filled.notes if n.startswith("kernel version:")), None)
     with cli_spelling():
         plan = memplan.resolve(**kwargs)
     comparison = plan.compare(observed, tolerate_modelled=args.tolerate_modelled)
     if args.format == "json":
         data = comparison.to_dict()
-        data["plan_kernel_version_from_observed"] = note is not None
+        data["plan_kernel_version_from_observed"] = version_note is not None
+        data["inputs_from_snapshot"] = list(filled.notes)
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        if note:
-            sys.stdout.write(f"({note})\n")
+        for note in filled.notes:
+            if note is version_note:
+                sys.stdout.write(f"(predicting for the observed kernel version {kwargs['kernel_version']})\n")
+            else:
+                sys.stdout.write(f"(from the snapshot: {note})\n")
         sys.stdout.write(comparison.to_text())
     if observed_nothing(observed):
-        print(f"memplan: nothing observed in {' '.join(args.observed)}", file=sys.stderr)
+        print(f"memplan: nothing observed in {' '.join(paths)}", file=sys.stderr)
         return EXIT_INCONCLUSIVE
     if comparison.mismatches or comparison.global_cma.is_mismatch:
         return EXIT_FINDINGS

@@ -9,6 +9,9 @@ A snapshot directory may contain any of::
     mm-cma/                 a copy of /sys/kernel/mm/cma
     fdt | fdt.dtb           a copy of /sys/firmware/fdt (the DTB the kernel booted with)
 
+A ``.tar.gz`` archive with that layout (below one top directory, as the script of
+``memplan collect`` writes it) is read the same way, safely (:mod:`memplan.observe.archive`);
+what its ``MANIFEST`` says the target skipped becomes a diagnostic.
 Anything missing or unreadable is noted as an ``info``/``warning`` diagnostic, never fatal.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -27,6 +31,7 @@ from memplan.dts import Tree, read_dtb
 from memplan.errors import MemplanError, ObserveError
 from memplan.model import Diagnostic
 from memplan.observe._common import check_page_size, diag, observed_source, unreadable
+from memplan.observe.archive import SnapshotArchive, is_archive, read_archive
 from memplan.observe.combine import build_observed
 from memplan.observe.debugfs import read_debugfs_cma
 from memplan.observe.dmesg import parse_dmesg
@@ -34,6 +39,7 @@ from memplan.observe.iomem import parse_iomem
 from memplan.observe.meminfo import parse_meminfo
 from memplan.observe.model import BootLog, DebugfsCmaArea, Iomem, Meminfo, Observed, SysfsCmaArea
 from memplan.observe.sysfs import read_sysfs_cma
+from memplan.source import Source
 
 FileKind = Literal["iomem", "meminfo", "dmesg", "fdt", "debugfs", "sysfs"]
 
@@ -54,6 +60,9 @@ class _Collected:
     fdt: Tree | None = None
     sources: list[str] = attrs.field(factory=list)
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
+    #: Temporary copies of archive directories -> the archive label that names them.
+    relabel: dict[str, str] = attrs.field(factory=dict)
+    tempdirs: list[tempfile.TemporaryDirectory[str]] = attrs.field(factory=list)
 
     def duplicate(self, kind: str, path: str) -> None:
         self.diagnostics.append(
@@ -110,24 +119,33 @@ def read_fdt(path: str | Path, diagnostics: list[Diagnostic]) -> Tree | None:
     except OSError as err:
         diagnostics.append(unreadable(path, err, "the DTB"))
         return None
+    return fdt_from_bytes(data, str(path), diagnostics)
+
+
+def fdt_from_bytes(data: bytes, label: str, diagnostics: list[Diagnostic]) -> Tree | None:
+    """Parse a DTB blob named ``label``; ``None`` (and a diagnostic) when it is not valid."""
     try:
-        return read_dtb(data)
+        return read_dtb(data, filename=label)
     except MemplanError as err:
         diagnostics.append(
             diag(
                 "warning",
                 "observe-fdt-invalid",
                 f"the DTB could not be read: {err.message}",
-                observed_source(str(path)),
+                observed_source(label),
             )
         )
         return None
 
 
 def _text_of(col: _Collected, path: Path, by_fallback: bool) -> str | None:
-    """The text of an observed text file, or ``None`` (and a warning) when it is binary:
-    NUL bytes, or (for a file recognised by nothing) bytes that are not UTF-8."""
-    data = path.read_bytes()
+    """The text of an observed text file, or ``None`` (and a warning) when it is binary."""
+    return _decode(col, path.read_bytes(), str(path), by_fallback)
+
+
+def _decode(col: _Collected, data: bytes, label: str, by_fallback: bool) -> str | None:
+    """``data`` as text, or ``None`` (and a warning) when it is binary: NUL bytes, or (for a
+    file recognised by nothing) bytes that are not UTF-8."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -137,8 +155,8 @@ def _text_of(col: _Collected, path: Path, by_fallback: bool) -> str | None:
             diag(
                 "warning",
                 "observe-binary-input",
-                f"{path} is a binary file, not an observed text file (iomem, meminfo, boot log); ignored",
-                observed_source(str(path)),
+                f"{label} is a binary file, not an observed text file (iomem, meminfo, boot log); ignored",
+                observed_source(label),
             )
         )
         return None
@@ -147,33 +165,45 @@ def _text_of(col: _Collected, path: Path, by_fallback: bool) -> str | None:
             diag(
                 "warning",
                 "observe-not-utf8",
-                f"{path} is not valid UTF-8; the bytes that are not were replaced",
-                observed_source(str(path)),
+                f"{label} is not valid UTF-8; the bytes that are not were replaced",
+                observed_source(label),
             )
         )
         text = data.decode("utf-8", errors="replace")
     return text
 
 
+def _is_duplicate(col: _Collected, kind: FileKind, label: str) -> bool:
+    """True (and a warning) when a text input of ``kind`` was already taken."""
+    if (kind == "iomem" and col.iomem is not None) or (kind == "meminfo" and col.meminfo is not None):
+        col.duplicate(kind, label)
+        return True
+    if kind == "dmesg" and col.log_text is not None:
+        col.duplicate("boot log", label)
+        return True
+    return False
+
+
+def _add_text(col: _Collected, kind: FileKind, text: str, label: str, by_fallback: bool = False) -> None:
+    """Parse the text of an iomem, meminfo or boot-log input named ``label``."""
+    if kind == "iomem":
+        col.iomem = parse_iomem(text, label)
+    elif kind == "meminfo":
+        col.meminfo = parse_meminfo(text, label)
+    else:
+        col.log_text = (text, label)
+        col.log_by_fallback = by_fallback
+
+
 def _add_file(col: _Collected, path: Path, kind: FileKind, by_fallback: bool = False) -> None:
     text_path = str(path)
     if kind in ("iomem", "meminfo", "dmesg"):
-        if (kind == "iomem" and col.iomem is not None) or (kind == "meminfo" and col.meminfo is not None):
-            col.duplicate(kind, text_path)
-            return
-        if kind == "dmesg" and col.log_text is not None:
-            col.duplicate("boot log", text_path)
+        if _is_duplicate(col, kind, text_path):
             return
         text = _text_of(col, path, by_fallback)
         if text is None:
             return
-        if kind == "iomem":
-            col.iomem = parse_iomem(text, text_path)
-        elif kind == "meminfo":
-            col.meminfo = parse_meminfo(text, text_path)
-        else:
-            col.log_text = (text, text_path)
-            col.log_by_fallback = by_fallback
+        _add_text(col, kind, text, text_path, by_fallback)
     elif kind == "fdt":
         if col.fdt is not None:
             col.duplicate(kind, text_path)
@@ -231,6 +261,111 @@ def _add_directory(col: _Collected, directory: Path) -> None:
         )
 
 
+def _add_archive(col: _Collected, path: Path) -> None:
+    """Read a snapshot archive (see :mod:`memplan.observe.archive`)."""
+    arc = read_archive(path)
+    col.diagnostics.extend(arc.diagnostics)
+    col.diagnostics.extend(manifest_notes(arc))
+    found = False
+    texts: tuple[tuple[tuple[str, ...], FileKind], ...] = (
+        (("iomem", "iomem.txt"), "iomem"),
+        (("meminfo", "meminfo.txt"), "meminfo"),
+        (LOG_NAMES, "dmesg"),
+    )
+    for names, kind in texts:
+        name = arc.first(*names)
+        if name is None:
+            continue
+        found = True
+        label = arc.label(name)
+        if _is_duplicate(col, kind, label):
+            continue
+        text = _decode(col, arc.files[name], label, False)
+        if text is not None:
+            _add_text(col, kind, text, label)
+        col.sources.append(label)
+    name = arc.first("fdt", "fdt.dtb")
+    if name is not None:
+        found = True
+        if col.fdt is not None:
+            col.duplicate("fdt", arc.label(name))
+        else:
+            col.fdt = fdt_from_bytes(arc.files[name], arc.label(name), col.diagnostics)
+            col.sources.append(arc.label(name))
+    for dirname, kind in (("cma", "debugfs"), ("mm-cma", "sysfs"), ("mm_cma", "sysfs")):
+        if arc.has_dir(dirname):
+            found = True
+            _add_file(col, _materialise(col, arc, dirname), kind)
+    if not found:
+        col.diagnostics.append(
+            diag(
+                "warning",
+                "observe-empty-snapshot",
+                "the archive holds none of iomem, meminfo, dmesg, cma/, mm-cma/, fdt",
+                observed_source(str(path)),
+            )
+        )
+
+
+def _materialise(col: _Collected, arc: SnapshotArchive, dirname: str) -> Path:
+    """Write the files below ``dirname`` of the archive to a private temporary directory (names
+    were checked by the archive reader), for the directory readers; their findings are renamed
+    back to the archive in :func:`_finish`."""
+    tmp = tempfile.TemporaryDirectory(prefix="memplan-snapshot-")
+    col.tempdirs.append(tmp)
+    root = Path(tmp.name) / dirname
+    root.mkdir()
+    for rel, data in sorted(arc.below(dirname).items()):
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    col.relabel[str(root)] = arc.label(dirname)
+    return root
+
+
+def manifest_notes(arc: SnapshotArchive) -> list[Diagnostic]:
+    """What the snapshot's manifest says the target could not collect (a warning when a
+    permission stopped it, else a note), and where a fallback was used."""
+    notes: list[Diagnostic] = []
+    for e in arc.manifest:
+        where = observed_source(arc.label("MANIFEST"), e.line)
+        if e.status == "skip":
+            denied = any(w in e.reason for w in ("permission", "not permitted", "without root"))
+            notes.append(
+                diag(
+                    "warning" if denied else "info",
+                    "observe-snapshot-skipped",
+                    f"the target did not collect {e.name} ({e.source}): {e.reason or 'no reason given'}",
+                    where,
+                )
+            )
+        elif e.status == "ok" and e.reason:
+            message = f"{e.name} from {e.source}: {e.reason}"
+            notes.append(diag("info", "observe-snapshot-note", message, where))
+    return notes
+
+
+def _renamed(text: str, relabel: dict[str, str]) -> str:
+    for tmp, label in relabel.items():
+        if text.startswith(tmp):
+            return label + text[len(tmp) :]
+    return text
+
+
+def _relabel_source(src: Source, relabel: dict[str, str]) -> Source:
+    if src.file is None:
+        return src
+    return attrs.evolve(src, file=_renamed(src.file, relabel))
+
+
+def _relabel_diag(d: Diagnostic, relabel: dict[str, str]) -> Diagnostic:
+    message = d.message
+    for tmp, label in relabel.items():
+        message = message.replace(tmp, label)
+    source = _relabel_source(d.source, relabel) if d.source is not None else None
+    return attrs.evolve(d, message=message, source=source)
+
+
 def _finish(col: _Collected, page_size: int) -> Observed:
     log: BootLog | None = parse_dmesg(*col.log_text) if col.log_text is not None else None
     if log is not None and col.log_by_fallback and not log.events:
@@ -246,12 +381,16 @@ def _finish(col: _Collected, page_size: int) -> Observed:
     version = log.kernel_version if log is not None else None
     debugfs: tuple[DebugfsCmaArea, ...] = ()
     sysfs: tuple[SysfsCmaArea, ...] = ()
+    rl = col.relabel
     if col.debugfs_dir is not None:
         debugfs, d1 = read_debugfs_cma(col.debugfs_dir, page_size, version)
-        col.diagnostics.extend(d1)
+        debugfs = tuple(attrs.evolve(a, source=_relabel_source(a.source, rl)) for a in debugfs)
+        col.diagnostics.extend(_relabel_diag(d, rl) for d in d1)
     if col.sysfs_dir is not None:
         sysfs, d2 = read_sysfs_cma(col.sysfs_dir)
-        col.diagnostics.extend(d2)
+        sysfs = tuple(attrs.evolve(a, source=_relabel_source(a.source, rl)) for a in sysfs)
+        col.diagnostics.extend(_relabel_diag(d, rl) for d in d2)
+    col.sources[:] = [_renamed(s, rl) for s in col.sources]
     return build_observed(
         log=log,
         iomem=col.iomem,
@@ -274,18 +413,24 @@ def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observe
     """
     check_page_size(page_size)
     col = _Collected()
-    for raw in paths:
-        p = Path(raw)
-        if not p.exists():
-            raise ObserveError("no such file or directory", observed_source(str(p)))
-        if p.is_dir() and p.name not in ("cma", "mm-cma", "mm_cma"):
-            _add_directory(col, p)
-        else:
-            try:
-                _add_file(col, p, *_classify(p))
-            except OSError as err:
-                col.diagnostics.append(unreadable(p, err))
-    return _finish(col, page_size)
+    try:
+        for raw in paths:
+            p = Path(raw)
+            if not p.exists():
+                raise ObserveError("no such file or directory", observed_source(str(p)))
+            if p.is_dir() and p.name not in ("cma", "mm-cma", "mm_cma"):
+                _add_directory(col, p)
+            elif is_archive(p):
+                _add_archive(col, p)
+            else:
+                try:
+                    _add_file(col, p, *_classify(p))
+                except OSError as err:
+                    col.diagnostics.append(unreadable(p, err))
+        return _finish(col, page_size)
+    finally:
+        for tmp in col.tempdirs:
+            tmp.cleanup()
 
 
 def read_kmsg(path: str | Path) -> str:

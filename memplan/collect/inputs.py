@@ -1,0 +1,212 @@
+"""The prediction inputs a snapshot carries: the booted DTB, the ``.config``, the command line,
+the kernel release and version, the machine.
+
+``memplan check SNAPSHOT`` needs nothing else when the snapshot has them: :func:`fill_inputs`
+completes whatever the user did not give from the snapshot, and says where each piece came from.
+A snapshot is a ``.tar.gz`` archive (``memplan collect``) or a snapshot directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from memplan.arch import normalise_arch
+from memplan.dts import Tree, read_dtb
+from memplan.errors import MemplanError
+from memplan.kconfig import load_config
+from memplan.kconfig.dotconfig import decode as decode_config
+from memplan.observe.archive import MAX_MEMBER_BYTES, decompress_limited, is_archive, read_archive
+from memplan.observe.dmesg import parse_dmesg
+from memplan.observe.model import Observed
+from memplan.version import KernelVersion
+
+#: e820 types that are RAM (older kernels print ``usable``, 7.x ``System RAM``).
+E820_RAM_TYPES = ("usable", "System RAM")
+
+
+@attrs.frozen
+class Piece:
+    """One file of a snapshot: its bytes and the name that points at it (``ARCHIVE!/fdt``)."""
+
+    data: bytes
+    label: str
+
+
+@attrs.frozen
+class SnapshotInputs:
+    """The pieces of a snapshot a prediction can use (each ``None`` when absent)."""
+
+    dtb: Piece | None = None
+    config: Piece | None = None
+    cmdline: Piece | None = None
+    release: Piece | None = None
+    machine: Piece | None = None
+    version: Piece | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, f.name) is None for f in attrs.fields(SnapshotInputs))
+
+
+#: Snapshot member names for each piece, in order of preference.
+_NAMES: dict[str, tuple[str, ...]] = {
+    "dtb": ("fdt", "fdt.dtb"),
+    "config": ("config.gz", "config", ".config"),
+    "cmdline": ("cmdline", "cmdline.txt"),
+    "release": ("release",),
+    "machine": ("machine",),
+    "version": ("version",),
+}
+
+
+def _from_directory(d: Path) -> SnapshotInputs:
+    found: dict[str, Piece] = {}
+    for key, names in _NAMES.items():
+        for name in names:
+            p = d / name
+            # regular files only: a symbolic link in a snapshot directory is not followed
+            if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_MEMBER_BYTES:
+                found[key] = Piece(p.read_bytes(), str(p))
+                break
+    return SnapshotInputs(**found)
+
+
+def read_snapshot_inputs(paths: Sequence[str | Path]) -> SnapshotInputs:
+    """The prediction inputs of the first snapshot (archive or directory) among ``paths``
+    that carries any; an empty :class:`SnapshotInputs` when none does."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir() and not p.is_symlink():
+            got = _from_directory(p)
+        elif is_archive(p):
+            arc = read_archive(p)
+            found: dict[str, Piece] = {}
+            for key, names in _NAMES.items():
+                name = arc.first(*names)
+                if name is not None:
+                    found[key] = Piece(arc.files[name], arc.label(name))
+            got = SnapshotInputs(**found)
+        else:
+            continue
+        if not got.empty:
+            return got
+    return SnapshotInputs()
+
+
+def _text(piece: Piece) -> str:
+    return piece.data.decode("utf-8", errors="replace").strip()
+
+
+def config_text(piece: Piece) -> str:
+    """The ``.config`` text of a snapshot piece (``config.gz`` unpacked, size-capped)."""
+    data = piece.data
+    if data[:2] == b"\x1f\x8b":
+        data = decompress_limited(data, piece.label)
+    return decode_config(data, piece.label)
+
+
+def _dt_bootargs(tree: Tree) -> str | None:
+    chosen = tree.root.children.get("chosen")
+    prop = chosen.get("bootargs") if chosen is not None else None
+    if prop is None:
+        return None
+    try:
+        strings = prop.as_strings()
+    except MemplanError:
+        return None
+    return strings[0] if strings else None
+
+
+def kernel_version_of(snap: SnapshotInputs, observed: Observed) -> tuple[KernelVersion | None, str]:
+    """The version to predict for and where it came from: the boot log's ``Linux version``
+    line, else ``/proc/version`` (the same line), else the release (``uname -r``)."""
+    if observed.kernel_version is not None:
+        return observed.kernel_version, "the boot log"
+    if snap.version is not None:
+        v = parse_dmesg(_text(snap.version), snap.version.label).kernel_version
+        if v is not None:
+            return v, snap.version.label
+    if snap.release is not None:
+        try:
+            return KernelVersion.parse(_text(snap.release)), snap.release.label
+        except MemplanError:
+            pass
+    return None, ""
+
+
+def _firmware_ram(observed: Observed) -> list[tuple[int, int]]:
+    """The RAM ranges of the firmware's e820 map in the boot log (``BIOS-e820`` lines)."""
+    if observed.log is None:
+        return []
+    out: list[tuple[int, int]] = []
+    for e in observed.log.of_kind("e820-bios"):
+        if e.base is not None and e.end is not None and e.end > e.base and (e.text or "") in E820_RAM_TYPES:
+            out.append((e.base, e.end - e.base))
+    return out
+
+
+@attrs.frozen
+class Filled:
+    """Arguments for :func:`memplan.resolve` and a note per piece taken from the snapshot."""
+
+    kwargs: dict[str, Any]
+    notes: tuple[str, ...]
+
+
+def fill_inputs(given: dict[str, Any], snap: SnapshotInputs, observed: Observed) -> Filled:
+    """Complete the resolve arguments ``given`` (``dts``, ``dtb``, ``config``, ``arch``,
+    ``kernel_version``, ``cmdline``, ``memory``; ``None`` = not given) from the snapshot:
+
+    * the Device Tree: the booted DTB (``/sys/firmware/fdt``);
+    * the kernel version: the observed one (boot log, ``/proc/version``, ``uname -r``);
+    * the ``.config``: ``/proc/config.gz`` or the distribution's copy, read for that version;
+    * the architecture: ``uname -m``;
+    * the command line (unless the user gave a Device Tree): none when the booted Device Tree
+      has ``/chosen/bootargs`` (that *is* what the boot loader passed); else the observed
+      ``/proc/cmdline``;
+    * RAM (no Device Tree, e.g. x86): the firmware's e820 RAM ranges from the boot log.
+    """
+    kw = dict(given)
+    notes: list[str] = []
+    tree: Tree | None = None
+    if kw.get("dts") is None and kw.get("dtb") is None and snap.dtb is not None:
+        tree = read_dtb(snap.dtb.data, filename=snap.dtb.label)
+        kw["dtb"] = tree
+        notes.append(f"Device Tree: the booted one, {snap.dtb.label}")
+    version = KernelVersion.coerce(kw.get("kernel_version"))
+    if version is None:
+        version, origin = kernel_version_of(snap, observed)
+        if version is not None:
+            kw["kernel_version"] = str(version)
+            notes.append(f"kernel version: {version}, from {origin}")
+    if kw.get("arch") is None and snap.machine is not None:
+        arch = normalise_arch(_text(snap.machine))
+        if arch is not None:
+            kw["arch"] = arch
+            notes.append(f"architecture: {arch}, from {snap.machine.label} ({_text(snap.machine)})")
+    if kw.get("config") is None and snap.config is not None:
+        kw["config"] = load_config(
+            text=config_text(snap.config), name=snap.config.label, arch=kw.get("arch"), kernel_version=version
+        )
+        notes.append(f".config: {snap.config.label}")
+    user_dt = kw.get("dts") is not None or (kw.get("dtb") is not None and tree is None)
+    if kw.get("cmdline") is None and not user_dt:
+        bootargs = _dt_bootargs(tree) if tree is not None else None
+        if tree is not None and bootargs is not None:
+            notes.append("command line: the booted Device Tree's /chosen/bootargs")
+        else:
+            observed_cl = _text(snap.cmdline) if snap.cmdline is not None else observed.cmdline
+            if observed_cl:
+                kw["cmdline"] = observed_cl
+                where = snap.cmdline.label if snap.cmdline is not None else "the boot log"
+                notes.append(f"command line: the observed one, {where} (taken as the boot loader's)")
+    if kw.get("memory") is None and kw.get("dts") is None and kw.get("dtb") is None:
+        ram = _firmware_ram(observed)
+        if ram:
+            kw["memory"] = ram
+            notes.append(f"RAM: the firmware's e820 map in the boot log ({len(ram)} RAM ranges)")
+    return Filled(kw, tuple(notes))
