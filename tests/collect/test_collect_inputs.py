@@ -1,0 +1,120 @@
+"""Which prediction inputs ``memplan check`` takes from a snapshot, and where each came from."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from memplan.cli import main
+from memplan.collect import SnapshotInputs, fill_inputs, read_snapshot_inputs
+from memplan.collect.inputs import Piece
+from memplan.dts import Tree
+from memplan.kconfig import KernelConfig
+from memplan.observe import read_observed
+
+FIXTURES = Path(__file__).resolve().parents[1] / "kernel" / "fixtures"
+CONFIGS = FIXTURES / "configs"
+
+
+def _archive(path: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo("memplan-snapshot/" + name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _snapshot(tmp_path: Path, scenario: str, config: str, machine: str, with_fdt: bool = True) -> Path:
+    d = FIXTURES / scenario
+    files = {
+        "iomem": (d / "iomem.txt").read_bytes(),
+        "meminfo": (d / "meminfo.txt").read_bytes(),
+        "dmesg": (d / "dmesg.txt").read_bytes(),
+        "cmdline": (d / "cmdline.txt").read_bytes(),
+        "config.gz": (CONFIGS / config).read_bytes(),
+        "machine": machine.encode() + b"\n",
+    }
+    if with_fdt and (d / "fdt").is_file():
+        files["fdt"] = (d / "fdt").read_bytes()
+    return _archive(tmp_path / f"{scenario}.tar.gz", files)
+
+
+GIVEN_NOTHING = {k: None for k in ("dts", "dtb", "config", "arch", "kernel_version", "cmdline", "memory")}
+
+
+def test_dt_target_takes_everything_but_the_command_line(tmp_path: Path) -> None:
+    path = _snapshot(tmp_path, "arm64-6.12-dt-default-cma", "arm64-6.12.config.gz", "aarch64")
+    snap = read_snapshot_inputs([path])
+    filled = fill_inputs(GIVEN_NOTHING, snap, read_observed([path]))
+    kw = filled.kwargs
+    assert isinstance(kw["dtb"], Tree) and isinstance(kw["config"], KernelConfig)
+    assert kw["kernel_version"] == "6.12.117" and kw["arch"] == "arm64"
+    # the booted DT's /chosen/bootargs is what the boot loader passed: no second copy
+    assert kw["cmdline"] is None and kw["memory"] is None
+    assert any("bootargs" in n for n in filled.notes)
+    assert kw["config"].source_of("CMA") is not None
+
+
+def test_x86_target_takes_the_command_line_and_the_firmware_ram_map(tmp_path: Path) -> None:
+    path = _snapshot(tmp_path, "x86-7.2-cma", "amd64-7.2.config.gz", "x86_64")
+    observed = read_observed([path])
+    filled = fill_inputs(GIVEN_NOTHING, read_snapshot_inputs([path]), observed)
+    kw = filled.kwargs
+    assert kw["dtb"] is None and kw["arch"] == "x86"
+    assert kw["cmdline"] == (FIXTURES / "x86-7.2-cma" / "cmdline.txt").read_text().strip()
+    assert kw["memory"] == [(0, 0x9FC00), (0x100000, 0x7FFE0000 - 0x100000)]
+
+
+def test_what_the_user_gives_wins(tmp_path: Path) -> None:
+    path = _snapshot(tmp_path, "arm64-6.12-dt-default-cma", "arm64-6.12.config.gz", "aarch64")
+    given = dict(GIVEN_NOTHING, dts="board.dts", kernel_version="6.1", arch="arm64", config="my.config")
+    filled = fill_inputs(given, read_snapshot_inputs([path]), read_observed([path]))
+    assert filled.kwargs == given  # nothing taken: not even the command line (the user's DT has its own)
+    assert filled.notes == ()
+
+
+def test_version_from_proc_version_then_release() -> None:
+    from memplan.observe import Observed
+
+    line = (
+        b"Linux version 6.1.0-50-arm64 (debian-kernel@lists.debian.org) (gcc 12) "
+        b"#1 SMP Debian 6.1.176-1 (2026-11-01)\n"
+    )
+    snap = SnapshotInputs(version=Piece(line, "s!/version"), release=Piece(b"6.1.0-50-arm64\n", "s!/release"))
+    kw = fill_inputs(GIVEN_NOTHING, snap, Observed()).kwargs
+    assert kw["kernel_version"] == "6.1.176"
+    kw = fill_inputs(
+        GIVEN_NOTHING, SnapshotInputs(release=Piece(b"6.6.3-rt\n", "s!/release")), Observed()
+    ).kwargs
+    assert kw["kernel_version"] == "6.6.3-rt"
+
+
+def test_snapshot_directory_and_symlinks(tmp_path: Path) -> None:
+    d = tmp_path / "snap"
+    d.mkdir()
+    (d / "config").write_bytes(gzip.decompress((CONFIGS / "arm64-6.1.config.gz").read_bytes()))
+    (d / "fdt").symlink_to(FIXTURES / "arm64-6.12-dt-default-cma" / "fdt")  # not followed
+    snap = read_snapshot_inputs([d])
+    assert snap.config is not None and snap.config.label == str(d / "config")
+    assert snap.dtb is None
+    assert read_snapshot_inputs([tmp_path / "nothing-here"]).empty
+
+
+def test_check_reports_where_inputs_came_from(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _snapshot(tmp_path, "x86-7.2-cma", "amd64-7.2.config.gz", "x86_64")
+    assert main(["check", str(path), "--format", "json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["plan_kernel_version_from_observed"] is True
+    assert any(n.startswith("RAM: the firmware's e820 map") for n in data["inputs_from_snapshot"])
+    # --observed is the same as the positional snapshot; giving neither is an error
+    assert main(["check", "--observed", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["check"]) == 2
+    assert "nothing observed to check" in capsys.readouterr().err

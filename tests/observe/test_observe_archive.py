@@ -1,0 +1,157 @@
+"""Snapshot archives (.tar.gz) are read safely: no link followed, no name escaping, size caps."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from memplan.errors import ObserveError
+from memplan.observe import archive as archive_mod
+from memplan.observe import read_observed
+from memplan.observe.archive import decompress_limited, parse_manifest, read_archive
+
+FIXTURE = Path(__file__).resolve().parents[1] / "kernel" / "fixtures" / "arm64-6.12-dt-default-cma"
+
+
+def _tar(path: Path, entries: list[tuple[str, bytes | None, bytes]]) -> Path:
+    """Write a .tar.gz: (name, data, type) with data None for non-regular members."""
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data, kind in entries:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            if kind == tarfile.SYMTYPE or kind == tarfile.LNKTYPE:
+                info.linkname = "/etc/passwd"
+            if data is not None:
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+            else:
+                tf.addfile(info)
+    return path
+
+
+def _boot_entries(top: str = "memplan-snapshot/") -> list[tuple[str, bytes | None, bytes]]:
+    return [
+        (top + "iomem", (FIXTURE / "iomem.txt").read_bytes(), tarfile.REGTYPE),
+        (top + "dmesg", (FIXTURE / "dmesg.txt").read_bytes(), tarfile.REGTYPE),
+        (top + "fdt", (FIXTURE / "fdt").read_bytes(), tarfile.REGTYPE),
+    ]
+
+
+def test_links_devices_and_escaping_names_are_refused(tmp_path: Path) -> None:
+    entries = [
+        *_boot_entries(),
+        ("memplan-snapshot/meminfo", None, tarfile.SYMTYPE),
+        ("memplan-snapshot/cma/reserved/count", None, tarfile.LNKTYPE),
+        ("memplan-snapshot/console", None, tarfile.CHRTYPE),
+        ("memplan-snapshot/fifo", None, tarfile.FIFOTYPE),
+        ("../evil", b"x", tarfile.REGTYPE),
+        ("/etc/evil", b"x", tarfile.REGTYPE),
+        ("memplan-snapshot/../../evil", b"x", tarfile.REGTYPE),
+    ]
+    arc = read_archive(_tar(tmp_path / "s.tar.gz", entries))
+    # the escaping names are refused, so every remaining member is below the one top directory
+    assert sorted(arc.files) == ["dmesg", "fdt", "iomem"]
+    refused = [d.message for d in arc.diagnostics]
+    assert len(refused) == 7 and all(d.code == "observe-archive-member-refused" for d in arc.diagnostics)
+    assert any("symbolic link" in m and "/etc/passwd" in m for m in refused)
+    assert any("hard link" in m for m in refused) and any("device node" in m for m in refused)
+    assert sum("absolute or leaves" in m for m in refused) == 3
+    assert not (tmp_path.parent / "evil").exists() and not Path("/etc/evil").exists()
+    observed = read_observed([tmp_path / "s.tar.gz"])
+    assert observed.global_cma.base == 0xB5A00000
+    assert observed.sources == tuple(f"{tmp_path / 's.tar.gz'}!/{n}" for n in ("iomem", "dmesg", "fdt"))
+
+
+def test_size_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _tar(tmp_path / "s.tar.gz", _boot_entries())
+    monkeypatch.setattr(archive_mod, "MAX_MEMBER_BYTES", 1000)
+    with pytest.raises(ObserveError, match="more than a snapshot file may have"):
+        read_archive(path)
+    monkeypatch.setattr(archive_mod, "MAX_MEMBER_BYTES", 1 << 30)
+    monkeypatch.setattr(archive_mod, "MAX_TOTAL_BYTES", 40_000)
+    with pytest.raises(ObserveError, match="unpacks to more than"):
+        read_archive(path)
+    monkeypatch.setattr(archive_mod, "MAX_TOTAL_BYTES", 1 << 30)
+    monkeypatch.setattr(archive_mod, "MAX_MEMBERS", 2)
+    with pytest.raises(ObserveError, match="more than 2 members") as err:
+        read_archive(path)
+    assert err.value.source is not None and err.value.source.file == str(path)
+
+
+def test_gzip_bomb_in_a_member_is_capped() -> None:
+    bomb = gzip.compress(b"\0" * (2 << 20))
+    with pytest.raises(ObserveError, match="unpacks to more than 1 MiB"):
+        decompress_limited(bomb, "s.tar.gz!/config.gz", limit=1 << 20)
+    with pytest.raises(ObserveError, match="truncated"):
+        decompress_limited(bomb[: len(bomb) // 2], "s.tar.gz!/config.gz")
+    with pytest.raises(ObserveError, match="corrupt gzip"):
+        decompress_limited(b"\x1f\x8bnot gzip at all", "s.tar.gz!/config.gz")
+    assert decompress_limited(gzip.compress(b"CONFIG_CMA=y\n"), "x") == b"CONFIG_CMA=y\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\x1f\x8b" + b"\0" * 40, gzip.compress(b"plain text, not a tar archive\n" * 20)],
+    ids=["bad-gzip", "not-tar"],
+)
+def test_unreadable_archives_are_clear_errors(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "broken.tar.gz"
+    path.write_bytes(data)
+    with pytest.raises(ObserveError, match=r"not a readable \.tar\.gz snapshot") as err:
+        read_observed([path])
+    assert err.value.source is not None and err.value.source.file == str(path)
+
+
+def test_flat_archive_duplicates_and_cma_directories(tmp_path: Path) -> None:
+    entries = [
+        *_boot_entries(top=""),
+        ("iomem", b"00000000-ffffffff : something else\n", tarfile.REGTYPE),
+        ("cma/reserved/base_pfn", b"744960\n", tarfile.REGTYPE),
+        ("cma/reserved/count", b"oops\n", tarfile.REGTYPE),
+        ("mm-cma/reserved/alloc_pages_success", b"7\n", tarfile.REGTYPE),
+    ]
+    path = _tar(tmp_path / "flat.tar.gz", entries)
+    observed = read_observed([path])
+    label = f"{path}!/"
+    assert [a.name for a in observed.debugfs] == ["reserved"] and observed.debugfs[0].base_pfn == 744960
+    assert observed.debugfs[0].source.file == label + "cma/reserved"
+    assert observed.sysfs[0].counters == (("alloc_pages_success", 7),)
+    assert observed.sysfs[0].source.file == label + "mm-cma/reserved"
+    by_code = {d.code: d for d in observed.diagnostics}
+    assert "a second member of the same name" in by_code["observe-archive-member-refused"].message
+    # a malformed debugfs value is reported at its place in the archive, not in a temporary copy
+    bad = by_code["observe-malformed-line"]
+    assert bad.source is not None and bad.source.file == label + "cma/reserved/count"
+    assert all("memplan-snapshot-" not in str(d) for d in observed.diagnostics)
+    assert all(s.startswith(label) for s in observed.sources)
+    # identical input, identical output (no temporary names leak into the result)
+    assert read_observed([path]).to_dict() == observed.to_dict()
+
+
+def test_manifest_lines() -> None:
+    text = (
+        "format\t1\ninfo\tuid\t0\t\nok\tdmesg\t/var/log/kern.log\tdmesg failed\n"
+        "skip\tfdt\t/sys/firmware/fdt\tnot present\nbogus\n"
+    )
+    entries, notes = parse_manifest(text, "s!/MANIFEST")
+    assert [(e.status, e.name, e.source, e.reason, e.line) for e in entries] == [
+        ("info", "uid", "0", "", 2),
+        ("ok", "dmesg", "/var/log/kern.log", "dmesg failed", 3),
+        ("skip", "fdt", "/sys/firmware/fdt", "not present", 4),
+    ]
+    assert [(d.code, d.source.line if d.source else None) for d in notes] == [("observe-malformed-line", 5)]
+    _, notes = parse_manifest("format\t2\n", "s!/MANIFEST")
+    assert [d.code for d in notes] == ["observe-manifest-format"]
+
+
+def test_observe_cli_reads_an_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from memplan.cli import main
+
+    path = _tar(tmp_path / "s.tar.gz", _boot_entries())
+    assert main(["observe", str(path), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert '"base_hex": "0xb5a00000"' in out and "s.tar.gz!/dmesg" in out
