@@ -11,10 +11,14 @@ import os
 import sys
 from typing import Any
 
+from memplan.cli.exits import PLAIN_EXITS
+from memplan.cli.options import new_subparser
+
 
 def register(subparsers: Any) -> None:
     """Add the ``collect`` sub-command."""
-    p: argparse.ArgumentParser = subparsers.add_parser(
+    p = new_subparser(
+        subparsers,
         "collect",
         help="print a shell script that snapshots a target's memory layout into a .tar.gz",
         description=(
@@ -24,6 +28,7 @@ def register(subparsers: Any) -> None:
             "Run it there as 'sh collect.sh [OUT.tar.gz]' (as root to get everything), then "
             "'memplan check OUT.tar.gz' here."
         ),
+        epilog=PLAIN_EXITS,
     )
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write the script to FILE (executable) instead of stdout"
