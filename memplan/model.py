@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 
 import attrs
 
-from memplan.source import Source
+from memplan.source import Source, source_json
 
 Severity = Literal["error", "warning", "info"]
 Origin = Literal["dts", "cmdline", "kconfig", "memreserve", "arch", "observed"]
@@ -66,7 +66,7 @@ class Diagnostic:
             "severity": self.severity,
             "code": self.code,
             "message": self.message,
-            "source": str(self.source) if self.source is not None else None,
+            "source": source_json(self.source),
             "subject": self.subject,
         }
 
@@ -95,7 +95,7 @@ class MemoryBank:
         return {
             "base": self.base,
             "size": self.size,
-            "source": str(self.source) if self.source else None,
+            "source": source_json(self.source),
             "node": self.node,
         }
 
@@ -151,7 +151,7 @@ class Region:
             "origin": self.origin,
             "status": self.status,
             "placement": self.placement,
-            "source": str(self.source) if self.source is not None else None,
+            "source": source_json(self.source),
             "compatible": list(self.compatible),
             "no_map": self.no_map,
             "reusable": self.reusable,
@@ -175,7 +175,7 @@ class Device:
             "path": self.path,
             "regions": list(self.regions),
             "names": list(self.names),
-            "source": str(self.source) if self.source is not None else None,
+            "source": source_json(self.source),
         }
 
 
@@ -201,7 +201,7 @@ class CmaCandidate:
             "name": self.name,
             "status": self.status,
             "reason": self.reason,
-            "source": str(self.source) if self.source is not None else None,
+            "source": source_json(self.source),
         }
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, Region
+from memplan.schemas import SCHEMA_VERSION
 from memplan.version import KernelVersion
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary; integers for addresses and sizes (a stable format)."""
         return {
+            "schema_version": SCHEMA_VERSION,
             "arch": self.arch,
             "kernel_version": str(self.kernel_version) if self.kernel_version is not None else None,
             "precedence": self.precedence,

@@ -116,8 +116,23 @@ class Source:
         return ":".join(parts)
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dictionary (``None`` fields left out)."""
+        """The JSON form: structured fields plus ``text``, the one-line form ``str()`` gives.
+
+        ``kind`` always; ``file``/``line``/``column`` for a file position (``snippet``: the
+        source line); ``file``/``line`` for a ``.config`` line (``snippet``: the line);
+        ``file``/``offset`` for a blob; ``token``, ``span`` (``[start, end)`` in the command
+        line) and ``origin`` (where the command line came from) for a command-line token;
+        ``detail`` for a kernel default. Fields that are not known are left out.
+        """
         out: dict[str, object] = {"kind": self.kind, "text": str(self)}
+        if self.kind == "cmdline":
+            if self.text is not None:
+                out["token"] = self.text
+            if self.span is not None:
+                out["span"] = list(self.span)
+            if self.file is not None:
+                out["origin"] = self.file
+            return out
         for name in ("file", "line", "column", "offset"):
             value = getattr(self, name)
             if value is not None:
@@ -126,19 +141,13 @@ class Source:
             out["span"] = list(self.span)
         text = self.text
         if text is not None:
-            out["snippet"] = _window(text, self.column)
+            if self.kind in ("builtin", "observed"):
+                out["detail"] = text
+            else:
+                out["snippet"] = _window(text, self.column)
         return out
 
 
-#: Widest snippet of a source line in :meth:`Source.to_dict`.
-SNIPPET_LIMIT = 240
-
-
-def _window(line: str, column: int | None) -> str:
-    """``line``, or for a very long line the part around ``column`` with ``...`` at the cuts."""
-    if len(line) <= SNIPPET_LIMIT:
-        return line
-    col = max((column or 1) - 1, 0)
-    lo = max(0, min(col - SNIPPET_LIMIT // 2, len(line) - SNIPPET_LIMIT))
-    hi = lo + SNIPPET_LIMIT
-    return ("..." if lo else "") + line[lo:hi] + ("..." if hi < len(line) else "")
+def source_json(source: Source | None) -> dict[str, object] | None:
+    """``source.to_dict()``, or ``None`` (the JSON ``null``) when there is no source."""
+    return source.to_dict() if source is not None else None

@@ -457,9 +457,11 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def on_files(files: Any, config: Any) -> Any:
-    """Add the generated pictures of the example board to the site."""
+    """Add the published JSON Schemas and the generated pictures of the example board to the site."""
     from mkdocs.structure.files import File
 
+    for path in sorted((ROOT / "memplan" / "schemas").glob("*.schema.json")):
+        files.append(File.generated(config, f"schemas/{path.name}", content=path.read_text(encoding="utf-8")))
     if not resolver_available():
         return files
     for version in EXAMPLE_VERSIONS:

@@ -34,6 +34,8 @@ import attrs
 from memplan.model import Region
 from memplan.observe.model import Observed, ObservedGlobalCma, ObservedRegion
 from memplan.resolve.cma import not_activated
+from memplan.schemas import SCHEMA_VERSION
+from memplan.source import source_json
 from memplan.units import format_size
 from memplan.version import KernelVersion
 
@@ -119,7 +121,7 @@ class RegionComparison:
                 "kind": p.kind,
                 "status": p.status,
                 "placement": p.placement,
-                "source": str(p.source) if p.source is not None else None,
+                "source": source_json(p.source),
             },
             "observed": None
             if o is None
@@ -206,6 +208,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
         return {
+            "schema_version": SCHEMA_VERSION,
             "ok": self.ok,
             "inconclusive": self.inconclusive,
             "tolerate_modelled": self.tolerate_modelled,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import attrs
 
 from memplan.model import Diagnostic
+from memplan.schemas import SCHEMA_VERSION
 from memplan.source import Source
 from memplan.version import KernelVersion
 
@@ -504,6 +505,7 @@ class Observed:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
         return {
+            "schema_version": SCHEMA_VERSION,
             "kernel_version": str(self.kernel_version) if self.kernel_version is not None else None,
             "kernel_release": self.kernel_release,
             "cmdline": self.cmdline,
