@@ -127,7 +127,7 @@ class Source:
         out: dict[str, object] = {"kind": self.kind, "text": str(self)}
         if self.kind == "cmdline":
             if self.text is not None:
-                out["token"] = self.text
+                out["token"] = _window(self.text, None)
             if self.span is not None:
                 out["span"] = list(self.span)
             if self.file is not None:
@@ -146,6 +146,20 @@ class Source:
             else:
                 out["snippet"] = _window(text, self.column)
         return out
+
+
+#: Widest snippet of a source line in :meth:`Source.to_dict`.
+SNIPPET_LIMIT = 240
+
+
+def _window(line: str, column: int | None) -> str:
+    """``line``, or for a very long line the part around ``column`` with ``...`` at the cuts."""
+    if len(line) <= SNIPPET_LIMIT:
+        return line
+    col = max((column or 1) - 1, 0)
+    lo = max(0, min(col - SNIPPET_LIMIT // 2, len(line) - SNIPPET_LIMIT))
+    hi = lo + SNIPPET_LIMIT
+    return ("..." if lo else "") + line[lo:hi] + ("..." if hi < len(line) else "")
 
 
 def source_json(source: Source | None) -> dict[str, object] | None:
