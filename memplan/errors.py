@@ -78,6 +78,10 @@ class DtbError(DtsError):
     """A malformed flattened device tree blob."""
 
 
+class OverlayError(DtsError):
+    """A Device Tree overlay that cannot be applied (what libfdt's ``fdt_overlay_apply`` refuses)."""
+
+
 class PreprocessError(DtsError):
     """The C preprocessor failed."""
 

@@ -159,8 +159,15 @@ class LabelIndex:
         self.nodes: dict[str, list[DraftNode]] = {}
 
     def add(self, node: DraftNode, label: str) -> None:
-        """Record that ``node`` carries ``label``."""
-        node.labels[label] = True
+        """Record that ``node`` carries ``label``.
+
+        A new label goes first, an existing one is revived in place: ``node.labels`` keeps
+        dtc's label list order, which is the order of the ``__symbols__`` entries.
+        """
+        if label in node.labels:
+            node.labels[label] = True
+        else:
+            node.labels = {label: True, **node.labels}
         owners = self.nodes.setdefault(label, [])
         if node not in owners:
             owners.append(node)

@@ -58,11 +58,13 @@ def check_input_file(path: str | os.PathLike[str]) -> str:
 
 
 def load_device_tree(
-    path: str | os.PathLike[str], include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto"
+    path: str | os.PathLike[str], include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto",
+    *, symbols: bool = False,
 ) -> LoadedTree:
     """Read ``path`` as a DTB (by its magic, whatever the name) or as DTS source (preprocessed
     with ``cpp``, then parsed; ``/include/`` is looked up next to the file, then in
-    ``include_dirs``). Raises :class:`~memplan.errors.DtsError` for unusable input."""
+    ``include_dirs``). ``symbols`` adds ``/__symbols__`` to source as ``dtc -@`` does (a blob
+    keeps what it has). Raises :class:`~memplan.errors.DtsError` for unusable input."""
     from memplan.dts.parser import parse_text
     from memplan.dts.preprocess import preprocess
 
@@ -75,6 +77,6 @@ def load_device_tree(
         return LoadedTree(read_dtb(name), "dtb", (name,))
     dirs = [os.fspath(d) for d in include_dirs]
     pre = preprocess(name, include_dirs=dirs, cpp=cpp)
-    tree = parse_text(pre.text, name, dirs, base_dir=Path(name).parent)
+    tree = parse_text(pre.text, name, dirs, base_dir=Path(name).parent, symbols=symbols)
     extra = tuple(f for f in dict.fromkeys(tree.files) if f not in pre.files)
     return LoadedTree(tree, "dts", pre.files + extra, pre.tool, pre.diagnostics)

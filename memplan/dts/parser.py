@@ -60,6 +60,7 @@ from memplan.dts.lexer import (
     string_bytes,
 )
 from memplan.dts.semantics import Resolver, build_tree
+from memplan.dts.symbols import generate_symbols
 from memplan.dts.tree import Tree
 from memplan.errors import DtsSyntaxError, IncludeError, LabelError
 from memplan.model import Diagnostic
@@ -554,7 +555,7 @@ class Parser:
         parent.children.append(child)
 
     def _label_node(self, node: DraftNode, labels: list[tuple[str, int]]) -> None:
-        for label, lpos in labels:
+        for label, lpos in reversed(labels):  # dtc adds the innermost label first
             self.index.add(node, label)
             node.label_pos.setdefault(label, self.here(lpos))
 
@@ -688,11 +689,12 @@ class Parser:
             self.pos = m.end()
 
 def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str | os.PathLike[str]] = (),
-               base_dir: str | os.PathLike[str] | None = None) -> Tree:
+               base_dir: str | os.PathLike[str] | None = None, *, symbols: bool = False) -> Tree:
     """Parse DTS ``text`` (already preprocessed, line markers allowed) into a :class:`Tree`.
 
     ``/include/`` and ``/incbin/`` are searched in ``base_dir`` (default: the directory of
-    ``filename``, or the current directory) and then in ``include_dirs``.
+    ``filename``, or the current directory) and then in ``include_dirs``. ``symbols=True``
+    adds ``/__symbols__`` as ``dtc -@`` does (:mod:`memplan.dts.symbols`).
     """
     dirs = [Path(d) for d in include_dirs]
     if base_dir is not None:
@@ -706,7 +708,10 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
     try:
         parser.parse()
         resolver = Resolver(parser)
+        resolver.keep_labelled = symbols
         resolver.run()
+        if symbols:
+            parser.warnings.extend(generate_symbols(resolver))
         tree = build_tree(parser, resolver)
     except RecursionError:
         where = min(parser.pos, len(parser.text))
@@ -718,7 +723,7 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
 
 def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = None,
               filename: str | None = None, include_dirs: Sequence[str | os.PathLike[str]] = (),
-              cpp: str = "auto", defines: Sequence[str] = ()) -> Tree:
+              cpp: str = "auto", defines: Sequence[str] = (), symbols: bool = False) -> Tree:
     """Parse a DTS file (through the C preprocessor) or DTS ``text`` into a :class:`Tree`.
 
     With ``path``, the file is preprocessed the way kbuild does (``include_dirs`` become
@@ -730,12 +735,12 @@ def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = 
     if (path is None) == (text is None):
         raise TypeError("parse_dts() takes either a path or text=, not both")
     if text is not None:
-        return parse_text(text, filename or "<string>", include_dirs)
+        return parse_text(text, filename or "<string>", include_dirs, symbols=symbols)
     assert path is not None
     from memplan.dts.preprocess import preprocess
 
     pre = preprocess(path, include_dirs=include_dirs, cpp=cpp, defines=defines)
     tree = parse_text(pre.text, filename or os.fspath(path), include_dirs,
-                      base_dir=Path(os.fspath(path)).parent)
+                      base_dir=Path(os.fspath(path)).parent, symbols=symbols)
     tree.warnings[:0] = pre.diagnostics
     return tree

@@ -38,6 +38,8 @@ class Resolver:
         self.used: set[int] = set()
         self.next_phandle = 1
         self.label_index: dict[str, DraftNode] | None = None
+        #: ``dtc -@``: a labelled ``/omit-if-no-ref/`` node is kept (an overlay may use it).
+        self.keep_labelled = False
 
     def live(self) -> Iterator[DraftNode]:
         """Every live node, pre-order."""
@@ -56,7 +58,9 @@ class Resolver:
         self.phandle_references()
         self.path_references()
         for node in list(self.live()):
-            if not node.deleted and node.omit and not node.referenced:
+            if node.deleted or not node.omit or node.referenced:
+                continue
+            if not (self.keep_labelled and any(node.labels.values())):
                 delete_node(node)
 
     def check_duplicates(self) -> None:
@@ -161,7 +165,8 @@ class Resolver:
             node.phandle = value
             self.used.add(value)
 
-    def _phandle_of(self, node: DraftNode) -> int:
+    def phandle_of(self, node: DraftNode) -> int:
+        """``node``'s phandle, numbering it (and adding a ``phandle`` property) as dtc does."""
         if node.phandle:
             return node.phandle
         while self.next_phandle in self.used:
@@ -187,7 +192,7 @@ class Resolver:
                             continue
                         raise LabelError(f"reference to non-existent node or label '{ref.target}'",
                                          ref.pos.source())
-                    value = self._phandle_of(target)
+                    value = self.phandle_of(target)
                     target.referenced = True
                     if not isinstance(prop.value, bytearray):
                         prop.value = bytearray(prop.value)
