@@ -6,6 +6,7 @@ which argument values are accepted (anything else is a :class:`~memplan.errors.R
 
 from __future__ import annotations
 
+import copy
 import gzip
 import os
 import zlib
@@ -19,6 +20,7 @@ from memplan.argnames import argument, in_cli
 from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
 from memplan.dts import Tree, read_dtb
 from memplan.dts.dtb import FDT_MAGIC
+from memplan.dts.overlay_input import OverlaySpec
 from memplan.errors import MemplanError, ResolveError
 from memplan.kconfig import KernelConfig, load_config
 from memplan.kconfig.dotconfig import decode as decode_config
@@ -111,9 +113,10 @@ def _decode_text(value: bytes | bytearray, arg: str) -> str:
 
 
 def _load_tree(
-    dts: object, dtb: object, include_dirs: Sequence[str], notes: list[Diagnostic]
+    dts: object, dtb: object, include_dirs: Sequence[str], notes: list[Diagnostic], symbols: bool = False
 ) -> Tree | None:
-    """The Device Tree from ``dts=`` or ``dtb=`` (``notes`` receives the preprocessor's warnings)."""
+    """The Device Tree from ``dts=`` or ``dtb=`` (``notes`` receives the preprocessor's warnings);
+    ``symbols``: source gets ``/__symbols__`` as ``dtc -@`` gives it."""
     from memplan.dts import load_device_tree, parse_dts
 
     if dts is not None and dtb is not None:
@@ -131,9 +134,9 @@ def _load_tree(
             dts = _decode_text(dts, "dts")
         where = _path_or_text(dts, "dts")
         if isinstance(where, str):
-            tree: Tree = parse_dts(text=where, filename="<dts>", include_dirs=include_dirs)
+            tree: Tree = parse_dts(text=where, filename="<dts>", include_dirs=include_dirs, symbols=symbols)
             return tree
-        loaded = load_device_tree(where, include_dirs)
+        loaded = load_device_tree(where, include_dirs, symbols=symbols)
         notes.extend(loaded.diagnostics)
         return loaded.tree
     if dtb is not None:
@@ -143,6 +146,19 @@ def _load_tree(
             raise _arg_error("dtb", f"expected a path, blob bytes or a Tree, got {type(dtb).__name__}")
         return read_dtb(os.fspath(_check_file(Path(os.fspath(dtb)), "dtb")))
     return None
+
+
+def _apply_overlays(tree: Tree | None, overlays: object, include_dirs: Sequence[str]) -> Tree:
+    """``tree`` (a copy when the caller passed a Tree) with ``overlays`` applied in order."""
+    from memplan.dts.overlay_input import apply_overlay_specs
+
+    if tree is None:
+        raise _arg_error("overlays", "overlays need a base Device Tree (dts= or dtb=)")
+    if isinstance(overlays, str | os.PathLike | OverlaySpec) or not isinstance(overlays, Sequence):
+        raise _arg_error("overlays", "expected a list of overlay files")
+    merged = copy.deepcopy(tree)
+    apply_overlay_specs(merged, list(overlays), include_dirs)
+    return merged
 
 
 def _infer_arch(dt: DtFacts | None, tree: Tree | None) -> str | None:
@@ -487,6 +503,7 @@ def resolve(
     include_dirs: Sequence[PathOrText] | PathOrText = (),
     memory: MemoryArg | None = None,
     bootloader_cmdline: str | bytes | None = None,
+    overlays: Sequence[PathOrText | OverlaySpec] = (),
 ) -> Plan:
     """Resolve the physical memory layout a kernel builds from these inputs.
 
@@ -502,7 +519,10 @@ def resolve(
     alone counts as one directory); ``memory``: RAM size (``"2G"`` or bytes) or
     ``[(base, size), ...]`` — required on x86 (at least 2 MiB), replaces ``/memory`` elsewhere
     (a size-only value starts at the Device Tree's lowest /memory base; when there is none the
-    base is guessed and a ``memory-base-guessed`` warning says so).
+    base is guessed and a ``memory-base-guessed`` warning says so); ``overlays``: Device Tree
+    overlays applied to the tree in order, as the boot loader does (``.dtbo`` files, overlay
+    sources, or ``"FILE:param=value,..."`` with Raspberry Pi parameters; a source base tree is
+    then compiled with ``__symbols__`` as ``dtc -@`` does).
 
     Path or text: for ``dts=`` and ``config=``, an ``os.PathLike`` is always a path; a string
     naming an existing file is a path; a string with a newline is text; any other one-line
@@ -539,7 +559,9 @@ def resolve(
             _arg_source("arch"),
         )
     notes: list[Diagnostic] = []
-    tree = _load_tree(dts, dtb, dirs, notes)
+    tree = _load_tree(dts, dtb, dirs, notes, symbols=bool(overlays))
+    if overlays:
+        tree = _apply_overlays(tree, overlays, dirs)
     dt = extract(tree) if tree is not None else None
     if tree is not None:
         notes.extend(tree.warnings)

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from memplan.cli.exits import PLAIN_EXITS
-from memplan.cli.options import add_include_dirs, new_subparser
+from memplan.cli.options import add_include_dirs, add_overlays, new_subparser
 
 __all__ = ["CPP_CHOICES", "register", "run"]
 
@@ -19,12 +19,22 @@ CPP_CHOICES = ("auto", "system", "pcpp", "none")
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``memplan dts``."""
+    import attrs
+
     from memplan.cli.dts_summary import load_tree, summarize
     from memplan.cli.inputs import check_include_dirs
     from memplan.errors import UsageError
     from memplan.source import Source
 
-    loaded = load_tree(args.file, check_include_dirs(args.include_dirs), args.cpp)
+    dirs = check_include_dirs(args.include_dirs)
+    loaded = load_tree(args.file, dirs, args.cpp, symbols=args.symbols)
+    if args.overlays:
+        from memplan.cli.inputs import overlay_specs
+        from memplan.dts.overlay_input import apply_overlay_specs
+
+        specs = overlay_specs(args.overlays)
+        apply_overlay_specs(loaded.tree, specs, dirs, args.cpp)
+        loaded = attrs.evolve(loaded, files=(*loaded.files, *(s.path for s in specs)))
     if args.output:
         if os.path.isdir(args.output):
             where = Source("file", file=args.output)
@@ -54,6 +64,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", metavar="FILE", help=".dts or .dtb file")
     add_include_dirs(p)
     p.add_argument("-o", "--output", dest="output", metavar="OUT.dtb", help="write the compiled DTB here")
+    p.add_argument(
+        "-@", "--symbols", dest="symbols", action="store_true",
+        help="add /__symbols__ (every label and its path) as dtc -@ does, so the tree can take overlays",
+    )
+    add_overlays(p)
     p.add_argument(
         "--cpp", choices=CPP_CHOICES, default="auto",
         help="preprocessor: system cpp when installed, else pcpp (auto); or force one; none = no cpp",

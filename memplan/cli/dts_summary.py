@@ -18,9 +18,10 @@ from memplan.units import format_size
 __all__ = ["LoadedTree", "is_dtb_file", "load_tree", "summarize"]
 
 
-def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto") -> LoadedTree:
+def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto", *,
+              symbols: bool = False) -> LoadedTree:
     """Read ``path`` as a DTB (by magic) or as DTS source: :func:`memplan.dts.load_device_tree`."""
-    return load_device_tree(path, include_dirs, cpp)
+    return load_device_tree(path, include_dirs, cpp, symbols=symbols)
 
 
 def _hex(n: int) -> str:

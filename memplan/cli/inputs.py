@@ -24,6 +24,7 @@ __all__ = [
     "check_include_dirs",
     "existing_file",
     "hint",
+    "overlay_specs",
     "prediction_kwargs",
     "read_cmdline_file",
 ]
@@ -157,6 +158,16 @@ def read_cmdline_file(path: str, stdin: _Stdin | None = None) -> str:
     return text.strip()
 
 
+def overlay_specs(values: list[str]) -> list[Any]:
+    """The ``--overlay`` values as :class:`~memplan.dts.overlay_input.OverlaySpec`, each file existing."""
+    from memplan.dts.overlay_input import parse_overlay_spec
+
+    specs = [parse_overlay_spec(v) for v in values]
+    for spec in specs:
+        existing_file("--overlay", spec.path)
+    return specs
+
+
 def prediction_kwargs(args: argparse.Namespace, *, observed_cmdline: str | None = None) -> dict[str, Any]:
     """The keyword arguments of :func:`memplan.resolve` for the options of
     :func:`memplan.cli.options.add_prediction_inputs` (``kernel_version`` as given; the caller may
@@ -182,6 +193,8 @@ def prediction_kwargs(args: argparse.Namespace, *, observed_cmdline: str | None 
         kwargs["dtb"] = _dtb(args.dtb, stdin)
     if args.config is not None:
         kwargs["config"] = _config(args.config, stdin)
+    if getattr(args, "overlays", None):
+        kwargs["overlays"] = overlay_specs(args.overlays)
     cmdline: str | None = args.cmdline
     if args.cmdline_file is not None:
         cmdline = read_cmdline_file(args.cmdline_file, stdin)

@@ -22,6 +22,7 @@ __all__ = [
     "add_gate_options",
     "add_include_dirs",
     "add_kernel_inputs",
+    "add_overlays",
     "add_prediction_inputs",
     "new_subparser",
 ]
@@ -48,6 +49,15 @@ def add_include_dirs(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> No
     )
 
 
+def add_overlays(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--overlay FILE[:param=value,...]`` (repeatable): overlays applied to the board, in order."""
+    p.add_argument(
+        "--overlay", dest="overlays", action="append", default=[], metavar="FILE[:PARAM=VALUE,...]",
+        help="apply this Device Tree overlay (.dtbo, or .dts/.dtso with /plugin/) as the boot loader "
+        "does, in order (repeatable); Raspberry Pi parameters after a colon",
+    )
+
+
 def add_board_inputs(p: argparse.ArgumentParser) -> None:
     """The Device Tree: ``--dts``, ``--dtb`` or ``--example``, and ``--include``."""
     g = p.add_argument_group("Device Tree")
@@ -62,6 +72,7 @@ def add_board_inputs(p: argparse.ArgumentParser) -> None:
         "(--config replaces the defconfig)",
     )
     add_include_dirs(g)
+    add_overlays(g)
 
 
 def add_cmdline_inputs(p: argparse.ArgumentParser, *, from_observed: bool = False) -> None:

@@ -50,10 +50,13 @@ def _pad4(n: int) -> int:
     return (n + 3) & ~3
 
 
-def read_dtb(data: bytes | bytearray | str | os.PathLike[str], *, filename: str | None = None) -> Tree:
+def read_dtb(data: bytes | bytearray | str | os.PathLike[str], *, filename: str | None = None,
+             checks: bool = True) -> Tree:
     """Read a flattened device tree from a file path or from raw bytes (e.g. ``/sys/firmware/fdt``).
 
-    Raises :class:`~memplan.errors.DtbError` (with the byte offset) on a malformed blob.
+    Raises :class:`~memplan.errors.DtbError` (with the byte offset) on a malformed blob, and,
+    with ``checks`` (the default), where ``dtc -I dtb`` refuses the tree
+    (:mod:`memplan.dts.blobchecks`). Overlays are read without them: libfdt judges those.
     """
     if isinstance(data, (bytes, bytearray)):
         blob = bytes(data)
@@ -62,13 +65,14 @@ def read_dtb(data: bytes | bytearray | str | os.PathLike[str], *, filename: str 
         name = filename or os.fspath(data)
         with open(data, "rb") as fh:
             blob = fh.read()
-    return _Reader(blob, name).read()
+    return _Reader(blob, name, checks).read()
 
 
 class _Reader:
-    def __init__(self, blob: bytes, name: str) -> None:
+    def __init__(self, blob: bytes, name: str, checks: bool = True) -> None:
         self.blob = blob
         self.name = name
+        self.checks = checks
 
     def _src(self, offset: int) -> Source:
         return Source("dtb", file=self.name, offset=offset)
@@ -98,7 +102,8 @@ class _Reader:
         self._read_rsvmap(tree, off_rsv, total)
         strings = blob[off_strings : off_strings + size_strings]
         self._read_struct(tree, off_struct, off_struct + size_struct, strings)
-        check_blob_tree(tree)
+        if self.checks:
+            check_blob_tree(tree)
         tree.rebuild_tables()
         from memplan.dts.checks import address_warnings
 

@@ -59,12 +59,13 @@ def check_input_file(path: str | os.PathLike[str]) -> str:
 
 def load_device_tree(
     path: str | os.PathLike[str], include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto",
-    *, symbols: bool = False,
+    *, symbols: bool = False, overlay: bool = False,
 ) -> LoadedTree:
     """Read ``path`` as a DTB (by its magic, whatever the name) or as DTS source (preprocessed
     with ``cpp``, then parsed; ``/include/`` is looked up next to the file, then in
     ``include_dirs``). ``symbols`` adds ``/__symbols__`` to source as ``dtc -@`` does (a blob
-    keeps what it has). Raises :class:`~memplan.errors.DtsError` for unusable input."""
+    keeps what it has); ``overlay`` reads a blob without dtc's checks (libfdt judges overlays).
+    Raises :class:`~memplan.errors.DtsError` for unusable input."""
     from memplan.dts.parser import parse_text
     from memplan.dts.preprocess import preprocess
 
@@ -74,7 +75,7 @@ def load_device_tree(
     except OSError as err:
         raise DtsError(f"cannot read: {err.strerror or err}", Source("file", file=name)) from None
     if blob:
-        return LoadedTree(read_dtb(name), "dtb", (name,))
+        return LoadedTree(read_dtb(name, checks=not overlay), "dtb", (name,))
     dirs = [os.fspath(d) for d in include_dirs]
     pre = preprocess(name, include_dirs=dirs, cpp=cpp)
     tree = parse_text(pre.text, name, dirs, base_dir=Path(name).parent, symbols=symbols)

@@ -75,7 +75,8 @@ def test_matches_dtc(name: str, symbols: bool, dtc_dtb: Callable[..., bytes]) ->
 def test_symbols_content_and_warning() -> None:
     tree = parse_text(SOURCES["hand-written-table"], "t.dts", symbols=True)
     table = tree.root.children[SYMBOLS]
-    assert {k: p.as_string() for k, p in table.properties.items()} == {"keep": "x", "a": "/elsewhere", "z": "/m"}
+    entries = {k: p.as_string() for k, p in table.properties.items()}
+    assert entries == {"keep": "x", "a": "/elsewhere", "z": "/m"}
     warnings = [w for w in tree.warnings if w.code == "dtc-symbol-exists"]
     assert len(warnings) == 1 and "'a'" in warnings[0].message
     assert warnings[0].source is not None and warnings[0].source.line == 2
