@@ -314,6 +314,9 @@ def _set_prop(node: Node, prop: Property) -> None:
 def _merge_node(target: Node, body: Node) -> None:
     for prop in body.properties.values():
         _set_prop(target, prop)
+    if body.properties:
+        # the node now says what the overlay wrote: its regions and findings point there
+        target.source = next(iter(body.properties.values())).source
     for child in body.children.values():
         existing = subnode(target, child.name)
         if existing is None:
