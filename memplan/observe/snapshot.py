@@ -60,6 +60,10 @@ class _Collected:
     fdt: Tree | None = None
     sources: list[str] = attrs.field(factory=list)
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
+    #: An archive's ``version`` (text, label) and ``release`` (``uname -r``).
+    version_line: tuple[str, str] | None = None
+    release: str | None = None
+    cmdline: str | None = None
     #: Temporary copies of archive directories -> the archive label that names them.
     relabel: dict[str, str] = attrs.field(factory=dict)
     tempdirs: list[tempfile.TemporaryDirectory[str]] = attrs.field(factory=list)
@@ -284,6 +288,12 @@ def _add_archive(col: _Collected, path: Path) -> None:
         if text is not None:
             _add_text(col, kind, text, label)
         col.sources.append(label)
+    if "version" in arc.files:
+        col.version_line = (arc.files["version"].decode("utf-8", "replace"), arc.label("version"))
+    if "cmdline" in arc.files:
+        col.cmdline = arc.files["cmdline"].decode("utf-8", "replace").strip() or None
+    if "release" in arc.files:
+        col.release = arc.files["release"].decode("utf-8", "replace").strip() or None
     name = arc.first("fdt", "fdt.dtb")
     if name is not None:
         found = True
@@ -391,7 +401,7 @@ def _finish(col: _Collected, page_size: int) -> Observed:
         sysfs = tuple(attrs.evolve(a, source=_relabel_source(a.source, rl)) for a in sysfs)
         col.diagnostics.extend(_relabel_diag(d, rl) for d in d2)
     col.sources[:] = [_renamed(s, rl) for s in col.sources]
-    return build_observed(
+    observed = build_observed(
         log=log,
         iomem=col.iomem,
         meminfo=col.meminfo,
@@ -402,6 +412,23 @@ def _finish(col: _Collected, page_size: int) -> Observed:
         sources=col.sources,
         diagnostics=col.diagnostics,
     )
+    return _with_identity(observed, col)
+
+
+def _with_identity(observed: Observed, col: _Collected) -> Observed:
+    """Without a boot log, the kernel version, release and command line of a snapshot archive
+    come from its ``version`` (``/proc/version``, the same ``Linux version`` line), ``release``
+    and ``cmdline`` (``/proc/cmdline``) files."""
+    version, release = observed.kernel_version, observed.kernel_release
+    cmdline = observed.cmdline if observed.cmdline is not None else col.cmdline
+    if version is None and col.version_line is not None:
+        parsed = parse_dmesg(*col.version_line)
+        version, release = parsed.kernel_version, release or parsed.kernel_release
+    if release is None and col.release is not None:
+        release = col.release
+    if (version, release, cmdline) == (observed.kernel_version, observed.kernel_release, observed.cmdline):
+        return observed
+    return attrs.evolve(observed, kernel_version=version, kernel_release=release, cmdline=cmdline)
 
 
 def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observed:

@@ -155,3 +155,22 @@ def test_observe_cli_reads_an_archive(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["observe", str(path), "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert '"base_hex": "0xb5a00000"' in out and "s.tar.gz!/dmesg" in out
+
+
+def test_without_a_boot_log_the_identity_comes_from_version_release_cmdline(tmp_path: Path) -> None:
+    line = (FIXTURE / "dmesg.txt").read_text().splitlines()[1].split("] ", 1)[1]
+    assert line.startswith("Linux version ")
+    entries: list[tuple[str, bytes | None, bytes]] = [
+        ("s/version", line.encode() + b"\n", tarfile.REGTYPE),
+        ("s/release", b"6.12.117+deb13-arm64\n", tarfile.REGTYPE),
+        ("s/cmdline", b"console=ttyAMA0 cma=128M\n", tarfile.REGTYPE),
+        ("s/meminfo", b"MemTotal:        2000000 kB\n", tarfile.REGTYPE),
+    ]
+    observed = read_observed([_tar(tmp_path / "s.tar.gz", entries)])
+    assert observed.log is None
+    assert str(observed.kernel_version) == "6.12.117"  # Debian's upstream version, not the release
+    assert observed.kernel_release == "6.12.117+deb13-arm64"
+    assert observed.cmdline == "console=ttyAMA0 cma=128M"
+    # a boot log, when there is one, is what counts
+    with_log = read_observed([_tar(tmp_path / "l.tar.gz", [*entries, *_boot_entries("s/")])])
+    assert with_log.cmdline == (FIXTURE / "cmdline.txt").read_text().strip()
