@@ -82,6 +82,8 @@ class DraftNode:
     """A node as parsed: properties and children in order, deleted ones kept (marked)."""
 
     __slots__ = (
+        "_by_name",
+        "_indexed",
         "children",
         "dead",
         "deleted",
@@ -109,6 +111,18 @@ class DraftNode:
         self.omit = False
         self.referenced = False
         self.phandle = 0
+        self._by_name: dict[str, list[DraftNode]] = {}
+        self._indexed = 0
+
+    def named_children(self, name: str) -> list[DraftNode]:
+        """The children called ``name`` in order, deleted ones included. ``children`` only ever
+        grows at the end, so the index is extended with the new entries on each call: a lookup
+        costs O(1) amortised instead of a scan of every sibling."""
+        children = self.children
+        for child in children[self._indexed :]:
+            self._by_name.setdefault(child.name, []).append(child)
+        self._indexed = len(children)
+        return self._by_name.get(name, [])
 
     def is_live(self, root: DraftNode) -> bool:
         """Reachable from ``root`` through nodes that are neither deleted nor merged away."""
@@ -221,13 +235,17 @@ def merge_nodes(old: DraftNode, new: DraftNode, index: LabelIndex) -> None:
     for name in new.labels:
         index.add(old, name)
         old.label_pos.setdefault(name, new.label_pos[name])
+    first_prop: dict[str, DraftProp] = {}
+    for existing in old.props:
+        first_prop.setdefault(existing.name, existing)
     for nprop in new.props:
-        oprop = first_named(old.props, nprop.name)
+        oprop = first_prop.get(nprop.name)
         if nprop.deleted:
             if oprop is not None:
                 delete_prop(oprop)
         elif oprop is None:
             old.props.append(nprop)
+            first_prop[nprop.name] = nprop
         else:
             for name in nprop.labels:
                 add_label(oprop.labels, name)
@@ -237,7 +255,8 @@ def merge_nodes(old: DraftNode, new: DraftNode, index: LabelIndex) -> None:
             oprop.pos = nprop.pos
             oprop.deleted = False
     for nchild in new.children:
-        ochild = first_named(old.children, nchild.name)
+        same = old.named_children(nchild.name)
+        ochild = same[0] if same else None
         if nchild.deleted:
             if ochild is not None:
                 delete_node(ochild)
@@ -255,7 +274,7 @@ def find_path(node: DraftNode | None, path: str) -> DraftNode | None:
             return None
         if not part:
             continue
-        node = next((c for c in node.children if not c.deleted and c.name == part), None)
+        node = next((c for c in node.named_children(part) if not c.deleted), None)
     if node is not None and node.deleted:
         return None
     return node

@@ -24,6 +24,11 @@ The tokens, as dtc's lexer defines them::
     NAME     := '\\'? [a-zA-Z0-9,._+*#?@-]+        (node and property names; the '\\' is dropped)
     BYTES    := ( HEXDIGIT HEXDIGIT )+             (inside '[ ... ]' only)
 
+STRING is matched with possessive repeats (``"[^"\\]*+(\\.[^"\\]*+)*+"``), so the regular
+expression engine keeps no backtracking state per character or escape: an 8 MB literal costs
+its length in memory. A CHAR token is at most 64 characters (a valid one decodes to one byte,
+so it has at most 6), which bounds the backtracking its ``'\\'`` rule needs.
+
 Escapes in strings and character literals: ``\\a \\b \\t \\n \\v \\f \\r``, ``\\x`` with one or
 two hex digits, ``\\`` with one to three octal digits (the value taken modulo 256), and a
 backslash before any other character stands for that character.
@@ -71,8 +76,8 @@ TOKEN = re.compile(
     | (?P<ref>&(?:\{/[a-zA-Z0-9,._+*\#?@/-]*\}|[A-Za-z_][A-Za-z0-9_]*))
     | (?P<keyword>/(?:dts-v1|plugin|memreserve|include|delete-node|delete-property|omit-if-no-ref
                      |bits|incbin)/)
-    | (?P<string>"(?:[^"\\]|\\[^\n])*")
-    | (?P<char>'(?:\\'|[^'])*')
+    | (?P<string>"[^"\\]*+(?:\\[^\n][^"\\]*+)*+")
+    | (?P<char>'(?:\\'|[^']){0,64}')
     | (?P<number>(?:0[xX][0-9a-fA-F]+|[0-9]+)(?:ULL|UL|LL|U|L)?)
     | (?P<op><<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!?:<>=;,{}()\[\]])
     """,
@@ -154,24 +159,35 @@ def _syntax(message: str, where: Source | None) -> DtsSyntaxError:
 
 
 def string_bytes(token: str, where: Source | None = None) -> bytes:
-    """The bytes of a string token (quotes included in ``token``) without the final NUL."""
+    """The bytes of a string token (quotes included in ``token``) without the final NUL.
+
+    Escapes are decoded into one growing buffer (no list of pieces), so memory stays linear
+    in the token even when it is millions of escapes long.
+    """
     body = token[1:-1].encode("utf-8", errors="surrogateescape")
     if b"\\" not in body:
         return body
-
-    def repl(m: re.Match[bytes]) -> bytes:
+    out = bytearray()
+    last = 0
+    for m in _ESCAPE.finditer(body):
+        out += body[last : m.start()]
+        last = m.end()
         esc = m.group(1)
         first = esc[:1]
         if first == b"x":
             if len(esc) == 1:
                 raise _syntax("\\x used with no following hex digits", where)
-            return bytes((int(esc[1:], 16),))
-        if first.isdigit() and first not in b"89":
-            return bytes((int(esc, 8) & 0xFF,))
-        simple = _SIMPLE_ESCAPES.get(first)
-        return bytes((simple,)) if simple is not None else esc
-
-    return _ESCAPE.sub(repl, body)
+            out.append(int(esc[1:], 16))
+        elif first.isdigit() and first not in b"89":
+            out.append(int(esc, 8) & 0xFF)
+        else:
+            simple = _SIMPLE_ESCAPES.get(first)
+            if simple is not None:
+                out.append(simple)
+            else:
+                out += esc
+    out += body[last:]
+    return bytes(out)
 
 
 def char_value(token: str, where: Source | None = None) -> int:

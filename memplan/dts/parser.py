@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from memplan.dts import expr
 from memplan.dts.checks import address_warnings
@@ -66,6 +67,8 @@ from memplan.errors import DtsSyntaxError, IncludeError, LabelError
 from memplan.model import Diagnostic
 
 __all__ = ["parse_dts", "parse_text"]
+
+_T = TypeVar("_T")
 
 _MAX_NESTING = 400
 _MAX_INCLUDE_DEPTH = 100
@@ -121,6 +124,14 @@ class Parser:
         if len(found) > 40:
             found = found[:37] + "..."
         return repr(found)
+
+    def _decode(self, decode: Callable[[str], _T], token: str, pos: int) -> _T:
+        """``decode(token)``; an error it raises gets the token's position (made only then, so
+        a valid token costs no position object)."""
+        try:
+            return decode(token)
+        except DtsSyntaxError as err:
+            raise self.error_at(err.message, pos) from None
 
     def unexpected(self, wanted: str) -> DtsSyntaxError:
         return self.error_at(f"expected {wanted}, found {self._describe()}", self.pos)
@@ -278,11 +289,11 @@ class Parser:
             if kind == "number":
                 start = self.pos
                 self.pos = m.end()
-                return int_value(m.group(0), self.frame.map.source(start))
+                return self._decode(int_value, m.group(0), start)
             if kind == "char":
                 start = self.pos
                 self.pos = m.end()
-                return char_value(m.group(0), self.frame.map.source(start))
+                return self._decode(char_value, m.group(0), start)
             if kind == "op" and m.group(0) == "(":
                 self._enter(self.pos)
                 self.pos += 1
@@ -319,7 +330,7 @@ class Parser:
         found = self.string()
         if found is None:
             raise self.unexpected("a file name string after /include/")
-        name = string_bytes(found[0]).decode("utf-8", errors="surrogateescape")
+        name = self._decode(string_bytes, found[0], found[1]).decode("utf-8", errors="surrogateescape")
         path = self._find_file(name, found[1], "include")
         real = path.resolve()
         chain = [f.real for f in self.stack] + [self.frame.real]
@@ -570,7 +581,7 @@ class Parser:
             if c == '"':
                 found = self.string()
                 assert found is not None
-                value += string_bytes(found[0], self.frame.map.source(start))
+                value += self._decode(string_bytes, found[0], start)
                 value.append(0)
             elif c == "<":
                 self.pos += 1
@@ -593,7 +604,7 @@ class Parser:
                     if tok is None or tok[0] != "number":
                         raise self.unexpected("the element size after /bits/")
                     self.pos += len(tok[1])
-                    bits = int_value(tok[1], self.frame.map.source(bits_at))
+                    bits = self._decode(int_value, tok[1], bits_at)
                     if bits not in (8, 16, 32, 64):
                         raise self.error_at("array elements must be 8, 16, 32 or 64 bits", bits_at)
                     self.expect("<", "'<' after /bits/ N")
@@ -618,7 +629,7 @@ class Parser:
         found = self.string()
         if found is None:
             raise self.unexpected("a file name string")
-        name = string_bytes(found[0]).decode("utf-8", errors="surrogateescape")
+        name = self._decode(string_bytes, found[0], found[1]).decode("utf-8", errors="surrogateescape")
         offset = length = None
         if self.accept(","):
             offset = self.primary()

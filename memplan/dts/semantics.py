@@ -79,14 +79,19 @@ class Resolver:
                     raise DtsError(f"{node.path()}: bad character '{bad.group(0)}' in property name "
                                    f"'{prop.name}'", prop.pos.source())
             children = node.children
+            # like dtc: a live child clashes with any later sibling, even a /delete-node/ marker;
+            # the first live child with a later namesake is reported, at that namesake (one
+            # backward pass finds each child's next namesake, so this is linear)
+            next_same: list[int | None] = [None] * len(children)
+            last_seen: dict[str, int] = {}
+            for i in range(len(children) - 1, -1, -1):
+                next_same[i] = last_seen.get(children[i].name)
+                last_seen[children[i].name] = i
             for i, child in enumerate(children):
-                if child.deleted:
-                    continue
-                # like dtc: a live child clashes with any later sibling, even a /delete-node/ marker
-                for later in children[i + 1 :]:
-                    if later.name == child.name:
-                        raise DtsError(f"duplicate node name '{child.name}' in {node.path()}",
-                                       later.pos.source())
+                j = next_same[i]
+                if not child.deleted and j is not None:
+                    raise DtsError(f"duplicate node name '{child.name}' in {node.path()}",
+                                   children[j].pos.source())
             seen: set[str] = set()
             for prop in node.live_props():
                 if prop.name in seen:
