@@ -40,7 +40,9 @@ _NOP = 4
 _END = 9
 _HEADER = struct.Struct(">10I")
 _HEADER_SIZE = 40
-_MAX_DEPTH = 256
+#: Deepest node nesting (root = 1) the blob reader accepts; the DTS parser refuses deeper trees too,
+#: so memplan never writes a blob it cannot read back.
+MAX_DEPTH = 256
 _U32 = struct.Struct(">I")
 _RSV = struct.Struct(">QQ")
 _PROP_HEAD = struct.Struct(">III")
@@ -150,8 +152,8 @@ class _Reader:
                     continue
                 if name in node.children:
                     raise self._fail(f"duplicate node name '{name}' under {node.path}", token_at)
-                if len(stack) >= _MAX_DEPTH:
-                    raise self._fail(f"nodes nested deeper than {_MAX_DEPTH} levels", token_at)
+                if len(stack) >= MAX_DEPTH:
+                    raise self._fail(f"nodes nested deeper than {MAX_DEPTH} levels", token_at)
                 child = Node(name, parent=node, source=self._src(token_at))
                 node.children[name] = child
                 stack.append(child)

@@ -44,6 +44,7 @@ import re
 from bisect import bisect_right
 
 from memplan.errors import DtsSyntaxError
+from memplan.numbers import parse_int
 from memplan.source import LineRef, Source
 
 __all__ = [
@@ -64,7 +65,7 @@ SKIP = re.compile(
         [ \t\r\n\f\v]+
       | //[^\n]*
       | /\*[^*]*\*+(?:[^/*][^*]*\*+)*/
-      | ^[ \t]*\#(?:line)?[ \t]+\d+[^\n]*
+      | ^[ \t]*\#(?:line)?[ \t]+[0-9]+[^\n]*
     )*""",
     re.VERBOSE | re.MULTILINE,
 )
@@ -94,7 +95,7 @@ NAME = re.compile(r"\\?([a-zA-Z0-9,._+*#?@-]+)")
 BYTE_TOKEN = re.compile(r"(?P<label>[A-Za-z_][A-Za-z0-9_]*):|(?P<hex>(?:[0-9a-fA-F]{2})+)|(?P<end>\])")
 
 _LINEMARKER = re.compile(
-    r'^[ \t]*\#(?:line)?[ \t]+(\d+)(?:[ \t]+"((?:[^"\\\n]|\\.)*)")?[^\n]*$', re.MULTILINE
+    r'^[ \t]*\#(?:line)?[ \t]+([0-9]+)(?:[ \t]+"((?:[^"\\\n]++|\\.)*+)")?[^\n]*$', re.MULTILINE
 )
 _NEWLINE = re.compile(r"\n")
 _MARKER_ESCAPE = re.compile(r"\\(.)")
@@ -124,7 +125,13 @@ class SourceMap:
                 if m.group(2) is not None:
                     current = _MARKER_ESCAPE.sub(r"\1", m.group(2))
                 self._marker_at.append(line_index + 1)
-                self._markers.append((current, int(m.group(1))))
+                self._markers.append((current, self._marker_line(m, line_index)))
+
+    def _marker_line(self, m: re.Match[str], line_index: int) -> int:
+        """The line number a marker sets, read with the bounded :func:`parse_int`."""
+        where = Source("file", file=self.filename, line=line_index + 1,
+                       column=m.start(1) - self.starts[line_index] + 1, lines=self.line_ref(line_index))
+        return parse_int(m.group(1), error=DtsSyntaxError, source=where, what="line marker number")
 
     def locate(self, pos: int) -> tuple[str, int, int, int]:
         """``(file, line, column, physical line index)`` of offset ``pos``."""

@@ -49,6 +49,7 @@ from memplan.dts.draft import (
     find_ref,
     merge_nodes,
 )
+from memplan.dts.dtb import MAX_DEPTH
 from memplan.dts.lexer import (
     BYTE_TOKEN,
     LABEL,
@@ -727,9 +728,25 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
     except RecursionError:
         where = min(parser.pos, len(parser.text))
         raise parser.error_at("nodes or expressions nested too deeply", where) from None
+    _check_depth(tree)
     tree.warnings.extend(address_warnings(tree))
     tree.filename = filename
     return tree
+
+
+def _check_depth(tree: Tree) -> None:
+    """Refuse a tree deeper than the blob reader accepts (:data:`memplan.dts.dtb.MAX_DEPTH`),
+    so memplan never writes a DTB it would refuse to read; at the first node too deep."""
+    todo = [(tree.root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise DtsSyntaxError(
+                f"nodes nested deeper than {MAX_DEPTH} levels (the most a flattened tree memplan "
+                "writes and reads may have)",
+                node.source,
+            )
+        todo.extend((child, depth + 1) for child in node.children.values())
 
 
 def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = None,

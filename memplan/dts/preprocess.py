@@ -58,9 +58,11 @@ MAX_INCLUDE_DEPTH = 200
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"
 
-_LINEMARKER = re.compile(r'^#(?:line)?\s+(\d+)\s+"((?:[^"\\]|\\.)*)"((?:\s+\d+)*)\s*$')
+_LINEMARKER = re.compile(
+    r'^#(?:line)?\s+([0-9]{1,40})\s+"((?:[^"\\]++|\\.)*+)"((?:\s+[0-9]{1,4})*)\s*$', re.ASCII
+)
 _DIAGNOSTIC = re.compile(
-    r"^(?P<file>.+?):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
+    r"^(?P<file>.+?):(?P<line>[0-9]{1,12}):(?:(?P<col>[0-9]{1,12}):)?\s*"
     r"(?P<kind>fatal error|error|warning|note):\s*(?P<msg>.*)$"
 )
 _INCLUDE_TARGET = re.compile(r'#\s*include\s*(?P<target>["<])')

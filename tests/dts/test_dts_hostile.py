@@ -1,0 +1,113 @@
+"""Hostile and huge DTS input: linear time and memory, positioned errors, short messages.
+
+Real boards have lines of at most a few kB, a few hundred siblings, strings under 1 kB and
+trees under 20 levels deep; the inputs here are at least 10x that (sized to run in about a
+second each on a loaded machine).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from memplan.dts import parse_text
+from memplan.dts.dtb import MAX_DEPTH, dtb_bytes, read_dtb
+from memplan.errors import DtsError, DtsSyntaxError
+
+HEAD = "/dts-v1/;\n"
+
+
+def test_tokens_on_one_long_line_share_the_line() -> None:
+    n = 20_000
+    text = HEAD + "/ { " + " ".join(f"p{i} = <{i}>;" for i in range(n)) + " };\n"
+    tree = parse_text(text, "long.dts")
+    props = tree.root.properties
+    assert len(props) == n and props[f"p{n - 1}"].value == (n - 1).to_bytes(4, "big")
+    src = props["p12345"].source
+    assert src.lines is not None and src.lines.buffer is text  # an offset into the text, no copy
+    assert src.column == text.index("p12345 ") - text.index("/ {") + 1
+    assert len(src.to_dict()["snippet"]) < 300  # the shown line is a window
+
+
+def test_error_on_a_megabyte_line_has_a_short_message() -> None:
+    text = HEAD + "/ { " + "p = <1>; " * 10_000 + "q = <1 " + "x" * 1_000_000 + ">; };\n"
+    with pytest.raises(DtsSyntaxError) as info:
+        parse_text(text, "wide.dts")
+    message = str(info.value)
+    assert info.value.source is not None and info.value.source.line == 2
+    assert len(message) < 600 and message.rstrip().endswith("^")
+
+
+def test_eight_megabyte_string_literal() -> None:
+    body = "a" * (8 << 20)
+    tree = parse_text(HEAD + f'/ {{ s = "{body}"; }};\n', "s.dts")
+    assert len(tree.root.properties["s"].value) == (8 << 20) + 1
+
+
+def test_four_hundred_thousand_escapes_decode_linearly() -> None:
+    tree = parse_text(HEAD + '/ { s = "' + "\\x41\\n" * 200_000 + '"; };\n', "e.dts")
+    value = tree.root.properties["s"].value
+    assert len(value) == 400_001 and value[:4] == b"A\nA\n"
+
+
+def test_overlong_character_literal_is_a_syntax_error() -> None:
+    with pytest.raises(DtsSyntaxError) as info:
+        parse_text(HEAD + "/ { p = <'" + "a" * 1_000_000 + "'>; };\n", "c.dts")
+    assert info.value.source is not None and info.value.source.column == 10
+    assert len(str(info.value)) < 600
+
+
+def test_ten_thousand_siblings_and_a_late_duplicate() -> None:
+    n = 10_000
+    body = "".join(f"n{i} {{ }};\n" for i in range(n))
+    tree = parse_text(HEAD + "/ {\n" + body + "};\n", "sibs.dts")
+    assert len(tree.root.children) == n
+    with pytest.raises(DtsError, match="duplicate node name 'n7'") as info:
+        parse_text(HEAD + "/ {\n" + body + "n7 { };\n};\n", "sibs.dts")
+    assert info.value.source is not None and info.value.source.line == n + 3
+
+
+def test_merging_two_eight_thousand_node_blocks() -> None:
+    n = 8_000
+    block = "/ {\n" + "".join(f"n{i} {{ p = <{i}>; }};\n" for i in range(n)) + "};\n"
+    second = "/ {\n" + "".join(f"n{i} {{ q = <{i}>; }};\n" for i in range(n)) + "};\n"
+    tree = parse_text(HEAD + block + second, "merge.dts")
+    assert len(tree.root.children) == n
+    assert set(tree.root.children[f"n{n - 1}"].properties) == {"p", "q"}
+
+
+def test_three_thousand_path_references() -> None:
+    n = 3_000
+    body = "".join(f"l{i}: n{i} {{ r = &{{/n{(i * 7) % n}}}; s = <&l{(i * 3) % n}>; }};\n" for i in range(n))
+    tree = parse_text(HEAD + "/ {\n" + body + "};\n", "refs.dts")
+    assert tree.root.children["n1"].properties["r"].value == b"/n7\0"
+
+
+def test_nesting_is_bounded_by_what_the_blob_reader_accepts() -> None:
+    ok = HEAD + "/ {" + "a {" * (MAX_DEPTH - 1) + "};" * (MAX_DEPTH - 1) + "};\n"
+    tree = parse_text(ok, "deep.dts")
+    again = read_dtb(dtb_bytes(tree))  # what memplan writes, it reads back
+    assert sum(1 for _ in again.root.walk()) == MAX_DEPTH
+    deep = HEAD + "/ {" + "a {" * MAX_DEPTH + "};" * MAX_DEPTH + "};\n"
+    with pytest.raises(DtsSyntaxError, match=f"deeper than {MAX_DEPTH}") as info:
+        parse_text(deep, "deep.dts")
+    assert info.value.source is not None and info.value.source.line == 2
+    with pytest.raises(DtsSyntaxError, match="too deeply"):
+        parse_text(HEAD + "/ {" + "a {" * 5000 + "};" * 5000 + "};\n", "deeper.dts")
+
+
+def test_huge_line_marker_number_is_positioned() -> None:
+    with pytest.raises(DtsSyntaxError) as info:
+        parse_text(HEAD + "# " + "9" * 50_000 + ' "x.dts"\n/ { };\n', "m.dts")
+    err = info.value
+    assert err.source is not None and (err.source.file, err.source.line, err.source.column) == ("m.dts", 2, 3)
+    assert "50000 digits" in err.message and len(str(err)) < 600
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [('/include/ "\\x"\n', 11), ('/ { p = /incbin/("\\x"); };\n', 18), ('/ { p = "\\x"; };\n', 9)],
+)
+def test_bad_escape_in_file_names_is_positioned(text: str, column: int) -> None:
+    with pytest.raises(DtsSyntaxError, match="no following hex digits") as info:
+        parse_text(HEAD + text, "esc.dts")
+    assert info.value.source is not None and (info.value.source.line, info.value.source.column) == (2, column)
