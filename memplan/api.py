@@ -18,6 +18,7 @@ import attrs
 from memplan.arch import ARCH_SYMBOLS, ARCHES, infer_arch, normalise_arch
 from memplan.argnames import argument, in_cli
 from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
+from memplan.diagnostics import diag
 from memplan.dts import Tree, read_dtb
 from memplan.dts.dtb import FDT_MAGIC
 from memplan.dts.overlay_input import OverlaySpec
@@ -27,7 +28,6 @@ from memplan.kconfig.dotconfig import decode as decode_config
 from memplan.kconfig.dotconfig import parse_dotconfig
 from memplan.model import Diagnostic
 from memplan.plan import Plan
-from memplan.resolve.codes import diag
 from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
 from memplan.resolve.engine import resolve_inputs
 from memplan.resolve.facts import DtFacts, extract

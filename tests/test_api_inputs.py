@@ -107,7 +107,7 @@ def test_zero_size_placeholder_bank_gives_no_base() -> None:
 
 
 def test_guess_code_is_registered() -> None:
-    from memplan.resolve.codes import CODES
+    from memplan.diagnostics import CODES
 
     code = CODES["memory-base-guessed"]
     assert code.meaning and code.fix

@@ -7,6 +7,7 @@ from typing import TypeVar
 import attrs
 
 from memplan.cmdline.tokenize import Token
+from memplan.diagnostics import diag
 from memplan.errors import CmdlineError
 from memplan.model import Diagnostic, Severity
 from memplan.source import Source
@@ -33,7 +34,7 @@ class Sink:
 
     def add(self, severity: Severity, code: str, message: str, token: Token) -> None:
         """Record a diagnostic about ``token`` (its source points at the token's span)."""
-        self.diagnostics.append(Diagnostic(severity, code, message, token.source, subject=token.name))
+        self.diagnostics.append(diag(code, message, token.source, token.name, severity))
 
     def ignore(self, token: Token, reason: str, severity: Severity = "info") -> None:
         """Record ``token`` as ignored with ``reason`` and a ``cmdline-ignored`` diagnostic."""

@@ -24,6 +24,7 @@ import attrs
 
 from memplan.cmdline.arch import command_line_size, normalize_arch
 from memplan.cmdline.tokenize import OriginLookup
+from memplan.diagnostics import diag
 from memplan.errors import CmdlineError, MemplanError
 from memplan.model import Diagnostic
 from memplan.source import Source
@@ -130,8 +131,7 @@ def _mode_error(
 def _empty_forced(mode: str, source: Source | None) -> Diagnostic:
     """The built-in string replaces the bootloader's even when it is empty (arm64 before v5.10
     allowed CMDLINE_FORCE with an empty CONFIG_CMDLINE)."""
-    return Diagnostic(
-        "warning",
+    return diag(
         "cmdline-forced-empty",
         f"{mode} with an empty CONFIG_CMDLINE: the kernel boots with an empty command line",
         source,
@@ -177,8 +177,7 @@ def effective_cmdline(
             raise _mode_error(mode, arch, X86_MODES, mode_src)
         if dt_bootargs is not None:
             diags.append(
-                Diagnostic(
-                    "info",
+                diag(
                     "cmdline-dt-bootargs-ignored",
                     "x86 takes its command line from the boot protocol; DT /chosen/bootargs is not used",
                     dt_bootargs_source,
@@ -208,8 +207,7 @@ def effective_cmdline(
             and (version.at_least(5, 12) or not version.at_least(5, 11))
         ):
             diags.append(
-                Diagnostic(
-                    "warning",
+                diag(
                     "cmdline-extend-unavailable",
                     f"arm64 has CMDLINE_EXTEND only in v5.11 (kernel {version}); "
                     "treated as CMDLINE_FROM_BOOTLOADER",
@@ -222,8 +220,7 @@ def effective_cmdline(
             bl_src = bootloader_source or Source.builtin("bootloader command line")
             if dt_bootargs:
                 diags.append(
-                    Diagnostic(
-                        "info",
+                    diag(
                         "cmdline-bootargs-replaced",
                         "the bootloader's command line replaces DT /chosen/bootargs",
                         dt_bootargs_source,
@@ -240,8 +237,7 @@ def effective_cmdline(
             words = "empty (no /chosen node; CONFIG_CMDLINE is not applied before v6.1)"
             if built_in:
                 diags.append(
-                    Diagnostic(
-                        "warning",
+                    diag(
                         "cmdline-no-chosen",
                         f"no /chosen node: kernel {version} ignores CONFIG_CMDLINE and boots with an empty "
                         "command line",
@@ -255,8 +251,7 @@ def effective_cmdline(
                 diags.append(_empty_forced("CMDLINE_FORCE", cfg_src))
             if bl:
                 diags.append(
-                    Diagnostic(
-                        "info",
+                    diag(
                         "cmdline-bootargs-overridden",
                         f"CMDLINE_FORCE: the {bl_words} string is not used",
                         bl_src,
@@ -283,8 +278,7 @@ def effective_cmdline(
         text = text[:limit]
         parts = [attrs.evolve(p, end=min(p.end, limit)) for p in parts if p.start < limit]
         diags.append(
-            Diagnostic(
-                "warning",
+            diag(
                 "cmdline-truncated",
                 f"the command line is {limit + cut} characters; the kernel keeps only the first {limit} "
                 f"(COMMAND_LINE_SIZE {limit + 1} on {arch or 'this architecture'}), dropping {dropped[:40]!r}"

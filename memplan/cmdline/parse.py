@@ -29,6 +29,7 @@ from memplan.cmdline.misc import (
     parse_swiotlb,
 )
 from memplan.cmdline.tokenize import OriginLookup, Token, param_key, tokenize
+from memplan.diagnostics import diag
 from memplan.model import Diagnostic
 from memplan.source import Source
 from memplan.version import KernelVersion
@@ -140,8 +141,7 @@ def parse_cmdline(
     split = tokenize(raw, lookup)
     if split.length < len(raw):
         sink.diagnostics.append(
-            Diagnostic(
-                "warning",
+            diag(
                 "cmdline-nul",
                 f"the command line contains a NUL character at {split.length}; "
                 "the kernel stops reading there",
@@ -150,8 +150,7 @@ def parse_cmdline(
         )
     if split.unbalanced_quote is not None:
         sink.diagnostics.append(
-            Diagnostic(
-                "warning",
+            diag(
                 "cmdline-unbalanced-quote",
                 f"the quote at {split.unbalanced_quote} is never closed; the kernel reads the rest of the "
                 "line as one parameter",
@@ -267,8 +266,7 @@ def _check_exactmap(entries: list[MemmapEntry], sink: Sink) -> None:
         earlier = [e.text for e in entries[:i] if e.kind != "exactmap"]
         if earlier:
             sink.diagnostics.append(
-                Diagnostic(
-                    "warning",
+                diag(
                     "cmdline-memmap-exactmap-order",
                     f"memmap=exactmap (at {entry.span[0]}) empties the memory map after "
                     f"{', '.join(earlier)} were applied: they are lost",
@@ -277,8 +275,7 @@ def _check_exactmap(entries: list[MemmapEntry], sink: Sink) -> None:
             )
         if not any(e.kind == "ram" for e in entries[i + 1 :]):
             sink.diagnostics.append(
-                Diagnostic(
-                    "error",
+                diag(
                     "cmdline-memmap-exactmap-no-ram",
                     f"memmap=exactmap (at {entry.span[0]}) is not followed by any 'nn@ss' element: "
                     "no usable RAM is left",

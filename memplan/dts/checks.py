@@ -7,6 +7,7 @@ too; each finding lands in ``Tree.warnings`` with a stable code named after dtc'
 
 from __future__ import annotations
 
+from memplan.diagnostics import diag
 from memplan.dts.tree import Node, Property, Tree
 from memplan.model import Diagnostic, Severity
 
@@ -27,7 +28,7 @@ def _cells(node: Node) -> tuple[int, int]:
 
 
 def _warn(severity: Severity, code: str, message: str, node: Node, prop: Property | None) -> Diagnostic:
-    return Diagnostic(severity, code, message, prop.source if prop is not None else node.source, node.path)
+    return diag(code, message, prop.source if prop is not None else node.source, node.path, severity)
 
 
 def address_warnings(tree: Tree) -> list[Diagnostic]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from memplan.diagnostics import diag
 from memplan.dts.load import load_device_tree
 from memplan.dts.overlay import apply_overlay, subnode
 from memplan.dts.overrides import apply_parameters
@@ -71,7 +72,7 @@ def load_overlay(spec: OverlaySpec, include_dirs: Sequence[str | os.PathLike[str
         raise OverlayError(f"overlay {spec.path}: not an overlay source (no /plugin/ after /dts-v1/;)",
                            tree.root.source)
     if not any(subnode(f, "__overlay__") or subnode(f, "__dormant__") for f in tree.root.children.values()):
-        notes.append(Diagnostic("warning", "overlay-empty", f"overlay {spec.path} has no fragment with an "
+        notes.append(diag("overlay-empty", f"overlay {spec.path} has no fragment with an "
                                 "__overlay__ node: applying it changes nothing", tree.root.source))
     if spec.params:
         apply_parameters(tree, spec.path, list(spec.params), Source.builtin(f"--overlay {spec}"))

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import attrs
 
+from memplan.diagnostics import diag
 from memplan.errors import IncludeError, PreprocessError
 from memplan.model import Diagnostic
 from memplan.source import Source
@@ -378,7 +379,7 @@ def _parse_cpp_stderr(err: str) -> tuple[list[tuple[str, Source]], list[Diagnost
         if kind in ("error", "fatal error"):
             errors.append((msg, where))
         elif kind == "warning":
-            warnings.append(Diagnostic("warning", "cpp-warning", msg, where))
+            warnings.append(diag("cpp-warning", msg, where))
     return errors, warnings
 
 
@@ -498,7 +499,7 @@ class _PcppRun:
         raise PreprocessError(f"preprocessor error: {message}", self.where(line))
 
     def warning(self, line: int, message: str) -> None:
-        self.warnings.append(Diagnostic("warning", "cpp-warning", message, self.where(line)))
+        self.warnings.append(diag("cpp-warning", message, self.where(line)))
 
 
 def _first_lineno(tokens: Sequence[Any]) -> int:

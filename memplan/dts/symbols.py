@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from memplan.diagnostics import diag
 from memplan.dts.draft import DraftNode, DraftProp
 from memplan.model import Diagnostic
 
@@ -55,8 +56,8 @@ def generate_symbols(resolver: Resolver) -> list[Diagnostic]:
         for label in labels:
             existing = table.prop(label)
             if existing is not None:
-                warnings.append(Diagnostic(
-                    "warning", "dtc-symbol-exists",
+                warnings.append(diag(
+                    "dtc-symbol-exists",
                     f"label '{label}' already exists in /{SYMBOLS}; its entry is kept as written",
                     existing.pos.source(), f"/{SYMBOLS}"))
                 continue

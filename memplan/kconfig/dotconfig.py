@@ -12,6 +12,7 @@ import re
 
 import attrs
 
+from memplan.diagnostics import diag
 from memplan.errors import ConfigError, shorten
 from memplan.model import Diagnostic
 from memplan.source import Source
@@ -144,8 +145,7 @@ def parse_dotconfig(text: str, name: str) -> DotConfig:
         assignment = Assignment(m.group("name"), value, lineno, name, raw, unset=unset)
         if not unset and not is_well_formed_value(value):
             diags.append(
-                Diagnostic(
-                    "warning",
+                diag(
                     "kconfig-malformed-line",
                     f"CONFIG_{assignment.name}={shorten(value)}: not a valid value (expected y, m, n, a "
                     "number or a quoted string); the kernel's tools read only the first letter of a bool and "
@@ -157,8 +157,7 @@ def parse_dotconfig(text: str, name: str) -> DotConfig:
         previous = seen.get(assignment.name)
         if previous is not None:
             diags.append(
-                Diagnostic(
-                    "warning",
+                diag(
                     "kconfig-duplicate",
                     f"CONFIG_{assignment.name} is set twice: line {previous.line} "
                     f"({_show(previous)}) and line {lineno} ({_show(assignment)}); the last one wins",
@@ -185,4 +184,4 @@ def _malformed(line: str, src: Source) -> Diagnostic:
         why = "an assignment without '=' (expected CONFIG_NAME=value)"
     else:
         why = "not of the form CONFIG_NAME=value (no spaces around '=', name of A-Z, 0-9, _)"
-    return Diagnostic("warning", "kconfig-malformed-line", f"ignored line {shorten(stripped)!r}: {why}", src)
+    return diag("kconfig-malformed-line", f"ignored line {shorten(stripped)!r}: {why}", src)

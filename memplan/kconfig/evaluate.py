@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import kconfiglib
 
+from memplan.diagnostics import diag
 from memplan.errors import shorten
 from memplan.kconfig.dotconfig import Assignment, is_well_formed_value, unquote
 from memplan.kconfig.engine import model_lock, seeded_symbols
@@ -233,7 +234,7 @@ class _Explainer:
         self, a: Assignment, code: str, message: str, reason: str, kept: bool = False
     ) -> tuple[bool, Diagnostic | None, str | None]:
         """A warning about line ``a``, in the shape :meth:`explain` returns."""
-        return kept, Diagnostic("warning", code, message, a.source, f"CONFIG_{a.name}"), reason
+        return kept, diag(code, message, a.source, f"CONFIG_{a.name}", severity="warning"), reason
 
     def explain(self, a: Assignment, sym: Any) -> tuple[bool, Diagnostic | None, str | None]:
         """(does the value come from the user's line, a finding or None, the builtin reason when
@@ -374,8 +375,7 @@ def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnost
             continue
         if a.name.startswith(INTERNAL_PREFIX):
             diags.append(
-                Diagnostic(
-                    "warning",
+                diag(
                     "kconfig-reserved-symbol",
                     f"CONFIG_{a.name} is internal to memplan's model; the line is ignored",
                     a.source,
@@ -398,8 +398,7 @@ def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnost
                     continue
             if not _valid_for_type(sym, value):
                 diags.append(
-                    Diagnostic(
-                        "warning",
+                    diag(
                         "kconfig-invalid-value",
                         f"CONFIG_{a.name}={shorten(value)} is not a valid {_type_name(sym)} value; "
                         "the line is ignored",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from memplan.diagnostics import diag
 from memplan.errors import ConfigError, shorten
 from memplan.model import Diagnostic
 from memplan.numbers import parse_int
@@ -101,8 +102,8 @@ def page_shift(symbol: str, value: str, source: Source | None, diags: list[Diagn
         reason = f"CONFIG_{symbol}={shorten(value)} is not a page shift the kernel offers " + (
             f"({', '.join(map(str, PAGE_SHIFTS))})"
         )
-    diags.append(Diagnostic(
-        "warning", "kconfig-out-of-range",
+    diags.append(diag(
+        "kconfig-out-of-range",
         f"{reason}; the kernel's tools recompute it from the page-size choice, which memplan follows",
         source, f"CONFIG_{symbol}",
     ))

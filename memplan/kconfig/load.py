@@ -9,6 +9,7 @@ import stat
 import zlib
 from pathlib import Path
 
+from memplan.diagnostics import diag
 from memplan.errors import ConfigError, MemplanError, shorten
 from memplan.kconfig import limits
 from memplan.kconfig.dotconfig import Assignment, DotConfig, decode, parse_dotconfig, unquote
@@ -128,8 +129,8 @@ def _decide_arch(dot: DotConfig, arch: str | None, diags: list[Diagnostic]) -> s
         for found, src, where in ((header_arch, dot.header.source if dot.header else None, "the header"),
                                   (symbol_arch, symbol_src, "the config symbols")):
             if found is not None and found != wanted:
-                diags.append(Diagnostic(
-                    "warning", "kconfig-arch-mismatch",
+                diags.append(diag(
+                    "kconfig-arch-mismatch",
                     f"{where} name{'s' if where == 'the header' else ''} {found}, but arch={wanted} "
                     f"was given; using {wanted}",
                     src,
@@ -137,8 +138,8 @@ def _decide_arch(dot: DotConfig, arch: str | None, diags: list[Diagnostic]) -> s
         return wanted
     if header_arch is not None:
         if symbol_arch is not None and symbol_arch != header_arch:
-            diags.append(Diagnostic(
-                "warning", "kconfig-arch-mismatch",
+            diags.append(diag(
+                "kconfig-arch-mismatch",
                 f"the config symbols say {symbol_arch}, the header says {header_arch}; using {header_arch}",
                 symbol_src,
             ))
@@ -166,8 +167,8 @@ def _decide_version(
         try:
             header_version = KernelVersion.parse(dot.header.version, dot.header.source)
         except MemplanError as err:
-            diags.append(Diagnostic(
-                "warning", "kconfig-header-version",
+            diags.append(diag(
+                "kconfig-header-version",
                 f"cannot read a kernel version from the header ({shorten(dot.header.version)!r}): "
                 f"{err.message}",
                 dot.header.source,
@@ -180,8 +181,8 @@ def _decide_version(
         ):
             return header_version  # the same release; the header is more precise
         if header_version is not None:
-            diags.append(Diagnostic(
-                "warning", "kconfig-version-mismatch",
+            diags.append(diag(
+                "kconfig-version-mismatch",
                 f"the header says Linux {header_version}, but kernel_version={explicit} was given; "
                 f"using {explicit}",
                 dot.header.source if dot.header else None,
@@ -236,8 +237,8 @@ def load_config(
     if version is None:
         modelled = NEWEST_MODELLED
         newest = f"{NEWEST_MODELLED.major}.{NEWEST_MODELLED.minor}"
-        diags.append(Diagnostic(
-            "info", "kconfig-version-assumed",
+        diags.append(diag(
+            "kconfig-version-assumed",
             f"no kernel version given or found in the header; the Linux {newest} rules are used"
             if tree is None else
             f"no kernel version given or found in the header or the tree's Makefile; version-dependent "
@@ -245,8 +246,8 @@ def load_config(
             Source("config", file=label),
         ))
     elif version < OLDEST_MODELLED and tree is None:
-        diags.append(Diagnostic(
-            "info", "kconfig-version-unmodelled",
+        diags.append(diag(
+            "kconfig-version-unmodelled",
             f"Linux {version} is older than memplan's Kconfig model ({OLDEST_MODELLED.major}."
             f"{OLDEST_MODELLED.minor}); its oldest rules are used",
             dot.header.source if dot.header else None,
@@ -265,14 +266,14 @@ def load_config(
     diags.extend(_absent_symbols(effective, result, where))
     diags.extend(_unknown_symbols(effective, result, where, full_model=tree is not None))
     for warning in parse_warnings:  # about the Kconfig files, not the user's config
-        diags.append(Diagnostic("info", "kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
+        diags.append(diag("kconfig-tool-warning", f"kconfiglib: {warning.strip()}",
                                 _kconfig_position(warning, tree)))
     for warning in result.warnings:
         if "outside the active range" in warning:
             continue  # reported as kconfig-out-of-range with the line
-        diags.append(Diagnostic("warning", "kconfig-tool-warning",
+        diags.append(diag("kconfig-tool-warning",
                                 f"kconfiglib: {shorten(warning.strip(), limits.TOOL_WARNING_LIMIT)}",
-                                Source("config", file=label)))
+                                Source("config", file=label), severity="warning"))
     return _build(the_arch, version, modelled, label, effective, result, diags)
 
 
@@ -297,8 +298,8 @@ def _absent_symbols(effective: dict[str, Assignment], result: Evaluation, where:
     out = []
     for name, a in effective.items():
         if name in MEMPLAN_SYMBOLS and name not in result.defined:
-            out.append(Diagnostic(
-                "warning", "kconfig-not-in-version",
+            out.append(diag(
+                "kconfig-not-in-version",
                 f"CONFIG_{name} does not exist {where}; the line has no effect",
                 a.source, f"CONFIG_{name}",
             ))
@@ -329,8 +330,8 @@ def _unknown_symbols(
         if guess is None and not full_model:
             continue
         hint = f"; did you mean CONFIG_{guess}?" if guess else ""
-        out.append(Diagnostic(
-            "warning", "kconfig-unknown-symbol",
+        out.append(diag(
+            "kconfig-unknown-symbol",
             f"CONFIG_{name} is not a symbol {where}; the kernel's tools ignore the line{hint}",
             a.source, f"CONFIG_{name}",
         ))

@@ -15,10 +15,10 @@ from typing import Any
 import attrs
 
 from memplan.api import resolve
+from memplan.diagnostics import diag
 from memplan.dts import Tree, load_device_tree
 from memplan.errors import MemplanError
 from memplan.kconfig import KernelConfig
-from memplan.lint.codes import lint_diag
 from memplan.lint.memory import assume_ram
 from memplan.lint.model import BoardResult
 from memplan.model import Diagnostic
@@ -55,7 +55,7 @@ def relativise(diags: tuple[Diagnostic, ...], srctree: str) -> tuple[Diagnostic,
 
 
 def _error_diag(code: str, err: MemplanError) -> Diagnostic:
-    return lint_diag(code, err.message, err.source)
+    return diag(code, err.message, err.source)
 
 
 def lint_board(ctx: ArchContext, path: str) -> BoardResult:
@@ -79,10 +79,10 @@ def lint_board(ctx: ArchContext, path: str) -> BoardResult:
 def _internal(ctx: ArchContext, path: str, exc: Exception) -> BoardResult:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {frame.filename.rpartition('/memplan/')[2]}:{frame.lineno}" if frame else ""
-    diag = lint_diag(
+    finding = diag(
         "lint-internal-error", f"{type(exc).__name__}: {exc}{where}", Source.at(f"{ctx.srctree}/{path}", 1)
     )
-    return BoardResult(path, ctx.arch, relativise((diag,), ctx.srctree))
+    return BoardResult(path, ctx.arch, relativise((finding,), ctx.srctree))
 
 
 def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnostic, ...]) -> BoardResult:
@@ -95,7 +95,7 @@ def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnosti
     own = set(ctx.config.diagnostics)
     diags = [*cpp_notes, *(d for d in plan.diagnostics if d not in own)]
     if assumed is not None:
-        diags.append(lint_diag(
+        diags.append(diag(
             "lint-memory-assumed",
             f"the Device Tree gives no RAM size (the boot loader fills in /memory): laid out on "
             f"{assumed.size >> 20} MiB at {assumed.base:#x} (base from {assumed.base_from})",

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from memplan.diagnostics import diag
 from memplan.kconfig import KernelConfig, load_config
 from memplan.lint.board import ArchContext, lint_board, relativise
-from memplan.lint.codes import lint_diag
 from memplan.lint.kbuild import KernelTree
 from memplan.lint.model import ArchConfig, BoardResult, LintError, LintReport
 from memplan.model import Diagnostic
@@ -56,7 +56,7 @@ def _config_notes(tree: KernelTree, arch: str, kc: KernelConfig) -> tuple[Diagno
     notes = relativise(kc.diagnostics, str(tree.root))
     if tree.has_kconfig:
         return notes
-    note = lint_diag(
+    note = diag(
         "lint-config-bundled-model",
         f"the tree has no top-level Kconfig file: the {arch} configuration was read against memplan's "
         "bundled Kconfig model",

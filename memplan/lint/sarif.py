@@ -1,7 +1,7 @@
 """SARIF 2.1.0 (the Static Analysis Results Interchange Format CI systems read) for a lint report.
 
 One run of the tool ``memplan``; a rule per diagnostic code (title, meaning and fix from the
-code registries when the code has an entry); a result per distinct finding. A finding in a
+code registry :mod:`memplan.diagnostics`); a result per distinct finding. A finding in a
 ``.dtsi`` shared by many boards is one result at that file's line, listing the boards in its
 ``properties.boards``. File locations are relative to the ``SRCROOT`` base (the kernel tree);
 findings without a file position point at the board file. ``info`` findings are left out.
@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from memplan import __version__
-from memplan.lint.codes import CODES as LINT_CODES
+from memplan.diagnostics import CODES, Code
 from memplan.lint.model import LintReport
 from memplan.model import Diagnostic
-from memplan.resolve.codes import CODES as RESOLVE_CODES
-from memplan.resolve.codes import Code
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -26,7 +24,7 @@ _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _rule(code: str) -> dict[str, Any]:
-    entry: Code | None = LINT_CODES.get(code) or RESOLVE_CODES.get(code)
+    entry: Code | None = CODES.get(code)
     rule: dict[str, Any] = {"id": code, "name": code}
     if entry is not None:
         rule["shortDescription"] = {"text": entry.title}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from memplan.diagnostics import diag as registered
 from memplan.errors import ObserveError
 from memplan.model import Diagnostic, Severity
 from memplan.numbers import Base, parse_int
@@ -21,15 +22,14 @@ def observed_source(file: str | None, line: int | None = None, text: str | None 
 def diag(
     severity: Severity, code: str, message: str, source: Source | None = None, subject: str | None = None
 ) -> Diagnostic:
-    """Shorthand for a :class:`Diagnostic`."""
-    return Diagnostic(severity, code, message, source, subject)
+    """A registered diagnostic (see :func:`memplan.diagnostics.diag`), severity first."""
+    return registered(code, message, source, subject, severity)
 
 
 def unreadable(path: str | Path, err: OSError, what: str | None = None, verb: str = "read") -> Diagnostic:
     """The warning for a file or directory that exists but could not be read (or copied):
     ``cannot <verb> <what, default the path>: <reason>``, at ``path``."""
-    return Diagnostic(
-        "warning",
+    return registered(
         "observe-unreadable",
         f"cannot {verb} {what if what is not None else path}: {err.strerror}",
         observed_source(str(path)),
@@ -38,8 +38,7 @@ def unreadable(path: str | Path, err: OSError, what: str | None = None, verb: st
 
 def malformed(file: str | None, line: int, text: str, what: str) -> Diagnostic:
     """The diagnostic for a known line whose text does not have the expected format."""
-    return Diagnostic(
-        "warning",
+    return registered(
         "observe-malformed-line",
         f"{what}: line not in any known format, ignored",
         observed_source(file, line, text),
@@ -61,7 +60,7 @@ def observed_int(
     try:
         return parse_int(text, error=ObserveError, source=where, base=base, what=what, max_value=max_value)
     except ObserveError as err:
-        diagnostics.append(Diagnostic("warning", "observe-malformed-line", f"{err.message}, ignored", where))
+        diagnostics.append(diag("warning", "observe-malformed-line", f"{err.message}, ignored", where))
         return None
 
 

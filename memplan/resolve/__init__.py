@@ -13,14 +13,14 @@ Where each kernel rule lives (each names its kernel file and version range):
   — ``crashkernel=``, ``mem=``, x86 ``memmap=``.
 * :mod:`~memplan.resolve.engine` — the call order per architecture; :mod:`~memplan.resolve.devices`,
   :mod:`~memplan.resolve.checks`, :mod:`~memplan.resolve.candidates` — bindings, checks, explain().
-* :mod:`~memplan.resolve.codes` — every diagnostic code with its title, meaning and fix.
+* :mod:`memplan.diagnostics` (outside this package) — every diagnostic code with its title, meaning
+  and fix.
 
 The public entry point is :func:`memplan.resolve` (:mod:`memplan.api`).
 """
 
 from __future__ import annotations
 
-from memplan.resolve.codes import CODES, Code
 from memplan.resolve.engine import resolve_inputs
 
-__all__ = ["CODES", "Code", "resolve_inputs"]
+__all__ = ["resolve_inputs"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from memplan.diagnostics import diag
 from memplan.model import Diagnostic, MemoryBank, Region
-from memplan.resolve.codes import diag
 
 
 def outside_ram(regions: Sequence[Region], banks: Sequence[MemoryBank],

@@ -91,7 +91,7 @@ class State:
 
     def note(self, code: str, message: str, source: Source | None = None, subject: str | None = None) -> None:
         """Add a diagnostic with a registered ``code``."""
-        from memplan.resolve.codes import diag
+        from memplan.diagnostics import diag
 
         self.diagnostics.append(diag(code, message, source, subject))
 

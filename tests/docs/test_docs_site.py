@@ -42,7 +42,7 @@ def test_every_page_is_built(site: Path) -> None:
 
 
 def test_catalogue_page_lists_every_registered_code(site: Path) -> None:
-    from memplan.resolve.codes import CODES
+    from memplan.diagnostics import CODES
 
     html = _page(site, "diagnostics")
     for code, entry in CODES.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import memplan
-from memplan.resolve.codes import CODES, diag
+from memplan.diagnostics import CODES, diag
 from tests.resolve.conftest import board
 
 FRONT_END_PREFIXES = ("cmdline-", "kconfig-", "dts-", "dtc-", "pp-")
