@@ -992,17 +992,6 @@ _ENTRIES: tuple[Code, ...] = (
         ),
     ),
     Code(
-        "dtc-value-truncated",
-        "warning",
-        "dts",
-        title="Cell value does not fit its element size",
-        meaning=(
-            "A value in < > (or /bits/ N < >) is wider than the element; like current dtc (and the copy the "
-            "kernel builds with), memplan keeps only the low bits. dtc 1.6 rejects the file instead."
-        ),
-        fix="Write a value that fits, or use a wider /bits/ size.",
-    ),
-    Code(
         "dtc-avoid-default-addr-size",
         "warning",
         "dts",
