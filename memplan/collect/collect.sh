@@ -18,6 +18,7 @@ set -u
 R=${MEMPLAN_ROOT:-}
 DMESG=${MEMPLAN_DMESG:-dmesg}
 TAB=$(printf '\t')
+MAXLOG=100000
 out=${1:-memplan-snapshot.tar.gz}
 case $out in
   -|/*) ;;
@@ -25,7 +26,7 @@ case $out in
 esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/memplan-collect.XXXXXX") || {
-  echo "memplan collect: cannot create a temporary directory in ${TMPDIR:-/tmp}" >&2
+  echo "memplan collect: cannot create a temporary directory in ${TMPDIR:-/tmp} (set TMPDIR to a writable folder)" >&2
   exit 2
 }
 trap 'rm -rf "$work"' EXIT
@@ -146,8 +147,9 @@ else
     if [ ! -f "$R$f" ] || [ ! -r "$R$f" ]; then continue; fi
     n=$(grep -n 'Linux version ' "$R$f" 2>/dev/null | tail -n 1 | cut -d: -f1)
     [ -n "$n" ] || continue
-    if tail -n "+$n" "$R$f" > "$snap/dmesg" 2>/dev/null; then
-      note ok dmesg "$f" "$reason; copied the last boot from $f"
+    # the boot messages come first: at most MAXLOG lines from the last boot on
+    if tail -n "+$n" "$R$f" 2>/dev/null | head -n "$MAXLOG" > "$snap/dmesg" && [ -s "$snap/dmesg" ]; then
+      note ok dmesg "$f" "$reason; copied the last boot (at most $MAXLOG lines) from $f"
       found=1
       break
     fi

@@ -8,6 +8,7 @@ A snapshot is a ``.tar.gz`` archive (``memplan collect``) or a snapshot director
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from memplan.observe.archive import MAX_MEMBER_BYTES, decompress_limited, is_arc
 from memplan.observe.dmesg import parse_dmesg
 from memplan.observe.model import Observed
 from memplan.version import KernelVersion
+
+#: A line of the boot log's ``Early memory node ranges`` block (memblock's RAM, no-map included).
+_NODE_RANGE = re.compile(r"\bnode\s+\d+: \[mem (0x[0-9a-fA-F]+)-(0x[0-9a-fA-F]+)\]")
 
 #: e820 types that are RAM (older kernels print ``usable``, 7.x ``System RAM``).
 E820_RAM_TYPES = ("usable", "System RAM")
@@ -46,6 +50,7 @@ class SnapshotInputs:
     release: Piece | None = None
     machine: Piece | None = None
     version: Piece | None = None
+    log: Piece | None = None
 
     @property
     def empty(self) -> bool:
@@ -60,6 +65,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "release": ("release",),
     "machine": ("machine",),
     "version": ("version",),
+    "log": ("dmesg", "dmesg.txt", "kmsg", "boot.log", "console.log"),
 }
 
 
@@ -149,6 +155,40 @@ def _firmware_ram(observed: Observed) -> list[tuple[int, int]]:
     return out
 
 
+def early_memory_ranges(log: Piece | None) -> list[tuple[int, int]]:
+    """RAM as the kernel's memblock had it: the ``Early memory node ranges`` block of the boot
+    log (``node 0: [mem 0x40000000-0xbfffffff]``), ranges merged where they touch."""
+    if log is None:
+        return []
+    out: list[tuple[int, int]] = []
+    inside = False
+    for line in log.data.decode("utf-8", "replace").splitlines():
+        if "Early memory node ranges" in line:
+            inside, out = True, []
+            continue
+        if not inside:
+            continue
+        m = _NODE_RANGE.search(line)
+        if m is None:
+            inside = False
+            continue
+        base, last = int(m.group(1), 16), int(m.group(2), 16)
+        if last < base:
+            continue
+        if out and out[-1][0] + out[-1][1] == base:
+            out[-1] = (out[-1][0], last + 1 - out[-1][0])
+        else:
+            out.append((base, last + 1 - base))
+    return out
+
+
+def _has_memory(tree: Tree) -> bool:
+    """True when the Device Tree describes RAM (a ``/memory`` bank of non-zero size)."""
+    from memplan.resolve.facts import extract
+
+    return any(size > 0 for m in extract(tree).memory_nodes for _, size in (m.ranges or ()))
+
+
 @attrs.frozen
 class Filled:
     """Arguments for :func:`memplan.resolve` and a note per piece taken from the snapshot."""
@@ -168,7 +208,9 @@ def fill_inputs(given: dict[str, Any], snap: SnapshotInputs, observed: Observed)
     * the command line (unless the user gave a Device Tree): none when the booted Device Tree
       has ``/chosen/bootargs`` (that *is* what the boot loader passed); else the observed
       ``/proc/cmdline``;
-    * RAM (no Device Tree, e.g. x86): the firmware's e820 RAM ranges from the boot log.
+    * RAM (no Device Tree, e.g. x86): the firmware's e820 RAM ranges from the boot log; with
+      the booted Device Tree but no ``/memory`` in it (an EFI boot): the boot log's ``Early
+      memory node ranges``.
     """
     kw = dict(given)
     notes: list[str] = []
@@ -209,4 +251,13 @@ def fill_inputs(given: dict[str, Any], snap: SnapshotInputs, observed: Observed)
         if ram:
             kw["memory"] = ram
             notes.append(f"RAM: the firmware's e820 map in the boot log ({len(ram)} RAM ranges)")
+    if kw.get("memory") is None and tree is not None and not _has_memory(tree):
+        # An EFI stub removes /memory from the DT it hands over: the RAM came from the EFI map.
+        ram = early_memory_ranges(snap.log)
+        if ram:
+            kw["memory"] = ram
+            notes.append(
+                "RAM: the boot log's 'Early memory node ranges' (the booted Device Tree has no /memory, "
+                f"as after an EFI boot; {len(ram)} ranges)"
+            )
     return Filled(kw, tuple(notes))

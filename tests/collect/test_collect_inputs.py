@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -118,3 +121,46 @@ def test_check_reports_where_inputs_came_from(tmp_path: Path, capsys: pytest.Cap
     capsys.readouterr()
     assert main(["check"]) == 2
     assert "nothing observed to check" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("dtc") is None, reason="dtc is not installed")
+def test_efi_boot_without_memory_node_takes_the_early_memory_ranges(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An EFI stub deletes /memory from the DT it passes on: RAM then comes from the boot log."""
+    boot = FIXTURES / "arm64-7.2-dt-default-cma"
+    dts = subprocess.run(
+        ["dtc", "-q", "-I", "dtb", "-O", "dts", str(boot / "fdt")], capture_output=True, text=True, check=True
+    ).stdout
+    without, n = re.subn(r"\n\tmemory@40000000 \{.*?\n\t\};", "", dts, flags=re.S)
+    assert n == 1
+    fdt = subprocess.run(
+        ["dtc", "-q", "-I", "dts", "-O", "dtb"], input=without.encode(), capture_output=True, check=True
+    ).stdout
+    files = {
+        "dmesg": (boot / "dmesg.txt").read_bytes(),
+        "iomem": (boot / "iomem.txt").read_bytes(),
+        "fdt": fdt,
+        "config.gz": (CONFIGS / "arm64-7.2.config.gz").read_bytes(),
+    }
+    path = _archive(tmp_path / "efi.tar.gz", files)
+    filled = fill_inputs(GIVEN_NOTHING, read_snapshot_inputs([path]), read_observed([path]))
+    assert filled.kwargs["memory"] == [(0x40000000, 0x80000000)]
+    assert any("Early memory node ranges" in n for n in filled.notes)
+    assert main(["check", str(path)]) == 0, capsys.readouterr().out
+
+
+def test_early_memory_ranges_merge_touching_ranges_and_stop_at_the_block_end() -> None:
+    from memplan.collect.inputs import early_memory_ranges
+
+    log = (
+        "[    0.000000] Early memory node ranges\n"
+        "[    0.000000]   node   0: [mem 0x0000000040000000-0x000000005fffffff]\n"
+        "[    0.000000]   node   0: [mem 0x0000000060000000-0x000000006fffffff]\n"
+        "[    0.000000]   node   1: [mem 0x0000000080000000-0x00000000bfffffff]\n"
+        "[    0.000000] Initmem setup node 0 [mem 0x0000000040000000-0x00000000bfffffff]\n"
+        "[    0.000000]   node   0: [mem 0x00000000f0000000-0x00000000ffffffff]\n"
+    )
+    ranges = early_memory_ranges(Piece(log.encode(), "x"))
+    assert ranges == [(0x40000000, 0x30000000), (0x80000000, 0x40000000)]
+    assert early_memory_ranges(None) == []
