@@ -7,7 +7,10 @@ children are merged into the target. Applying one, in libfdt's order:
 1. every ``phandle``/``linux,phandle`` of the overlay is raised by the base's largest phandle;
 2. the cells ``__local_fixups__`` lists (references inside the overlay) are raised the same way;
 3. each ``__fixups__`` entry (``label = "path:property:offset"...``) gets the phandle of the
-   base node the base's ``__symbols__`` names for that label;
+   base node the base's ``__symbols__`` names for that label; then an overlay node merged into
+   a base node that already has a phandle loses its own, and the overlay's references to it
+   take the base's (libfdt 1.7 and later, so that a labelled ``__overlay__`` does not renumber
+   its target; libfdt 1.6 overwrote the base's phandle);
 4. each fragment's ``__overlay__`` is merged into its target (a new property or child goes
    first, before the existing ones; an existing one is replaced in place or merged);
 5. the overlay's ``__symbols__`` that point into an ``__overlay__`` are rewritten to the path in
@@ -27,7 +30,7 @@ from memplan.dts.tree import Node, Property, Tree
 from memplan.errors import OverlayError
 from memplan.source import Source
 
-__all__ = ["apply_overlay", "apply_overlays"]
+__all__ = ["apply_overlay", "apply_overlays", "get_phandle", "path_lookup", "set_property", "subnode"]
 
 _MAX_PHANDLE = 0xFFFFFFFE
 
@@ -234,7 +237,48 @@ class _Apply:
                             f"({len(prop.value)} bytes) (libfdt: FDT_ERR_NOSPACE)", entry.source)
         _patch(node, prop, offset, phandle)
 
-    # 4. fragments
+    # 4a. a node that already has a phandle keeps it (libfdt 1.7+ overlay_prevent_phandle_overwrite)
+    def keep_base_phandles(self) -> None:
+        for fragment in self.ov.root.children.values():
+            body = subnode(fragment, "__overlay__")
+            if body is None:
+                continue
+            try:
+                target, _path = self.target(fragment)
+            except OverlayError:
+                continue  # not there yet (an earlier fragment may create it); merge() decides
+            stack = [(target, body)]
+            while stack:
+                base_node, ov_node = stack.pop()
+                kept, mine = get_phandle(base_node), get_phandle(ov_node)
+                if kept and mine:
+                    self.retarget_local_references(mine, kept)
+                    ov_node.properties.pop("phandle", None)
+                    ov_node.properties.pop("linux,phandle", None)
+                for child in ov_node.children.values():
+                    twin = subnode(base_node, child.name)
+                    if twin is not None:
+                        stack.append((twin, child))
+
+    def retarget_local_references(self, old: int, new: int) -> None:
+        """Cells ``__local_fixups__`` lists that hold ``old`` now hold ``new``."""
+        fixups = subnode(self.ov.root, "__local_fixups__")
+        stack = [(fixups, self.ov.root)] if fixups is not None else []
+        while stack:
+            fix, node = stack.pop()
+            for pname, entry in fix.properties.items():
+                prop = node.properties.get(pname)
+                for i in range(0, len(entry.value) - 3, 4):
+                    offset = int.from_bytes(entry.value[i : i + 4], "big")
+                    if prop is not None and int.from_bytes(prop.value[offset : offset + 4], "big") == old:
+                        _patch(node, prop, offset, new)
+                        prop = node.properties[pname]
+            for child in fix.children.values():
+                twin = subnode(node, child.name)
+                if twin is not None:
+                    stack.append((child, twin))
+
+    # 4b. fragments
     def target(self, fragment: Node) -> tuple[Node, str | None]:
         prop = fragment.properties.get("target")
         phandle = 0
@@ -300,10 +344,11 @@ class _Apply:
             target, target_path = self.target(fragment)
             base_path = target_path if target_path is not None else target.path
             full = base_path + ("/" if len(base_path) > 1 else "") + rel
-            _set_prop(root_sym, Property(label, full.encode("utf-8", "surrogateescape") + b"\0", prop.source))
+            value = full.encode("utf-8", "surrogateescape") + b"\0"
+            set_property(root_sym, Property(label, value, prop.source))
 
 
-def _set_prop(node: Node, prop: Property) -> None:
+def set_property(node: Node, prop: Property) -> None:
     """libfdt's ``fdt_setprop``: replace in place, or add before every existing property."""
     if prop.name in node.properties:
         node.properties[prop.name] = prop
@@ -313,7 +358,7 @@ def _set_prop(node: Node, prop: Property) -> None:
 
 def _merge_node(target: Node, body: Node) -> None:
     for prop in body.properties.values():
-        _set_prop(target, prop)
+        set_property(target, prop)
     if body.properties:
         # the node now says what the overlay wrote: its regions and findings point there
         target.source = next(iter(body.properties.values())).source
@@ -337,6 +382,7 @@ def apply_overlay(base: Tree, overlay: Tree, name: str) -> None:
     job.adjust_phandles(delta)
     job.local_fixups(delta)
     job.fixups()
+    job.keep_base_phandles()
     job.merge()
     job.symbols()
     base.rebuild_tables()

@@ -14,7 +14,8 @@ overlay) and a string naming what to change:
 * phandle 0 with ``"+N"``, ``"-N"``, ``"=N"``, ``"!N"``: enable, disable, enable when true, enable
   when false fragment N (a disabled fragment's ``__overlay__`` is renamed ``__dormant__``).
 
-Integer values are C integers (``0x`` hex, leading ``0`` octal, decimal) or
+A new property goes before the existing ones (libfdt's ``fdt_setprop``, which the firmware
+uses). Integer values are C integers (``0x`` hex, leading ``0`` octal, decimal) or
 ``y``/``yes``/``on``/``true`` (1) and ``n``/``no``/``off``/``false`` (0); a parameter given without a
 value means ``true``. Lookup tables (``{...}``), byte strings (``[``) and the ``reg``/``name``
 pseudo-properties are not supported and say so. Every problem is an
@@ -27,7 +28,7 @@ import re
 
 import attrs
 
-from memplan.dts.overlay import get_phandle, subnode
+from memplan.dts.overlay import get_phandle, set_property, subnode
 from memplan.dts.tree import Node, Property, Tree
 from memplan.errors import OverlayError
 from memplan.source import Source
@@ -143,10 +144,22 @@ class _Params:
         body = fragment.children.get(other)
         if body is None:
             return
-        body.name = want
-        fragment.children = {(want if k == other else k): v for k, v in fragment.children.items()}
-        for node in body.walk():
-            node.__attrs_post_init__()
+        _rename(body, want)
+        # what names the body by path follows it, as if the source had been written that way
+        old_path, new_path = f"{fragment.path}/{other}", f"{fragment.path}/{want}"
+        for table in ("__symbols__", "__fixups__"):
+            node = root.children.get(table)
+            if node is None:
+                continue
+            for prop in list(node.properties.values()):
+                entries = prop.value.split(b"\0")
+                moved = [_moved(e, old_path, new_path, table == "__fixups__") for e in entries]
+                if moved != entries:
+                    node.properties[prop.name] = attrs.evolve(prop, value=b"\0".join(moved))
+        local = root.children.get("__local_fixups__")
+        mirror = local.children.get(fragment.name) if local is not None else None
+        if mirror is not None and other in mirror.children:
+            _rename(mirror.children[other], want)
 
     def assign(self, param: str, node: Node, target: _Target, value: str, source: Source) -> None:
         spec, eq, literal = target.text.partition("=")
@@ -166,7 +179,7 @@ class _Params:
             on = self.boolean(param, value, source) != (flag == "!")
             if on:
                 if pname not in node.properties:
-                    node.properties[pname] = Property(pname, b"", source)
+                    set_property(node, Property(pname, b"", source))
             else:
                 node.properties.pop(pname, None)
         else:
@@ -177,7 +190,7 @@ class _Params:
                 text = f"{old} {value}" if old else value
             else:
                 text = value
-            node.properties[pname] = Property(pname, text.encode("utf-8", "surrogateescape") + b"\0", source)
+            set_property(node, Property(pname, text.encode("utf-8", "surrogateescape") + b"\0", source))
 
     def write_int(self, node: Node, pname: str, offset: int, width: int, number: int, param: str,
                   source: Source) -> None:
@@ -188,7 +201,24 @@ class _Params:
         if len(data) < offset + width:
             data.extend(bytes(offset + width - len(data)))
         data[offset : offset + width] = number.to_bytes(width, "big")
-        node.properties[pname] = Property(pname, bytes(data), source)
+        set_property(node, Property(pname, bytes(data), source))
+
+
+def _rename(node: Node, name: str) -> None:
+    parent = node.parent
+    assert parent is not None
+    parent.children = {(name if child is node else key): child for key, child in parent.children.items()}
+    node.name = name
+    for sub in node.walk():
+        sub.__attrs_post_init__()
+
+
+def _moved(entry: bytes, old: str, new: str, fixup: bool) -> bytes:
+    text = entry.decode("utf-8", "surrogateescape")
+    for end in ((":",) if fixup else ("/", "")):
+        if text.startswith(old + end) and (end or text == old):
+            return (new + text[len(old) :]).encode("utf-8", "surrogateescape")
+    return entry
 
 
 def apply_parameters(tree: Tree, name: str, params: list[tuple[str, str | None]], source: Source) -> None:

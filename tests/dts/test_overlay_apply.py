@@ -200,3 +200,21 @@ def test_provenance_points_at_the_overlay() -> None:
     size = cma.properties["size"]
     assert size.source.file == str(src) and size.source.line == 4
     assert cma.properties["reusable"].source.file == str(BASE)
+
+
+def test_base_phandle_kept_when_a_labelled_overlay_node_merges() -> None:
+    # libfdt 1.7+ behaviour (fdtoverlay 1.6 overwrote the base phandle and then failed to find
+    # the fragment's target again); the real Raspberry Pi overlays are written this way
+    base = parse_text(BASE.read_text(), str(BASE), symbols=True)
+    cma = base.find("/reserved-memory/linux,cma")
+    assert cma is not None and cma.phandle
+    before = cma.phandle
+    src = HERE / "newer-libfdt" / "keep-base-phandle.dtso"
+    apply_overlay(base, parse_text(src.read_text(), str(src), symbols=True), str(src))
+    cma = base.find("/reserved-memory/linux,cma")
+    assert cma is not None and cma.properties["phandle"].as_u32() == before
+    assert cma.properties["size"].as_u64() == 0x8000000
+    user = base.find("/soc/user@1f000")
+    assert user is not None and user.properties["memory-region"].as_u32() == before
+    # libfdt writes the target path plus "/" for a label on __overlay__ itself
+    assert base.root.children["__symbols__"].properties["pool"].as_string() == "/reserved-memory/linux,cma/"
