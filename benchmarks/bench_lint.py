@@ -39,7 +39,7 @@ from memplan.lint.kbuild import KBUILD_CPP_FLAGS
 
 
 def _kbuild_one(tree: KernelTree, board: str, tmp: str) -> bool:
-    cpp, dtc = tree.build_commands(board, tmp)
+    cpp, dtc = tree.build_commands(board, tmp, dtc=tree.dtc())
     if subprocess.run(cpp, cwd=tree.root, capture_output=True).returncode != 0:
         return False
     return subprocess.run(dtc, cwd=tree.root, capture_output=True).returncode == 0

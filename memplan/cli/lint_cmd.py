@@ -9,11 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from memplan.lint.model import LintReport
+from memplan.cli.exits import exit_help
+from memplan.cli.options import add_format, new_subparser
 
-FORMATS = ("text", "json", "sarif")
+if TYPE_CHECKING:
+    from memplan.lint.model import LintReport
+
+FORMATS = ("text", "json", "sarif", "github")
+
+LINT_EXITS = exit_help(
+    "  0  no board at the --fail-on level (default: no error and no build failure)",
+    "  1  a board at the --fail-on level (the report is still printed)",
+)
 
 #: ``--fail-on`` levels, and the board statuses that reach each.
 FAIL_ON: dict[str, tuple[str, ...]] = {
@@ -56,14 +65,18 @@ class _BoardsAnywhereParser(argparse.ArgumentParser):
 
 def register(subparsers: Any) -> None:
     """Add the ``lint`` sub-command."""
-    p: argparse.ArgumentParser = subparsers.add_parser(
+    p = new_subparser(
+        subparsers,
         "lint",
         help="check every board .dts of a kernel source tree",
         description="Build every board .dts of a Linux source tree the way the kernel build does "
         "(its include path, cpp flags) and resolve its memory layout with the architecture's "
         "defconfig read through the tree's own Kconfig, in parallel. Prints each board's findings "
         "and a summary. Boards whose /memory leaves the size to the boot loader are laid out on an "
-        "assumed RAM bank (see the lint-memory-assumed note).",
+        "assumed RAM bank (see the lint-memory-assumed note).\n\n"
+        "Formats: text (findings and summary tables), json (every board; see docs/lint.md), sarif "
+        "(SARIF 2.1.0, one result per distinct finding) and github (workflow annotations).",
+        epilog=LINT_EXITS,
     )
     p.__class__ = _BoardsAnywhereParser  # argparse makes every sub-parser a plain ArgumentParser
     p.add_argument("srctree", metavar="SRCTREE", help="the kernel source tree")
@@ -77,10 +90,12 @@ def register(subparsers: Any) -> None:
                    "(one architecture)")
     p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                    help="worker processes (default: one per core)")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    add_format(p, FORMATS)
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--fail-on", choices=tuple(FAIL_ON), default="error",
                    help="exit 1 when a board reaches this level (default error: errors or build failures)")
+    p.add_argument("--ignore", metavar="CODE", action="append", default=[],
+                   help="leave out findings with this code, from the report and the exit status (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it only shows on a terminal)")
     p.set_defaults(func=run)
 
@@ -122,6 +137,10 @@ def _render(report: LintReport, fmt: str) -> str:
         from memplan.lint.sarif import render_sarif
 
         return render_sarif(report)
+    if fmt == "github":
+        from memplan.lint.sarif import render_github
+
+        return render_github(report)
     from memplan.lint.render import render_text
 
     return render_text(report)
@@ -129,12 +148,14 @@ def _render(report: LintReport, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Lint and print; returns the exit status."""
+    from memplan.cli.gate import check_codes
     from memplan.lint import lint_tree
 
+    ignore = check_codes(args.ignore)
     show = not args.no_progress and sys.stderr.isatty()
     bar = ProgressBar(sys.stderr) if show else None
     report = lint_tree(args.srctree, arches=args.arches, boards=args.boards, config=args.config,
-                       jobs=args.jobs, progress=bar)
+                       jobs=args.jobs, progress=bar).without(ignore)
     text = _render(report, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:

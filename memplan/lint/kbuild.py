@@ -114,6 +114,14 @@ class KernelTree:
                    *KBUILD_DTC_FLAGS, pre]
         return cpp_cmd, dtc_cmd
 
+    def dtc(self) -> str:
+        """The dtc kbuild runs: the tree's own ``scripts/dtc/dtc`` once built (``make scripts_dtc``),
+        else ``$MEMPLAN_KERNEL_DTC``, else ``dtc`` on ``PATH`` (which may be older than the tree's)."""
+        own = self.root / "scripts" / "dtc" / "dtc"
+        if own.is_file() and os.access(own, os.X_OK):
+            return str(own)
+        return os.environ.get("MEMPLAN_KERNEL_DTC") or "dtc"
+
     def arches_with_boards(self) -> tuple[str, ...]:
         """The architectures memplan models that have board sources in this tree."""
         return tuple(a for a in MODELLED_ARCHES if (self.root / boards_dir(a)).is_dir())

@@ -154,6 +154,14 @@ class Summary:
 
 
 @attrs.frozen
+class Finding:
+    """A diagnostic and the boards it was reported on (none for a configuration's own)."""
+
+    diagnostic: Diagnostic
+    boards: tuple[str, ...]
+
+
+@attrs.frozen
 class LintReport:
     """The lint of a kernel tree: its version, the configuration per architecture, every board
     (sorted by architecture, then path) and the summary."""
@@ -166,6 +174,35 @@ class LintReport:
     @property
     def summary(self) -> Summary:
         return Summary.of(self.boards)
+
+    def without(self, codes: frozenset[str]) -> LintReport:
+        """The report with the diagnostics of ``codes`` left out (board statuses follow)."""
+        if not codes:
+            return self
+        boards = tuple(
+            attrs.evolve(b, diagnostics=tuple(d for d in b.diagnostics if d.code not in codes))
+            for b in self.boards
+        )
+        configs = tuple(
+            attrs.evolve(c, diagnostics=tuple(d for d in c.diagnostics if d.code not in codes))
+            for c in self.configs
+        )
+        return attrs.evolve(self, boards=boards, configs=configs)
+
+    def distinct_findings(self, severities: Sequence[Severity] = ("error", "warning")) -> list[Finding]:
+        """Every distinct finding (the configurations' first, then the boards' in order), with the
+        boards it was reported on: a finding in a ``.dtsi`` shared by many boards is one entry."""
+        seen: dict[Diagnostic, list[str]] = {}
+        for cfg in self.configs:
+            for d in cfg.diagnostics:
+                if d.severity in severities:
+                    seen.setdefault(d, [])
+        for board in self.boards:
+            for d in board.findings(severities):
+                boards = seen.setdefault(d, [])
+                if not boards or boards[-1] != board.path:
+                    boards.append(board.path)
+        return [Finding(d, tuple(b)) for d, b in seen.items()]
 
     def to_dict(self) -> dict[str, Any]:
         return {

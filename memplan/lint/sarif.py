@@ -1,10 +1,10 @@
-"""SARIF 2.1.0 (the Static Analysis Results Interchange Format CI systems read) for a lint report.
+"""SARIF 2.1.0 and GitHub annotations for a lint report, built on the single-board renderers
+(:mod:`memplan.render.sarif`, :mod:`memplan.render.github`).
 
-One run of the tool ``memplan``; a rule per diagnostic code (title, meaning and fix from the
-code registry :mod:`memplan.diagnostics`); a result per distinct finding. A finding in a
-``.dtsi`` shared by many boards is one result at that file's line, listing the boards in its
-``properties.boards``. File locations are relative to the ``SRCROOT`` base (the kernel tree);
-findings without a file position point at the board file. ``info`` findings are left out.
+A finding in a ``.dtsi`` shared by many boards is one result (one annotation), listing its
+boards in ``properties.boards``. File locations are relative to the ``SRCROOT`` base (the kernel
+tree); a finding without a file position points at its (first) board's file. Rules carry the
+title, meaning and fix of their code from the registry :mod:`memplan.diagnostics`. ``info`` findings are left out.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from memplan import __version__
-from memplan.diagnostics import CODES, Code
-from memplan.lint.model import LintReport
-from memplan.model import Diagnostic
+import attrs
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-SARIF_VERSION = "2.1.0"
+from memplan.diagnostics import CODES, Code
+from memplan.lint.model import Finding, LintReport
+from memplan.render.sarif import sarif_log as diagnostics_log
+from memplan.source import Source
+
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -34,71 +34,41 @@ def _rule(code: str) -> dict[str, Any]:
     return rule
 
 
-def _location(diag: Diagnostic, fallback: str) -> dict[str, Any]:
-    src = diag.source
-    physical: dict[str, Any]
-    if src is not None and src.file and src.kind in ("file", "config") and not src.file.startswith("<"):
-        physical = {"artifactLocation": {"uri": Path(src.file).as_posix(), "uriBaseId": "SRCROOT"}}
-        if src.line:
-            region: dict[str, Any] = {"startLine": src.line}
-            if src.column:
-                region["startColumn"] = src.column
-            physical["region"] = region
-    else:
-        physical = {"artifactLocation": {"uri": fallback, "uriBaseId": "SRCROOT"}}
-    return {"physicalLocation": physical}
-
-
-def _key(diag: Diagnostic, fallback: str) -> str:
-    return json.dumps([diag.code, diag.severity, diag.message, _location(diag, fallback)], sort_keys=True)
+def _located(finding: Finding) -> Finding:
+    """The finding with a file position: its own, else its first board's file (the text form of
+    its own source is kept in the message)."""
+    d = finding.diagnostic
+    src = d.source
+    if (src is not None and src.file and src.kind in ("file", "config", "dtb")) or not finding.boards:
+        return finding
+    note = f" ({src})" if src is not None else ""
+    board = Source("file", file=finding.boards[0])
+    return Finding(attrs.evolve(d, message=d.message + note, source=board), finding.boards)
 
 
 def sarif_log(report: LintReport) -> dict[str, Any]:
     """The SARIF log of ``report`` as a JSON-ready dictionary."""
-    results: dict[str, dict[str, Any]] = {}
-    codes: list[str] = []
-
-    def add(diag: Diagnostic, fallback: str, board: str | None) -> None:
-        if diag.severity == "info":
-            return
-        key = _key(diag, fallback)
-        if key not in results:
-            if diag.code not in codes:
-                codes.append(diag.code)
-            results[key] = {
-                "ruleId": diag.code,
-                "level": _LEVELS[diag.severity],
-                "message": {"text": diag.message},
-                "locations": [_location(diag, fallback)],
-                "properties": {"boards": []},
-            }
-        if board is not None:
-            results[key]["properties"]["boards"].append(board)
-
-    for cfg in report.configs:
-        for diag in cfg.diagnostics:
-            add(diag, cfg.config, None)
-    for board in report.boards:
-        for diag in board.diagnostics:
-            add(diag, board.path, board.path)
-    index = {code: i for i, code in enumerate(codes)}
-    for result in results.values():
-        result["ruleIndex"] = index[result["ruleId"]]
-    root = report.srctree.rstrip("/") + "/"
-    run = {
-        "tool": {
-            "driver": {
-                "name": "memplan",
-                "version": __version__,
-                "rules": [_rule(code) for code in codes],
-            }
-        },
-        "originalUriBaseIds": {"SRCROOT": {"uri": Path(root).as_uri() + "/"}},
-        "results": list(results.values()),
-    }
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    findings = [_located(f) for f in report.distinct_findings()]
+    log = diagnostics_log([f.diagnostic for f in findings])
+    run = log["runs"][0]
+    for finding, result in zip(findings, run["results"], strict=True):
+        for loc in result.get("locations", ()):
+            artifact = loc.get("physicalLocation", {}).get("artifactLocation")
+            if artifact is not None and not artifact["uri"].startswith("file:"):
+                artifact["uriBaseId"] = "SRCROOT"
+        result.setdefault("properties", {})["boards"] = list(finding.boards)
+    run["tool"]["driver"]["rules"] = [_rule(r["id"]) for r in run["tool"]["driver"]["rules"]]
+    run["originalUriBaseIds"] = {"SRCROOT": {"uri": Path(report.srctree).as_uri() + "/"}}
+    return log
 
 
 def render_sarif(report: LintReport) -> str:
     """:func:`sarif_log` as JSON text."""
     return json.dumps(sarif_log(report), indent=2) + "\n"
+
+
+def render_github(report: LintReport) -> str:
+    """One GitHub workflow annotation per distinct finding (paths relative to the tree)."""
+    from memplan.render.github import render_github as annotations
+
+    return annotations(f.diagnostic for f in report.distinct_findings())

@@ -74,7 +74,8 @@ def test_sarif_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert overlap["level"] == "error" and rules[overlap["ruleIndex"]] == "rmem-overlap"
     loc = overlap["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"] == {"uri": "arch/arm64/boot/dts/vendor/soc.dtsi", "uriBaseId": "SRCROOT"}
-    assert loc["region"] == {"startLine": 20, "startColumn": 13}
+    assert (loc["region"]["startLine"], loc["region"]["startColumn"]) == (20, 13)
+    assert "firmware@48000000" in loc["region"]["snippet"]["text"]
     assert overlap["properties"]["boards"] == ["arch/arm64/boot/dts/vendor/board-overlap.dts"]
     assert by_rule["rmem-outside-ram"]["level"] == "warning"
     rule = run["tool"]["driver"]["rules"][rules.index("build-failed")]
@@ -101,13 +102,28 @@ def test_a_finding_shared_by_boards_is_one_sarif_result(
     assert len(boards) == 4 == len(set(boards))  # all arm64 boards but the broken and the cross one
 
 
+def test_github_annotations_and_ignored_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "--format", "github")
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 3  # one per distinct finding
+    assert any(line.startswith("::error file=arch/arm64/boot/dts/vendor/soc.dtsi,line=20,col=13,")
+               for line in lines)
+    code, out, _ = _run(capsys, "--ignore", "rmem-overlap", "--ignore", "build-failed", "--format", "json")
+    data = json.loads(out)
+    assert code == 0  # what remains is a warning
+    assert data["summary"]["errors"] == data["summary"]["build_failed"] == 0
+    statuses = {b["path"]: b["status"] for b in data["boards"]}
+    assert statuses["arch/arm64/boot/dts/vendor/board-broken.dts"] == "clean"
+    assert _run(capsys, "--ignore", "Not A Code")[0] == 2
+
+
 def test_unusable_input_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = _run(capsys, "no-such-board")
     assert code == 2 and out == "" and err.startswith("memplan: error: ") and "no-such-board" in err
     assert main(["lint", str(tmp_path)]) == 2
     assert "not a Linux source tree" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["lint", str(MINI), "-j", "0"])
+    assert main(["lint", str(MINI), "-j", "0"]) == 2
+    assert "at least 1 process, got 0" in capsys.readouterr().err
 
 
 def test_arch_option_takes_lists(capsys: pytest.CaptureFixture[str]) -> None:
