@@ -3,8 +3,9 @@
 
 A finding in a ``.dtsi`` shared by many boards is one result (one annotation), listing its
 boards in ``properties.boards``. File locations are relative to the ``SRCROOT`` base (the kernel
-tree); a finding without a file position points at its (first) board's file. Rules carry the
-title, meaning and fix of their code from the registry :mod:`memplan.diagnostics`. ``info`` findings are left out.
+tree); a finding without a file position points at its (first) board's file. Rules carry
+the title, meaning and fix of their code from the registry :mod:`memplan.diagnostics`.
+``info`` findings are left out.
 """
 
 from __future__ import annotations
