@@ -18,8 +18,9 @@ from memplan.dts.overlay_input import OverlaySpec, apply_overlay_specs, parse_ov
 from memplan.errors import OverlayError
 
 HERE = Path(__file__).resolve().parent / "overlays"
-BASE = HERE / "rpi" / "board.dts"
-CMA = HERE / "rpi" / "cma.dtso"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rpi-cma"
+BASE = DOCS / "board.dts"
+CMA = DOCS / "cma.dtso"
 CMDLINE = HERE / "rpi" / "boot-cmdline.dtso"
 
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("dtc", "fdtoverlay", "cpp")),
