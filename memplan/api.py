@@ -26,7 +26,7 @@ from memplan.errors import MemplanError, ResolveError
 from memplan.kconfig import KernelConfig, load_config
 from memplan.kconfig.dotconfig import decode as decode_config
 from memplan.kconfig.dotconfig import parse_dotconfig
-from memplan.model import Diagnostic
+from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
 from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
 from memplan.resolve.engine import resolve_inputs
@@ -499,7 +499,7 @@ def resolve(
     config: PathOrText | KernelConfig | None = None,
     arch: str | None = None,
     kernel_version: KernelVersion | str | tuple[int, ...] | None = None,
-    precedence: str = "auto",
+    precedence: PrecedenceRequest = "auto",
     include_dirs: Sequence[PathOrText] | PathOrText = (),
     memory: MemoryArg | None = None,
     bootloader_cmdline: str | bytes | None = None,

@@ -67,7 +67,10 @@ ARCH_SYMBOLS: tuple[tuple[str, str], ...] = (
 )
 
 
-def normalise_arch(name: str | None) -> str | None:
+_BY_NAME: Mapping[str, Arch] = MappingProxyType({a: a for a in ARCHES})
+
+
+def normalise_arch(name: str | None) -> Arch | None:
     """The ``SRCARCH`` name for ``name`` (``aarch64`` → ``arm64``, ``x86_64`` → ``x86``).
 
     Case and surrounding blanks do not matter. Returns ``None`` for ``None`` and for a name
@@ -77,7 +80,7 @@ def normalise_arch(name: str | None) -> str | None:
         return None
     key = name.strip().lower()
     key = ARCH_ALIASES.get(key, key)
-    return key if key in ARCHES else None
+    return _BY_NAME.get(key)
 
 
 def is_modelled(arch: str | None) -> bool:

@@ -114,7 +114,7 @@ class Region:
     """
 
     name: str
-    kind: str
+    kind: RegionKind
     origin: Origin
     status: RegionStatus
     placement: Placement

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, Region
+from memplan.arch import Arch
+from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, PrecedenceRequest, Region
 from memplan.schemas import SCHEMA_VERSION
 from memplan.version import KernelVersion
 
@@ -34,10 +35,10 @@ class Plan:
     * ``cmdline``: the effective kernel command line; ``cmdline_origin`` says where it came from.
     """
 
-    arch: str
+    arch: Arch
     kernel_version: KernelVersion | None
     precedence: Precedence
-    precedence_requested: str
+    precedence_requested: PrecedenceRequest
     cmdline: str
     cmdline_origin: str
     memory: tuple[MemoryBank, ...]
@@ -103,7 +104,26 @@ class Plan:
 
     # -- presentation (memplan.render) ---------------------------------------------------
     def __repr__(self) -> str:
-        """The terminal view: :func:`memplan.render.text.render_text`."""
+        """One line: architecture, version, the global CMA pool, counts (the table: :meth:`to_text`)."""
+        version = str(self.kernel_version) if self.kernel_version is not None else "version unknown"
+        g = self.global_cma
+        if g.origin is None or not g.size:
+            pool = "no global CMA pool"
+        else:
+            at = f" at {g.base:#x}" if g.base is not None else ""
+            pool = f"global CMA {g.origin} {g.size // (1 << 20)} MiB{at}"
+        counts = {s: sum(d.severity == s for d in self.diagnostics) for s in ("error", "warning")}
+        return (
+            f"<Plan {self.arch} {version}: {pool}, {len(self.regions)} regions, "
+            f"{counts['error']} errors, {counts['warning']} warnings>"
+        )
+
+    def __str__(self) -> str:
+        """The terminal view (:meth:`to_text`)."""
+        return self.to_text()
+
+    def to_text(self) -> str:
+        """The terminal view: tables and a map (:func:`memplan.render.text.render_text`)."""
         from memplan.render.text import render_text
 
         return render_text(self)

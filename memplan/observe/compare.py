@@ -519,7 +519,7 @@ def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> 
     entries = [
         _compare_region(r, plan, observed, pool, vnote, tolerate_modelled, inactive) for r in plan.regions
     ]
-    plan_kinds = {r.kind for r in plan.regions}
+    plan_kinds: set[str] = {r.kind for r in plan.regions}
     entries.extend(_unexpected(o, plan_kinds, vnote) for o in pool.values())
     global_region: Region | None = None
     if plan.global_cma.region is not None:

@@ -431,17 +431,23 @@ def _with_identity(observed: Observed, col: _Collected) -> Observed:
     return attrs.evolve(observed, kernel_version=version, kernel_release=release, cmdline=cmdline)
 
 
-def read_observed(paths: Sequence[str | Path], page_size: int = 4096) -> Observed:
+PathArg = str | os.PathLike[str]
+
+
+def read_observed(paths: PathArg | Sequence[PathArg], page_size: int = 4096) -> Observed:
     """Read snapshot directories and/or single files into one :class:`Observed`.
+
+    ``paths`` is one path (``read_observed("snapshot/")``) or a sequence of them.
 
     A directory is a snapshot (see the module docstring) unless it is itself a copy of the
     cma debugfs (``cma``) or sysfs (``mm-cma``) directory. Files are recognised by name or
     content. A path that does not exist raises :class:`~memplan.errors.ObserveError`.
     """
     check_page_size(page_size)
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     col = _Collected()
     try:
-        for raw in paths:
+        for raw in items:
             p = Path(raw)
             if not p.exists():
                 raise ObserveError("no such file or directory", observed_source(str(p)))

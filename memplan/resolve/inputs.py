@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import attrs
 
-from memplan.arch import normalise_arch
-from memplan.model import Diagnostic, Precedence
+from memplan.arch import Arch, normalise_arch
+from memplan.model import Diagnostic, Precedence, PrecedenceRequest
 from memplan.resolve.e820 import E820Entry, MemmapOp
 from memplan.resolve.facts import DtFacts
 from memplan.source import Source
@@ -97,20 +97,23 @@ class ConfigFacts:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-def _canonical_arch(name: str) -> str:
-    """The kernel ``SRCARCH`` spelling (:func:`memplan.arch.normalise_arch`); unknown names pass."""
-    return normalise_arch(name) or name
+def _canonical_arch(name: str) -> Arch:
+    """The kernel ``SRCARCH`` spelling (:func:`memplan.arch.normalise_arch`)."""
+    arch = normalise_arch(name)
+    if arch is None:
+        raise ValueError(f"unknown architecture {name!r}")
+    return arch
 
 
 @attrs.frozen
 class Inputs:
     """Everything one resolution needs (``arch`` is stored in its ``SRCARCH`` spelling)."""
 
-    arch: str = attrs.field(converter=_canonical_arch)
+    arch: Arch = attrs.field(converter=_canonical_arch)
     version: KernelVersion
     version_known: bool
     precedence: Precedence
-    precedence_requested: str
+    precedence_requested: PrecedenceRequest
     dt: DtFacts | None
     cmdline: CmdlineFacts
     config: ConfigFacts

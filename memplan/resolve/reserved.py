@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Literal
 
+from memplan.model import RegionKind
 from memplan.resolve.facts import DtFacts, RmemNode
 from memplan.resolve.order import sorted_saved_array
 from memplan.resolve.precedence import Era, dt_default_action, era_of
@@ -59,7 +60,7 @@ def memreserve_before_rmem(version: KernelVersion) -> bool:
     return not version.at_least(6, 4)
 
 
-def _kind_for_flags(node: RmemNode) -> str:
+def _kind_for_flags(node: RmemNode) -> RegionKind:
     if node.reusable and "shared-dma-pool" in node.compatible:
         return "reusable"
     if node.no_map:

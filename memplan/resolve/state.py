@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from memplan.model import Diagnostic, Origin, Placement, Precedence, Region, RegionStatus
+from memplan.model import Diagnostic, Origin, Placement, Precedence, Region, RegionKind, RegionStatus
 from memplan.resolve.events import BootEvent
 from memplan.resolve.facts import RmemNode
 from memplan.resolve.memblock import Memblock
@@ -23,7 +23,7 @@ class WorkRegion:
     """
 
     name: str
-    kind: str
+    kind: RegionKind
     origin: Origin
     status: RegionStatus = "ok"
     placement: Placement = "static"
@@ -62,7 +62,7 @@ def arch_block(name: str, base: int, size: int, what: str, reason: str) -> WorkR
 
 
 def cma_area(
-    name: str, kind: str, size: int, source: Source | None, origin: Origin = "cmdline"
+    name: str, kind: RegionKind, size: int, source: Source | None, origin: Origin = "cmdline"
 ) -> WorkRegion:
     """A CMA area declared by ``cma_declare_contiguous_nid()`` (global, per-node or hugetlb):
     placed by the allocator, so ``modelled``; tracked as a CMA area for activation checks."""

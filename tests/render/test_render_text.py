@@ -153,10 +153,13 @@ def test_diagnostic_without_source() -> None:
     assert "  warning [x-code] something" in render_text(plan)
 
 
-def test_plan_repr_is_the_text_view() -> None:
+def test_str_is_the_text_view_and_repr_one_line() -> None:
     plan = evk_plan()
-    assert repr(plan) == render_text(plan)
-    assert "Global CMA: 320 MiB" in repr(plan)
+    assert str(plan) == plan.to_text() == render_text(plan)
+    assert "Global CMA: 320 MiB" in str(plan)
+    # repr() is one line: what it is, the global pool, counts
+    assert "\n" not in repr(plan)
+    assert repr(plan).startswith("<Plan arm64 6.1") and "global CMA cmdline 320 MiB" in repr(plan)
 
 
 def test_approx_size_for_gaps() -> None:
