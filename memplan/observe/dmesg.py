@@ -2,7 +2,7 @@
 
 A line is first reduced to the message: a ``/dev/kmsg`` record header (``6,123,456,-;``), a
 syslog priority (``<6>``), a ``[    0.000000]`` timestamp, a ``[    T0]`` caller id and a
-syslog ``host kernel:`` prefix are removed; then the ``OF: fdt: `` / ``OF: reserved mem: ``
+syslog ``host kernel:`` (or busybox's ``host kern.info kernel:``) prefix are removed; then the ``OF: fdt: `` / ``OF: reserved mem: ``
 prefix is split off and kept in :attr:`LogEvent.prefix`.
 
 The message is matched against the rules below. Each rule has a *prefix* that identifies the
@@ -31,7 +31,8 @@ KIB = 1 << 10
 _HEADER_RES = (
     re.compile(r"^\d+,\d+,\d+,[^;]*;"),  # /dev/kmsg record
     re.compile(r"^<\d+>"),  # syslog priority
-    re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: "),  # syslog file
+    # syslog file; busybox syslogd adds the facility.priority (``host kern.info kernel: ``)
+    re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ (?:[a-z0-9]+\.[a-z]+ )?kernel: "),
     re.compile(r"^\d{4}-\d\d-\d\dT\S+ \S+ kernel: "),  # rfc3339 syslog / journalctl -o short-iso
     re.compile(r"^\[\s*\d+\.\d+\]\s?"),  # printk time
     re.compile(r"^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d [\d:]+ \d{4}\]\s?"),  # dmesg -T

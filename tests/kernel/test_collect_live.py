@@ -1,5 +1,6 @@
 """Live (marker ``qemu``): run the collect script inside a QEMU guest of every architecture the
-harness boots, bring the archive back and ``memplan check`` it with no other input.
+harness boots (as root and as ``nobody``), bring the archives back and ``memplan check`` the root
+one with no other input.
 
 Run with ``pytest -m qemu tests/kernel/test_collect_live.py`` (or ``MEMPLAN_QEMU=1``). The
 archives recorded this way are replayed by ``tests/collect/test_collect_fixtures.py``.
@@ -14,7 +15,7 @@ import pytest
 
 from memplan.cli import main
 from tools.qemu.boot import qemu_available
-from tools.qemu.collect import SNAPSHOT_SCENARIOS, collect_in_guest, fixtures_dir
+from tools.qemu.collect import SNAPSHOT_SCENARIOS, archive_name, collect_in_guest, fixtures_dir
 from tools.qemu.debian import FetchError
 from tools.qemu.kernels import KERNELS
 from tools.qemu.scenarios import BY_NAME
@@ -35,10 +36,12 @@ def test_collect_in_guest_then_check(name: str, tmp_path: Path, capsys: pytest.C
         got = collect_in_guest(sc, timeout=1200)
     except FetchError as err:
         pytest.skip(f"Debian packages unavailable (network?): {err}")
-    assert got.status == 0, got.messages
-    path = tmp_path / f"{name}.tar.gz"
-    path.write_bytes(got.archive)
-    assert main(["check", str(path)]) == 0, capsys.readouterr().out
-    recorded = fixtures_dir() / f"{name}.tar.gz"
-    if recorded.is_file():
-        assert _names(path) == _names(recorded)
+    for run, result in got.runs.items():
+        assert result.status == 0, result.messages
+        path = tmp_path / archive_name(name, run)
+        path.write_bytes(result.archive)
+        recorded = fixtures_dir() / archive_name(name, run)
+        if recorded.is_file():
+            assert _names(path) == _names(recorded)
+    root = tmp_path / archive_name(name, "root")
+    assert main(["check", str(root)]) == 0, capsys.readouterr().out

@@ -20,6 +20,7 @@ MIB = 1 << 20
         ("6,12,0,-,caller=T0;Machine model: x", "Machine model: x"),
         ("[    0.000000][    T0] Machine model: x", "Machine model: x"),
         ("Nov 24 10:00:00 host kernel: [    0.000000] Machine model: x", "Machine model: x"),
+        ("Dec  3 00:07:49 (none) kern.info kernel: [    0.000000] Machine model: x", "Machine model: x"),
         ("Machine model: x", "Machine model: x"),
     ],
 )

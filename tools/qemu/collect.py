@@ -33,18 +33,34 @@ SNAPSHOT_SCENARIOS: tuple[str, ...] = (
     "riscv64-6.12-dt-default",
 )
 
-ARCHIVE_BEGIN = "@@COLLECT-ARCHIVE-BEGIN"
-ARCHIVE_END = "@@COLLECT-ARCHIVE-END"
+ARCHIVE_BEGIN = "@@COLLECT-ARCHIVE-BEGIN "
+ARCHIVE_END = "@@COLLECT-ARCHIVE-END "
 STATUS = "@@COLLECT-STATUS "
 
-#: Runs in the guest (as root, from /init): the script, its exit status and messages, the archive.
-GUEST_COMMAND = f"""sh /memplan/collect.sh /tmp/snapshot.tar.gz 2>/tmp/collect.err
-echo "{STATUS}$?"
-cat /tmp/collect.err
-echo "{ARCHIVE_BEGIN}"
-base64 /tmp/snapshot.tar.gz
-echo "{ARCHIVE_END}"
+#: The two runs in each guest: as root, and as ``nobody`` (the kernel restricts dmesg, hides
+#: /proc/iomem addresses and keeps /sys/firmware/fdt and debugfs for root; the boot log then
+#: comes from /var/log/messages, written by busybox syslogd and klogd as on a small target).
+RUNS = ("root", "user")
+
+#: Runs in the guest (as root, from /init): for each run the script, its exit status and
+#: messages, and the archive in base64.
+GUEST_COMMAND = f"""chmod 1777 /tmp && mkdir -p /var/log /tmp/root /tmp/user && chmod 777 /tmp/user
+syslogd -O /var/log/messages && klogd && sleep 3
+sh /memplan/collect.sh /tmp/root/snapshot.tar.gz 2>/tmp/root/err
+echo "{STATUS}root $?"
+su nobody -s /bin/sh -c 'sh /memplan/collect.sh /tmp/user/snapshot.tar.gz 2>/tmp/user/err'
+echo "{STATUS}user $?"
+for run in root user; do
+  cat /tmp/$run/err
+  echo "{ARCHIVE_BEGIN}$run"
+  base64 /tmp/$run/snapshot.tar.gz
+  echo "{ARCHIVE_END}$run"
+done
 """
+
+#: Users of the guest (``su nobody`` needs them).
+PASSWD = b"root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"
+GROUP = b"root:x:0:\nnogroup:x:65534:\n"
 
 
 class CollectError(RuntimeError):
@@ -52,20 +68,32 @@ class CollectError(RuntimeError):
 
 
 @dataclass
-class GuestSnapshot:
-    """What the guest run produced: the archive, the script's exit status and its messages."""
+class GuestRun:
+    """One run of the script in the guest: the archive, its exit status and its messages."""
 
-    boot: BootResult
     archive: bytes
     status: int
     messages: str
+
+
+@dataclass
+class GuestSnapshot:
+    """What the guest produced: one :class:`GuestRun` per name of :data:`RUNS`."""
+
+    boot: BootResult
+    runs: dict[str, GuestRun]
 
 
 def guest_files(sc: Scenario) -> dict[str, bytes]:
     """The files added to the initramfs for ``sc``: the script and the distribution's .config."""
     art_config = _config_text(sc)
     release = KERNELS[sc.kernel].release
-    return {"memplan/collect.sh": collect_script().encode(), f"boot/config-{release}": art_config.encode()}
+    return {
+        "memplan/collect.sh": collect_script().encode(),
+        f"boot/config-{release}": art_config.encode(),
+        "etc/passwd": PASSWD,
+        "etc/group": GROUP,
+    }
 
 
 def _config_text(sc: Scenario) -> str:
@@ -74,33 +102,49 @@ def _config_text(sc: Scenario) -> str:
     return fetch(KERNELS[sc.kernel]).config.read_text()
 
 
-def parse_guest_output(section: str) -> tuple[bytes, int, str]:
-    """The archive, the exit status and the messages in the guest command's console section."""
+def parse_guest_output(section: str) -> dict[str, GuestRun]:
+    """The runs in the guest command's console section, by name."""
     lines = section.splitlines()
-    status_lines = [ln for ln in lines if ln.startswith(STATUS)]
-    if not status_lines:
-        raise CollectError("the guest printed no collect status")
-    status = int(status_lines[0][len(STATUS):].strip())
-    try:
-        start, end = lines.index(ARCHIVE_BEGIN), lines.index(ARCHIVE_END)
-    except ValueError:
-        raise CollectError("the guest printed no archive markers") from None
-    messages = "\n".join(ln for ln in lines[: start] if not ln.startswith(STATUS))
-    try:
-        archive = base64.b64decode("".join("".join(lines[start + 1 : end]).split()), validate=True)
-    except binascii.Error as err:
-        raise CollectError(f"the archive's base64 is damaged: {err}") from None
-    return archive, status, messages
+    statuses: dict[str, int] = {}
+    for ln in lines:
+        if ln.startswith(STATUS):
+            name, _, code = ln[len(STATUS):].partition(" ")
+            statuses[name] = int(code)
+    runs: dict[str, GuestRun] = {}
+    prev = 0
+    for name in RUNS:
+        if name not in statuses:
+            raise CollectError(f"the guest printed no status for the {name} run")
+        try:
+            start, end = lines.index(ARCHIVE_BEGIN + name), lines.index(ARCHIVE_END + name)
+        except ValueError:
+            raise CollectError(f"the guest printed no archive markers for the {name} run") from None
+        messages = "\n".join(ln for ln in lines[prev:start] if not ln.startswith(STATUS))
+        if statuses[name] != 0:
+            runs[name] = GuestRun(b"", statuses[name], messages)
+            prev = end + 1
+            continue
+        try:
+            archive = base64.b64decode("".join("".join(lines[start + 1 : end]).split()), validate=True)
+        except binascii.Error as err:
+            raise CollectError(f"the {name} archive's base64 is damaged: {err}") from None
+        runs[name] = GuestRun(archive, statuses[name], messages)
+        prev = end + 1
+    return runs
 
 
 def collect_in_guest(sc: Scenario, timeout: float = 900.0) -> GuestSnapshot:
-    """Boot ``sc`` with the collect script in the initramfs and return the snapshot it wrote."""
+    """Boot ``sc`` with the collect script in the initramfs and return the snapshots it wrote."""
     res = run_boot(sc, timeout=timeout, guest_files=guest_files(sc), guest_command=GUEST_COMMAND)
     section = res.sections.get(GUEST_SECTION)
     if section is None:
         raise CollectError(f"no {GUEST_SECTION} section on the console:\n{res.console[-3000:]}")
-    archive, status, messages = parse_guest_output(section)
-    return GuestSnapshot(res, archive, status, messages)
+    return GuestSnapshot(res, parse_guest_output(section))
+
+
+def archive_name(scenario: str, run: str) -> str:
+    """``<scenario>.tar.gz`` for the root run, ``<scenario>.<run>.tar.gz`` for the others."""
+    return f"{scenario}.tar.gz" if run == "root" else f"{scenario}.{run}.tar.gz"
 
 
 def fixtures_dir() -> Path:
@@ -125,12 +169,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAIL {name}: {exc}", flush=True)
             failed += 1
             continue
-        path = out / f"{name}.tar.gz"
-        path.write_bytes(got.archive)
-        verdict = "OK  " if got.status == 0 else "FAIL"
-        print(f"{verdict} {name}: {path} ({len(got.archive)} bytes)", flush=True)
-        print(got.messages, flush=True)
-        failed += got.status != 0
+        for run, got_run in got.runs.items():
+            path = out / archive_name(name, run)
+            if got_run.status == 0:
+                path.write_bytes(got_run.archive)
+            verdict = "OK  " if got_run.status == 0 else "FAIL"
+            print(f"{verdict} {name} ({run}): {path} ({len(got_run.archive)} bytes)", flush=True)
+            print(got_run.messages, flush=True)
+            failed += got_run.status != 0
     return 1 if failed else 0
 
 
