@@ -2,8 +2,8 @@
 
 A line is first reduced to the message: a ``/dev/kmsg`` record header (``6,123,456,-;``), a
 syslog priority (``<6>``), a ``[    0.000000]`` timestamp, a ``[    T0]`` caller id and a
-syslog ``host kernel:`` (or busybox's ``host kern.info kernel:``) prefix are removed; then the ``OF: fdt: `` / ``OF: reserved mem: ``
-prefix is split off and kept in :attr:`LogEvent.prefix`.
+syslog ``host kernel:`` (busybox: ``host kern.info kernel:``) prefix are removed; then the
+``OF: fdt: `` / ``OF: reserved mem: `` prefix is split off and kept in :attr:`LogEvent.prefix`.
 
 The message is matched against the rules below. Each rule has a *prefix* that identifies the
 message and one or more *forms* (the per-version formats). A line whose prefix matches but
