@@ -3,6 +3,10 @@
 :func:`render_html` returns one self-contained HTML fragment (inline styles only, so it
 survives notebook sanitisers): the SVG from :mod:`memplan.render.svg`, the global CMA verdict
 with every candidate, the region table, devices and diagnostics.
+
+The fragment sets its own background and text colour (a light panel), so every colour in it
+keeps its contrast under dark notebook themes (JupyterLab dark, VS Code dark) as well as light
+ones: nothing inherits the page's text colour.
 """
 
 from __future__ import annotations
@@ -18,17 +22,25 @@ from memplan.render._words import cma_verdict
 from memplan.render.svg import DEAD_STROKE, GLOBAL_STROKE, render_svg
 from memplan.render.text import sorted_regions
 
+#: The panel's own colours: text on background, whatever the notebook theme.
+PANEL_BACKGROUND = "#ffffff"
+PANEL_TEXT = "#1b1b1b"
+_PANEL = (
+    f"background:{PANEL_BACKGROUND};color:{PANEL_TEXT};color-scheme:light;padding:8px;"
+    "border-radius:4px;display:inline-block;max-width:100%;box-sizing:border-box"
+)
 _CELL = "padding:2px 8px;border-bottom:1px solid #e0e0e0;text-align:left;white-space:nowrap"
-_HEAD = _CELL + ";background:#eceff1;font-weight:bold"
+_HEAD = _CELL + f";background:#eceff1;color:{PANEL_TEXT};font-weight:bold"
 _MONO = "font-family:DejaVu Sans Mono,Menlo,Consolas,monospace"
-_SEVERITY_COLOUR = {"error": "#b71c1c", "warning": "#e65100", "info": "#455a64"}
+_SEVERITY_COLOUR = {"error": "#b71c1c", "warning": "#bf360c", "info": "#455a64"}
 
 
 def render_html(plan: Plan) -> str:
     """An HTML fragment showing the picture and the tables side by side (they wrap when narrow)."""
     tables = "".join([_summary(plan), _candidates(plan), _regions(plan), _devices(plan), _diagnostics(plan)])
     return (
-        '<div class="memplan-plan" style="font-family:DejaVu Sans,Verdana,Arial,sans-serif;font-size:13px">'
+        f'<div class="memplan-plan" style="{_PANEL};font-family:DejaVu Sans,Verdana,Arial,sans-serif;'
+        'font-size:13px">'
         '<div style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
         f'<div class="memplan-picture" style="max-width:100%;overflow:auto">{render_svg(plan)}</div>'
         f'<div class="memplan-tables" style="min-width:420px">{tables}</div>'

@@ -33,7 +33,7 @@ DEAD_STROKE = "#b71c1c"
 GLOBAL_STROKE = "#1b5e20"
 RAM_STROKE = "#90a4ae"
 TEXT = "#263238"
-MUTED = "#607d8b"
+MUTED = "#455a64"  # 4.5:1 or better on the free-RAM fill and on white
 
 
 
