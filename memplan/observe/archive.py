@@ -35,6 +35,8 @@ MAX_MEMBERS = 20_000
 MANIFEST_FORMAT = "1"
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: Folders of the snapshot layout itself: a flat archive holding only one of them keeps its names.
+_SNAPSHOT_DIRS = frozenset({"cma", "mm-cma", "mm_cma"})
 
 
 def is_archive(path: str | Path) -> bool:
@@ -174,7 +176,7 @@ def _members(path: str) -> tuple[dict[str, bytes], list[str], list[Diagnostic]]:
 def _strip_top(files: dict[str, bytes], dirs: list[str]) -> dict[str, bytes]:
     """Names relative to the single top directory every member lies below, if there is one."""
     tops = {n.split("/", 1)[0] for n in (*files, *dirs)}
-    if len(tops) != 1 or any("/" not in n for n in files):
+    if len(tops) != 1 or any("/" not in n for n in files) or tops & _SNAPSHOT_DIRS:
         return files
     return {n.split("/", 1)[1]: data for n, data in files.items()}
 

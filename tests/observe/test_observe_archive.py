@@ -174,3 +174,16 @@ def test_without_a_boot_log_the_identity_comes_from_version_release_cmdline(tmp_
     # a boot log, when there is one, is what counts
     with_log = read_observed([_tar(tmp_path / "l.tar.gz", [*entries, *_boot_entries("s/")])])
     assert with_log.cmdline == (FIXTURE / "cmdline.txt").read_text().strip()
+
+
+def test_a_flat_archive_of_only_a_cma_folder_keeps_its_names(tmp_path: Path) -> None:
+    path = _tar(
+        tmp_path / "cma.tar.gz",
+        [
+            ("cma/reserved/base_pfn", b"744960\n", tarfile.REGTYPE),
+            ("cma/reserved/count", b"32768\n", tarfile.REGTYPE),
+        ],
+    )
+    assert sorted(read_archive(path).files) == ["cma/reserved/base_pfn", "cma/reserved/count"]
+    observed = read_observed([path])
+    assert [(a.name, a.base_pfn, a.count) for a in observed.debugfs] == [("reserved", 744960, 32768)]
