@@ -40,12 +40,23 @@ _SNAPSHOT_DIRS = frozenset({"cma", "mm-cma", "mm_cma"})
 
 
 def is_archive(path: str | Path) -> bool:
-    """True for a regular file that starts with the gzip magic (a ``.tar.gz`` snapshot)."""
+    """True for a regular file that is a gzip-compressed tar archive: named ``.tar.gz`` or
+    ``.tgz`` with the gzip magic, or gzip data whose first block is a tar header (a
+    gzip-compressed boot log is not an archive)."""
     p = Path(path)
     if not p.is_file():
         return False
     with p.open("rb") as fh:
-        return fh.read(2) == GZIP_MAGIC
+        if fh.read(2) != GZIP_MAGIC:
+            return False
+    if p.name.lower().endswith((".tar.gz", ".tgz")):
+        return True
+    try:
+        with gzip.open(p, "rb") as gz:
+            head = gz.read(512)
+    except (OSError, EOFError, zlib.error):
+        return False
+    return head[257:262] == b"ustar"
 
 
 @attrs.frozen

@@ -187,3 +187,18 @@ def test_a_flat_archive_of_only_a_cma_folder_keeps_its_names(tmp_path: Path) -> 
     assert sorted(read_archive(path).files) == ["cma/reserved/base_pfn", "cma/reserved/count"]
     observed = read_observed([path])
     assert [(a.name, a.base_pfn, a.count) for a in observed.debugfs] == [("reserved", 744960, 32768)]
+
+
+def test_what_counts_as_an_archive(tmp_path: Path) -> None:
+    from memplan.observe.archive import is_archive
+
+    tar = _tar(tmp_path / "snapshot.bin", _boot_entries())  # a tar by content, whatever its name
+    assert is_archive(tar)
+    log = tmp_path / "dmesg.gz"
+    log.write_bytes(gzip.compress((FIXTURE / "dmesg.txt").read_bytes()))
+    assert not is_archive(log)  # a compressed log is not a snapshot archive
+    broken = tmp_path / "x.tgz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00broken")
+    assert is_archive(broken)  # named like one: reading it gives the clear error
+    assert not is_archive(tmp_path)
+    assert read_observed([tar]).global_cma.base == 0xB5A00000
