@@ -37,7 +37,8 @@ class CmaParam:
     ``size`` is overwritten by every occurrence; ``base`` and ``limit`` only by those that
     carry ``@base`` (``limit`` = ``base + size`` unless ``-limit`` follows), so they may come from
     an earlier occurrence. 0 means "not given" for both. ``source`` is the last ``cma=`` token,
-    ``sources`` all of them.
+    ``sources`` all of them (:func:`parse_cma` sets the one it read; the command-line parser
+    collects them all once, so repeating ``cma=`` costs linear time).
     """
 
     size: int
@@ -74,7 +75,7 @@ def parse_cma(
             sink.add(
                 "error",
                 "cmdline-cma-no-value",
-                f"{token.raw!r} has no '=value', and kernel {version} does not check for that before "
+                f"{token.shown} has no '=value', and kernel {version} does not check for that before "
                 "parsing it (the check came in v5.4): the outcome is undefined",
                 token,
             )
@@ -82,7 +83,7 @@ def parse_cma(
             sink.add(
                 "warning",
                 "cmdline-cma-no-value",
-                f"{token.raw!r} has no '=value'; the kernel reports 'Config string not provided' and "
+                f"{token.shown} has no '=value'; the kernel reports 'Config string not provided' and "
                 "ignores it",
                 token,
             )
@@ -96,7 +97,7 @@ def parse_cma(
         sink.add(
             "warning" if text else "info",
             "cmdline-cma-no-size",
-            f"{token.raw!r}: {what} reads as size 0: the command line counts as present "
+            f"{token.shown}: {what} reads as size 0: the command line counts as present "
             "and disables the global CMA area",
             token,
         )
@@ -108,20 +109,19 @@ def parse_cma(
             limit = base + size
             if limit > U64_MAX:
                 raise CmdlineError(
-                    f"{token.raw!r}: base + size does not fit in 64 bits (the kernel would wrap it)",
+                    f"{token.shown}: base + size does not fit in 64 bits (the kernel would wrap it)",
                     token.source,
                 )
     elif previous is not None and previous.base:
         sink.add(
             "info",
             "cmdline-cma-repeated",
-            f"{token.raw!r} sets only the size ({format_size(size)}); base 0x{previous.base:x} and "
+            f"{token.shown} sets only the size ({format_size(size)}); base 0x{previous.base:x} and "
             f"limit 0x{previous.limit:x} stay from an earlier cma=",
             token,
         )
     note_trailing(token, i, sink, "cmdline-cma-trailing")
-    sources = (*previous.sources, token.source) if previous else (token.source,)
-    return CmaParam(size=size, base=base, limit=limit, source=token.source, sources=sources)
+    return CmaParam(size=size, base=base, limit=limit, source=token.source, sources=(token.source,))
 
 
 @attrs.frozen
@@ -151,13 +151,6 @@ class NodeSizes:
         return self.sources[-1]
 
 
-def _merge(previous: NodeSizes | None, new: dict[int, int], source: Source) -> NodeSizes:
-    sizes = previous.as_dict() if previous else {}
-    sizes.update(new)
-    sources = (*previous.sources, source) if previous else (source,)
-    return NodeSizes(tuple(sorted(sizes.items())), sources)
-
-
 def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], bool]:
     """Read ``nid:size[,nid:size...]`` like the kernel: stop quietly at the first bad element.
 
@@ -176,7 +169,7 @@ def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], boo
             sink.add(
                 "warning",
                 code,
-                f"{token.raw!r}: expected 'node:size' {where(token, i)}, found {show(text, i)}; "
+                f"{token.shown}: expected 'node:size' {where(token, i)}, found {show(text, i)}; "
                 "the kernel stops reading here",
                 token,
             )
@@ -186,7 +179,7 @@ def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], boo
             sink.add(
                 "warning",
                 code,
-                f"{token.raw!r}: node {nid} is beyond any MAX_NUMNODES; the kernel stops reading here",
+                f"{token.shown}: node {nid} is beyond any MAX_NUMNODES; the kernel stops reading here",
                 token,
             )
             return out, False
@@ -199,27 +192,41 @@ def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], boo
             sink.add(
                 "warning",
                 code,
-                f"{token.raw!r}: the kernel stops reading at {show(text, k)} {where(token, k)}",
+                f"{token.shown}: the kernel stops reading at {show(text, k)} {where(token, k)}",
                 token,
             )
         break
     return out, False
 
 
-def parse_numa_cma(token: Token, previous: NodeSizes | None, sink: Sink) -> NodeSizes | None:
-    """Parse ``numa_cma=<nid>:<size>[,...]`` (v6.6+); occurrences accumulate per node."""
-    if no_value(token, sink, "cmdline-numa-cma-invalid"):
-        return previous
-    sizes, plain = _node_list(token, sink, "cmdline-numa-cma-invalid")
-    if plain:
-        sink.add(
-            "warning",
-            "cmdline-numa-cma-invalid",
-            f"{token.raw!r}: expected 'node:size[,node:size...]'; the kernel reserves nothing from it",
-            token,
-        )
-        return previous
-    return _merge(previous, sizes, token.source)
+@attrs.define
+class NodeSizesBuilder:
+    """Accumulates ``numa_cma=`` occurrences (one dictionary for all of them: linear time)."""
+
+    sizes: dict[int, int] = attrs.Factory(dict)
+    sources: list[Source] = attrs.Factory(list)
+
+    def feed(self, token: Token, sink: Sink) -> None:
+        """Apply one ``numa_cma=<nid>:<size>[,...]`` (v6.6+); later sizes win per node."""
+        if no_value(token, sink, "cmdline-numa-cma-invalid"):
+            return
+        sizes, plain = _node_list(token, sink, "cmdline-numa-cma-invalid")
+        if plain:
+            sink.add(
+                "warning",
+                "cmdline-numa-cma-invalid",
+                f"{token.shown}: expected 'node:size[,node:size...]'; the kernel reserves nothing from it",
+                token,
+            )
+            return
+        self.sizes.update(sizes)
+        self.sources.append(token.source)
+
+    def build(self) -> NodeSizes | None:
+        """The accumulated sizes, ``None`` when no occurrence applied."""
+        if not self.sources:
+            return None
+        return NodeSizes(tuple(sorted(self.sizes.items())), tuple(self.sources))
 
 
 @attrs.frozen
@@ -236,28 +243,40 @@ class HugetlbCmaParam:
     sources: tuple[Source, ...]
 
 
-def parse_hugetlb_cma(token: Token, previous: HugetlbCmaParam | None, sink: Sink) -> HugetlbCmaParam | None:
-    """Parse ``hugetlb_cma=`` (mm/hugetlb.c, later mm/hugetlb_cma.c)."""
-    text = token.value
-    if no_value(token, sink, "cmdline-hugetlb-cma-invalid") or text is None:
-        return previous
-    sizes, plain = _node_list(token, sink, "cmdline-hugetlb-cma-invalid")
-    total = previous.size if previous else 0
-    per_node = dict(previous.per_node) if previous else {}
-    if plain:
-        nid, _ = read_decimal(text, 0, token.source)
-        if nid is None:
-            sink.add(
-                "warning",
-                "cmdline-hugetlb-cma-invalid",
-                f"{token.raw!r}: no size; the kernel ignores it",
-                token,
-            )
-            return previous
-        total, end = read_size(token, 0)
-        note_trailing(token, end, sink, "cmdline-hugetlb-cma-trailing")
-    else:
-        total += sum(sizes.values())
-        per_node.update(sizes)
-    sources = (*previous.sources, token.source) if previous else (token.source,)
-    return HugetlbCmaParam(min(total, U64_MAX), tuple(sorted(per_node.items())), token.source, sources)
+@attrs.define
+class HugetlbCmaBuilder:
+    """Accumulates ``hugetlb_cma=`` occurrences (mm/hugetlb.c, later mm/hugetlb_cma.c) in linear time."""
+
+    total: int = 0
+    per_node: dict[int, int] = attrs.Factory(dict)
+    sources: list[Source] = attrs.Factory(list)
+
+    def feed(self, token: Token, sink: Sink) -> None:
+        """Apply one occurrence: a plain size replaces the total, per-node sizes add to it."""
+        text = token.value
+        if no_value(token, sink, "cmdline-hugetlb-cma-invalid") or text is None:
+            return
+        sizes, plain = _node_list(token, sink, "cmdline-hugetlb-cma-invalid")
+        if plain:
+            nid, _ = read_decimal(text, 0, token.source)
+            if nid is None:
+                sink.add(
+                    "warning",
+                    "cmdline-hugetlb-cma-invalid",
+                    f"{token.shown}: no size; the kernel ignores it",
+                    token,
+                )
+                return
+            self.total, end = read_size(token, 0)
+            note_trailing(token, end, sink, "cmdline-hugetlb-cma-trailing")
+        else:
+            self.total = min(self.total + sum(sizes.values()), U64_MAX)
+            self.per_node.update(sizes)
+        self.sources.append(token.source)
+
+    def build(self) -> HugetlbCmaParam | None:
+        """The accumulated value, ``None`` when no occurrence applied."""
+        if not self.sources:
+            return None
+        per_node = tuple(sorted(self.per_node.items()))
+        return HugetlbCmaParam(min(self.total, U64_MAX), per_node, self.sources[-1], tuple(self.sources))

@@ -10,7 +10,7 @@ from memplan.cmdline.tokenize import Token
 from memplan.diagnostics import diag
 from memplan.errors import CmdlineError
 from memplan.model import Diagnostic, Severity
-from memplan.source import Source
+from memplan.source import Source, shorten
 from memplan.units import U64_MAX, memparse, strtoull
 
 _DIGITS = frozenset("0123456789")
@@ -39,14 +39,14 @@ class Sink:
     def ignore(self, token: Token, reason: str, severity: Severity = "info") -> None:
         """Record ``token`` as ignored with ``reason`` and a ``cmdline-ignored`` diagnostic."""
         self.ignored.append(IgnoredParam(token.name, reason, token.source))
-        self.add(severity, "cmdline-ignored", f"{token.raw!r} is ignored: {reason}", token)
+        self.add(severity, "cmdline-ignored", f"{token.shown} is ignored: {reason}", token)
 
 
 def no_value(token: Token, sink: Sink, code: str) -> bool:
     """True (after a ``code`` warning) when ``token`` has no ``=value`` at all."""
     if token.value is not None:
         return False
-    sink.add("warning", code, f"{token.raw!r} has no value; ignored", token)
+    sink.add("warning", code, f"{token.shown} has no value; ignored", token)
     return True
 
 
@@ -57,7 +57,7 @@ def note_trailing(token: Token, index: int, sink: Sink, code: str) -> None:
         sink.add(
             "info",
             code,
-            f"{token.raw!r}: the kernel ignores the trailing {show(text, index)} {where(token, index)}",
+            f"{token.shown}: the kernel ignores the trailing {show(text, index)} {where(token, index)}",
             token,
         )
 
@@ -119,4 +119,4 @@ def where(token: Token, index: int) -> str:
 
 def show(text: str, index: int) -> str:
     """The rest of ``text`` from ``index`` for messages, or ``end of value``."""
-    return repr(text[index:]) if index < len(text) else "end of value"
+    return repr(shorten(text[index:])) if index < len(text) else "end of value"

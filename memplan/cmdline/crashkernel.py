@@ -14,7 +14,8 @@ import attrs
 
 from memplan.cmdline.common import Sink
 from memplan.cmdline.tokenize import OriginLookup, Token
-from memplan.source import Source
+from memplan.diagnostics import diag
+from memplan.source import SHOWN_TEXT_LIMIT, LineRef, Source, shorten
 from memplan.units import align_up, format_size, memparse
 from memplan.version import KernelVersion
 
@@ -102,11 +103,19 @@ class CrashkernelParam:
         return spec
 
 
-def _kind_of(value: str, suffixes: dict[CrashKind, str]) -> CrashKind:
+def _kind_of(text: str, start: int, end: int, suffixes: dict[CrashKind, str]) -> CrashKind:
+    """The kind of the value ``text[start:end]``, by its suffix."""
     for kind, suffix in suffixes.items():
-        if value.endswith(suffix):
+        if end - start >= len(suffix) and text.endswith(suffix, start, end):
             return kind
     return "plain"
+
+
+def _shown(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` quoted for a message, shortened when very long (without copying it all)."""
+    if end - start <= SHOWN_TEXT_LIMIT:
+        return repr(text[start:end])
+    return repr(shorten(text[start : start + SHOWN_TEXT_LIMIT] + text[end - SHOWN_TEXT_LIMIT : end]))
 
 
 def parse_crashkernel(
@@ -129,30 +138,35 @@ def parse_crashkernel(
     text = text if nul < 0 else text[:nul]
     last: dict[CrashKind, tuple[int, int]] = {}
     sources: list[Source] = []
+    end = -1
     p = text.find(_NAME)
     while p >= 0:
-        end = text.find(" ", p)
-        end = len(text) if end < 0 else end
-        value = text[p + len(_NAME) : end]
-        src = Source.token(text[p:end], p, end, lookup(p))
+        if end < p:  # occurrences inside one word share its end: find it once (linear time)
+            end = text.find(" ", p)
+            end = len(text) if end < 0 else end
+        # the text is referred to by offsets, never copied per occurrence
+        src = Source("cmdline", file=lookup(p), span=(p, end), lines=LineRef(text, p, end))
         sources.append(src)
-        pseudo = Token(_NAME[:-1], value, p, end, p + len(_NAME), text[p:end], lookup(p))
         if p > 0 and not text[p - 1].isspace():
-            sink.add(
-                "info",
-                "cmdline-crashkernel-substring",
-                f"{text[p:end]!r} starts inside another word at {p}; "
-                "the kernel's plain-text search still uses it",
-                pseudo,
+            sink.diagnostics.append(
+                diag(
+                    "cmdline-crashkernel-substring",
+                    f"{_shown(text, p, end)} starts inside another word at {p}; "
+                    "the kernel's plain-text search still uses it",
+                    src,
+                    "crashkernel",
+                )
             )
         if terminator is not None and p > terminator:
-            sink.add(
-                "info",
-                "cmdline-crashkernel-after-terminator",
-                f"{text[p:end]!r} follows '--' but the kernel's plain-text search still uses it",
-                pseudo,
+            sink.diagnostics.append(
+                diag(
+                    "cmdline-crashkernel-after-terminator",
+                    f"{_shown(text, p, end)} follows '--' but the kernel's plain-text search still uses it",
+                    src,
+                    "crashkernel",
+                )
             )
-        last[_kind_of(value, suffixes)] = (p, end)
+        last[_kind_of(text, p + len(_NAME), end, suffixes)] = (p, end)
         p = text.find(_NAME, p + 1)
     if not sources:
         return None
@@ -164,14 +178,14 @@ def parse_crashkernel(
             sink.add(
                 "warning",
                 "cmdline-crashkernel-invalid",
-                f"{token.raw!r}: {spec.error}; the kernel reserves no crash kernel memory from it",
+                f"{token.shown}: {spec.error}; the kernel reserves no crash kernel memory from it",
                 token,
             )
         elif spec.offset_error:
             sink.add(
                 "warning",
                 "cmdline-crashkernel-invalid",
-                f"{token.raw!r}: {spec.offset_error}; the kernel rejects the parameter when a range "
+                f"{token.shown}: {spec.offset_error}; the kernel rejects the parameter when a range "
                 "matches",
                 token,
             )
@@ -179,7 +193,7 @@ def parse_crashkernel(
             sink.add(
                 "warning",
                 "cmdline-crashkernel-invalid",
-                f"{token.raw!r}: {spec.ranges_error}; the kernel rejects the parameter if no earlier "
+                f"{token.shown}: {spec.ranges_error}; the kernel rejects the parameter if no earlier "
                 "range matched",
                 token,
             )

@@ -52,7 +52,7 @@ def parse_mem(token: Token, arch: str | None, sink: Sink) -> MemParam | None:
         sink.add(
             "info",
             "cmdline-mem-nopentium",
-            f"{token.raw!r} only disables large pages on 32-bit x86; it does not limit memory",
+            f"{token.shown} only disables large pages on 32-bit x86; it does not limit memory",
             token,
         )
         return None
@@ -65,22 +65,22 @@ def parse_mem(token: Token, arch: str | None, sink: Sink) -> MemParam | None:
         sink.add(
             "warning",
             "cmdline-mem-invalid",
-            f"{token.raw!r} reads as 0; x86 refuses it so that not all memory is removed",
+            f"{token.shown} reads as 0; x86 refuses it so that not all memory is removed",
             token,
         )
         return None
     if kind == "size-cap" and value == 0:
-        sink.add("info", "cmdline-mem-zero", f"{token.raw!r} reads as 0, which means no limit", token)
+        sink.add("info", "cmdline-mem-zero", f"{token.shown} reads as 0, which means no limit", token)
     if kind == "bank" and value == 0:
         sink.add(
             "warning",
             "cmdline-mem-zero",
-            f"{token.raw!r} reads as 0: the kernel still removes the memory found so far and adds "
+            f"{token.shown} reads as 0: the kernel still removes the memory found so far and adds "
             "an empty bank",
             token,
         )
     if kind == "size-cap" and value:
-        sink.add("info", "cmdline-mem-limit", f"{token.raw!r}: memory limited to {format_size(value)}", token)
+        sink.add("info", "cmdline-mem-limit", f"{token.shown}: memory limited to {format_size(value)}", token)
     return MemParam(kind, value, token.source, start)
 
 

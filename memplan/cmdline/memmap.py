@@ -80,7 +80,7 @@ def _unescape(token: Token, element: str, offset: int, sink: Sink) -> str:
                 sink.add(
                     "info",
                     "cmdline-memmap-escape",
-                    f"{token.raw!r}: read {esc!r} at offset {token.at(offset + i)} as '$' (GRUB escape); "
+                    f"{token.shown}: read {esc!r} at offset {token.at(offset + i)} as '$' (GRUB escape); "
                     "the kernel never sees the backslash once GRUB has processed the line",
                     token,
                 )
@@ -102,7 +102,7 @@ def parse_memmap(token: Token, arch: str | None, sink: Sink) -> list[MemmapEntry
     value = token.value
     if value is None:
         sink.add(
-            "warning", "cmdline-memmap-invalid", f"{token.raw!r} has no value; the kernel ignores it", token
+            "warning", "cmdline-memmap-invalid", f"{token.shown} has no value; the kernel ignores it", token
         )
         return []
     if arch == "mips":
@@ -125,7 +125,7 @@ def _parse_element(token: Token, raw: str, offset: int, arch: str | None, sink: 
     text = _unescape(token, raw, offset, sink)
     lo = token.at(offset)
     span = (lo, lo + len(raw))
-    label = f"{token.raw!r}: element {raw!r} (at {lo})"
+    label = f"{token.shown}: element {raw!r} (at {lo})"
 
     def invalid(why: str) -> None:
         sink.add(

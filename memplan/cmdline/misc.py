@@ -64,6 +64,7 @@ class HugepagesBuilder:
     """Accumulates ``hugepagesz=``/``hugepages=``/``default_hugepagesz=`` in order."""
 
     sizes: list[tuple[int, Source]] = attrs.Factory(list)
+    size_set: set[int] = attrs.Factory(set)
     requests: list[HugepageRequest] = attrs.Factory(list)
     default_size: int | None = None
     default_source: Source | None = None
@@ -82,27 +83,28 @@ class HugepagesBuilder:
             size, i = read_size(token, 0)
             if i == 0 or size == 0:
                 sink.add(
-                    "warning", "cmdline-hugepages-invalid", f"{token.raw!r}: no page size; ignored", token
+                    "warning", "cmdline-hugepages-invalid", f"{token.shown}: no page size; ignored", token
                 )
                 return
             if i < len(text):
                 sink.add(
                     "info",
                     "cmdline-hugepages-trailing",
-                    f"{token.raw!r}: trailing {show(text, i)} {where(token, i)} ignored",
+                    f"{token.shown}: trailing {show(text, i)} {where(token, i)} ignored",
                     token,
                 )
             if key == "hugepagesz":
-                if any(s == size for s, _ in self.sizes):
+                if size in self.size_set:
                     sink.add(
                         "warning",
                         "cmdline-hugepages-repeated",
-                        f"{token.raw!r}: hugepagesz= given twice for the same size; the kernel ignores "
+                        f"{token.shown}: hugepagesz= given twice for the same size; the kernel ignores "
                         "the second (later hugepages= still apply to the previous size)",
                         token,
                     )
                     return
                 self.sizes.append((size, token.source))
+                self.size_set.add(size)
                 self.current = size
             else:
                 self.default_size = size
@@ -115,7 +117,7 @@ class HugepagesBuilder:
             sink.add(
                 "warning",
                 "cmdline-hugepages-repeated",
-                f"{token.raw!r}: hugepages= given twice without a hugepagesz= in between; "
+                f"{token.shown}: hugepages= given twice without a hugepagesz= in between; "
                 "the kernel ignores the second",
                 token,
             )
@@ -140,7 +142,7 @@ class HugepagesBuilder:
                 sink.add(
                     "warning",
                     "cmdline-hugepages-invalid",
-                    f"{token.raw!r}: malformed node list at {show(text, i)} {where(token, i)}; ignored",
+                    f"{token.shown}: malformed node list at {show(text, i)} {where(token, i)}; ignored",
                     token,
                 )
                 return
@@ -149,7 +151,7 @@ class HugepagesBuilder:
             sink.add(
                 "warning",
                 "cmdline-hugepages-invalid",
-                f"{token.raw!r}: expected a page count or 'node:count,...'; ignored",
+                f"{token.shown}: expected a page count or 'node:count,...'; ignored",
                 token,
             )
             return
@@ -215,7 +217,7 @@ def parse_swiotlb(token: Token, sink: Sink) -> SwiotlbParam | None:
         sink.add(
             "warning",
             "cmdline-swiotlb-trailing",
-            f"{token.raw!r}: {rest!r} {where(token, i)} is neither 'force' nor 'noforce'; "
+            f"{token.shown}: {rest!r} {where(token, i)} is neither 'force' nor 'noforce'; "
             "the kernel ignores it",
             token,
         )

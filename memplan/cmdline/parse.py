@@ -8,12 +8,12 @@ from memplan.cmdline.arch import MEM_SEMANTICS, MEMMAP_ARCHES, normalize_arch
 from memplan.cmdline.cma import (
     CmaParam,
     CmaPernumaParam,
+    HugetlbCmaBuilder,
     HugetlbCmaParam,
     NodeSizes,
+    NodeSizesBuilder,
     parse_cma,
     parse_cma_pernuma,
-    parse_hugetlb_cma,
-    parse_numa_cma,
 )
 from memplan.cmdline.common import IgnoredParam, Sink
 from memplan.cmdline.crashkernel import CrashkernelParam, parse_crashkernel
@@ -31,7 +31,7 @@ from memplan.cmdline.misc import (
 from memplan.cmdline.tokenize import OriginLookup, Token, param_key, tokenize
 from memplan.diagnostics import diag
 from memplan.model import Diagnostic
-from memplan.source import Source
+from memplan.source import Source, shorten
 from memplan.version import KernelVersion
 
 #: Parameter names (normalised with ``_``) this module turns into facts.
@@ -163,9 +163,10 @@ def parse_cmdline(
             )
         )
     cma: CmaParam | None = None
-    numa: NodeSizes | None = None
+    cma_sources: list[Source] = []
+    numa = NodeSizesBuilder()
     pernuma: CmaPernumaParam | None = None
-    htcma: HugetlbCmaParam | None = None
+    htcma = HugetlbCmaBuilder()
     swiotlb: SwiotlbParam | None = None
     pool: CoherentPoolParam | None = None
     mem: list[MemParam] = []
@@ -177,7 +178,10 @@ def parse_cmdline(
         if key not in MEMORY_PARAMS or key == "crashkernel":
             continue
         if key == "cma":
-            cma = parse_cma(token, cma, sink, version)
+            applied = parse_cma(token, cma, sink, version)
+            if applied is not cma:
+                cma_sources.append(token.source)
+            cma = applied
         elif key == "cma_pernuma":
             unused = _per_node_unused("cma_pernuma=", arch, version, (5, 10))
             if unused:
@@ -189,7 +193,7 @@ def parse_cmdline(
             if unused:
                 sink.ignore(token, unused, "warning")
                 continue
-            numa = parse_numa_cma(token, numa, sink)
+            numa.feed(token, sink)
         elif key == "memmap":
             if arch is not None and arch not in MEMMAP_ARCHES:
                 sink.ignore(token, f"{arch} has no memmap= parameter (x86, MIPS and Xtensa only)", "warning")
@@ -205,19 +209,21 @@ def parse_cmdline(
         elif key in ("hugepagesz", "hugepages", "default_hugepagesz"):
             huge.feed(token, sink)
         elif key == "hugetlb_cma":
-            htcma = parse_hugetlb_cma(token, htcma, sink)
+            htcma.feed(token, sink)
         elif key == "swiotlb":
             swiotlb = parse_swiotlb(token, sink) or swiotlb
         elif key == "coherent_pool":
             pool = parse_coherent_pool(token, sink) or pool
 
+    if cma is not None:
+        cma = attrs.evolve(cma, sources=tuple(cma_sources))
     _check_exactmap(memmap, sink)
     for token in split.init_args:
         if token.key in MEMORY_PARAMS and token.key != "crashkernel":
             sink.add(
                 "warning",
                 "cmdline-after-terminator",
-                f"{token.raw!r} comes after '--': it is passed to init, the kernel does not use it",
+                f"{token.shown} comes after '--': it is passed to init, the kernel does not use it",
                 token,
             )
     terminator = split.terminator.start if split.terminator is not None else None
@@ -231,10 +237,10 @@ def parse_cmdline(
         mem=tuple(mem),
         memmap=tuple(memmap),
         crashkernel=crash,
-        numa_cma=numa,
+        numa_cma=numa.build(),
         cma_pernuma=pernuma,
         hugepages=huge.build(),
-        hugetlb_cma=htcma,
+        hugetlb_cma=htcma.build(),
         swiotlb=swiotlb,
         coherent_pool=pool,
         ignored=tuple(sink.ignored),
@@ -257,23 +263,33 @@ def _per_node_unused(
     return None
 
 
+#: How many lost ``memmap=`` elements a diagnostic names before it says "and N more".
+_LISTED = 8
+
+
 def _check_exactmap(entries: list[MemmapEntry], sink: Sink) -> None:
     """x86 ``memmap=exactmap`` empties the E820 table: entries before it are lost, and without a
     later ``nn@ss`` no usable RAM is left."""
+    last_ram = max((i for i, e in enumerate(entries) if e.kind == "ram"), default=-1)
+    earlier: list[str] = []  # the elements before the current one that an exactmap empties
+    reported = 0
     for i, entry in enumerate(entries):
         if entry.kind != "exactmap":
+            earlier.append(entry.text)
             continue
-        earlier = [e.text for e in entries[:i] if e.kind != "exactmap"]
-        if earlier:
+        if len(earlier) > reported:
+            shown = ", ".join(shorten(e) for e in earlier[reported:][:_LISTED])
+            more = len(earlier) - reported - _LISTED
             sink.diagnostics.append(
                 diag(
                     "cmdline-memmap-exactmap-order",
                     f"memmap=exactmap (at {entry.span[0]}) empties the memory map after "
-                    f"{', '.join(earlier)} were applied: they are lost",
+                    f"{shown}{f' and {more} more' if more > 0 else ''} were applied: they are lost",
                     entry.source,
                 )
             )
-        if not any(e.kind == "ram" for e in entries[i + 1 :]):
+            reported = len(earlier)
+        if last_ram < i:
             sink.diagnostics.append(
                 diag(
                     "cmdline-memmap-exactmap-no-ram",

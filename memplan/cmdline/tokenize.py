@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import attrs
 
-from memplan.source import Source
+from memplan.source import Source, shorten
 
 #: Characters the kernel's ``isspace()`` accepts (ASCII).
 WHITESPACE = frozenset(" \t\n\r\v\f")
@@ -55,6 +55,11 @@ class Token:
     def key(self) -> str:
         """The name as the kernel compares it (``-`` and ``_`` are equal)."""
         return param_key(self.name)
+
+    @property
+    def shown(self) -> str:
+        """The raw parameter quoted for a message, shortened when it is very long."""
+        return repr(shorten(self.raw))
 
     def at(self, index: int) -> int:
         """Command-line index of ``value[index]``."""
