@@ -144,6 +144,27 @@ def format_size(n: int, max_decimals: int = 2) -> str:
     return f"{n} B"
 
 
+def approx_size(n: int) -> str:
+    """A short human size: :func:`format_size` when that reads well (at most four digits before
+    the unit), otherwise ``~`` and three significant digits (``~4.94 GiB`` for 5176831 KiB)."""
+    exact = format_size(n)
+    if len(exact.split(" ")[0]) <= 4 or n < 0:
+        return exact
+    for unit, shift in _UNITS:
+        if n >= 1 << shift:
+            value = n / (1 << shift)
+            text = f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+            return f"~{text} {unit}"
+    return exact
+
+
+def optional_size(n: int | None, missing: str = "?", *, approx: bool = False) -> str:
+    """:func:`format_size` (or :func:`approx_size`) of ``n``; ``missing`` when it is ``None``."""
+    if n is None:
+        return missing
+    return approx_size(n) if approx else format_size(n)
+
+
 def align_up(x: int, a: int) -> int:
     """Round ``x`` up to a multiple of ``a`` (``a`` > 0; need not be a power of two)."""
     if a <= 0:
@@ -170,9 +191,11 @@ __all__ = [
     "U64_MAX",
     "align_down",
     "align_up",
+    "approx_size",
     "format_size",
     "is_aligned",
     "memparse",
+    "optional_size",
     "parse_size",
     "strtoull",
 ]

@@ -210,3 +210,36 @@ def test_parse_size_only_raises_memplan_errors(text: str) -> None:
     except MemplanError:
         return
     assert 0 <= value <= U64_MAX
+
+
+def test_approx_size_is_exact_when_short_and_rounded_otherwise() -> None:
+    from memplan.units import approx_size, optional_size
+
+    assert approx_size(64 * MIB) == "64 MiB"
+    assert approx_size(0x88000) == "544 KiB"
+    assert approx_size(5176831 * 1024) == "~4.94 GiB"  # exact would be "5176831 KiB"
+    assert approx_size(225 * MIB + 1) == "~225 MiB"
+    assert approx_size(100) == "100 B"
+    assert optional_size(None) == "?" and optional_size(None, "-") == "-"
+    assert optional_size(3 * MIB // 2) == "1.5 MiB"
+    assert optional_size(225 * MIB + 1, approx=True) == "~225 MiB"
+
+
+def test_sizes_and_alignment_are_defined_only_here() -> None:
+    """The size formatting and alignment helpers are written once, in memplan.units."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "memplan"
+    names = {"align_up", "align_down", "_align_up", "format_size", "approx_size", "_mib", "_fmt_size"}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "units.py" and path.parent == package:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in names:
+                found.append(f"{path.relative_to(package)}:{node.lineno} {node.name}")
+            if isinstance(node, ast.Constant) and node.value in ("EiB", "PiB"):
+                found.append(f"{path.relative_to(package)}:{node.lineno} a table of size units")
+    assert found == []

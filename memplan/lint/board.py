@@ -25,6 +25,7 @@ from memplan.model import Diagnostic
 from memplan.plan import Plan
 from memplan.resolve.facts import extract
 from memplan.source import Source
+from memplan.units import format_size
 from memplan.version import KernelVersion
 
 
@@ -98,7 +99,7 @@ def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnosti
         diags.append(diag(
             "lint-memory-assumed",
             f"the Device Tree gives no RAM size (the boot loader fills in /memory): laid out on "
-            f"{assumed.size >> 20} MiB at {assumed.base:#x} (base from {assumed.base_from})",
+            f"{format_size(assumed.size)} at {assumed.base:#x} (base from {assumed.base_from})",
             facts.memory_nodes[0].source if facts.memory_nodes else tree.root.source,
         ))
     return BoardResult(

@@ -36,7 +36,7 @@ from memplan.observe.model import Observed, ObservedGlobalCma, ObservedRegion
 from memplan.resolve.cma import not_activated
 from memplan.schemas import SCHEMA_VERSION
 from memplan.source import source_json
-from memplan.units import format_size
+from memplan.units import align_up, optional_size
 from memplan.version import KernelVersion
 
 if TYPE_CHECKING:
@@ -55,16 +55,8 @@ _DT_KINDS = ("no-map", "reusable", "dma-pool", "restricted-dma", "reserved")
 _OPTIONAL_KINDS = ("swiotlb", "crashkernel", "hugetlb-cma", "numa-cma")
 
 
-def _fmt_size(n: int | None) -> str:
-    return "?" if n is None else format_size(n)
-
-
 def _fmt_addr(n: int | None) -> str:
     return "?" if n is None else f"0x{n:x}"
-
-
-def _align_up(x: int, a: int) -> int:
-    return -(-x // a) * a
 
 
 @attrs.frozen
@@ -329,9 +321,9 @@ def _moved_reason(r: Region, o: ObservedRegion, version_note: str | None) -> str
 
 
 def _size_reason(r: Region, o: ObservedRegion, alignment: int | None) -> str:
-    if r.size is not None and alignment and r.is_cma and o.size_matches(_align_up(r.size, alignment)):
-        return f"size rounded to CMA alignment ({_fmt_size(alignment)})"
-    return f"size differs: predicted {_fmt_size(r.size)}, observed {_fmt_size(o.size)}"
+    if r.size is not None and alignment and r.is_cma and o.size_matches(align_up(r.size, alignment)):
+        return f"size rounded to CMA alignment ({optional_size(alignment)})"
+    return f"size differs: predicted {optional_size(r.size)}, observed {optional_size(o.size)}"
 
 
 def _compare_ok_region(
@@ -493,9 +485,9 @@ def _compare_global(
     elif g.origin is not None:
         if g.size is not None and not o.size_matches(g.size):
             only_base = False
-            size_why = f"size differs: predicted {_fmt_size(g.size)}, observed {_fmt_size(o.size)}"
-            if plan.cma_alignment and o.size_matches(_align_up(g.size, plan.cma_alignment)):
-                size_why = f"size rounded to CMA alignment ({_fmt_size(plan.cma_alignment)})"
+            size_why = f"size differs: predicted {optional_size(g.size)}, observed {optional_size(o.size)}"
+            if plan.cma_alignment and o.size_matches(align_up(g.size, plan.cma_alignment)):
+                size_why = f"size rounded to CMA alignment ({optional_size(plan.cma_alignment)})"
             reasons.append(size_why)
         if g.base is not None and o.base is not None and g.base != o.base:
             base_why = f"base differs: predicted {_fmt_addr(g.base)}, observed {_fmt_addr(o.base)}"
@@ -534,7 +526,8 @@ def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> 
         predicted_total = sum(r.size or 0 for r in plan.regions if r.status == "ok" and r.is_cma)
         if predicted_total != observed.cma_total:
             notes.append(
-                f"CmaTotal: predicted {_fmt_size(predicted_total)}, observed {_fmt_size(observed.cma_total)}"
+                f"CmaTotal: predicted {optional_size(predicted_total)}, "
+                f"observed {optional_size(observed.cma_total)}"
             )
     notes.extend(str(d) for d in observed.diagnostics if d.severity != "info")
     return Comparison(
@@ -549,12 +542,12 @@ def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> 
 
 def _row(e: RegionComparison) -> str:
     p, o = e.predicted, e.observed
-    pred = f"{_fmt_addr(p.base)} {_fmt_size(p.size)}" if p is not None and p.status == "ok" else "-"
+    pred = f"{_fmt_addr(p.base)} {optional_size(p.size)}" if p is not None and p.status == "ok" else "-"
     if p is not None and p.status != "ok":
         pred = p.status
     obs = "-"
     if o is not None:
-        obs = f"{_fmt_addr(o.base)} {_fmt_size(o.size)}" if o.status == "ok" else o.status
+        obs = f"{_fmt_addr(o.base)} {optional_size(o.size)}" if o.status == "ok" else o.status
     flag = " (tolerated)" if e.tolerated else ""
     line = f"  {e.status + flag:<22} {e.name:<28} predicted {pred:<24} observed {obs}"
     return line + (f"\n  {'':<22} -> {e.reason}" if e.reason else "")
@@ -562,7 +555,7 @@ def _row(e: RegionComparison) -> str:
 
 def _lines_global(g: GlobalComparison) -> Iterable[str]:
     o = g.observed
-    pred = "none" if g.predicted_origin is None else f"{g.predicted_origin} {_fmt_size(g.predicted_size)}"
+    pred = "none" if g.predicted_origin is None else f"{g.predicted_origin} {optional_size(g.predicted_size)}"
     if g.predicted_origin is not None:
         pred += f" at {_fmt_addr(g.predicted_base)}"
     if not o.known:
@@ -570,7 +563,7 @@ def _lines_global(g: GlobalComparison) -> Iterable[str]:
     elif o.origin is None:
         obs = "none"
     else:
-        obs = f"{o.origin} {_fmt_size(o.size)} at {_fmt_addr(o.base)}"
+        obs = f"{o.origin} {optional_size(o.size)} at {_fmt_addr(o.base)}"
     status = g.status.upper() + (" (tolerated)" if g.tolerated else "")
     yield f"Global CMA area: {status}"
     yield f"  predicted: {pred}"

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from memplan.units import format_size
+from memplan.units import optional_size
 
 
 def human_size(n: int | None) -> str:
-    """``n`` bytes in binary units: exact when short (:func:`memplan.units.format_size`, ``544 KiB``),
-    otherwise rounded with a ``~`` (``~4.94 GiB`` rather than ``5176831 KiB``); ``-`` for None."""
-    if n is None:
-        return "-"
-    return approx_size(n)
-
-
-def approx_size(n: int) -> str:
-    """A short human size for gaps: exact when it reads well, else ``~`` and three digits (``~225 MiB``)."""
-    exact = format_size(n)
-    if len(exact.split(" ")[0]) <= 4:
-        return exact
-    for unit, scale in (("EiB", 1 << 60), ("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30),
-                        ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            value = n / scale
-            text = f"{value:.0f}" if value >= 100 else f"{value:.3g}"
-            return f"~{text} {unit}"
-    return exact
+    """``n`` bytes in binary units: exact when short (``544 KiB``), otherwise rounded with a ``~``
+    (``~4.94 GiB`` rather than ``5176831 KiB``; :func:`memplan.units.approx_size`); ``-`` for None."""
+    return optional_size(n, "-", approx=True)
 
 
 def hex_width(values: Iterable[int | None]) -> int:

@@ -7,17 +7,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from memplan.plan import Plan
 
-from memplan.units import MiB as M
+from memplan.units import optional_size
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    if n and n % M == 0:
-        return f"{n // M} MiB"
-    if n and n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n} bytes"
+    return optional_size(n)
 
 
 def _range(base: int | None, size: int | None) -> str:

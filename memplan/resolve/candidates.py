@@ -10,15 +10,9 @@ from memplan.resolve.precedence import Era
 if TYPE_CHECKING:
     from memplan.resolve.engine import _Run
 
-from memplan.units import MiB as M
+from memplan.units import optional_size
 
 Winner = Literal["dts", "cmdline", "kconfig"] | None
-
-
-def _mib(n: int | None) -> str:
-    if n is None:
-        return "?"
-    return f"{n // M} MiB" if n % M == 0 else f"{n:#x} bytes"
 
 
 def build_candidates(run: _Run) -> tuple[list[CmaCandidate], Winner, int | None, int | None, str | None]:
@@ -136,7 +130,7 @@ def build_candidates(run: _Run) -> tuple[list[CmaCandidate], Winner, int | None,
             elif quirk:
                 status = "overridden"
                 why = (
-                    f"created as an extra area 'reserved' ({_mib(g.size)}) before the static "
+                    f"created as an extra area 'reserved' ({optional_size(g.size)}) before the static "
                     "Device Tree default node was initialised (arm32/riscv 6.13+), which then "
                     "became the default"
                 )

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from memplan.resolve.memblock import Memblock, align_down, align_up
+from memplan.resolve.memblock import Memblock
+from memplan.units import align_down, align_up
 from memplan.version import KernelVersion
 
 if TYPE_CHECKING:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from memplan.resolve.memblock import Memblock, align_up
+from memplan.resolve.memblock import Memblock
 from memplan.units import MiB as SZ_1M
+from memplan.units import align_up
 from memplan.version import KernelVersion
 
 SZ_128M = 128 * SZ_1M

@@ -12,15 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 
-
-def align_up(value: int, align: int) -> int:
-    """``value`` rounded up to a multiple of ``align`` (a power of two or any positive integer)."""
-    return -(-value // align) * align
-
-
-def align_down(value: int, align: int) -> int:
-    """``value`` rounded down to a multiple of ``align``."""
-    return value // align * align
+from memplan.units import align_down, align_up
 
 
 class RangeSet:

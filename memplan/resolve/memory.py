@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from memplan.resolve.memblock import align_down, align_up
+from memplan.units import align_down, align_up
 
 
 def page_align_inward(base: int, size: int, page_size: int) -> tuple[int, int]:

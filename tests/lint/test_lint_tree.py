@@ -68,7 +68,7 @@ def test_a_board_without_a_memory_size_is_laid_out_on_the_assumed_bank(mini_repo
     codes = [d.code for d in board.diagnostics]
     assert "memory-none" not in codes and "rmem-outside-ram" not in codes
     (note,) = [d for d in board.diagnostics if d.code == "lint-memory-assumed"]
-    assert note.severity == "info" and "1024 MiB at 0x40000000" in note.message
+    assert note.severity == "info" and "1 GiB at 0x40000000" in note.message
     assert note.source is not None and note.source.file == "arch/arm64/boot/dts/vendor/board-bootloader.dts"
     assert board.status == "clean"
 
