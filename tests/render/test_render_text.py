@@ -163,7 +163,7 @@ def test_str_is_the_text_view_and_repr_one_line() -> None:
 
 
 def test_approx_size_for_gaps() -> None:
-    from memplan.render._fmt import approx_size
+    from memplan.units import approx_size
 
     assert approx_size(64 * MiB) == "64 MiB"
     assert approx_size(1316 * MiB) == "1316 MiB"
