@@ -48,9 +48,12 @@ def _name_matches(node_name: str, wanted: str) -> bool:
     return "@" not in wanted and node_name.startswith(wanted) and node_name[len(wanted)] == "@"
 
 
-def subnode(node: Node, wanted: str) -> Node | None:
-    """The first child of ``node`` whose name matches ``wanted`` as libfdt matches names."""
-    for child in node.children.values():
+def subnode(node: Node, wanted: str, pending: _Pending | None = None) -> Node | None:
+    """The first child of ``node`` whose name matches ``wanted`` as libfdt matches names
+    (``pending``: children added but not yet moved to the front)."""
+    if "@" in wanted:  # only the exact name can match
+        return node.children.get(wanted)
+    for child in (pending.children(node) if pending is not None else node.children.values()):
         if _name_matches(child.name, wanted):
             return child
     return None
@@ -64,7 +67,7 @@ def _alias(tree: Tree, name: str) -> str | None:
     return prop.value.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def path_lookup(tree: Tree, path: str, depth: int = 0) -> Node | None:
+def path_lookup(tree: Tree, path: str, depth: int = 0, pending: _Pending | None = None) -> Node | None:
     """libfdt's ``fdt_path_offset``: ``/a/b`` component by component, or ``alias/rest``."""
     node: Node | None = tree.root
     rest = path
@@ -73,13 +76,49 @@ def path_lookup(tree: Tree, path: str, depth: int = 0) -> Node | None:
         target = _alias(tree, alias)
         if target is None or depth > 8:
             return None
-        node = path_lookup(tree, target, depth + 1)
+        node = path_lookup(tree, target, depth + 1, pending)
     for part in rest.split("/"):
         if node is None:
             return None
         if part:
-            node = subnode(node, part)
+            node = subnode(node, part, pending)
     return node
+
+
+class _Pending:
+    """New properties and children, appended while an overlay is applied and moved to the front
+    (newest first, as libfdt inserts them) once it is done: linear instead of quadratic."""
+
+    def __init__(self) -> None:
+        self.props: dict[int, tuple[Node, int]] = {}
+        self.kids: dict[int, tuple[Node, int]] = {}
+
+    def set_property(self, node: Node, prop: Property) -> None:
+        if prop.name not in node.properties:
+            self.props.setdefault(id(node), (node, len(node.properties)))
+        node.properties[prop.name] = prop
+
+    def add_child(self, node: Node, child: Node) -> None:
+        self.kids.setdefault(id(node), (node, len(node.children)))
+        node.children[child.name] = child
+
+    def children(self, node: Node) -> list[Node]:
+        """``node``'s children in their final order."""
+        kids = list(node.children.values())
+        entry = self.kids.get(id(node))
+        if entry is None:
+            return kids
+        return kids[entry[1] :][::-1] + kids[: entry[1]]
+
+    def finish(self) -> None:
+        for node, old in self.props.values():
+            items = list(node.properties.items())
+            node.properties = dict(items[old:][::-1] + items[:old])
+        for node, old in self.kids.values():
+            kids = list(node.children.items())
+            node.children = dict(kids[old:][::-1] + kids[:old])
+        self.props.clear()
+        self.kids.clear()
 
 
 def get_phandle(node: Node) -> int:
@@ -125,9 +164,21 @@ class _Apply:
         self.base = base
         self.ov = Tree(root=_copy(overlay.root, None))
         self.name = name
+        self.phandles: dict[int, Node] = {}
+        self.pending = _Pending()
 
     def fail(self, message: str, source: Source | None) -> OverlayError:
         return _fail(self.name, message, source)
+
+    def by_phandle(self, phandle: int) -> Node | None:
+        """The base node with ``phandle`` (an index kept up to date by the merge; checked on use)."""
+        if not self.phandles:
+            for each in self.base.walk():
+                self.phandles.setdefault(get_phandle(each), each)
+        found = self.phandles.get(phandle)
+        if found is not None and get_phandle(found) == phandle:
+            return found
+        return _by_phandle(self.base, phandle)
 
     # 1. phandles of the overlay move above the base's
     def adjust_phandles(self, delta: int) -> None:
@@ -288,7 +339,7 @@ class _Apply:
                                 "(libfdt: FDT_ERR_BADPHANDLE)", prop.source)
             phandle = int.from_bytes(prop.value, "big")
         if phandle:
-            node = _by_phandle(self.base, phandle)
+            node = self.by_phandle(phandle)
             if node is None:
                 raise self.fail(f"{fragment.path}: no node of the base tree has phandle 0x{phandle:x} "
                                 "(libfdt: FDT_ERR_NOTFOUND)", prop.source if prop is not None else None)
@@ -298,7 +349,7 @@ class _Apply:
             raise self.fail(f"{fragment.path}: neither 'target' nor 'target-path' "
                             "(libfdt: FDT_ERR_BADOVERLAY)", fragment.source)
         path = _strings(path_prop)
-        node = path_lookup(self.base, path)
+        node = path_lookup(self.base, path, pending=self.pending)
         if node is None:
             raise self.fail(f"{fragment.path}: target-path {path!r} is not in the base tree (libfdt: "
                             f"{'FDT_ERR_NOTFOUND' if path.startswith('/') else 'FDT_ERR_BADPATH'})",
@@ -311,17 +362,17 @@ class _Apply:
             if body is None:
                 continue
             target, _path = self.target(fragment)
-            _merge_node(target, body)
+            _merge_node(target, body, self.phandles, self.pending)
 
     # 5. symbols
     def symbols(self) -> None:
         table = subnode(self.ov.root, "__symbols__")
         if table is None:
             return
-        root_sym = subnode(self.base.root, "__symbols__")
+        root_sym = subnode(self.base.root, "__symbols__", self.pending)
         if root_sym is None:
             root_sym = Node("__symbols__", parent=self.base.root, source=table.source)
-            self.base.root.children = {"__symbols__": root_sym, **self.base.root.children}
+            self.pending.add_child(self.base.root, root_sym)
         for label, prop in table.properties.items():
             value = prop.value
             if not value or value.find(b"\0") != len(value) - 1 or not value.startswith(b"/"):
@@ -345,7 +396,7 @@ class _Apply:
             base_path = target_path if target_path is not None else target.path
             full = base_path + ("/" if len(base_path) > 1 else "") + rel
             value = full.encode("utf-8", "surrogateescape") + b"\0"
-            set_property(root_sym, Property(label, value, prop.source))
+            self.pending.set_property(root_sym, Property(label, value, prop.source))
 
 
 def set_property(node: Node, prop: Property) -> None:
@@ -356,19 +407,21 @@ def set_property(node: Node, prop: Property) -> None:
         node.properties = {prop.name: prop, **node.properties}
 
 
-def _merge_node(target: Node, body: Node) -> None:
+def _merge_node(target: Node, body: Node, phandles: dict[int, Node], pending: _Pending) -> None:
     for prop in body.properties.values():
-        set_property(target, prop)
+        pending.set_property(target, prop)
+    if phandles and ("phandle" in body.properties or "linux,phandle" in body.properties):
+        phandles.setdefault(get_phandle(target), target)
     if body.properties:
         # the node now says what the overlay wrote: its regions and findings point there
         target.source = next(iter(body.properties.values())).source
     for child in body.children.values():
-        existing = subnode(target, child.name)
+        existing = subnode(target, child.name, pending)
         if existing is None:
             existing = Node(child.name, parent=target, source=child.source)
             existing.labels = list(child.labels)
-            target.children = {child.name: existing, **target.children}
-        _merge_node(existing, child)
+            pending.add_child(target, existing)
+        _merge_node(existing, child, phandles, pending)
 
 
 def apply_overlay(base: Tree, overlay: Tree, name: str) -> None:
@@ -385,6 +438,7 @@ def apply_overlay(base: Tree, overlay: Tree, name: str) -> None:
     job.keep_base_phandles()
     job.merge()
     job.symbols()
+    job.pending.finish()
     base.rebuild_tables()
 
 

@@ -48,19 +48,22 @@ def generate_symbols(resolver: Resolver) -> list[Diagnostic]:
         table.parent = root
         root.children.append(table)
     warnings: list[Diagnostic] = []
+    written = {p.name: p for p in table.live_props()}
     for node in _live(root):
         labels = _labels(node)
         if not labels:
             continue
         path = node.path().encode("utf-8", "surrogateescape") + b"\0"
         for label in labels:
-            existing = table.prop(label)
+            existing = written.get(label)
             if existing is not None:
                 warnings.append(diag(
                     "dtc-symbol-exists",
                     f"label '{label}' already exists in /{SYMBOLS}; its entry is kept as written",
                     existing.pos.source(), f"/{SYMBOLS}"))
                 continue
-            table.props.append(DraftProp(label, node.label_pos.get(label, node.pos), bytearray(path)))
+            entry = DraftProp(label, node.label_pos.get(label, node.pos), bytearray(path))
+            table.props.append(entry)
+            written[label] = entry
         resolver.phandle_of(node)
     return warnings
