@@ -248,3 +248,31 @@ def test_collect_command_prints_and_writes_the_script(
     assert main(["collect", "-o", str(out)]) == 0
     assert out.read_text() == collect_script()
     assert out.stat().st_mode & 0o111
+
+
+@pytest.mark.skipif(not Path("/proc/meminfo").is_file(), reason="not a Linux system with /proc")
+def test_on_this_machine_without_a_fake_root(tmp_path: Path) -> None:
+    """The real /proc, uname and dmesg of the machine running the tests (whatever it allows)."""
+    script = tmp_path / "collect.sh"
+    script.write_text(collect_script())
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TMPDIR": str(tmp_path)}
+    res = subprocess.run(
+        [str(BUSYBOX), "sh", str(script), "here.tar.gz"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    archive = tmp_path / "here.tar.gz"
+    files = members(archive)
+    assert files[TOP + "release"].decode().strip() == os.uname().release
+    assert files[TOP + "machine"].decode().strip() == os.uname().machine
+    assert files[TOP + "meminfo"].startswith(b"MemTotal:")
+    manifest_lines = manifest(archive)
+    # every piece is accounted for: collected or skipped with a reason
+    named = {f[1] for f in manifest_lines if f[0] in ("ok", "skip")}
+    assert {"cmdline", "iomem", "meminfo", "zoneinfo", "fdt", "dmesg", "cma", "mm-cma", "release"} <= named
+    assert all(f[3] for f in manifest_lines if f[0] == "skip")
+    observed = read_observed([archive])
+    assert observed.mem_total is not None and observed.kernel_release == os.uname().release
