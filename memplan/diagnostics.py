@@ -1326,8 +1326,8 @@ _ENTRIES: tuple[Code, ...] = (
         meaning=(
             "The board's /memory gives no size (or there is no /memory node): the boot loader writes it at "
             "boot. The lint lays the board out on an assumed RAM bank (at least 1 GiB from the /memory "
-            "base, grown to cover every static reservation above that base and twice the dynamically sized "
-            "ones) so that its reservations can still be checked; findings that depend on the real RAM size "
+            "address, grown to cover every static reservation and twice the dynamically sized ones) so "
+            "that its reservations can still be checked; findings that depend on the real RAM size "
             "cannot be judged."
         ),
         fix=(

@@ -41,15 +41,30 @@ def test_without_memory_node_the_base_is_below_the_lowest_static_reservation() -
     assert assume_ram(_facts(""), "arm64", lpae=False).base == 0
 
 
+def test_a_reservation_below_the_memory_address_lowers_the_base() -> None:
+    # socfpga style: memory@80000000 left empty, a service buffer at 0
+    facts = _facts('memory@80000000 { device_type = "memory"; reg = <0 0x80000000 0 0>; };\n'
+                   + _rmem("svc@0 { reg = <0 0 0 0x1000000>; no-map; };"))
+    ram = assume_ram(facts, "arm64", lpae=False)
+    assert (ram.base, ram.size) == (0, 3 * GIB) and "static reservation" in ram.base_from
+
+
 def test_the_bank_grows_to_cover_static_reservations_and_alloc_ranges() -> None:
     facts = _facts('memory@40000000 { device_type = "memory"; reg = <0 0x40000000 0 0>; };\n' + _rmem(
         "fw@a0000000 { reg = <0 0xa0000000 0 0x100000>; no-map; };\n"
-        "low@10000000 { reg = <0 0x10000000 0 0x1000>; };\n"  # below the base: not covered
+        "low@10000000 { reg = <0 0x10000000 0 0x1000>; };\n"  # below the hint: the base goes down
         "pool { compatible = \"shared-dma-pool\"; reusable; size = <0 0x1000000>;"
         " alloc-ranges = <0 0x40000000 0 0x90000000>; };"))
     ram = assume_ram(facts, "arm64", lpae=False)
     # alloc-ranges end at 0xd0000000, beyond the static region at 0xa0000000
-    assert (ram.base, ram.base + ram.size) == (0x40000000, 0xD0000000)
+    assert (ram.base, ram.base + ram.size) == (0x10000000, 0xD0000000)
+
+
+def test_memreserve_entries_are_covered() -> None:
+    text = ('/dts-v1/;\n/memreserve/ 0x80000000 0x10000;\n/ {\n#address-cells = <2>;\n#size-cells = <2>;\n'
+            'memory@0 { device_type = "memory"; reg = <0 0 0 0>; };\n};\n')
+    ram = assume_ram(extract(parse_dts(text=text)), "arm64", lpae=False)
+    assert (ram.base, ram.base + ram.size) == (0, 0x90000000)
 
 
 def test_the_bank_holds_twice_the_dynamic_reservations() -> None:
