@@ -11,7 +11,11 @@ from memplan.diagnostics import diag
 from memplan.dts.tree import Node, Property, Tree
 from memplan.model import Diagnostic, Severity
 
-__all__ = ["address_warnings"]
+__all__ = ["ADDRESS_CODES", "address_warnings"]
+
+#: The codes :func:`address_warnings` reports.
+ADDRESS_CODES = frozenset({"dtc-reg-format", "dtc-ranges-format", "dtc-dma-ranges-format",
+                           "dtc-avoid-default-addr-size"})
 
 
 def _declared(node: Node, name: str) -> int | None:

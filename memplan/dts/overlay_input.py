@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import attrs
 
 from memplan.diagnostics import diag
+from memplan.dts.checks import ADDRESS_CODES, address_warnings
 from memplan.dts.load import load_device_tree
 from memplan.dts.overlay import apply_overlay, subnode
 from memplan.dts.overrides import apply_parameters
@@ -81,10 +82,16 @@ def load_overlay(spec: OverlaySpec, include_dirs: Sequence[str | os.PathLike[str
 
 def apply_overlay_specs(base: Tree, specs: Sequence[str | os.PathLike[str] | OverlaySpec],
                         include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto") -> None:
-    """Load each overlay and apply it to ``base`` in order; their warnings go to ``base.warnings``."""
+    """Load each overlay and apply it to ``base`` in order; their warnings go to ``base.warnings``,
+    and dtc's address checks are run again on the merged tree."""
+    if not specs:
+        return
+    # dtc's address checks are about the merged tree: an overlay's fragments have no cell counts
+    kept = [w for w in base.warnings if w.code not in ADDRESS_CODES]
     for raw in specs:
         spec = parse_overlay_spec(raw)
         overlay, notes = load_overlay(spec, include_dirs, cpp)
-        base.warnings.extend(notes)
+        kept.extend(n for n in notes if n.code not in ADDRESS_CODES)
         apply_overlay(base, overlay, spec.path)
         base.files.extend(f for f in (spec.path, *overlay.files) if f not in base.files)
+    base.warnings = [*kept, *address_warnings(base)]

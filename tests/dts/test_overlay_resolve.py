@@ -103,3 +103,28 @@ def test_plain_source_is_not_an_overlay(tmp_path: Path) -> None:
     src.write_text("/dts-v1/;\n/ { x; };\n")
     with pytest.raises(OverlayError, match="no /plugin/"):
         memplan.resolve(dts=BASE, overlays=[src])
+
+
+def test_address_checks_run_on_the_merged_tree(tmp_path: Path) -> None:
+    # on its own the overlay's reg looks wrong (a fragment has default cell counts); merged it is fine
+    plan = memplan.resolve(dts=BASE, kernel_version="6.1", overlays=[OK / "03-new-reserved-region.dtso"])
+    assert not [d for d in plan.diagnostics if d.code.startswith("dtc-")]
+    bad = tmp_path / "bad-reg.dtso"
+    bad.write_text("/dts-v1/;\n/plugin/;\n&reserved_memory {\n"
+                   "\tx@50000000 { reg = <0x50000000 0x1000>; };\n};\n")
+    plan = memplan.resolve(dts=BASE, kernel_version="6.1", overlays=[bad])
+    found = [d for d in plan.diagnostics if d.code == "dtc-reg-format"]
+    assert len(found) == 1 and found[0].source is not None
+    assert (found[0].source.file, found[0].source.line) == (str(bad), 4)
+
+
+def test_compiled_base_and_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base, overlay = tmp_path / "base.dtb", tmp_path / "cma.dtbo"
+    assert main(["dts", str(BASE), "-@", "-o", str(base)]) == 0
+    assert main(["dts", str(OK / "01-cma-size-by-label.dtso"), "-@", "-o", str(overlay)]) == 0
+    capsys.readouterr()
+    assert main(["resolve", "--dtb", str(base), "--overlay", str(overlay), "--kernel-version", "6.1",
+                 "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    cma = next(r for r in data["regions"] if r["name"] == "linux,cma")
+    assert cma["size"] == 256 * M and str(overlay) in json.dumps(cma)
