@@ -17,12 +17,13 @@ import attrs
 
 from memplan.arch import normalise_arch
 from memplan.dts import Tree, read_dtb
-from memplan.errors import MemplanError
+from memplan.errors import MemplanError, ObserveError
 from memplan.kconfig import load_config
 from memplan.kconfig.dotconfig import decode as decode_config
 from memplan.observe.archive import MAX_MEMBER_BYTES, decompress_limited, is_archive, read_archive
 from memplan.observe.dmesg import parse_dmesg
 from memplan.observe.model import Observed
+from memplan.source import Source
 from memplan.version import KernelVersion
 
 #: A line of the boot log's ``Early memory node ranges`` block (memblock's RAM, no-map included).
@@ -75,7 +76,12 @@ def _from_directory(d: Path) -> SnapshotInputs:
         for name in names:
             p = d / name
             # regular files only: a symbolic link in a snapshot directory is not followed
-            if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_MEMBER_BYTES:
+            if p.is_file() and not p.is_symlink():
+                if p.stat().st_size > MAX_MEMBER_BYTES:
+                    raise ObserveError(
+                        f"larger than a snapshot file may be ({MAX_MEMBER_BYTES >> 20} MiB)",
+                        Source("observed", file=str(p)),
+                    )
                 found[key] = Piece(p.read_bytes(), str(p))
                 break
     return SnapshotInputs(**found)

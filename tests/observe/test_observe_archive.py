@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memplan.errors import ObserveError
 from memplan.observe import archive as archive_mod
@@ -202,3 +206,48 @@ def test_what_counts_as_an_archive(tmp_path: Path) -> None:
     assert is_archive(broken)  # named like one: reading it gives the clear error
     assert not is_archive(tmp_path)
     assert read_observed([tar]).global_cma.base == 0xB5A00000
+
+
+_NAME_PARTS = st.sampled_from(
+    ["memplan-snapshot", "cma", "reserved", "iomem", "dmesg", "fdt", "..", ".", "", "a b"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(_NAME_PARTS, min_size=1, max_size=4).map("/".join) | st.text(max_size=20),
+            st.binary(max_size=64),
+            st.sampled_from(
+                [tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.FIFOTYPE]
+            ),
+            st.booleans(),
+        ),
+        max_size=8,
+    )
+)
+def test_any_archive_reads_to_safe_names_or_a_clear_error(
+    members: list[tuple[str, bytes, bytes, bool]],
+) -> None:
+    """Whatever the members, the reader keeps only relative names inside the archive, or raises
+    ObserveError; reading never writes outside a private temporary folder."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "fuzz.tar.gz"
+        with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tf:
+            for name, data, kind, absolute in members:
+                info = tarfile.TarInfo(("/" if absolute else "") + name)
+                info.type = kind
+                info.linkname = "/etc/passwd" if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE) else ""
+                info.size = len(data) if kind == tarfile.REGTYPE else 0
+                tf.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+        try:
+            arc = read_archive(path)
+        except ObserveError:
+            return
+        for name in arc.files:
+            parts = name.split("/")
+            assert name and not name.startswith("/") and ".." not in parts and "" not in parts
+        with contextlib.suppress(ObserveError):
+            read_observed([path])
+        assert sorted(p.name for p in Path(d).iterdir()) == ["fuzz.tar.gz"]
