@@ -240,6 +240,11 @@ def read_archive(path: str | Path) -> SnapshotArchive:
     except OSError as err:
         raise ObserveError(f"cannot read the archive: {err.strerror or err}", observed_source(name)) from None
     files = _strip_top(files, dirs)
+    folders = {name.rsplit("/", 1)[0] for name in files if "/" in name}
+    folders |= {f.rsplit("/", i)[0] for f in folders for i in range(1, f.count("/") + 1)}
+    for clash in sorted(folders & files.keys()):
+        notes.append(_refused(name, clash, "a file of the same name as a folder of the archive"))
+        del files[clash]
     manifest: tuple[ManifestEntry, ...] = ()
     if "MANIFEST" in files:
         text = files["MANIFEST"].decode("utf-8", errors="replace")

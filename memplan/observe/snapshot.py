@@ -327,8 +327,12 @@ def _materialise(col: _Collected, arc: SnapshotArchive, dirname: str) -> Path:
     root.mkdir()
     for rel, data in sorted(arc.below(dirname).items()):
         target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as err:
+            where = observed_source(arc.label(f"{dirname}/{rel}"))
+            raise ObserveError(f"cannot copy the archive member: {err.strerror or err}", where) from None
     col.relabel[str(root)] = arc.label(dirname)
     return root
 

@@ -251,3 +251,17 @@ def test_any_archive_reads_to_safe_names_or_a_clear_error(
         with contextlib.suppress(ObserveError):
             read_observed([path])
         assert sorted(p.name for p in Path(d).iterdir()) == ["fuzz.tar.gz"]
+
+
+def test_a_file_named_like_a_folder_is_refused(tmp_path: Path) -> None:
+    entries: list[tuple[str, bytes | None, bytes]] = [
+        ("s/cma/reserved", b"1\n", tarfile.REGTYPE),
+        ("s/cma/reserved/count", b"32768\n", tarfile.REGTYPE),
+        ("s/cma/reserved/base_pfn", b"744960\n", tarfile.REGTYPE),
+    ]
+    observed = read_observed([_tar(tmp_path / "clash.tar.gz", entries)])
+    assert [(a.name, a.base_pfn, a.count) for a in observed.debugfs] == [("reserved", 744960, 32768)]
+    refused = [d.message for d in observed.diagnostics if d.code == "observe-archive-member-refused"]
+    assert refused == [
+        "archive member 'cma/reserved' not read: a file of the same name as a folder of the archive"
+    ]
