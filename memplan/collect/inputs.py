@@ -222,7 +222,7 @@ def fill_inputs(given: dict[str, Any], snap: SnapshotInputs, observed: Observed)
     notes: list[str] = []
     tree: Tree | None = None
     if kw.get("dts") is None and kw.get("dtb") is None and snap.dtb is not None:
-        tree = read_dtb(snap.dtb.data, filename=snap.dtb.label)
+        tree = read_dtb(snap.dtb.data, filename=snap.dtb.label, checks=False)  # booted: no dtc checks
         kw["dtb"] = tree
         notes.append(f"Device Tree: the booted one, {snap.dtb.label}")
     version = KernelVersion.coerce(kw.get("kernel_version"))

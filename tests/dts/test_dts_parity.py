@@ -182,3 +182,14 @@ def test_source_checks_still_reject_bad_names(dtc_rejects: Callable[[str], str])
     dtc_rejects(text)
     with pytest.raises(Exception, match="multiple '@'"):
         parse_text(text, "t.dts")
+
+
+def test_booted_tree_is_read_without_dtc_checks(tmp_path: Path) -> None:
+    # a tree the kernel booted (a snapshot's /sys/firmware/fdt) is what it is: no dtc verdict
+    from memplan.model import Diagnostic
+    from memplan.observe.snapshot import fdt_from_bytes
+
+    blob = _blob("", [("sub$node", [("prop$erty", _u32(1))])])
+    notes: list[Diagnostic] = []
+    tree = fdt_from_bytes(blob, "fdt", notes)
+    assert tree is not None and tree.find("/sub$node") is not None and notes == []
