@@ -92,7 +92,7 @@ def read_snapshot_inputs(paths: Sequence[str | Path]) -> SnapshotInputs:
     that carries any; an empty :class:`SnapshotInputs` when none does."""
     for raw in paths:
         p = Path(raw)
-        if p.is_dir() and not p.is_symlink():
+        if p.is_dir():
             got = _from_directory(p)
         elif is_archive(p):
             arc = read_archive(p)
@@ -136,8 +136,8 @@ def _dt_bootargs(tree: Tree) -> str | None:
 def kernel_version_of(snap: SnapshotInputs, observed: Observed) -> tuple[KernelVersion | None, str]:
     """The version to predict for and where it came from: the boot log's ``Linux version``
     line, else ``/proc/version`` (the same line), else the release (``uname -r``)."""
-    if observed.kernel_version is not None:
-        return observed.kernel_version, "the boot log"
+    if observed.log is not None and observed.log.kernel_version is not None:
+        return observed.log.kernel_version, "the boot log"
     if snap.version is not None:
         v = parse_dmesg(_text(snap.version), snap.version.label).kernel_version
         if v is not None:
@@ -147,6 +147,8 @@ def kernel_version_of(snap: SnapshotInputs, observed: Observed) -> tuple[KernelV
             return KernelVersion.parse(_text(snap.release)), snap.release.label
         except MemplanError:
             pass
+    if observed.kernel_version is not None:
+        return observed.kernel_version, "the observed state"
     return None, ""
 
 

@@ -164,3 +164,17 @@ def test_early_memory_ranges_merge_touching_ranges_and_stop_at_the_block_end() -
     ranges = early_memory_ranges(Piece(log.encode(), "x"))
     assert ranges == [(0x40000000, 0x30000000), (0x80000000, 0x40000000)]
     assert early_memory_ranges(None) == []
+
+
+def test_version_origin_is_named_truly(tmp_path: Path) -> None:
+    boot = FIXTURES / "arm64-7.2-dt-default-cma"
+    first = (boot / "dmesg.txt").read_text().splitlines()
+    line = next(x for x in first if "Linux version" in x).split("] ", 1)[1]
+    path = _archive(
+        tmp_path / "nolog.tar.gz", {"version": line.encode() + b"\n", "fdt": (boot / "fdt").read_bytes()}
+    )
+    filled = fill_inputs(GIVEN_NOTHING, read_snapshot_inputs([path]), read_observed([path]))
+    assert f"kernel version: 7.2.13, from {path}!/version" in filled.notes
+    path = _snapshot(tmp_path, "arm64-7.2-dt-default-cma", "arm64-7.2.config.gz", "aarch64")
+    filled = fill_inputs(GIVEN_NOTHING, read_snapshot_inputs([path]), read_observed([path]))
+    assert "kernel version: 7.2.13, from the boot log" in filled.notes
