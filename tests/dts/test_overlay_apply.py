@@ -218,3 +218,25 @@ def test_base_phandle_kept_when_a_labelled_overlay_node_merges() -> None:
     assert user is not None and user.properties["memory-region"].as_u32() == before
     # libfdt writes the target path plus "/" for a label on __overlay__ itself
     assert base.root.children["__symbols__"].properties["pool"].as_string() == "/reserved-memory/linux,cma/"
+
+
+@pytest.mark.parametrize(("label", "message"), [
+    ("ghost", "names '/ghost', which is not in the base tree"),
+    ("bare", "names /soc/unlabelled, which has no phandle"),
+])
+def test_base_symbol_that_cannot_be_used(label: str, message: str, tmp_path: Path) -> None:
+    # a hand-written /__symbols__ entry pointing nowhere, or at a node without a phandle
+    text = BASE.read_text() + '/ { __symbols__ { ghost = "/ghost"; bare = "/soc/unlabelled"; }; };\n'
+    base_src = tmp_path / "base.dts"
+    base_src.write_text(text)
+    overlay = tmp_path / "ov.dtso"
+    overlay.write_text(f"/dts-v1/;\n/plugin/;\n&{label} {{ x; }};\n")
+    base_blob, blob = tmp_path / "base.dtb", tmp_path / "ov.dtbo"
+    for src, out in ((base_src, base_blob), (overlay, blob)):
+        assert _run("dtc", "-q", "-@", "-I", "dts", "-O", "dtb", "-o", str(out), str(src)).returncode == 0
+    res = _run("fdtoverlay", "-i", str(base_blob), "-o", str(tmp_path / "ref.dtb"), str(blob))
+    assert res.returncode != 0 and _libfdt_code(res.stderr) == "FDT_ERR_NOTFOUND"
+    with pytest.raises(OverlayError) as err:
+        apply_overlay(read_dtb(base_blob), read_dtb(blob, checks=False), str(blob))
+    assert err.value.message.startswith(f"overlay {blob}: label '{label}' ")
+    assert message in err.value.message and "FDT_ERR_NOTFOUND" in err.value.message
