@@ -86,3 +86,34 @@ def test_examples_are_generated_from_the_resolver(site: Path) -> None:
     assert "dsp@92400000" in svg and "vpu-pool" in svg
     assert "images/evk-map-6.1.svg" in _page(site, "pictures")
     assert '"global_cma"' in _page(site, "json-format").replace("&quot;", '"')
+
+
+def test_api_reference_renders_cross_references(site: Path) -> None:
+    html = _page(site, "api")
+    raw = re.findall(r":(?:func|class|meth|attr|data|mod|exc|obj):`", html)
+    assert raw == [], f"{len(raw)} raw Sphinx roles on the API page"
+    links = re.findall(r'<a class="autorefs autorefs-internal"[^>]*href="([^"]+)"', html)
+    assert len(links) > 100
+    assert any(h.endswith("#memplan.api.resolve") for h in links)
+    assert any(h.endswith("#memplan.plan.Plan") for h in links)
+
+
+def test_api_reference_lists_every_model_field(site: Path) -> None:
+    import attrs
+
+    import memplan.model
+    from memplan.plan import Plan
+    from memplan.source import Source
+
+    html = _page(site, "api")
+    classes = [Plan, Source] + [
+        c for c in vars(memplan.model).values()
+        if isinstance(c, type) and attrs.has(c) and c.__module__ == "memplan.model"
+    ]
+    missing = [
+        f"{c.__module__}.{c.__name__}.{f.name}"
+        for c in classes
+        for f in attrs.fields(c)
+        if not f.name.startswith("_") and f'id="{c.__module__}.{c.__name__}.{f.name}"' not in html
+    ]
+    assert len(classes) >= 8 and missing == []
