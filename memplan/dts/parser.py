@@ -50,6 +50,7 @@ from memplan.dts.draft import (
     merge_nodes,
 )
 from memplan.dts.dtb import MAX_DEPTH
+from memplan.dts.includes import IncludePolicy
 from memplan.dts.lexer import (
     BYTE_TOKEN,
     LABEL,
@@ -64,7 +65,7 @@ from memplan.dts.lexer import (
 from memplan.dts.semantics import Resolver, build_tree
 from memplan.dts.symbols import generate_symbols
 from memplan.dts.tree import Tree
-from memplan.errors import DtsSyntaxError, IncludeError, LabelError
+from memplan.errors import DtsSyntaxError, IncludeError, LabelError, shorten
 from memplan.model import Diagnostic
 
 __all__ = ["parse_dts", "parse_text"]
@@ -81,7 +82,7 @@ class _Frame:
 
     __slots__ = ("directory", "map", "pos", "real", "text")
 
-    def __init__(self, smap: SourceMap, directory: Path, real: Path | None) -> None:
+    def __init__(self, smap: SourceMap, directory: Path | None, real: Path | None) -> None:
         self.map = smap
         self.text = smap.text
         self.pos = 0
@@ -92,10 +93,10 @@ class _Frame:
 class Parser:
     """The recursive-descent parser; one instance parses one input."""
 
-    def __init__(self, text: str, filename: str, include_dirs: Sequence[Path], base_dir: Path,
-                 real: Path | None) -> None:
+    def __init__(self, text: str, filename: str, include_dirs: Sequence[Path], base_dir: Path | None,
+                 real: Path | None, policy: IncludePolicy | None = None) -> None:
         self.include_dirs = list(include_dirs)
-        self.roots = [Path(os.path.normpath(os.path.abspath(d))) for d in (base_dir, *self.include_dirs)]
+        self.policy = policy if policy is not None else IncludePolicy()
         self.frame = _Frame(SourceMap(text, filename), base_dir, real)
         self.text = text
         self.pos = 0
@@ -308,23 +309,15 @@ class Parser:
 
     def _find_file(self, name: str, pos: int, what: str) -> Path:
         """Look ``name`` up the way dtc does for ``/include/`` and ``/incbin/``: next to the
-        current file, then in the include dirs. A hit outside every include root is an error."""
-        candidates = [Path(name)] if os.path.isabs(name) else [
-            self.frame.directory / name, *(d / name for d in self.include_dirs)]
-        for cand in candidates:
-            if cand.is_file():
-                # judged on the spelled path (symlinks inside a root are trusted, ".." is not)
-                spelled = Path(os.path.normpath(os.path.abspath(cand)))
-                if not any(spelled.is_relative_to(root) for root in self.roots):
-                    raise IncludeError(
-                        f"{what} '{name}' resolves to {spelled}, outside the include roots "
-                        f"({', '.join(str(r) for r in self.roots)})",
-                        self.frame.map.source(pos),
-                    )
-                return cand
-        searched = ", ".join(str(c.parent) for c in candidates)
-        raise IncludeError(f"{what} file '{name}' not found (searched: {searched})",
-                           self.frame.map.source(pos))
+        current file, then in the include dirs, under the include policy (confined or not)."""
+        where = self.frame.map.source(pos)
+        here = [str(self.frame.directory)] if self.frame.directory is not None else []
+        search = [*here, *(str(d) for d in self.include_dirs)]
+        found = self.policy.find(name, search, what, where)
+        if found is None:
+            searched = ", ".join(search) or "no include directories given"
+            raise IncludeError(f"{what} file '{shorten(name)}' not found (searched: {searched})", where)
+        return Path(found)
 
     def _include(self, pos: int) -> None:
         self.pos = pos + len("/include/")
@@ -340,11 +333,7 @@ class Parser:
             raise IncludeError("include cycle: " + " -> ".join(names), self.frame.map.source(found[1]))
         if len(self.stack) >= _MAX_INCLUDE_DEPTH:
             raise IncludeError("includes nested too deeply", self.frame.map.source(found[1]))
-        try:
-            text = path.read_text(encoding="utf-8", errors="surrogateescape")
-        except OSError as err:
-            raise IncludeError(f"cannot read include '{name}': {err.strerror}",
-                               self.frame.map.source(found[1])) from None
+        text = self.policy.read_text(str(path), "include", self.frame.map.source(found[1]))
         self.frame.pos = self.pos
         self.stack.append(self.frame)
         self.files.append(str(path))
@@ -354,11 +343,7 @@ class Parser:
 
     def _incbin(self, name: str, pos: int, offset: int | None, length: int | None) -> bytes:
         path = self._find_file(name, pos, "/incbin/")
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise IncludeError(f"cannot read /incbin/ file '{name}': {err.strerror}",
-                               self.frame.map.source(pos)) from None
+        data = self.policy.read_bytes(str(path), "/incbin/", self.frame.map.source(pos))
         self.files.append(str(path))
         if offset is None:
             return data
@@ -701,22 +686,30 @@ class Parser:
             self.pos = m.end()
 
 def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str | os.PathLike[str]] = (),
-               base_dir: str | os.PathLike[str] | None = None, *, symbols: bool = False) -> Tree:
+               base_dir: str | os.PathLike[str] | None = None, *, symbols: bool = False,
+               include_roots: Sequence[str | os.PathLike[str]] | None = None) -> Tree:
     """Parse DTS ``text`` (already preprocessed, line markers allowed) into a :class:`Tree`.
 
     ``/include/`` and ``/incbin/`` are searched in ``base_dir`` (default: the directory of
-    ``filename``, or the current directory) and then in ``include_dirs``. ``symbols=True``
-    adds ``/__symbols__`` as ``dtc -@`` does (:mod:`memplan.dts.symbols`).
+    ``filename``) and then in ``include_dirs``, as dtc does (``..``, absolute paths and
+    symlinks allowed). ``include_roots`` confines every read to those directories
+    (:mod:`memplan.dts.includes`); text with no file location (no ``base_dir`` and a
+    ``<name>`` for ``filename``) is confined to ``include_dirs`` unless ``include_roots`` says
+    otherwise. ``symbols=True`` adds ``/__symbols__`` as ``dtc -@``
+    does (:mod:`memplan.dts.symbols`).
     """
     dirs = [Path(d) for d in include_dirs]
+    base: Path | None
     if base_dir is not None:
         base = Path(base_dir)
     elif filename and not filename.startswith("<"):
         base = Path(filename).parent
     else:
-        base = Path.cwd()
+        base = None
+    if include_roots is None and base is None:
+        include_roots = list(include_dirs)  # text from nowhere reads only from its include dirs
     real = Path(filename).resolve() if filename and os.path.isfile(filename) else None
-    parser = Parser(text, filename, dirs, base, real)
+    parser = Parser(text, filename, dirs, base, real, IncludePolicy.make(include_roots))
     try:
         parser.parse()
         resolver = Resolver(parser)
@@ -751,7 +744,8 @@ def _check_depth(tree: Tree) -> None:
 
 def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = None,
               filename: str | None = None, include_dirs: Sequence[str | os.PathLike[str]] = (),
-              cpp: str = "auto", defines: Sequence[str] = (), symbols: bool = False) -> Tree:
+              cpp: str = "auto", defines: Sequence[str] = (), symbols: bool = False,
+              include_roots: Sequence[str | os.PathLike[str]] | None = None) -> Tree:
     """Parse a DTS file (through the C preprocessor) or DTS ``text`` into a :class:`Tree`.
 
     With ``path``, the file is preprocessed the way kbuild does (``include_dirs`` become
@@ -763,12 +757,13 @@ def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = 
     if (path is None) == (text is None):
         raise TypeError("parse_dts() takes either a path or text=, not both")
     if text is not None:
-        return parse_text(text, filename or "<string>", include_dirs, symbols=symbols)
+        return parse_text(text, filename or "<string>", include_dirs, symbols=symbols,
+                          include_roots=include_roots)
     assert path is not None
     from memplan.dts.preprocess import preprocess
 
-    pre = preprocess(path, include_dirs=include_dirs, cpp=cpp, defines=defines)
+    pre = preprocess(path, include_dirs=include_dirs, cpp=cpp, defines=defines, include_roots=include_roots)
     tree = parse_text(pre.text, filename or os.fspath(path), include_dirs,
-                      base_dir=Path(os.fspath(path)).parent, symbols=symbols)
+                      base_dir=Path(os.fspath(path)).parent, symbols=symbols, include_roots=include_roots)
     tree.warnings[:0] = pre.diagnostics
     return tree

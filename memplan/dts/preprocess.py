@@ -14,6 +14,11 @@ pure-Python fallback built on ``pcpp`` that copies the behaviour that matters fo
 * only ``__DTS__``, ``__ASSEMBLER__``, ``__STDC__`` and ``__STDC_HOSTED__`` are predefined
   (``-undef``: no ``linux`` macro that would turn ``linux,cma-default`` into ``1,cma-default``).
 
+Includes are found as cpp finds them (``..``, absolute paths and symlinks allowed) unless
+``include_roots`` confines every read (:mod:`memplan.dts.includes`); the system cpp runs with
+a time, memory and output bound (:mod:`memplan.dts.cpprun`), the pcpp back end with a time
+and expansion-size bound and every failure of pcpp itself turned into a positioned error.
+
 Either way the output carries GNU linemarkers (``# <line> "<file>" [flags]``; flag 1 enters
 an included file, flag 2 returns to the includer) so that the DTS parser can map every
 token back to its original file and line. Problems are raised as
@@ -28,14 +33,17 @@ import copy
 import os
 import re
 import shutil
-import subprocess
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import attrs
 
 from memplan.diagnostics import diag
-from memplan.errors import IncludeError, PreprocessError
+from memplan.dts import limits
+from memplan.dts.cpprun import run_cpp
+from memplan.dts.includes import IncludePolicy
+from memplan.errors import IncludeError, MemplanError, PreprocessError, shorten
 from memplan.model import Diagnostic
 from memplan.source import Source
 
@@ -55,6 +63,9 @@ PREDEFINED_MACROS: tuple[tuple[str, str], ...] = (
 
 #: GNU cpp's default ``-fmax-include-depth``; deeper nesting is reported as an include cycle.
 MAX_INCLUDE_DEPTH = 200
+
+#: Reads allowed anywhere (still never a device or FIFO, and size-bounded).
+_ANYWHERE = IncludePolicy()
 
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"
@@ -140,46 +151,34 @@ def find_system_cpp() -> str | None:
     return shutil.which("cpp")
 
 
-def include_roots(
-    path: str | os.PathLike[str], include_dirs: Iterable[str | os.PathLike[str]]
-) -> tuple[str, ...]:
-    """The directories an include may resolve into: the main file's directory and the include dirs.
-
-    Paths are compared lexically (absolute, normalised, symlinks not followed), so a
-    ``../../..`` that climbs out of every root is caught while symlinked include prefixes
-    (as kbuild uses) stay inside.
-    """
-    roots = [_norm(os.path.dirname(os.fspath(path)) or ".")]
-    roots.extend(_norm(os.fspath(d)) for d in include_dirs)
-    return tuple(dict.fromkeys(roots))
-
-
-def is_inside(file: str, roots: Sequence[str]) -> bool:
-    """True when ``file`` lies (lexically) under one of ``roots``."""
-    full = _norm(file)
-    return any(full == root or full.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
-
-
 def preprocess(
     path: str | os.PathLike[str],
     include_dirs: Iterable[str | os.PathLike[str]] = (),
     cpp: CppChoice | str = "auto",
     defines: Iterable[str] = (),
+    include_roots: Iterable[str | os.PathLike[str]] | None = None,
 ) -> Preprocessed:
     """Run the C preprocessor over a DTS file the way kbuild does.
 
     ``cpp``: ``"auto"`` (system ``cpp`` when present, else pcpp), ``"system"``, ``"pcpp"``
     or ``"none"`` (no preprocessing: the file's text with one linemarker in front).
-    ``defines`` are ``NAME`` or ``NAME=VALUE`` strings (``-D``). Raises
-    :class:`IncludeError` or :class:`PreprocessError` with the position of the problem.
+    ``defines`` are ``NAME`` or ``NAME=VALUE`` strings (``-D``). ``include_roots`` confines
+    every read to those directories (see :mod:`memplan.dts.includes`); with it, ``"auto"``
+    uses the pcpp back end, whose every file read memplan makes and checks itself, and
+    ``"system"`` checks cpp's files after a bounded run. Raises :class:`IncludeError` or
+    :class:`PreprocessError` with the position of the problem.
     """
     main = os.fspath(path)
     dirs = tuple(os.fspath(d) for d in include_dirs)
     defs = tuple(defines)
+    policy = IncludePolicy.make(include_roots)
+    where = Source.at(main, 1)
     if not os.path.isfile(main):
-        raise IncludeError(f"no such DTS file: {main}", Source.at(main, 1))
+        raise IncludeError(f"no such DTS file: {main}", where)
+    if not policy.inside(main):
+        raise policy.outside_error("DTS file", main, where)
     if cpp == "none":
-        text = _read(main)
+        text = policy.read_text(main, "DTS file", where)
         body = text if text.endswith("\n") or not text else text + "\n"
         return Preprocessed(
             text=format_linemarker(1, main) + "\n" + body, files=(main,), tool="none", main_file=main,
@@ -190,9 +189,9 @@ def preprocess(
     exe = find_system_cpp() if cpp in ("auto", "system") else None
     if cpp == "system" and exe is None:
         raise PreprocessError("no system C preprocessor found (install cpp, or use --cpp pcpp)")
-    if exe is not None:
-        return _run_system_cpp(exe, main, dirs, defs)
-    return _run_pcpp(main, dirs, defs)
+    if exe is not None and not (policy.confined and cpp == "auto"):
+        return _run_system_cpp(exe, main, dirs, defs, policy)
+    return _run_pcpp(main, dirs, defs, policy)
 
 
 # --------------------------------------------------------------------------------------
@@ -203,22 +202,21 @@ def _norm(p: str) -> str:
     return os.path.normpath(os.path.abspath(p))
 
 
-def _read(file: str) -> str:
-    with open(file, encoding=_ENCODING, errors=_ERRORS, newline=None) as fh:
-        return fh.read()
-
-
-def _line_of(file: str, line: int) -> str | None:
+def _line_of(file: str, line: int, policy: IncludePolicy = _ANYWHERE) -> str | None:
+    """Line ``line`` of ``file`` for a caret, when the policy lets memplan read it (never a
+    device, FIFO or a file outside the roots; a file cpp named may be anything)."""
     try:
-        lines = _read(file).splitlines()
-    except OSError:
+        lines = policy.read_text(file, "file", None).splitlines()
+    except (OSError, IncludeError):
         return None
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
-def _directive_source(file: str, line: int, column: int | None = None) -> Source:
+def _directive_source(
+    file: str, line: int, column: int | None = None, policy: IncludePolicy = _ANYWHERE
+) -> Source:
     """Position of a directive: column of the include target when it is an ``#include``."""
-    text = _line_of(file, line)
+    text = _line_of(file, line, policy)
     if column is None and text is not None:
         m = _INCLUDE_TARGET.search(text)
         if m is not None:
@@ -245,14 +243,6 @@ def _cycle_error(stack: Sequence[str], where: Source) -> IncludeError:
     return IncludeError(f"include cycle: {chain} (nesting deeper than {MAX_INCLUDE_DEPTH})", where)
 
 
-def _escape_error(target: str, roots: Sequence[str], where: Source) -> IncludeError:
-    return IncludeError(
-        f"include of {target} resolves to {_norm(target)}, outside the include roots "
-        f"({', '.join(roots)})",
-        where,
-    )
-
-
 def _missing_error(name: str, searched: Sequence[str], where: Source) -> IncludeError:
     dirs = ", ".join(d or "." for d in searched) if searched else "no include directories given"
     return IncludeError(f"include file {name!r} not found (searched: {dirs})", where)
@@ -262,29 +252,27 @@ def _missing_error(name: str, searched: Sequence[str], where: Source) -> Include
 # system cpp
 
 
-def _run_system_cpp(exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...]) -> Preprocessed:
+def _run_system_cpp(
+    exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy
+) -> Preprocessed:
     cmd: list[str] = [exe, "-nostdinc"]
     for d in dirs:
         cmd += ["-I", d]
     cmd += ["-undef", "-D__DTS__", "-x", "assembler-with-cpp"]
     cmd += [f"-D{d}" for d in defs]
     cmd.append(main)
-    try:
-        res = subprocess.run(cmd, capture_output=True, check=False)
-    except OSError as exc:
-        raise PreprocessError(f"cannot run {exe}: {exc}") from exc
-    out = res.stdout.decode(_ENCODING, _ERRORS)
-    err = res.stderr.decode(_ENCODING, _ERRORS)
-    roots = include_roots(main, dirs)
-    files, problem = _scan_cpp_output(out, roots)
-    errors, warnings = _parse_cpp_stderr(err)
+    returncode, stdout, stderr = run_cpp(cmd, Source.at(main, 1))
+    out = stdout.decode(_ENCODING, _ERRORS)
+    err = stderr.decode(_ENCODING, _ERRORS)
+    files, problem = _scan_cpp_output(out, policy)
+    errors, warnings = _parse_cpp_stderr(err, policy)
     if problem is not None:
         raise problem
     for msg, where in errors:
         if "nested depth" in msg:
             stack = _deepest_include_stack(out)
             # cpp puts the column after the directive; point at the include target instead
-            at = _directive_source(where.file, where.line or 1) if where.file else where
+            at = _directive_source(where.file, where.line or 1, policy=policy) if where.file else where
             raise _cycle_error(stack, at)
     for msg, where in errors:
         if "No such file or directory" in msg or "no include path" in msg:
@@ -292,12 +280,13 @@ def _run_system_cpp(exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str,
             quoted = _is_quoted_include(where)
             base = os.path.dirname(where.file or "")
             searched = ([base] if quoted else []) + list(dirs)
+            policy.find(name, searched, "include", where)  # outside the roots: the same error as a hit
             raise _missing_error(name, searched, where)
     if errors:
         msg, where = errors[0]
         raise PreprocessError(f"preprocessor error: {msg}", where)
-    if res.returncode != 0:
-        detail = err.strip() or f"exit status {res.returncode}"
+    if returncode != 0:
+        detail = shorten(err.strip(), 400) or f"exit status {returncode}"
         raise PreprocessError(f"{exe} failed: {detail}", Source.at(main, 1))
     return Preprocessed(
         text=_drop_builtin_markers(out), files=tuple(files), tool="cpp", main_file=main, include_dirs=dirs,
@@ -316,8 +305,8 @@ def _drop_builtin_markers(out: str) -> str:
     return "\n".join(keep)
 
 
-def _scan_cpp_output(out: str, roots: Sequence[str]) -> tuple[list[str], IncludeError | None]:
-    """Files entered (from linemarkers) and the first include that escapes ``roots``."""
+def _scan_cpp_output(out: str, policy: IncludePolicy) -> tuple[list[str], IncludeError | None]:
+    """Files entered (from linemarkers) and the first include outside the policy's roots."""
     files: dict[str, None] = {}
     stack: list[str] = []
     escaped: tuple[str, str] | None = None  # (escaping file, its includer)
@@ -330,20 +319,20 @@ def _scan_cpp_output(out: str, roots: Sequence[str]) -> tuple[list[str], Include
         if 1 in mk.flags:
             includer = stack[-1] if stack else mk.file
             stack.append(mk.file)
-            if escaped is None and not is_inside(mk.file, roots):
+            if escaped is None and not policy.inside(mk.file):
                 escaped = (mk.file, includer)
         elif 2 in mk.flags:
             while stack and stack[-1] != mk.file:
                 stack.pop()
             if escaped is not None and escaped[1] == mk.file:
-                where = _directive_source(mk.file, max(mk.line - 1, 1))
-                return list(files), _escape_error(escaped[0], roots, where)
+                where = _directive_source(mk.file, max(mk.line - 1, 1), policy=policy)
+                return list(files), policy.outside_error("include", escaped[0], where)
         elif not stack:
             stack.append(mk.file)
         files.setdefault(mk.file, None)
     if escaped is not None:
         where = Source.at(escaped[1], 1)
-        return list(files), _escape_error(escaped[0], roots, where)
+        return list(files), policy.outside_error("include", escaped[0], where)
     return list(files), None
 
 
@@ -365,7 +354,9 @@ def _deepest_include_stack(out: str) -> list[str]:
     return deepest
 
 
-def _parse_cpp_stderr(err: str) -> tuple[list[tuple[str, Source]], list[Diagnostic]]:
+def _parse_cpp_stderr(
+    err: str, policy: IncludePolicy = _ANYWHERE
+) -> tuple[list[tuple[str, Source]], list[Diagnostic]]:
     errors: list[tuple[str, Source]] = []
     warnings: list[Diagnostic] = []
     for line in err.splitlines():
@@ -374,7 +365,7 @@ def _parse_cpp_stderr(err: str) -> tuple[list[tuple[str, Source]], list[Diagnost
             continue
         file, lineno = m.group("file"), int(m.group("line"))
         col = int(m.group("col")) if m.group("col") else None
-        where = Source.at(file, lineno, col, _line_of(file, lineno))
+        where = Source.at(file, lineno, col, _line_of(file, lineno, policy))
         kind, msg = m.group("kind"), m.group("msg")
         if kind in ("error", "fatal error"):
             errors.append((msg, where))
@@ -401,12 +392,12 @@ def _is_quoted_include(where: Source) -> bool:
 # pcpp fallback
 
 
-def _run_pcpp(main: str, dirs: tuple[str, ...], defs: tuple[str, ...]) -> Preprocessed:
+def _run_pcpp(main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy) -> Preprocessed:
     try:
         import pcpp  # noqa: F401  (probe only; the real import is in _make_pcpp)
     except ImportError as err:  # pragma: no cover - pcpp is a runtime dependency
         raise PreprocessError("no system cpp and the pcpp package is not installed") from err
-    return _PcppRun(main, dirs, defs).run()
+    return _PcppRun(main, dirs, defs, policy).run()
 
 
 class _Event:
@@ -426,10 +417,15 @@ class _Event:
 class _PcppRun:
     """One pcpp preprocessing run that behaves like ``cpp -nostdinc -undef -x assembler-with-cpp``."""
 
-    def __init__(self, main: str, dirs: tuple[str, ...], defs: tuple[str, ...]) -> None:
+    def __init__(
+        self, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy
+    ) -> None:
         self.main = main
         self.dirs = dirs
-        self.roots = include_roots(main, dirs)
+        self.policy = policy
+        self.deadline = time.monotonic() + limits.value(limits.CPP_TIMEOUT)
+        self.max_expansion = limits.value(limits.PCPP_EXPANSION)
+        self.line = 1  # the source line pcpp is working on, for positions of its own failures
         self.files: dict[str, None] = {}
         self.warnings: list[Diagnostic] = []
         self.pp = _build_preprocessor(self)
@@ -442,11 +438,22 @@ class _PcppRun:
         self.stack: list[tuple[str, str]] = []
 
     def run(self) -> Preprocessed:
-        text = _read(self.main)
+        text = self.policy.read_text(self.main, "DTS file", Source.at(self.main, 1))
         self.files[self.main] = None
         self.stack.append((self.main, _norm(self.main)))
         tokens = self.pp.parsegen(text, self.main, _norm(self.main))
-        out = _emit(tokens, self.main)
+        try:
+            out = _emit(tokens, self.main)
+        except MemplanError:
+            raise
+        except RecursionError:
+            raise PreprocessError(
+                "macros nest deeper than the pcpp back end can follow (Python's recursion limit); "
+                "the system cpp (--cpp system) has no such limit", self.where(self.line)) from None
+        except Exception as exc:  # pcpp's own failures (IndexError on a bare "#if" ...)
+            raise PreprocessError(
+                f"the pcpp preprocessor cannot handle this directive ({type(exc).__name__}: "
+                f"{shorten(str(exc))})", self.where(self.line)) from None
         return Preprocessed(
             text=out, files=tuple(self.files), tool="pcpp", main_file=self.main, include_dirs=self.dirs,
             diagnostics=tuple(self.warnings),
@@ -456,7 +463,18 @@ class _PcppRun:
 
     def where(self, line: int, column: int | None = None) -> Source:
         file = self.stack[-1][0] if self.stack else self.main
-        return _directive_source(file, line, column)
+        return _directive_source(file, line, column, self.policy)
+
+    def check_bounds(self, produced: int) -> None:
+        """Stop a run past its deadline or a macro expansion past its size (a macro bomb)."""
+        if produced > self.max_expansion:
+            raise PreprocessError(limits.exceeded(
+                f"a macro expansion produced {produced} tokens: a macro expansion bomb?",
+                limits.PCPP_EXPANSION), self.where(self.line))
+        if time.monotonic() > self.deadline:
+            raise PreprocessError(limits.exceeded(
+                "the pcpp preprocessor ran too long: a macro expansion bomb?", limits.CPP_TIMEOUT),
+                self.where(self.line))
 
     def include(self, pp: Any, tokens: list[Any], original_line: list[Any]) -> Iterator[Any]:
         line = _first_lineno(original_line)
@@ -476,19 +494,17 @@ class _PcppRun:
             search = [os.path.dirname(self.stack[-1][0]), *self.dirs]
         else:
             raise PreprocessError('#include expects "FILENAME" or <FILENAME>', where)
-        found = _search(name, search)
+        found = self.policy.find(name, search, "include", where)
         if found is None:
             raise _missing_error(name, search, where)
         full = _norm(found)
-        if not is_inside(found, self.roots):
-            raise _escape_error(found, self.roots, where)
         if len(self.stack) > MAX_INCLUDE_DEPTH:
             raise _cycle_error([d for d, _ in self.stack] + [found], where)
         guard = pp.include_once.get(full, False)
         if full in pp.include_once and (guard is None or guard in pp.macros):
             return
         self.files.setdefault(found, None)
-        data = _read(found)
+        data = self.policy.read_text(found, "include", where)
         self.stack.append((found, full))
         yield _Event("enter", found)
         yield from pp.parsegen(data, found, full)
@@ -507,16 +523,6 @@ def _first_lineno(tokens: Sequence[Any]) -> int:
         if getattr(tok, "lineno", None):
             return int(tok.lineno)
     return 1
-
-
-def _search(name: str, dirs: Sequence[str]) -> str | None:
-    if os.path.isabs(name):
-        return name if os.path.isfile(name) else None
-    for d in dirs:
-        cand = os.path.join(d, name) if d else name
-        if os.path.isfile(cand):
-            return cand
-    return None
 
 
 _PP_NUMBER_PARTS = frozenset(("CPP_ID", "CPP_INTEGER", "CPP_FLOAT", "CPP_DOT", "."))
@@ -605,7 +611,15 @@ def _build_preprocessor(run: _PcppRun) -> Any:
 
         def group_lines(self, input: str, abssource: str) -> Iterator[list[Any]]:
             for line in super().group_lines(input, abssource):
+                run.line = _first_lineno(line)
+                run.check_bounds(0)
                 yield _mark_non_directive(_merge_pp_numbers(line))
+
+        def expand_macros(self, tokens: list[Any], expanding_from: list[str] | None = None) -> list[Any]:
+            run.check_bounds(len(tokens))
+            out: list[Any] = super().expand_macros(tokens, [] if expanding_from is None else expanding_from)
+            run.check_bounds(len(out))
+            return out
 
         def on_error(self, file: str, line: int, msg: str) -> None:
             run.error(line, msg)
