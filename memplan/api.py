@@ -113,7 +113,8 @@ def _decode_text(value: bytes | bytearray, arg: str) -> str:
 
 
 def _load_tree(
-    dts: object, dtb: object, include_dirs: Sequence[str], notes: list[Diagnostic], symbols: bool = False
+    dts: object, dtb: object, include_dirs: Sequence[str], notes: list[Diagnostic], symbols: bool = False,
+    include_roots: Sequence[str] | None = None,
 ) -> Tree | None:
     """The Device Tree from ``dts=`` or ``dtb=`` (``notes`` receives the preprocessor's warnings);
     ``symbols``: source gets ``/__symbols__`` as ``dtc -@`` gives it."""
@@ -134,9 +135,10 @@ def _load_tree(
             dts = _decode_text(dts, "dts")
         where = _path_or_text(dts, "dts")
         if isinstance(where, str):
-            tree: Tree = parse_dts(text=where, filename="<dts>", include_dirs=include_dirs, symbols=symbols)
+            tree: Tree = parse_dts(text=where, filename="<dts>", include_dirs=include_dirs, symbols=symbols,
+                                   include_roots=include_roots)
             return tree
-        loaded = load_device_tree(where, include_dirs, symbols=symbols)
+        loaded = load_device_tree(where, include_dirs, symbols=symbols, include_roots=include_roots)
         notes.extend(loaded.diagnostics)
         return loaded.tree
     if dtb is not None:
@@ -148,7 +150,9 @@ def _load_tree(
     return None
 
 
-def _apply_overlays(tree: Tree | None, overlays: object, include_dirs: Sequence[str]) -> Tree:
+def _apply_overlays(
+    tree: Tree | None, overlays: object, include_dirs: Sequence[str], include_roots: Sequence[str] | None
+) -> Tree:
     """``tree`` (a copy when the caller passed a Tree) with ``overlays`` applied in order."""
     from memplan.dts.overlay_input import apply_overlay_specs
 
@@ -157,7 +161,7 @@ def _apply_overlays(tree: Tree | None, overlays: object, include_dirs: Sequence[
     if isinstance(overlays, str | os.PathLike | OverlaySpec) or not isinstance(overlays, Sequence):
         raise _arg_error("overlays", "expected a list of overlay files")
     merged = copy.deepcopy(tree)
-    apply_overlay_specs(merged, list(overlays), include_dirs)
+    apply_overlay_specs(merged, list(overlays), include_dirs, include_roots=include_roots)
     return merged
 
 
@@ -469,16 +473,20 @@ def _check_version(value: object) -> KernelVersion | None:
     return version
 
 
-def _check_include_dirs(value: object) -> list[str]:
-    """``include_dirs=`` as a list of directory names; a single path counts as one directory."""
+def _check_include_dirs(value: object, arg: str = "include_dirs") -> list[str]:
+    """``include_dirs=`` (or ``include_roots=``) as a list of directory names; a single path
+    counts as one directory. Include roots must exist (a root that is not there confines to
+    nothing, which is never meant)."""
     if isinstance(value, str | os.PathLike):
         value = [value]
     if not isinstance(value, Sequence) or isinstance(value, bytes | bytearray):
-        raise _arg_error("include_dirs", f"expected a list of directories, got {type(value).__name__}")
+        raise _arg_error(arg, f"expected a list of directories, got {type(value).__name__}")
     out: list[str] = []
     for d in value:
         if not isinstance(d, str | os.PathLike) or not isinstance(os.fspath(d), str):
-            raise _arg_error("include_dirs", f"not a directory name: {d!r}")
+            raise _arg_error(arg, f"not a directory name: {d!r}")
+        if arg == "include_roots" and not os.path.isdir(d):
+            raise _arg_error(arg, f"not a directory: {os.fspath(d)!r}")
         out.append(os.fspath(d))
     return out
 
@@ -504,6 +512,7 @@ def resolve(
     memory: MemoryArg | None = None,
     bootloader_cmdline: str | bytes | None = None,
     overlays: Sequence[PathOrText | OverlaySpec] = (),
+    include_roots: Sequence[PathOrText] | PathOrText | None = None,
 ) -> Plan:
     """Resolve the physical memory layout a kernel builds from these inputs.
 
@@ -522,7 +531,10 @@ def resolve(
     base is guessed and a ``memory-base-guessed`` warning says so); ``overlays``: Device Tree
     overlays applied to the tree in order, as the boot loader does (``.dtbo`` files, overlay
     sources, or ``"FILE:param=value,..."`` with Raspberry Pi parameters; a source base tree is
-    then compiled with ``__symbols__`` as ``dtc -@`` does).
+    then compiled with ``__symbols__`` as ``dtc -@`` does); ``include_roots``: directories that
+    confine every Device Tree read (the files, their includes and ``/incbin/`` data, after
+    symlinks; never a device or FIFO) — by default includes are found as cpp and dtc find them,
+    and DTS given as text reads only from ``include_dirs``.
 
     Path or text: for ``dts=`` and ``config=``, an ``os.PathLike`` is always a path; a string
     naming an existing file is a path; a string with a newline is text; any other one-line
@@ -549,6 +561,7 @@ def resolve(
         raise _arg_error("arch", f"expected a string such as 'arm64', got {type(arch).__name__}")
     explicit = _check_version(kernel_version)
     dirs = _check_include_dirs(include_dirs)
+    roots = None if include_roots is None else _check_include_dirs(include_roots, "include_roots")
     ram = _check_memory(memory)
     wanted = normalise_arch(arch)
     if arch is not None and wanted is None:
@@ -559,9 +572,9 @@ def resolve(
             _arg_source("arch"),
         )
     notes: list[Diagnostic] = []
-    tree = _load_tree(dts, dtb, dirs, notes, symbols=bool(overlays))
+    tree = _load_tree(dts, dtb, dirs, notes, symbols=bool(overlays), include_roots=roots)
     if overlays:
-        tree = _apply_overlays(tree, overlays, dirs)
+        tree = _apply_overlays(tree, overlays, dirs, roots)
     dt = extract(tree) if tree is not None else None
     if tree is not None:
         notes.extend(tree.warnings)

@@ -24,6 +24,7 @@ CLI_OPTIONS: dict[str, str] = {
     "kernel_version": "--kernel-version",
     "precedence": "--precedence",
     "include_dirs": "--include",
+    "include_roots": "--include-root",
     "memory": "--memory",
 }
 

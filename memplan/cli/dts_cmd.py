@@ -22,18 +22,19 @@ def run(args: argparse.Namespace) -> int:
     import attrs
 
     from memplan.cli.dts_summary import load_tree, summarize
-    from memplan.cli.inputs import check_include_dirs
+    from memplan.cli.inputs import check_include_dirs, include_roots
     from memplan.errors import UsageError
     from memplan.source import Source
 
     dirs = check_include_dirs(args.include_dirs)
-    loaded = load_tree(args.file, dirs, args.cpp, symbols=args.symbols)
+    roots = include_roots(args)
+    loaded = load_tree(args.file, dirs, args.cpp, symbols=args.symbols, include_roots=roots)
     if args.overlays:
         from memplan.cli.inputs import overlay_specs
         from memplan.dts.overlay_input import apply_overlay_specs
 
         specs = overlay_specs(args.overlays)
-        apply_overlay_specs(loaded.tree, specs, dirs, args.cpp)
+        apply_overlay_specs(loaded.tree, specs, dirs, args.cpp, include_roots=roots)
         loaded = attrs.evolve(loaded, files=(*loaded.files, *(s.path for s in specs)))
     if args.output:
         if os.path.isdir(args.output):

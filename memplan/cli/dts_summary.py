@@ -19,9 +19,9 @@ __all__ = ["LoadedTree", "is_dtb_file", "load_tree", "summarize"]
 
 
 def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto", *,
-              symbols: bool = False) -> LoadedTree:
+              symbols: bool = False, include_roots: Sequence[str] | None = None) -> LoadedTree:
     """Read ``path`` as a DTB (by magic) or as DTS source: :func:`memplan.dts.load_device_tree`."""
-    return load_device_tree(path, include_dirs, cpp, symbols=symbols)
+    return load_device_tree(path, include_dirs, cpp, symbols=symbols, include_roots=include_roots)
 
 
 def _hex(n: int) -> str:

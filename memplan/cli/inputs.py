@@ -62,13 +62,19 @@ def existing_file(option: str, value: str) -> Path:
     return path
 
 
-def check_include_dirs(values: list[str]) -> list[str]:
-    """The ``-I``/``--include`` folders, each of which must exist."""
+def check_include_dirs(values: list[str], option: str = "--include") -> list[str]:
+    """The ``-I``/``--include`` (or ``--include-root``) folders, each of which must exist."""
     for d in values:
         if not os.path.isdir(d):
             what = "is a file, not a folder" if os.path.exists(d) else "no such folder"
-            raise UsageError(f"--include: {what}", Source("file", file=d))
+            raise UsageError(f"{option}: {what}", Source("file", file=d))
     return list(values)
+
+
+def include_roots(args: argparse.Namespace) -> list[str] | None:
+    """The ``--include-root`` folders (each must exist), or ``None`` when none was given."""
+    roots: list[str] | None = getattr(args, "include_roots", None)
+    return None if roots is None else check_include_dirs(roots, "--include-root")
 
 
 def _stdin_dts(data: bytes) -> Path | bytes:
@@ -175,6 +181,7 @@ def prediction_kwargs(args: argparse.Namespace, *, observed_cmdline: str | None 
     stdin = _Stdin()
     kwargs: dict[str, Any] = {
         "include_dirs": check_include_dirs(args.include_dirs),
+        "include_roots": include_roots(args),
         "arch": args.arch,
         "kernel_version": args.kernel_version,
         "precedence": args.precedence,

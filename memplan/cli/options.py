@@ -47,6 +47,12 @@ def add_include_dirs(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> No
         "-I", "--include", dest="include_dirs", action="append", default=[], metavar="DIR",
         help="include directory for the DTS (repeatable; it must exist)",
     )
+    p.add_argument(
+        "--include-root", dest="include_roots", action="append", default=None, metavar="DIR",
+        help="read Device Tree files, includes and /incbin/ data only from under DIR, after "
+        "resolving symlinks, and never a device or FIFO (repeatable; by default includes are "
+        "found as cpp and dtc find them)",
+    )
 
 
 def add_overlays(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

@@ -19,7 +19,7 @@ CPP_MEMORY = ("MEMPLAN_CPP_MEMORY", 1 << 30, "bytes")
 CPP_OUTPUT = ("MEMPLAN_CPP_OUTPUT", 256 << 20, "bytes")
 MAX_SOURCE = ("MEMPLAN_MAX_SOURCE_BYTES", 256 << 20, "bytes")
 #: Largest token count one macro expansion may produce in the pcpp back end.
-PCPP_EXPANSION = ("MEMPLAN_PCPP_EXPANSION", 1_000_000, "tokens")
+PCPP_EXPANSION = ("MEMPLAN_PCPP_EXPANSION", 100_000, "tokens")
 
 
 def value(limit: tuple[str, int, str]) -> int:

@@ -64,9 +64,12 @@ def parse_overlay_spec(text: str | os.PathLike[str] | OverlaySpec) -> OverlaySpe
 
 
 def load_overlay(spec: OverlaySpec, include_dirs: Sequence[str | os.PathLike[str]] = (),
-                 cpp: str = "auto") -> tuple[Tree, list[Diagnostic]]:
-    """The compiled overlay of ``spec`` (parameters applied) and the warnings met on the way."""
-    loaded = load_device_tree(spec.path, include_dirs, cpp, symbols=True, overlay=True)
+                 cpp: str = "auto", include_roots: Sequence[str | os.PathLike[str]] | None = None,
+                 ) -> tuple[Tree, list[Diagnostic]]:
+    """The compiled overlay of ``spec`` (parameters applied) and the warnings met on the way
+    (``include_roots`` confines its reads as in :func:`~memplan.dts.load_device_tree`)."""
+    loaded = load_device_tree(spec.path, include_dirs, cpp, symbols=True, overlay=True,
+                              include_roots=include_roots)
     tree = loaded.tree
     notes = [*loaded.diagnostics, *tree.warnings]
     if loaded.kind == "dts" and not tree.plugin:
@@ -81,16 +84,18 @@ def load_overlay(spec: OverlaySpec, include_dirs: Sequence[str | os.PathLike[str
 
 
 def apply_overlay_specs(base: Tree, specs: Sequence[str | os.PathLike[str] | OverlaySpec],
-                        include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto") -> None:
+                        include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto",
+                        include_roots: Sequence[str | os.PathLike[str]] | None = None) -> None:
     """Load each overlay and apply it to ``base`` in order; their warnings go to ``base.warnings``,
-    and dtc's address checks are run again on the merged tree."""
+    and dtc's address checks are run again on the merged tree. ``include_roots`` confines the
+    overlays' reads as in :func:`~memplan.dts.load_device_tree`."""
     if not specs:
         return
     # dtc's address checks are about the merged tree: an overlay's fragments have no cell counts
     kept = [w for w in base.warnings if w.code not in ADDRESS_CODES]
     for raw in specs:
         spec = parse_overlay_spec(raw)
-        overlay, notes = load_overlay(spec, include_dirs, cpp)
+        overlay, notes = load_overlay(spec, include_dirs, cpp, include_roots)
         kept.extend(n for n in notes if n.code not in ADDRESS_CODES)
         apply_overlay(base, overlay, spec.path)
         base.files.extend(f for f in (spec.path, *overlay.files) if f not in base.files)

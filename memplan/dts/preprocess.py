@@ -512,7 +512,7 @@ class _PcppRun:
         yield _Event("leave", self.stack[-1][0], line)
 
     def error(self, line: int, message: str) -> None:
-        raise PreprocessError(f"preprocessor error: {message}", self.where(line))
+        raise PreprocessError(f"preprocessor error: {message}", self.where(line if line > 0 else self.line))
 
     def warning(self, line: int, message: str) -> None:
         self.warnings.append(diag("cpp-warning", message, self.where(line)))
@@ -589,6 +589,15 @@ def _mark_non_directive(line: list[Any]) -> list[Any]:
     return [*line[: idx[0]], blank, *line[idx[0] :]]
 
 
+def _drop_bare_pragma(line: list[Any]) -> list[Any]:
+    """A ``#pragma`` with nothing after it, which GNU cpp ignores (pcpp would fail on it), kept
+    only as its line break."""
+    words = [t for t in line if t.type not in ("CPP_WS", "CPP_COMMENT1", "CPP_COMMENT2") and t.value.strip()]
+    if len(words) == 2 and words[0].value == "#" and words[1].value == "pragma":
+        return [t for t in line if "\n" in str(t.value)]
+    return line
+
+
 def _adjacent(a: Any, b: Any) -> bool:
     pos_a, pos_b = getattr(a, "lexpos", None), getattr(b, "lexpos", None)
     return pos_a is not None and pos_b is not None and pos_a + len(str(a.value)) == pos_b
@@ -613,7 +622,7 @@ def _build_preprocessor(run: _PcppRun) -> Any:
             for line in super().group_lines(input, abssource):
                 run.line = _first_lineno(line)
                 run.check_bounds(0)
-                yield _mark_non_directive(_merge_pp_numbers(line))
+                yield _mark_non_directive(_merge_pp_numbers(_drop_bare_pragma(line)))
 
         def expand_macros(self, tokens: list[Any], expanding_from: list[str] | None = None) -> list[Any]:
             run.check_bounds(len(tokens))
