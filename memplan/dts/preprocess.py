@@ -78,6 +78,14 @@ _DIAGNOSTIC = re.compile(
     r"(?P<kind>fatal error|error|warning|note):\s*(?P<msg>.*)$"
 )
 _INCLUDE_TARGET = re.compile(r'#\s*include\s*(?P<target>["<])')
+_INCLUDE_NAME = re.compile(r'#\s*include\s*["<](?P<name>[^">]*)[">]')
+
+
+def _spelled(where: Source, fallback: str) -> str:
+    """The file name as the ``#include`` at ``where`` spells it (else ``fallback``), so an error
+    names what the user wrote, not where cpp found it."""
+    m = _INCLUDE_NAME.search(where.text or "")
+    return m.group("name") if m is not None else fallback
 
 
 @attrs.frozen
@@ -165,7 +173,8 @@ def preprocess(
     ``defines`` are ``NAME`` or ``NAME=VALUE`` strings (``-D``). ``include_roots`` confines
     every read to those directories (see :mod:`memplan.dts.includes`); with it, ``"auto"``
     uses the pcpp back end, whose every file read memplan makes and checks itself, and
-    ``"system"`` checks cpp's files after a bounded run. Raises :class:`IncludeError` or
+    ``"system"`` first walks the includes that way, then runs cpp (bounded) and checks the
+    files it read once more. Raises :class:`IncludeError` or
     :class:`PreprocessError` with the position of the problem.
     """
     main = os.fspath(path)
@@ -190,8 +199,23 @@ def preprocess(
     if cpp == "system" and exe is None:
         raise PreprocessError("no system C preprocessor found (install cpp, or use --cpp pcpp)")
     if exe is not None and not (policy.confined and cpp == "auto"):
+        if policy.confined:
+            _vet_includes(main, dirs, defs, policy)
         return _run_system_cpp(exe, main, dirs, defs, policy)
     return _run_pcpp(main, dirs, defs, policy)
+
+
+def _vet_includes(main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy) -> None:
+    """Before a confined system cpp run: walk the includes with the pcpp back end, whose every
+    read memplan checks, so cpp is never started on an include outside the roots, a device or a
+    FIFO. A failure of pcpp's own (a construct it does not support) is left to cpp to judge;
+    cpp's files are checked again from its line markers afterwards."""
+    try:
+        _run_pcpp(main, dirs, defs, policy)
+    except IncludeError:
+        raise
+    except PreprocessError:
+        pass
 
 
 # --------------------------------------------------------------------------------------
@@ -326,7 +350,7 @@ def _scan_cpp_output(out: str, policy: IncludePolicy) -> tuple[list[str], Includ
                 stack.pop()
             if escaped is not None and escaped[1] == mk.file:
                 where = _directive_source(mk.file, max(mk.line - 1, 1), policy=policy)
-                return list(files), policy.outside_error("include", escaped[0], where)
+                return list(files), policy.outside_error("include", _spelled(where, escaped[0]), where)
         elif not stack:
             stack.append(mk.file)
         files.setdefault(mk.file, None)
