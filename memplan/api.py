@@ -466,10 +466,9 @@ def _check_version(value: object) -> KernelVersion | None:
     except MemplanError as err:
         raise _arg_error("kernel_version", err.message) from None
     assert version is not None
-    if not (2 <= version.major <= 20 and 0 <= version.minor <= 255 and 0 <= version.patch <= 9999):
-        raise _arg_error(
-            "kernel_version", f"{version} is not a plausible Linux release (expected e.g. 5.10 or 6.1.0)"
-        )
+    problem = version.implausible()
+    if problem is not None:
+        raise _arg_error("kernel_version", problem)
     return version
 
 

@@ -59,6 +59,12 @@ class KernelVersion:
             return cls(int(parts[0]), int(parts[1]), int(parts[2]))
         return cls.parse(value)
 
+    def implausible(self) -> str | None:
+        """Why this cannot be a Linux release (major 2..20, minor 0..255, patch 0..9999), or ``None``."""
+        if 2 <= self.major <= 20 and 0 <= self.minor <= 255 and 0 <= self.patch <= 9999:
+            return None
+        return f"{self} is not a plausible Linux release (expected e.g. 5.10 or 6.1.0)"
+
     def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
         """True when this version is ``>= major.minor.patch``."""
         return (self.major, self.minor, self.patch) >= (major, minor, patch)

@@ -13,6 +13,7 @@ memplan it needs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -65,8 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_unprintable_output() -> None:
+    """Print what the output encoding cannot hold as escapes (``\\udcff`` for a non-UTF-8 byte
+    of a file name or ``--cmdline``, which Python keeps as a surrogate) instead of failing
+    with UnicodeEncodeError under a strict UTF-8 stdout."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a stream that cannot change
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by the console script)."""
+    _escape_unprintable_output()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:  # the fast path: no parser to build
         sys.stdout.write(f"memplan {__version__}\n")

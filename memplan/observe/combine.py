@@ -446,6 +446,9 @@ def build_observed(
                 cma_areas.append(ObservedCma(area.name, None, None, 1, area.source))
 
     kernel_version: KernelVersion | None = log.kernel_version if log is not None else None
+    version_problem = log.kernel_version_problem() if log is not None else None
+    if version_problem is not None:
+        all_diags.append(version_problem)
     cmdline = log.cmdline if log is not None else None
     if cmdline is None and fdt is not None:
         cmdline = dt_bootargs(fdt)

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import attrs
 
+from memplan.diagnostics import diag
+from memplan.errors import MemplanError
 from memplan.model import Diagnostic
 from memplan.schemas import SCHEMA_VERSION
 from memplan.source import Source
@@ -337,9 +339,24 @@ class BootLog:
         if e is None or e.text is None:
             return None
         try:
-            return KernelVersion.parse(e.name or e.text)
-        except Exception:
+            version = KernelVersion.parse(e.name or e.text, e.source)
+        except MemplanError:
             return None
+        return None if version.implausible() else version
+
+    def kernel_version_problem(self) -> Diagnostic | None:
+        """A warning at the ``Linux version`` line when it names no plausible release (the
+        version is then not used), else ``None``."""
+        e = self.first("linux-version")
+        if e is None or e.text is None:
+            return None
+        try:
+            problem = KernelVersion.parse(e.name or e.text, e.source).implausible()
+        except MemplanError as err:
+            problem = err.message
+        if problem is None:
+            return None
+        return diag("observe-malformed-line", f"boot log kernel version: {problem}; not used", e.source)
 
     @property
     def kernel_release(self) -> str | None:

@@ -83,3 +83,22 @@ def test_iomem_many_siblings_and_deep_chains_keep_file_order() -> None:
     walked = io.walk()
     assert [e.name for e in walked[:4]] == ["bank 0", "child 0", "bank 1", "child 1"]
     assert io.entries[-1].children[0].name == "child 19999"
+
+
+@pytest.mark.parametrize("version", ["99.1.0", "6.1000.0", "1.0.123456"])
+def test_implausible_dmesg_kernel_version_is_blamed_on_the_dmesg_line(tmp_path: Path, version: str) -> None:
+    from memplan.observe import parse_dmesg, read_observed
+
+    text = f"[    0.000000] Booting Linux\n[    0.000000] Linux version {version} (gcc) #1 SMP\n"
+    log = parse_dmesg(text, "dmesg.txt")
+    assert log.kernel_version is None
+    problem = log.kernel_version_problem()
+    assert problem is not None and problem.source is not None
+    assert (problem.source.file, problem.source.line) == ("dmesg.txt", 2) and len(problem.message) < 400
+    (tmp_path / "dmesg.txt").write_text(text)
+    observed = read_observed([tmp_path / "dmesg.txt"])
+    assert observed.kernel_version is None
+    assert any(d.source is not None and d.source.line == 2 and "kernel version" in d.message
+               for d in observed.diagnostics)
+    good = parse_dmesg("[    0.000000] Linux version 6.1.0-13-arm64 (gcc) #1 SMP\n", "dmesg.txt")
+    assert str(good.kernel_version).startswith("6.1.0") and good.kernel_version_problem() is None
