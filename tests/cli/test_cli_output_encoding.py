@@ -21,8 +21,8 @@ def run(args: list[bytes], cwd: Path) -> subprocess.CompletedProcess[bytes]:
 def test_non_utf8_file_name_and_cmdline_are_escaped(tmp_path: Path) -> None:
     name = b"b\xff.dts"
     (tmp_path / os.fsdecode(name)).write_text("/dts-v1/;\n/ { };\n")
-    res = run([b"resolve", b"--dts", name, b"--arch", b"arm64", b"--memory", b"1G", b"--cmdline", b"cma=\xfe"],
-              tmp_path)
+    args = [b"resolve", b"--dts", name, b"--arch", b"arm64", b"--memory", b"1G", b"--cmdline", b"cma=\xfe"]
+    res = run(args, tmp_path)
     assert res.returncode == 0, res.stderr
     assert b"Traceback" not in res.stderr
     assert b"cma=\\udcfe" in res.stdout

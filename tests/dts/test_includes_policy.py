@@ -31,10 +31,12 @@ def kernel(tmp_path: Path) -> Path:
     """A small arch/arm/boot/dts with vendor folders and shared files one level up."""
     dts = tmp_path / "arch/arm/boot/dts"
     write(dts / "cros-ec-keyboard.dtsi", "&keyboard { keypad,num-rows = <8>; };\n")
-    write(dts / "armv7-m.dtsi", "/ { nvic: interrupt-controller@e000e100 { reg = <0xe000e100 0xc00>; }; };\n")
+    write(dts / "armv7-m.dtsi",
+          "/ { nvic: interrupt-controller@e000e100 { reg = <0xe000e100 0xc00>; }; };\n")
     write(dts / "rockchip/rk3288-veyron.dtsi",
           '/dts-v1/;\n/ { ec { keyboard: keyboard { }; }; };\n#include "../cros-ec-keyboard.dtsi"\n')
-    write(dts / "rockchip/rk3288-veyron-jerry.dts", '#include "rk3288-veyron.dtsi"\n/ { model = "jerry"; };\n')
+    write(dts / "rockchip/rk3288-veyron-jerry.dts",
+          '#include "rk3288-veyron.dtsi"\n/ { model = "jerry"; };\n')
     write(dts / "st/stm32f746.dtsi", '#include "../armv7-m.dtsi"\n/ { soc { }; };\n')
     write(dts / "st/stm32f746-disco.dts", '/dts-v1/;\n#include "stm32f746.dtsi"\n/ { model = "disco"; };\n')
     write(dts / "st/stm32h750-dtc.dts", '/dts-v1/;\n/include/ "../armv7-m.dtsi"\n/ { model = "dtc"; };\n')
@@ -108,7 +110,9 @@ def test_dtc_include_and_incbin_symlinks_out_are_refused_when_confined(kernel: P
     assert "top secret" not in str(info.value)
 
 
-def test_text_without_a_location_reads_only_its_include_dirs(kernel: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_text_without_a_location_reads_only_its_include_dirs(
+    kernel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(kernel)
     text = '/dts-v1/;\n/include/ "secret.dtsi"\n'
     with pytest.raises(IncludeError, match="not found"):
@@ -149,7 +153,7 @@ def test_system_cpp_is_bounded_on_fifo_and_dev_zero(kernel: Path, monkeypatch: p
     monkeypatch.setenv("MEMPLAN_CPP_TIMEOUT", "30")
     monkeypatch.setenv("MEMPLAN_CPP_MEMORY", str(256 << 20))
     write(board, '/dts-v1/;\n#include "/dev/zero"\n/ { };\n')
-    with pytest.raises(PreprocessError, match="MEMPLAN_CPP_(MEMORY|OUTPUT)"):
+    with pytest.raises(PreprocessError, match=r"MEMPLAN_CPP_(MEMORY|OUTPUT)"):
         preprocess(board, cpp="system")
     # /dev/stdin reads as empty: cpp's stdin is closed, nothing waits
     write(board, '/dts-v1/;\n#include "/dev/stdin"\n/ { };\n')
@@ -162,19 +166,21 @@ def test_macro_bomb_is_bounded(tmp_path: Path, tool: str, monkeypatch: pytest.Mo
     monkeypatch.setenv("MEMPLAN_PCPP_EXPANSION", "5000")
     lines = ["/dts-v1/;", "#define B0 x"] + [f"#define B{i} B{i - 1} B{i - 1}" for i in range(1, 41)]
     board = write(tmp_path / "bomb.dts", "\n".join([*lines, "/ { v = <B40>; };", ""]))
-    with pytest.raises(PreprocessError, match="MEMPLAN_(CPP_TIMEOUT|CPP_OUTPUT|PCPP_EXPANSION)") as info:
+    with pytest.raises(PreprocessError, match=r"MEMPLAN_(CPP_TIMEOUT|CPP_OUTPUT|PCPP_EXPANSION)") as info:
         preprocess(board, cpp=tool)
     assert info.value.source is not None and info.value.source.file == str(board)
 
 
 @pytest.mark.parametrize(
-    "directive", ["#if", "#ifdef", "#ifndef", "#undef", "#define", "#define A( , )", "#elif", "#include"]
+    "directive",
+    ["#if", "#ifdef", "#ifndef", "#undef", "#define", "#define A( , )", "#elif", "#include"],
 )
 def test_pcpp_failures_are_positioned_errors(tmp_path: Path, directive: str) -> None:
     board = write(tmp_path / "b.dts", f"/dts-v1/;\n{directive}\n/ {{ }};\n")
     with pytest.raises(PreprocessError) as info:
         preprocess(board, cpp="pcpp")
-    assert info.value.source is not None and (info.value.source.file, info.value.source.line) == (str(board), 2)
+    src = info.value.source
+    assert src is not None and (src.file, src.line) == (str(board), 2)
 
 
 def test_bare_pragma_is_ignored_like_cpp(tmp_path: Path) -> None:

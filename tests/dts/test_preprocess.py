@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from memplan.dts.includes import IncludePolicy
 from memplan.dts.preprocess import (
     Linemarker,
     format_linemarker,
@@ -17,7 +18,6 @@ from memplan.dts.preprocess import (
     preprocess,
     source_lines,
 )
-from memplan.dts.includes import IncludePolicy
 from memplan.errors import IncludeError, MemplanError, PreprocessError
 
 HAVE_CPP = shutil.which("cpp") is not None
