@@ -22,10 +22,10 @@ from memplan.diagnostics import diag
 from memplan.dts import Tree, read_dtb
 from memplan.dts.dtb import FDT_MAGIC
 from memplan.dts.overlay_input import OverlaySpec
-from memplan.errors import MemplanError, ResolveError
+from memplan.errors import ConfigError, MemplanError, ResolveError
 from memplan.kconfig import KernelConfig, load_config
+from memplan.kconfig.dotconfig import DotConfig, parse_dotconfig
 from memplan.kconfig.dotconfig import decode as decode_config
-from memplan.kconfig.dotconfig import parse_dotconfig
 from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
 from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
@@ -200,7 +200,9 @@ def _read_config(config: object) -> _ConfigText:
                 where_cfg = Source("config", file=label)
                 raise ResolveError(f"{argument('config')}: corrupt gzip data: {err}", where_cfg) from None
         body = decode_config(data, label)
-    header = parse_dotconfig(body, label).header
+    parsed = parse_dotconfig(body, label)
+    _check_is_config(parsed)
+    header = parsed.header
     version: KernelVersion | None = None
     if header is not None:
         try:
@@ -208,6 +210,19 @@ def _read_config(config: object) -> _ConfigText:
         except MemplanError:
             version = None  # load_config reports the unreadable header
     return _ConfigText(body, label, version)
+
+
+def _check_is_config(parsed: DotConfig) -> None:
+    """A file in which no line sets a symbol and some line is not a comment is not a kernel
+    ``.config`` (e.g. a ``.dts`` given as one): one error instead of a warning per line."""
+    bad = [d for d in parsed.diagnostics if d.code == "kconfig-malformed-line"]
+    if parsed.assignments or not bad:
+        return
+    raise ConfigError(
+        f"{argument('config')}: this is not a kernel .config or defconfig: no line sets a CONFIG_ symbol "
+        f"and {len(bad)} line(s) are neither settings nor comments",
+        bad[0].source,
+    )
 
 
 def _config(cfg: _ConfigText, arch: str | None, version: KernelVersion) -> KernelConfig:

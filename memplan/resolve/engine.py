@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import attrs
 
+from memplan.argnames import argument
 from memplan.model import GlobalCma, MemoryBank, Origin
 from memplan.plan import Plan
 from memplan.resolve.alignment import cma_min_alignment, default_hugetlb
@@ -182,7 +183,7 @@ class _Run:
             st.note(
                 "memory-none",
                 f"no RAM: no /memory bank with a usable reg and no memory= map{hint}; "
-                "pass memory= (e.g. --memory 2G) to place anything",
+                f"pass {argument('memory')} (e.g. 2G) to place anything",
                 nodes[0].source if nodes else (inp.memory_source or Source.builtin("no /memory node")),
             )
         for b, s, src in sorted(banks, key=lambda t: t[0]):

@@ -155,7 +155,8 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
             if (base, size) == entries[0]:
                 r.status = "failed"
                 r.reason = f"failed to reserve: {why}"
-        if size and not inside_ram and ctx.arch != "x86":
+        # without any RAM, memory-none says it once; no warning per region
+        if size and not inside_ram and ctx.arch != "x86" and st.mb.memory.total():
             st.note(
                 "rmem-outside-ram",
                 f"'{node.name}' {base:#x}..{base + size:#x} is not entirely inside RAM",

@@ -152,3 +152,27 @@ def test_cli_import_is_light() -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[]"
+
+
+def test_config_that_is_not_a_config_is_unusable_input(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["resolve", "--example", "evk", "--config", str(EVK.dts)], capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") <= 4  # one error, not a warning per line
+    assert f"{EVK.dts}:1: --config: this is not a kernel .config or defconfig" in err
+
+
+def test_missing_memory_is_reported_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    board = tmp_path / "b.dts"
+    board.write_text(
+        "/dts-v1/;\n/ {\n #address-cells = <1>; #size-cells = <1>;\n"
+        " reserved-memory { #address-cells = <1>; #size-cells = <1>; ranges;\n"
+        "  fw@48000000 { reg = <0x48000000 0x100000>; no-map; };\n"
+        "  dsp@49000000 { reg = <0x49000000 0x100000>; no-map; };\n };\n};\n"
+    )
+    status, out, _ = run(["resolve", "--dts", str(board), "--arch", "arm64", "--kernel-version", "6.1",
+                          "--format", "json"], capsys)
+    assert status == 1
+    codes = [d["code"] for d in json.loads(out)["diagnostics"]]
+    assert codes.count("memory-none") == 1 and "rmem-outside-ram" not in codes
+    memory_none = next(d for d in json.loads(out)["diagnostics"] if d["code"] == "memory-none")
+    assert "--memory" in memory_none["message"] and "memory=" not in memory_none["message"].split(";")[1]
