@@ -16,9 +16,10 @@ from typing import Any
 import attrs
 
 from memplan.arch import normalise_arch
+from memplan.cmdline import effective_cmdline
 from memplan.dts import Tree, read_dtb
 from memplan.errors import MemplanError, ObserveError
-from memplan.kconfig import load_config
+from memplan.kconfig import KernelConfig, load_config
 from memplan.kconfig.dotconfig import decode as decode_config
 from memplan.observe.archive import MAX_MEMBER_BYTES, decompress_limited, is_archive, read_archive
 from memplan.observe.dmesg import parse_dmesg
@@ -152,6 +153,39 @@ def kernel_version_of(snap: SnapshotInputs, observed: Observed) -> tuple[KernelV
     return None, ""
 
 
+def loader_cmdline(
+    observed: str, config: object, arch: str | None, version: KernelVersion | None, tree: Tree | None
+) -> str | None:
+    """The boot loader command line that, with the ``.config``'s built-in one
+    (``CONFIG_CMDLINE``), gives the ``observed`` ``/proc/cmdline`` by the kernel's rules, when
+    that differs from ``observed`` itself; ``None`` when ``observed`` is already the boot
+    loader's (no built-in command line, or none of the candidates explains it)."""
+    if not isinstance(config, KernelConfig) or not config.cmdline.strip():
+        return None
+    built_in = config.cmdline.strip()
+    candidates = [observed]
+    if observed.startswith(built_in + " "):
+        candidates.append(observed[len(built_in) + 1 :])
+    if observed.endswith(" " + built_in):
+        candidates.append(observed[: -len(built_in) - 1])
+    candidates.append("")
+    has_chosen = tree is not None and "chosen" in tree.root.children
+    for loader in candidates:
+        try:
+            eff = effective_cmdline(
+                arch=arch or config.arch,
+                bootloader=loader,
+                config=config,
+                kernel_version=version,
+                has_chosen=has_chosen if tree is not None else None,
+            )
+        except MemplanError:
+            return None
+        if eff.text.strip() == observed.strip():
+            return None if loader == observed else loader
+    return None
+
+
 def _firmware_ram(observed: Observed) -> list[tuple[int, int]]:
     """The RAM ranges of the firmware's e820 map in the boot log (``BIOS-e820`` lines)."""
     if observed.log is None:
@@ -205,6 +239,36 @@ class Filled:
     notes: tuple[str, ...]
 
 
+def _fill_cmdline(
+    kw: dict[str, Any],
+    snap: SnapshotInputs,
+    observed: Observed,
+    tree: Tree | None,
+    version: KernelVersion | None,
+    notes: list[str],
+) -> None:
+    """The command line of :func:`fill_inputs` (the snapshot's DT, or none, is used)."""
+    if tree is not None and _dt_bootargs(tree) is not None:
+        notes.append("command line: the booted Device Tree's /chosen/bootargs")
+        return
+    observed_cl = _text(snap.cmdline) if snap.cmdline is not None else observed.cmdline
+    if not observed_cl:
+        return
+    where = snap.cmdline.label if snap.cmdline is not None else "the boot log"
+    config = kw.get("config")
+    arch: str | None = kw.get("arch") or (config.arch if isinstance(config, KernelConfig) else None)
+    loader = loader_cmdline(observed_cl, config, arch, version, tree)
+    if loader is None:
+        kw["cmdline"] = observed_cl
+        notes.append(f"command line: the observed one, {where} (taken as the boot loader's)")
+    else:
+        kw["cmdline"] = loader
+        notes.append(
+            f"command line: the boot loader's part of the observed one, {where} "
+            "(the .config's built-in command line taken out)"
+        )
+
+
 def fill_inputs(given: dict[str, Any], snap: SnapshotInputs, observed: Observed) -> Filled:
     """Complete the resolve arguments ``given`` (``dts``, ``dtb``, ``config``, ``arch``,
     ``kernel_version``, ``cmdline``, ``memory``; ``None`` = not given) from the snapshot:
@@ -215,7 +279,8 @@ def fill_inputs(given: dict[str, Any], snap: SnapshotInputs, observed: Observed)
     * the architecture: ``uname -m``;
     * the command line (unless the user gave a Device Tree): none when the booted Device Tree
       has ``/chosen/bootargs`` (that *is* what the boot loader passed); else the observed
-      ``/proc/cmdline``;
+      ``/proc/cmdline``, less the ``.config``'s built-in command line when the kernel added it
+      (:func:`loader_cmdline`);
     * RAM (no Device Tree, e.g. x86): the firmware's e820 RAM ranges from the boot log; with
       the booted Device Tree but no ``/memory`` in it (an EFI boot): the boot log's ``Early
       memory node ranges``.
@@ -245,15 +310,7 @@ def fill_inputs(given: dict[str, Any], snap: SnapshotInputs, observed: Observed)
         notes.append(f".config: {snap.config.label}")
     user_dt = kw.get("dts") is not None or (kw.get("dtb") is not None and tree is None)
     if kw.get("cmdline") is None and not user_dt:
-        bootargs = _dt_bootargs(tree) if tree is not None else None
-        if tree is not None and bootargs is not None:
-            notes.append("command line: the booted Device Tree's /chosen/bootargs")
-        else:
-            observed_cl = _text(snap.cmdline) if snap.cmdline is not None else observed.cmdline
-            if observed_cl:
-                kw["cmdline"] = observed_cl
-                where = snap.cmdline.label if snap.cmdline is not None else "the boot log"
-                notes.append(f"command line: the observed one, {where} (taken as the boot loader's)")
+        _fill_cmdline(kw, snap, observed, tree, version, notes)
     if kw.get("memory") is None and kw.get("dts") is None and kw.get("dtb") is None:
         ram = _firmware_ram(observed)
         if ram:

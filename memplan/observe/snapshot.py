@@ -602,4 +602,38 @@ def save_live_snapshot(
     diagnostics.extend(col.diagnostics)
     if col.log_text is not None:
         (d / "dmesg").write_text(col.log_text[0], encoding="utf-8")
+    _save_prediction_inputs(r, d, diagnostics)
     return tuple(diagnostics)
+
+
+def _save_prediction_inputs(r: Path, d: Path, diagnostics: list[Diagnostic]) -> None:
+    """Also keep what a prediction needs when present (so ``memplan check DIR`` needs no other
+    input, as for a ``memplan collect`` archive): the command line, ``/proc/version``, the
+    kernel release and machine (of the running system), and the ``.config``."""
+    release = os.uname().release if r == Path("/") else None
+    if release is not None:
+        (d / "release").write_text(release + "\n")
+        (d / "machine").write_text(os.uname().machine + "\n")
+    configs = [(r / "proc" / "config.gz", "config.gz")]
+    if release is not None:
+        configs += [
+            (r / "boot" / f"config-{release}", "config"),
+            (r / "lib" / "modules" / release / "config", "config"),
+        ]
+    for name in ("cmdline", "version", "zoneinfo"):
+        _copy_if_present(r / "proc" / name, d / name, diagnostics)
+    for src, name in configs:
+        if _copy_if_present(src, d / name, diagnostics):
+            break
+
+
+def _copy_if_present(src: Path, dest: Path, diagnostics: list[Diagnostic]) -> bool:
+    """Copy ``src`` (a regular file, links not followed) to ``dest``; False when it is absent."""
+    if not src.is_file() or src.is_symlink():
+        return False
+    try:
+        dest.write_bytes(src.read_bytes())
+    except OSError as err:
+        diagnostics.append(unreadable(src, err, verb="copy"))
+        return False
+    return True

@@ -178,3 +178,46 @@ def test_version_origin_is_named_truly(tmp_path: Path) -> None:
     path = _snapshot(tmp_path, "arm64-7.2-dt-default-cma", "arm64-7.2.config.gz", "aarch64")
     filled = fill_inputs(GIVEN_NOTHING, read_snapshot_inputs([path]), read_observed([path]))
     assert "kernel version: 7.2.13, from the boot log" in filled.notes
+
+
+@pytest.mark.parametrize(
+    ("extra", "observed", "loader"),
+    [
+        # x86 CMDLINE_BOOL: the built-in string goes in front of the boot loader's
+        ('CONFIG_CMDLINE_BOOL=y\nCONFIG_CMDLINE="mitigations=off"\n', "mitigations=off cma=64M", "cma=64M"),
+        # no built-in command line: the observed one is the boot loader's
+        ("", "cma=64M", None),
+        # a built-in string the observed line does not carry explains nothing: keep the observed one
+        ('CONFIG_CMDLINE_BOOL=y\nCONFIG_CMDLINE="quiet"\n', "cma=64M", None),
+    ],
+)
+def test_loader_cmdline_takes_the_built_in_part_out(extra: str, observed: str, loader: str | None) -> None:
+    from memplan.collect.inputs import loader_cmdline
+    from memplan.kconfig import load_config
+
+    config = load_config(text="CONFIG_X86_64=y\nCONFIG_X86=y\n" + extra, arch="x86", kernel_version="7.2")
+    assert loader_cmdline(observed, config, "x86", None, None) == loader
+    assert loader_cmdline(observed, "a path, not a loaded config", "x86", None, None) is None
+
+
+def test_check_of_a_kernel_with_a_built_in_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The built-in part is not counted twice: cma= given twice would change nothing, but the
+    effective command line the report compares would differ."""
+    boot = FIXTURES / "x86-7.2-cma"
+    config = gzip.decompress((CONFIGS / "amd64-7.2.config.gz").read_bytes()).decode()
+    config = config.replace(
+        "# CONFIG_CMDLINE_BOOL is not set", 'CONFIG_CMDLINE_BOOL=y\nCONFIG_CMDLINE="quiet"'
+    )
+    log = re.sub(r"([Cc]ommand line: )", r"\1quiet ", (boot / "dmesg.txt").read_text())
+    files = {
+        "dmesg": log.encode(),
+        "cmdline": b"quiet " + (boot / "cmdline.txt").read_bytes(),
+        "config": config.encode(),
+        "machine": b"x86_64\n",
+    }
+    path = _archive(tmp_path / "builtin.tar.gz", files)
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "the boot loader's part of the observed one" in out and "command line differs" not in out

@@ -186,3 +186,19 @@ def test_save_live_snapshot_round_trip(tmp_path: Path) -> None:
     assert saved.global_cma.base == live.global_cma.base == 0xB5A00000
     assert saved.global_cma.size_granule == 1  # exact, from the copied debugfs
     assert saved.kernel_version == live.kernel_version
+
+
+def test_save_live_snapshot_keeps_the_prediction_inputs_that_are_there(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "proc").mkdir(parents=True)
+    (root / "proc" / "meminfo").write_text(MEMINFO)
+    (root / "proc" / "cmdline").write_text("console=ttyAMA0 cma=64M\n")
+    (root / "proc" / "config.gz").write_bytes(b"\x1f\x8b-not-really")
+    (root / "proc" / "version").symlink_to(root / "proc" / "cmdline")  # links are not followed
+    dest = tmp_path / "saved"
+    save_live_snapshot(dest, root, use_dmesg_command=False)
+    assert (dest / "cmdline").read_text() == "console=ttyAMA0 cma=64M\n"
+    assert (dest / "config.gz").read_bytes() == b"\x1f\x8b-not-really"
+    assert not (dest / "version").exists() and not (dest / "zoneinfo").exists()
+    # the running system's release is only recorded for the real root
+    assert not (dest / "release").exists()
