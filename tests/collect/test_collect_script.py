@@ -276,3 +276,11 @@ def test_on_this_machine_without_a_fake_root(tmp_path: Path) -> None:
     assert all(f[3] for f in manifest_lines if f[0] == "skip")
     observed = read_observed([archive])
     assert observed.mem_total is not None and observed.kernel_release == os.uname().release
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_shellcheck_clean() -> None:
+    res = subprocess.run(
+        ["shellcheck", "-s", "sh", "-"], input=collect_script(), capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stdout
