@@ -16,8 +16,10 @@ The kernel silently wraps on 64-bit overflow; memplan refuses such a number with
 
 from __future__ import annotations
 
+import re
+
 from memplan.errors import CmdlineError
-from memplan.source import Source
+from memplan.source import Source, shorten
 
 #: Largest value the kernel's ``unsigned long long`` can hold.
 U64_MAX = (1 << 64) - 1
@@ -32,18 +34,55 @@ GiB: int = 1 << 30
 SZ_4G: int = 4 * GiB
 
 
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_OCT_DIGITS = frozenset("01234567")
-_DEC_DIGITS = frozenset("0123456789")
+#: The number ``simple_strtoull(.., 0)`` reads: ``0x`` and at least one hex digit, else a leading
+#: ``0`` and octal digits, else decimal digits (possibly none: then nothing is read).
+NUMBER_PATTERN = r"(?P<hex>0[xX][0-9a-fA-F]+)|(?P<oct>0[0-7]*)|(?P<dec>[1-9][0-9]*)"
+
+#: ``memparse``'s syntax: an optional number, then an optional suffix letter (either case). It
+#: may match nothing (the value is then 0). :func:`memparse` and the command-line grammars
+#: (:mod:`memplan.cmdline.grammar`) both read sizes with it.
+MEMPARSE_PATTERN = rf"(?:{NUMBER_PATTERN})?(?P<suffix>[kKmMgGtTpPeE])?"
+
+_NUMBER = re.compile(NUMBER_PATTERN)
+_MEMPARSE = re.compile(MEMPARSE_PATTERN)
 
 
-def _radix(text: str, pos: int) -> tuple[int, int]:
-    """Base and index of the first digit, per the kernel's base-0 detection."""
-    if text.startswith("0", pos):
-        if text[pos + 1 : pos + 2] in ("x", "X") and text[pos + 2 : pos + 3] in _HEX_DIGITS:
-            return 16, pos + 2
-        return 8, pos
-    return 10, pos
+def number_value(match: re.Match[str], *, source: Source | None = None) -> int:
+    """The value of a :data:`NUMBER_PATTERN` match (0 when it read no digit); above 2^64-1 raises
+    :class:`CmdlineError` (with ``source``): the kernel would silently wrap it."""
+    if match["hex"]:
+        digits, base = match["hex"][2:], 16
+    elif match["oct"]:
+        digits, base = match["oct"], 8
+    elif match["dec"]:
+        digits, base = match["dec"], 10
+    else:
+        return 0
+    # a decimal number of more than 20 digits cannot fit (and int() refuses very long ones)
+    value = U64_MAX + 1 if base == 10 and len(digits) > 20 else int(digits, base)
+    if value > U64_MAX:
+        text = match.string[match.start() : match.end()]
+        shown = text if len(text) <= 40 else f"{text[:20]}...{text[-8:]}"
+        raise CmdlineError(
+            f"number {shown!r} does not fit in 64 bits (the kernel would silently wrap it)", source
+        )
+    return value
+
+
+def size_value(match: re.Match[str], *, source: Source | None = None) -> int:
+    """The value of a :data:`MEMPARSE_PATTERN` match: the number shifted by its suffix; above
+    2^64-1 raises :class:`CmdlineError` (with ``source``)."""
+    value = number_value(match, source=source)
+    suffix = match["suffix"]
+    if not suffix:
+        return value
+    scaled = value << SUFFIX_SHIFT[suffix.lower()]
+    if scaled > U64_MAX:
+        text = match.string[match.start() : match.end()]
+        raise CmdlineError(
+            f"size {shorten(text)!r} does not fit in 64 bits (the kernel would silently wrap it)", source
+        )
+    return scaled
 
 
 def strtoull(text: str, pos: int = 0, *, source: Source | None = None) -> tuple[int, int]:
@@ -52,22 +91,10 @@ def strtoull(text: str, pos: int = 0, *, source: Source | None = None) -> tuple[
     Returns ``(value, end)``; ``end == pos`` when no digit was read (value 0). A value that
     does not fit in 64 bits raises :class:`CmdlineError` (carrying ``source`` when given).
     """
-    base, i = _radix(text, pos)
-    digits = _HEX_DIGITS if base == 16 else _OCT_DIGITS if base == 8 else _DEC_DIGITS
-    start = i
-    n = len(text)
-    while i < n and text[i] in digits:
-        i += 1
-    if i == start:
+    match = _NUMBER.match(text, pos)
+    if match is None:
         return 0, pos
-    # a decimal number of more than 20 digits cannot fit (and int() refuses very long ones)
-    value = U64_MAX + 1 if base == 10 and i - start > 20 else int(text[start:i], base)
-    if value > U64_MAX:
-        shown = text[pos:i] if i - pos <= 40 else f"{text[pos : pos + 20]}...{text[i - 8 : i]}"
-        raise CmdlineError(
-            f"number {shown!r} does not fit in 64 bits (the kernel would silently wrap it)", source
-        )
-    return value, i
+    return number_value(match, source=source), match.end()
 
 
 def memparse(text: str, pos: int = 0, *, source: Source | None = None) -> tuple[int, int]:
@@ -79,17 +106,9 @@ def memparse(text: str, pos: int = 0, *, source: Source | None = None) -> tuple[
     """
     if pos < 0 or pos > len(text):
         raise ValueError(f"position {pos} outside the text (length {len(text)})")
-    value, end = strtoull(text, pos, source=source)
-    shift = SUFFIX_SHIFT.get(text[end : end + 1].lower()) if end < len(text) else None
-    if shift is None:
-        return value, end
-    scaled = value << shift
-    if scaled > U64_MAX:
-        raise CmdlineError(
-            f"size {text[pos : end + 1]!r} does not fit in 64 bits (the kernel would silently wrap it)",
-            source,
-        )
-    return scaled, end + 1
+    match = _MEMPARSE.match(text, pos)
+    assert match is not None  # every part of the pattern is optional
+    return size_value(match, source=source), match.end()
 
 
 def parse_size(text: str, *, source: Source | None = None) -> int:

@@ -20,6 +20,7 @@ from memplan.cmdline.common import (
     show,
     where,
 )
+from memplan.cmdline.grammar import parse_cma_value, parse_node_list
 from memplan.cmdline.tokenize import Token
 from memplan.errors import CmdlineError
 from memplan.source import Source
@@ -88,11 +89,11 @@ def parse_cma(
                 token,
             )
         return previous
-    size, i = read_size(token, 0)
+    syntax = parse_cma_value(text)
+    size = syntax.size.value(token.source)
     base = previous.base if previous else 0
     limit = previous.limit if previous else 0
-    digits = i > 0 and text[:1] not in "kKmMgGtTpPeE"
-    if not digits:
+    if not syntax.size.has_digits:
         what = "an empty value" if text == "" else f"no number in {text!r}"
         sink.add(
             "warning" if text else "info",
@@ -101,10 +102,10 @@ def parse_cma(
             "and disables the global CMA area",
             token,
         )
-    if i < len(text) and text[i] == "@":
-        base, i = read_size(token, i + 1)
-        if i < len(text) and text[i] == "-":
-            limit, i = read_size(token, i + 1)
+    if syntax.base is not None:
+        base = syntax.base.value(token.source)
+        if syntax.limit is not None:
+            limit = syntax.limit.value(token.source)
         else:
             limit = base + size
             if limit > U64_MAX:
@@ -120,7 +121,7 @@ def parse_cma(
             f"limit 0x{previous.limit:x} stay from an earlier cma=",
             token,
         )
-    note_trailing(token, i, sink, "cmdline-cma-trailing")
+    note_trailing(token, syntax.end, sink, "cmdline-cma-trailing")
     return CmaParam(size=size, base=base, limit=limit, source=token.source, sources=(token.source,))
 
 
@@ -159,22 +160,11 @@ def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], boo
     """
     text = token.value or ""
     out: dict[int, int] = {}
-    i = 0
-    first = True
-    while i < len(text):
-        nid, j = read_decimal(text, i, token.source)
-        if nid is None or j >= len(text) or text[j] != ":":
-            if first:
-                return out, True
-            sink.add(
-                "warning",
-                code,
-                f"{token.shown}: expected 'node:size' {where(token, i)}, found {show(text, i)}; "
-                "the kernel stops reading here",
-                token,
-            )
-            return out, False
-        first = False
+    syntax = parse_node_list(text)
+    if not syntax.nodes:
+        return out, True
+    for node in syntax.nodes:
+        nid = node.nid.value(token.source)
         if nid >= MAX_POSSIBLE_NODES:
             sink.add(
                 "warning",
@@ -183,19 +173,23 @@ def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], boo
                 token,
             )
             return out, False
-        size, k = read_size(token, j + 1)
-        out[nid] = size
-        if k < len(text) and text[k] == ",":
-            i = k + 1
-            continue
-        if k < len(text):
-            sink.add(
-                "warning",
-                code,
-                f"{token.shown}: the kernel stops reading at {show(text, k)} {where(token, k)}",
-                token,
-            )
-        break
+        out[nid] = node.size.value(token.source)
+    k = syntax.end
+    if text[k : k + 1] == "," and k + 1 < len(text):
+        sink.add(
+            "warning",
+            code,
+            f"{token.shown}: expected 'node:size' {where(token, k + 1)}, found {show(text, k + 1)}; "
+            "the kernel stops reading here",
+            token,
+        )
+    elif k < len(text) and text[k] != ",":
+        sink.add(
+            "warning",
+            code,
+            f"{token.shown}: the kernel stops reading at {show(text, k)} {where(token, k)}",
+            token,
+        )
     return out, False
 
 

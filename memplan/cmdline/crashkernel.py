@@ -13,6 +13,7 @@ from typing import Literal
 import attrs
 
 from memplan.cmdline.common import Sink
+from memplan.cmdline.grammar import RangeSyntax, parse_crash_ranges, parse_crash_value
 from memplan.cmdline.tokenize import OriginLookup, Token
 from memplan.diagnostics import diag
 from memplan.source import SHOWN_TEXT_LIMIT, LineRef, Source, shorten
@@ -214,9 +215,10 @@ def _parse_spec(kind: CrashKind, token: Token, text: str, suffixes: dict[CrashKi
     def at(i: int) -> str:
         return f"at offset {token.at(i)}"
 
-    size, i = memparse(value, 0, source=src)
-    if i == 0:
+    syntax = parse_crash_value(value)
+    if syntax.size.empty:
         return CrashkernelSpec(kind, src, error=f"a size is expected {at(0)}")
+    size, i = syntax.size.value(src), syntax.size.end
     if kind != "plain":
         suffix = suffixes[kind]
         if value[i:] != suffix:
@@ -224,53 +226,49 @@ def _parse_spec(kind: CrashKind, token: Token, text: str, suffixes: dict[CrashKi
         return CrashkernelSpec(kind, src, size=size)
     if ":" in value:
         return _parse_ranges(token, src)
-    if i < len(value) and value[i] == "@":
-        offset, _j = memparse(value, i + 1, source=src)
-        return CrashkernelSpec(kind, src, size=size, offset=offset)
+    if syntax.offset is not None:
+        return CrashkernelSpec(kind, src, size=size, offset=syntax.offset.value(src))
     if i < len(value):
         return CrashkernelSpec(kind, src, error=f"unexpected {value[i]!r} {at(i)}")
     return CrashkernelSpec(kind, src, size=size)
+
+
+def _range_error(element: RangeSyntax, ranges: list[CrashRange], src: Source, token: Token) -> str | None:
+    """Check one ``start-[end]:size`` element part by part, as the kernel reads it: append it to
+    ``ranges``, or say what is wrong at which command-line offset."""
+    if element.start.empty:
+        return f"a range start is expected at offset {token.at(element.start.start)}"
+    start = element.start.value(src)
+    if element.dash is None:
+        return f"'-' is expected at offset {token.at(element.start.end)}"
+    end: int | None = None
+    if not element.end.empty:
+        end = element.end.value(src)
+        if end <= start:
+            return (
+                f"range end {format_size(end)} is not above its start {format_size(start)} "
+                f"at offset {token.at(element.start.start)}"
+            )
+    if element.colon is None:
+        what = "':'" if end is not None else "a range end"
+        return f"{what} is expected at offset {token.at(element.end.end)}"
+    if element.size.empty:
+        return f"a size is expected at offset {token.at(element.colon)}"
+    ranges.append(CrashRange(start, end, element.size.value(src)))
+    return None
 
 
 def _parse_ranges(token: Token, src: Source) -> CrashkernelSpec:
     value = token.value or ""
     ranges: list[CrashRange] = []
     error: str | None = None
-    i = 0
-    while True:
-        start, j = memparse(value, i, source=src)
-        if j == i:
-            error = f"a range start is expected at offset {token.at(i)}"
+    i = 0  # where the kernel stops: after the last element read, or at the malformed one
+    for element in parse_crash_ranges(value):
+        error = _range_error(element, ranges, src, token)
+        if error is not None:
+            i = element.start.start
             break
-        if value[j : j + 1] != "-":
-            error = f"'-' is expected at offset {token.at(j)}"
-            break
-        j += 1
-        end: int | None = None
-        if value[j : j + 1] != ":":
-            end, k = memparse(value, j, source=src)
-            if k == j:
-                error = f"a range end is expected at offset {token.at(j)}"
-                break
-            if end <= start:
-                error = (
-                    f"range end {format_size(end)} is not above its start {format_size(start)} "
-                    f"at offset {token.at(i)}"
-                )
-                break
-            j = k
-        if value[j : j + 1] != ":":
-            error = f"':' is expected at offset {token.at(j)}"
-            break
-        size, k = memparse(value, j + 1, source=src)
-        if k == j + 1:
-            error = f"a size is expected at offset {token.at(j + 1)}"
-            break
-        ranges.append(CrashRange(start, end, size))
-        i = k
-        if value[i : i + 1] != ",":
-            break
-        i += 1
+        i = element.size.end
     if not ranges and error is not None:
         return CrashkernelSpec("plain", src, error=error)
     # After a matching element the kernel skips to the first '@' (or the end of the value),

@@ -18,7 +18,8 @@ from typing import Literal
 
 import attrs
 
-from memplan.cmdline.common import Sink, read_int, read_size, show
+from memplan.cmdline.common import Sink, show
+from memplan.cmdline.grammar import parse_memmap_element
 from memplan.cmdline.tokenize import Token
 from memplan.source import Source
 from memplan.units import format_size
@@ -150,12 +151,8 @@ def _parse_element(token: Token, raw: str, offset: int, arch: str | None, sink: 
             token,
         )
 
-    def read(at: int) -> tuple[int, int]:
-        # memparse on the unescaped element; positions map back through ``index``
-        fake = attrs.evolve(token, value=text)
-        return read_size(fake, at)
-
-    if text.startswith("exactmap"):
+    syntax = parse_memmap_element(text)  # positions are in the unescaped element
+    if syntax.exactmap:
         if arch == "mips":
             invalid("'memmap=exactmap' is not supported on MIPS")
             return None
@@ -163,15 +160,17 @@ def _parse_element(token: Token, raw: str, offset: int, arch: str | None, sink: 
             invalid("Xtensa has no 'exactmap'")
             return None
         return entry("exactmap")
-    size, i = read(0)
-    if i == 0:
+    assert syntax.size is not None
+    if syntax.size.empty:
         invalid("no size")
         return None
-    sep = text[i : i + 1]
+    size, i = syntax.size.value(token.source), syntax.size.end
+    sep = syntax.sep or text[i : i + 1]
     if sep in _SEPARATORS and not (arch == "mips" and sep in "#!") and not (arch == "xtensa" and sep in "#!"):
         kind, e820_type = _SEPARATORS[sep]
-        start, j = read(i + 1)
-        if j == i + 1:
+        assert syntax.start is not None
+        start, j = syntax.start.value(token.source), syntax.start.end
+        if syntax.start.empty:
             sink.add(
                 "warning",
                 "cmdline-memmap-no-address",
@@ -183,14 +182,10 @@ def _parse_element(token: Token, raw: str, offset: int, arch: str | None, sink: 
             trailing(j)
         return result
     if sep == "%" and arch not in ("mips", "xtensa"):
-        start, j = read(i + 1)
-        old: int | None = None
-        new: int | None = None
-        fake = attrs.evolve(token, value=text)
-        if text[j : j + 1] == "-":
-            old, j = read_int(fake, j + 1)
-        if text[j : j + 1] == "+":
-            new, j = read_int(fake, j + 1)
+        assert syntax.start is not None
+        start, j = syntax.start.value(token.source), syntax.end
+        old = syntax.old.value(token.source) if syntax.old is not None else None
+        new = syntax.new.value(token.source) if syntax.new is not None else None
         if j < len(text):
             invalid(f"unexpected {show(text, j)} in the '%' form")
             return None
