@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from memplan.errors import DtsSyntaxError
+from memplan.errors import DtsSyntaxError, shorten
 from memplan.numbers import parse_int
 from memplan.source import LineRef, Source
 
@@ -210,22 +210,26 @@ def char_value(token: str, where: Source | None = None) -> int:
     if not raw:
         raise _syntax("empty character literal", where)
     if len(raw) != 1:
-        raise _syntax(f"character literal {token} has {len(raw)} characters instead of 1", where)
+        raise _syntax(f"character literal {shorten(token)} has {len(raw)} characters instead of 1", where)
     return raw[0]
 
 
 def int_value(token: str, where: Source | None = None) -> int:
     """The value of an integer literal (C rules: ``0x`` hex, leading ``0`` octal, U/L suffixes)."""
     digits = token.rstrip("UL")
+    if digits[:2] in ("0x", "0X"):
+        base, body = 16, digits[2:]
+    elif len(digits) > 1 and digits[0] == "0":
+        base, body = 8, digits[1:]
+    else:
+        base, body = 10, digits
+    body = body.lstrip("0") or "0"
+    if len(body) > 24:  # more than 64 bits in any base: refused before any conversion
+        raise _syntax(f"integer literal '{shorten(token)}' out of range", where)
     try:
-        if digits[:2] in ("0x", "0X"):
-            value = int(digits[2:], 16)
-        elif len(digits) > 1 and digits[0] == "0":
-            value = int(digits[1:], 8)
-        else:
-            value = int(digits, 10)
+        value = int(body, base)
     except ValueError:
-        raise _syntax(f"bad integer literal '{token}'", where) from None
+        raise _syntax(f"bad integer literal '{shorten(token)}'", where) from None
     if value > _U64:
-        raise _syntax(f"integer literal '{token}' out of range", where)
+        raise _syntax(f"integer literal '{shorten(token)}' out of range", where)
     return value

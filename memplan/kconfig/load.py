@@ -26,7 +26,7 @@ NEWEST_MODELLED = KernelVersion(6, 19)
 #: The oldest release the model was checked against.
 OLDEST_MODELLED = KernelVersion(4, 19)
 
-_MAKEFILE_RE = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*(\d+)\s*$", re.MULTILINE)
+_MAKEFILE_RE = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*([0-9]+)\s*$", re.MULTILINE)
 
 
 def version_code(version: KernelVersion) -> int:
@@ -112,7 +112,12 @@ def _srctree_version(srctree: Path) -> KernelVersion | None:
         return None
     found = dict(_MAKEFILE_RE.findall(text))
     if "VERSION" in found and "PATCHLEVEL" in found:
-        return KernelVersion(int(found["VERSION"]), int(found["PATCHLEVEL"]), int(found.get("SUBLEVEL", 0)))
+        where = Source("file", file=str(srctree / "Makefile"))
+        text = f"{found['VERSION']}.{found['PATCHLEVEL']}.{found.get('SUBLEVEL', '0')}"
+        try:
+            return KernelVersion.parse(text, where)
+        except MemplanError as err:
+            raise ConfigError(err.message, where) from None
     return None
 
 
