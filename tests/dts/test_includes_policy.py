@@ -196,3 +196,28 @@ def test_thousand_macro_chain(tmp_path: Path) -> None:
     assert info.value.source is not None and info.value.source.line == 1002
     if HAVE_CPP:
         assert load_device_tree(board, cpp="system").tree.root.properties["v"].as_u32() == 7
+
+
+def test_cli_include_root_confines_and_names_the_option(
+    kernel: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from memplan.cli import main
+
+    dts = kernel / "arch/arm/boot/dts"
+    board = str(dts / "st/stm32h750-dtc.dts")
+    assert main(["dts", board, "--include-root", str(dts)]) == 0
+    capsys.readouterr()
+    assert main(["dts", board, "--include-root", str(dts / "st")]) == 2
+    err = capsys.readouterr().err
+    assert "outside the include roots" in err and "--include-root" in err and "Traceback" not in err
+    assert main(["dts", board, "--include-root", str(kernel / "nowhere")]) == 2
+    assert "--include-root: no such folder" in capsys.readouterr().err
+    memory = ('/ { #address-cells = <1>; #size-cells = <1>;\n'
+              '  memory@0 { device_type = "memory"; reg = <0 0x40000000>; }; };\n')
+    write(dts / "st/mem.dtsi", memory)
+    write(dts / "st/m.dts", '/dts-v1/;\n/include/ "mem.dtsi"\n/include/ "../armv7-m.dtsi"\n')
+    args = ["resolve", "--dts", str(dts / "st/m.dts"), "--arch", "arm", "--kernel-version", "6.1"]
+    assert main([*args, "--include-root", str(dts)]) == 0
+    capsys.readouterr()
+    assert main([*args, "--include-root", str(dts / "st")]) == 2
+    assert "outside the include roots" in capsys.readouterr().err

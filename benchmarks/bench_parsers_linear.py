@@ -1,0 +1,90 @@
+"""Linear growth of the DTS, dmesg and .config parsers on hostile-size inputs.
+
+Run: ``python benchmarks/bench_parsers_linear.py [--scale K]``. For each parser it builds inputs
+of n, 2n, 4n and 8n units (DTS: properties on ONE line plus as many sibling nodes, and one
+string literal of n x 64 bytes; dmesg: ``cma:`` reservation lines; .config: lines), times the
+parse (best of 3) and prints the time, the time per unit and the ratio to the n-unit run next
+to the ratio a linear parser gives (2, 4, 8). A quadratic parser shows 4, 16, 64. The peer of
+each row is the same parser on the smallest input, in the same run; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from memplan.dts import parse_text
+from memplan.kconfig import load_config
+from memplan.observe import parse_dmesg
+
+
+def dts_one_line(n: int) -> str:
+    return "/dts-v1/;\n/ { " + " ".join(f"p{i} = <{i}>;" for i in range(n)) + " };\n"
+
+
+def dts_siblings(n: int) -> str:
+    return "/dts-v1/;\n/ {\n" + "".join(f"n{i} {{ reg = <{i}>; }};\n" for i in range(n)) + "};\n"
+
+
+def dts_string(n: int) -> str:
+    return '/dts-v1/;\n/ { s = "' + "ab\\n" * (n * 16) + '"; };\n'
+
+
+def dmesg_lines(n: int) -> str:
+    head = (
+        "[    0.000000] Booting Linux on physical CPU 0x0\n"
+        "[    0.000000] Linux version 6.1.0 (gcc) #1 SMP\n"
+    )
+    body = "".join(
+        f"[    0.000000] cma: Reserved 16 MiB at 0x{0x40000000 + i * 0x1000000:016x}\n" for i in range(n)
+    )
+    return head + body
+
+
+def config_lines(n: int) -> str:
+    return "\n".join(["CONFIG_CMA=y", "CONFIG_DMA_CMA=y"] + [f"CONFIG_SYMBOL_{i}=y" for i in range(n)]) + "\n"
+
+
+CASES: list[tuple[str, int, Callable[[int], str], Callable[[str], object]]] = [
+    ("DTS: properties on one line", 5_000, dts_one_line, lambda t: parse_text(t, "<bench>")),
+    ("DTS: sibling nodes", 5_000, dts_siblings, lambda t: parse_text(t, "<bench>")),
+    ("DTS: one string literal (x64 bytes)", 10_000, dts_string, lambda t: parse_text(t, "<bench>")),
+    ("dmesg: cma: lines", 5_000, dmesg_lines, lambda t: parse_dmesg(t, "<bench>")),
+    (".config: lines", 20_000, config_lines,
+     lambda t: load_config(text=t, arch="arm64", kernel_version="6.1")),
+]
+
+
+def best_of(func: Callable[[str], object], text: str, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        func(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every input size by this")
+    args = ap.parse_args()
+    for title, unit, build, parse in CASES:
+        n0 = max(1, int(unit * args.scale))
+        print(f"{title}:")
+        base = None
+        for k in (1, 2, 4, 8):
+            n = n0 * k
+            text = build(n)
+            t = best_of(parse, text)
+            base = base or t
+            print(f"  n={n:>8}  {len(text) / 1e6:7.2f} MB  {t * 1e3:9.1f} ms  {t / n * 1e6:7.2f} us/unit  "
+                  f"ratio {t / base:5.2f} (linear {k})")
+
+
+if __name__ == "__main__":
+    main()

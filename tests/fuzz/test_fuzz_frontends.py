@@ -1,0 +1,47 @@
+"""Fuzz every text front end (see tests/fuzz/fuzz_targets.py): briefly by default, long with -m fuzz."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from fuzz_mutate import mutated
+from fuzz_targets import REGRESSIONS, TARGETS, check, seeds
+from hypothesis import HealthCheck, given, settings
+
+#: Examples per target in the default run (deterministic) and in the long run.
+BRIEF = {"pcpp": 8, "kconfig": 10}
+LONG = int(os.environ.get("MEMPLAN_FUZZ_EXAMPLES", "5000"))
+
+_RELAXED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+
+
+def _run(target: str, examples: int, derandomize: bool) -> None:
+    @settings(max_examples=examples, deadline=None, derandomize=derandomize, database=None,
+              suppress_health_check=_RELAXED)
+    @given(text=mutated(seeds(target)))
+    def run(text: str) -> None:
+        check(target, text)
+
+    run()
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_fuzz_brief(target: str) -> None:
+    _run(target, BRIEF.get(target, 25), derandomize=True)
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_fuzz_long(target: str) -> None:
+    _run(target, LONG, derandomize=False)
+
+
+def _regressions() -> list[tuple[str, str]]:
+    return sorted((p.parent.name, p.name) for p in REGRESSIONS.glob("*/*.in"))
+
+
+@pytest.mark.parametrize(("target", "name"), _regressions())
+def test_regression_input(target: str, name: str) -> None:
+    """Every input once found to break a front end (by hand or by the fuzzer) stays fixed."""
+    check(target, (REGRESSIONS / target / name).read_text(encoding="utf-8", errors="surrogateescape"))
