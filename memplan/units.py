@@ -184,6 +184,15 @@ def optional_size(n: int | None, missing: str = "?", *, approx: bool = False) ->
     return approx_size(n) if approx else format_size(n)
 
 
+def format_range(base: int, size: int, digits: int = 0) -> str:
+    """An address range in memplan's one notation: first and last address, inclusive, in hex
+    (``0x40000000-0x4fffffff``), as ``/proc/iomem`` and the kernel's ``[mem ...]`` print them.
+    ``digits`` zero-pads both addresses (for aligned columns); an empty range is its base alone."""
+    if size <= 0:
+        return f"0x{base:0{digits}x} (empty)"
+    return f"0x{base:0{digits}x}-0x{base + size - 1:0{digits}x}"
+
+
 def align_up(x: int, a: int) -> int:
     """Round ``x`` up to a multiple of ``a`` (``a`` > 0; need not be a power of two)."""
     if a <= 0:
@@ -211,6 +220,7 @@ __all__ = [
     "align_down",
     "align_up",
     "approx_size",
+    "format_range",
     "format_size",
     "is_aligned",
     "memparse",

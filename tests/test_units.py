@@ -243,3 +243,29 @@ def test_sizes_and_alignment_are_defined_only_here() -> None:
             if isinstance(node, ast.Constant) and node.value in ("EiB", "PiB"):
                 found.append(f"{path.relative_to(package)}:{node.lineno} a table of size units")
     assert found == []
+
+
+def test_one_notation_for_address_ranges() -> None:
+    from memplan.units import format_range
+
+    assert format_range(0x40000000, 0x80000000) == "0x40000000-0xbfffffff"
+    assert format_range(0x100, 0x100, 8) == "0x00000100-0x000001ff"
+    assert format_range(0x48000000, 0) == "0x48000000 (empty)"
+
+
+def test_no_other_range_notation_in_memplan_output() -> None:
+    """memplan's own messages and views write ranges as first-last (inclusive); the other forms
+    (``a..b`` exclusive, ``a--b``, an en dash) are gone. Emulated kernel output (iomem, dmesg) keeps
+    the kernel's own formats."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "memplan"
+    pattern = re.compile(r"(:#x|hex_addr\([^)]*\)|_hex\([^)]*\))\}?(\.\.|--|\\u2013|\u2013)\{")
+    offenders = [
+        f"{p.relative_to(root)}:{n}"
+        for p in root.rglob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []

@@ -13,7 +13,7 @@ from memplan.dts.load import LoadedTree, is_dtb_file, load_device_tree
 from memplan.dts.tree import Node, Tree
 from memplan.errors import DtsError
 from memplan.model import Diagnostic
-from memplan.units import format_size
+from memplan.units import format_range, format_size
 
 __all__ = ["LoadedTree", "is_dtb_file", "load_tree", "summarize"]
 
@@ -29,8 +29,7 @@ def _hex(n: int) -> str:
 
 
 def _range(base: int, size: int) -> str:
-    end = base + size - 1 if size else base
-    return f"{_hex(base)}..{_hex(end)} ({format_size(size)})"
+    return f"{format_range(base, size)} ({format_size(size)})"
 
 
 def _cells_of(node: Node) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from memplan.model import GlobalCma
-from memplan.render._fmt import hex_addr, hex_width, human_size
+from memplan.render._fmt import hex_width, human_size
+from memplan.units import format_range
 
 ORIGIN_WORDS = {
     "dts": "the device tree",
@@ -25,7 +26,7 @@ def cma_verdict(g: GlobalCma, *, with_range: bool = True) -> str:
     text = f"{human_size(g.size)} from {words}"
     if g.base is not None and with_range:
         width = hex_width([g.base + g.size])
-        text += f" at {hex_addr(g.base, width)}-{hex_addr(g.base + g.size - 1, width)}"
+        text += f" at {format_range(g.base, g.size, width)}"
     elif g.base is None:
         text += " (not placed)"
     if g.region:

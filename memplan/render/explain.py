@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from memplan.plan import Plan
 
-from memplan.units import optional_size
+from memplan.units import format_range, optional_size
 
 
 def _size(n: int | None) -> str:
@@ -17,7 +17,7 @@ def _size(n: int | None) -> str:
 def _range(base: int | None, size: int | None) -> str:
     if base is None or size is None:
         return "(not placed)"
-    return f"{base:#x}..{base + size:#x}"
+    return format_range(base, size)
 
 
 _ORIGIN = {

@@ -21,6 +21,7 @@ from memplan.plan import Plan
 from memplan.render._fmt import hex_addr, hex_width, human_size
 from memplan.render._geometry import overlaps, region_spans
 from memplan.render._palette import style_for
+from memplan.units import format_range
 
 # Picture geometry, in SVG user units (pixels at 1:1).
 WIDTH = 900
@@ -362,7 +363,7 @@ def _labels(plan: Plan, boxes: Sequence[Box], digits: int) -> list[Label]:
         if not b.in_ram:
             tail.append("outside RAM")
         end = r.end if r.end is not None else b.end
-        rng = f"{hex_addr(b.start, digits)}\u2013{hex_addr(end - 1, digits)}"
+        rng = format_range(b.start, end - b.start, digits)
         lines: tuple[str, ...] = (_clip(head, LABEL_CHARS), " \u00b7 ".join([rng, *tail]))
         if len(lines[1]) > LABEL_CHARS:  # too wide for the label column: size and kind go below
             lines = (lines[0], rng, _clip(" \u00b7 ".join(tail), LABEL_CHARS))

@@ -14,6 +14,7 @@ from memplan.render._fmt import hex_addr, hex_width, human_size
 from memplan.render._geometry import intersects, overlapping_names, overlaps, region_spans
 from memplan.render._palette import FREE_CHAR, OVERLAP_CHAR, legend_order, style_for
 from memplan.render._words import cma_verdict
+from memplan.units import format_range
 
 #: Width of one bank's bar in the map, in characters.
 BAR_WIDTH = 64
@@ -61,9 +62,8 @@ def _memory(plan: Plan) -> str:
     width = hex_width(b.end - 1 if b.size else b.base for b in plan.memory)
     rows = []
     for b in plan.memory:
-        last = hex_addr(b.end - 1 if b.size else b.base, width)
         hot = "  hotpluggable" if b.hotpluggable else ""
-        rows.append(f"  {hex_addr(b.base, width)}-{last}  {human_size(b.size)}{hot}")
+        rows.append(f"  {format_range(b.base, b.size, width)}  {human_size(b.size)}{hot}")
     return "\n".join([head, *rows])
 
 
@@ -123,7 +123,7 @@ def _regions(plan: Plan) -> str:
             ]
         )
         extra = [
-            f"also {hex_addr(b, width)}-{hex_addr(b + s - 1, width)} ({human_size(s)})"
+            f"also {format_range(b, s, width)} ({human_size(s)})"
             for b, s in r.extra_ranges
             if s > 0
         ]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from memplan.diagnostics import diag
 from memplan.model import Diagnostic, MemoryBank, Region
+from memplan.units import format_range
 
 
 def outside_ram(regions: Sequence[Region], banks: Sequence[MemoryBank],
@@ -23,6 +24,7 @@ def outside_ram(regions: Sequence[Region], banks: Sequence[MemoryBank],
             continue
         if not banks:
             continue
-        out.append(diag("rmem-outside-ram", f"'{r.name}' {r.base:#x}..{end:#x} is not entirely inside RAM",
+        where = format_range(r.base, r.size)
+        out.append(diag("rmem-outside-ram", f"'{r.name}' {where} is not entirely inside RAM",
                         r.source, r.path or r.name))
     return out

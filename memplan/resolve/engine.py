@@ -33,7 +33,7 @@ from memplan.resolve.precedence import Era, SizeSel, cmdline_limit, era_of, kcon
 from memplan.resolve.reserved import init_late_statics, scan_reserved
 from memplan.resolve.state import Context, State, WorkRegion, arch_block, cma_area
 from memplan.source import Source
-from memplan.units import SZ_4G
+from memplan.units import SZ_4G, format_range
 from memplan.units import MiB as M
 
 
@@ -436,7 +436,7 @@ class _Run:
             st.event("cma-not-activated", name=r.name)
             st.note(
                 "cma-not-activated",
-                f"CMA area '{r.name}' ({r.base:#x}..{r.base + r.size:#x}) crosses the "
+                f"CMA area '{r.name}' ({format_range(r.base, r.size)}) crosses the "
                 f"zone boundary at {cut:#x}; the kernel does not activate it",
                 r.source,
                 r.path or r.name,

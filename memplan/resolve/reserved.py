@@ -18,6 +18,7 @@ from memplan.resolve.order import sorted_saved_array
 from memplan.resolve.precedence import Era, dt_default_action, era_of
 from memplan.resolve.state import Context, State, WorkRegion
 from memplan.units import MiB as M
+from memplan.units import format_range
 from memplan.version import KernelVersion
 
 SMP_CACHE_BYTES = 64
@@ -159,7 +160,7 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
         if size and not inside_ram and ctx.arch != "x86" and st.mb.memory.total():
             st.note(
                 "rmem-outside-ram",
-                f"'{node.name}' {base:#x}..{base + size:#x} is not entirely inside RAM",
+                f"'{node.name}' {format_range(base, size)} is not entirely inside RAM",
                 node.reg_source or node.source,
                 node.path,
             )
@@ -291,7 +292,7 @@ def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
         )
         st.note(
             "cma-misaligned",
-            f"CMA region '{node.name}' ({r.base:#x}, {r.size:#x}) is "
+            f"CMA region '{node.name}' ({format_range(r.base, r.size)}) is "
             f"not aligned to {ctx.cma_min_alignment // M} MiB; the kernel refuses it "
             "and releases the memory",
             node.source,
@@ -430,8 +431,8 @@ def _overlap_check(st: State, ctx: Context, entries: list[WorkRegion], with_inde
             )
             st.note(
                 "rmem-overlap",
-                f"OVERLAP DETECTED: {this.name} ({tb:#x}--{tb + ts:#x}) "
-                f"overlaps with {nxt.name} ({nb:#x}--{nb + ns:#x})",
+                f"OVERLAP DETECTED: {this.name} ({format_range(tb, ts)}) "
+                f"overlaps with {nxt.name} ({format_range(nb, ns)})",
                 this.source,
                 this.path,
             )

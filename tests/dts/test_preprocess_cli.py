@@ -36,15 +36,15 @@ def test_summary_of_example_board(capsys: pytest.CaptureFixture[str]) -> None:
     assert "files read (2):" in lines
     assert f"  {EVK}" in lines and f"  {EVK.parent / 'soc.dtsi'}" in lines
     assert "memory banks (1):" in lines
-    assert "  /memory@40000000: 0x40000000..0xbfffffff (2 GiB)" in lines
+    assert "  /memory@40000000: 0x40000000-0xbfffffff (2 GiB)" in lines
     assert "reserved-memory (3 children):" in lines
-    assert "  dsp@92400000: reg 0x92400000..0x933fffff (16 MiB); [no-map]" in lines
+    assert "  dsp@92400000: reg 0x92400000-0x933fffff (16 MiB); [no-map]" in lines
     assert (
-        '  vpu-pool: size 64 MiB; alloc-range 0x40000000..0xbfffffff (2 GiB); compatible "shared-dma-pool"; '
+        '  vpu-pool: size 64 MiB; alloc-range 0x40000000-0xbfffffff (2 GiB); compatible "shared-dma-pool"; '
         "[reusable]"
     ) in lines
     assert (
-        "  linux,cma: size 256 MiB; alloc-range 0x40000000..0xbfffffff (2 GiB); "
+        "  linux,cma: size 256 MiB; alloc-range 0x40000000-0xbfffffff (2 GiB); "
         'compatible "shared-dma-pool"; [reusable linux,cma-default]'
     ) in lines
     assert "memreserve: none" in lines
@@ -132,7 +132,7 @@ def test_malformed_values_become_summary_warnings(tmp_path: Path, capsys: pytest
     assert status == 0, err
     lines = out.splitlines()
     assert "memory banks: none" in lines
-    assert "  fw@0: reg 0x100..0x1ff (256 B); [no-map disabled]" in lines
+    assert "  fw@0: reg 0x100-0x1ff (256 B); [no-map disabled]" in lines
     assert "chosen/bootargs: none" in lines
     warning = next(line for line in lines if "[dts-summary]" in line)
     assert "/memory@0: reg has 3 cells, not a multiple of #address-cells + #size-cells = 2" in warning
@@ -145,7 +145,7 @@ def test_memreserve_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert status == 0, err
     lines = out.splitlines()
     assert "memreserve (1):" in lines
-    assert "  0x10000000..0x100fffff (1 MiB)" in lines
+    assert "  0x10000000-0x100fffff (1 MiB)" in lines
     assert "reserved-memory: none" in lines
 
 

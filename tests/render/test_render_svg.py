@@ -57,7 +57,7 @@ def test_labels_addresses_sizes_and_legend_are_in_the_text() -> None:
     texts = "\n".join(_texts(render_svg(evk_plan())))
     for needle in (
         "dsp@92400000", "vpu-pool", "cma  \u2605 global CMA pool",
-        "0x92400000\u20130x933fffff", "16 MiB", "320 MiB", "64 MiB",
+        "0x92400000-0x933fffff", "16 MiB", "320 MiB", "64 MiB",
         "Global CMA pool: 320 MiB from the kernel command line, region 'cma'",
         "no-map (not mapped by Linux)", "CMA / reusable pool", "free RAM", "compressed gap",
         "0x40000000", "0xc0000000",
@@ -182,7 +182,7 @@ def test_long_labels_wrap_and_clip() -> None:
     assert len(label.lines) == 4  # name, range, size+kind+status, reason
     assert all(len(line) <= 66 for line in label.lines)
     assert label.lines[0].endswith("\u2026") and label.lines[3].endswith("\u2026")
-    assert label.lines[1] == "0x1ff000000\u20130x1ff3fffff"
+    assert label.lines[1] == "0x1ff000000-0x1ff3fffff"
     assert label.lines[2] == "4 MiB \u00b7 restricted-dma \u00b7 REJECTED \u00b7 address modelled"
 
 
