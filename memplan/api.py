@@ -158,8 +158,10 @@ def _apply_overlays(
 
     if tree is None:
         raise _arg_error("overlays", "overlays need a base Device Tree (dts= or dtb=)")
-    if isinstance(overlays, str | os.PathLike | OverlaySpec) or not isinstance(overlays, Sequence):
-        raise _arg_error("overlays", "expected a list of overlay files")
+    if isinstance(overlays, str | os.PathLike | OverlaySpec):
+        overlays = [overlays]  # one overlay alone, as include_dirs takes one folder alone
+    if not isinstance(overlays, Sequence):
+        raise _arg_error("overlays", f"expected a list of overlay files, got {type(overlays).__name__}")
     merged = copy.deepcopy(tree)
     apply_overlay_specs(merged, list(overlays), include_dirs, include_roots=include_roots)
     return merged
@@ -544,8 +546,9 @@ def resolve(
     (a size-only value starts at the Device Tree's lowest /memory base; when there is none the
     base is guessed and a ``memory-base-guessed`` warning says so); ``overlays``: Device Tree
     overlays applied to the tree in order, as the boot loader does (``.dtbo`` files, overlay
-    sources, or ``"FILE:param=value,..."`` with Raspberry Pi parameters; a source base tree is
-    then compiled with ``__symbols__`` as ``dtc -@`` does); ``include_roots``: directories that
+    sources, or ``"FILE:param=value,..."`` with Raspberry Pi parameters; one alone counts as a
+    list of one; a source base tree is then compiled with ``__symbols__`` as ``dtc -@`` does);
+    ``include_roots``: directories that
     confine every Device Tree read (the files, their includes and ``/incbin/`` data, after
     symlinks; never a device or FIFO) — by default includes are found as cpp and dtc find them,
     and DTS given as text reads only from ``include_dirs``.

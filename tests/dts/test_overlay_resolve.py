@@ -128,3 +128,10 @@ def test_compiled_base_and_overlay(tmp_path: Path, capsys: pytest.CaptureFixture
     data = json.loads(capsys.readouterr().out)
     cma = next(r for r in data["regions"] if r["name"] == "linux,cma")
     assert cma["size"] == 256 * M and str(overlay) in json.dumps(cma)
+
+
+def test_one_overlay_alone_and_bad_argument() -> None:
+    one = memplan.resolve(dts=BASE, kernel_version="6.1", overlays=str(OK / "01-cma-size-by-label.dtso"))
+    assert _region(one, "linux,cma").size == 256 * M
+    with pytest.raises(memplan.errors.ResolveError, match="expected a list of overlay files, got int"):
+        memplan.resolve(dts=BASE, kernel_version="6.1", overlays=3)  # type: ignore[arg-type]
