@@ -12,7 +12,6 @@ fields are added, the major one if a field is ever renamed, removed or changes m
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 __all__ = ["SCHEMAS", "SCHEMA_VERSION", "schema"]
@@ -26,6 +25,8 @@ SCHEMAS: tuple[str, ...] = ("plan", "comparison", "observed")
 
 def schema(name: str) -> dict[str, Any]:
     """The JSON Schema of document ``name`` (one of :data:`SCHEMAS`)."""
+    from importlib import resources  # here: importing it costs start-up time (zipfile, tempfile)
+
     if name not in SCHEMAS:
         raise KeyError(f"no schema {name!r} (the schemas: {', '.join(SCHEMAS)})")
     text = resources.files(__name__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
