@@ -205,7 +205,10 @@ class LintReport:
         return [Finding(d, tuple(b)) for d, b in seen.items()]
 
     def to_dict(self) -> dict[str, Any]:
+        from memplan.schemas import SCHEMA_VERSION
+
         return {
+            "schema_version": SCHEMA_VERSION,
             "srctree": self.srctree,
             "kernel_version": self.kernel_version,
             "configs": [c.to_dict() for c in self.configs],

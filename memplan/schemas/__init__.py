@@ -2,7 +2,8 @@
 
 * ``plan.schema.json``: ``memplan resolve --format json`` and :meth:`memplan.Plan.to_json`;
 * ``comparison.schema.json``: ``memplan check --format json`` and ``Comparison.to_json``;
-* ``observed.schema.json``: ``memplan observe --format json`` and ``Observed.to_dict``.
+* ``observed.schema.json``: ``memplan observe --format json`` and ``Observed.to_dict``;
+* ``lint.schema.json``: ``memplan lint --format json`` and ``LintReport.to_dict``.
 
 Every document carries ``schema_version`` (:data:`SCHEMA_VERSION`): the minor number grows when
 fields are added, the major one if a field is ever renamed, removed or changes meaning.
@@ -20,7 +21,7 @@ __all__ = ["SCHEMAS", "SCHEMA_VERSION", "schema"]
 SCHEMA_VERSION = "1.0"
 
 #: The published schemas, by document name.
-SCHEMAS: tuple[str, ...] = ("plan", "comparison", "observed")
+SCHEMAS: tuple[str, ...] = ("plan", "comparison", "observed", "lint")
 
 
 def schema(name: str) -> dict[str, Any]:
