@@ -27,7 +27,7 @@ import struct
 
 from memplan.dts.blobchecks import check_blob_tree
 from memplan.dts.tree import MemReserve, Node, Property, Tree
-from memplan.errors import DtbError
+from memplan.errors import DtbError, DtsError
 from memplan.source import Source
 
 __all__ = ["FDT_MAGIC", "dtb_bytes", "read_dtb", "write_dtb"]
@@ -214,7 +214,9 @@ def dtb_bytes(tree: Tree, *, boot_cpuid: int | None = None) -> bytes:
             offsets[name] = off
         return off
 
-    def emit(node: Node) -> None:
+    def emit(node: Node, depth: int = 1) -> None:
+        if depth > MAX_DEPTH:  # never write what read_dtb refuses (an overlay can deepen a tree)
+            raise DtsError(f"nodes nested deeper than {MAX_DEPTH} levels: not written as a blob", node.source)
         raw = node.name.encode("utf-8", errors="surrogateescape")
         out.extend(pack_u32(_BEGIN_NODE))
         out.extend(raw)
@@ -226,7 +228,7 @@ def dtb_bytes(tree: Tree, *, boot_cpuid: int | None = None) -> bytes:
             if len(value) & 3:
                 out.extend(b"\0" * (4 - (len(value) & 3)))
         for child in node.children.values():
-            emit(child)
+            emit(child, depth + 1)
         out.extend(pack_u32(_END_NODE))
 
     emit(tree.root)

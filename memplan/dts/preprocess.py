@@ -226,12 +226,32 @@ def _norm(p: str) -> str:
     return os.path.normpath(os.path.abspath(p))
 
 
+_LINES: dict[tuple[str, int, int, int, IncludePolicy], list[str] | None] = {}
+
+
+def _lines_of(file: str, policy: IncludePolicy) -> list[str] | None:
+    """The lines of ``file``, read once per (file, mtime, size) however many messages point
+    into it (a file with thousands of ``#warning`` lines must not be read thousands of times)."""
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None
+    key = (file, st.st_ino, st.st_mtime_ns, st.st_size, policy)
+    if key not in _LINES:
+        if len(_LINES) > 64:
+            _LINES.clear()
+        try:
+            _LINES[key] = policy.read_text(file, "file", None).splitlines()
+        except (OSError, IncludeError):
+            _LINES[key] = None
+    return _LINES[key]
+
+
 def _line_of(file: str, line: int, policy: IncludePolicy = _ANYWHERE) -> str | None:
     """Line ``line`` of ``file`` for a caret, when the policy lets memplan read it (never a
     device, FIFO or a file outside the roots; a file cpp named may be anything)."""
-    try:
-        lines = policy.read_text(file, "file", None).splitlines()
-    except (OSError, IncludeError):
+    lines = _lines_of(file, policy)
+    if lines is None:
         return None
     return lines[line - 1] if 0 < line <= len(lines) else None
 

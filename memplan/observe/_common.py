@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from memplan.diagnostics import diag as registered
@@ -62,6 +63,22 @@ def observed_int(
     except ObserveError as err:
         diagnostics.append(diag("warning", "observe-malformed-line", f"{err.message}, ignored", where))
         return None
+
+
+#: Largest sysfs/debugfs value file read (the kernel's show() buffers are one page; a CMA
+#: bitmap of a huge area is a few MB).
+MAX_VALUE_FILE = 64 << 20
+
+
+def read_value_file(path: Path) -> str:
+    """A small kernel value file as text (stray bytes replaced). A file larger than
+    :data:`MAX_VALUE_FILE` (none comes from a kernel) raises ``OSError(EFBIG)``, which the
+    readers report as unreadable, like any other failed read."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_VALUE_FILE + 1)
+    if len(data) > MAX_VALUE_FILE:
+        raise OSError(errno.EFBIG, f"larger than {MAX_VALUE_FILE} bytes, not a kernel value file")
+    return data.decode("ascii", errors="replace")
 
 
 def read_text(path: str | Path) -> str:

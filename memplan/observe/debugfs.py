@@ -14,7 +14,14 @@ from pathlib import Path
 from memplan.errors import shorten
 from memplan.model import Diagnostic
 from memplan.numbers import is_int
-from memplan.observe._common import diag, malformed, observed_int, observed_source, unreadable
+from memplan.observe._common import (
+    diag,
+    malformed,
+    observed_int,
+    observed_source,
+    read_value_file,
+    unreadable,
+)
 from memplan.observe.model import CmaRange, DebugfsCmaArea
 from memplan.version import KernelVersion
 
@@ -41,7 +48,7 @@ def _read_value(path: Path, diagnostics: list[Diagnostic]) -> str | None:
     if not path.exists():
         return None
     try:
-        return path.read_text(encoding="ascii", errors="replace")
+        return read_value_file(path)
     except OSError as err:
         diagnostics.append(unreadable(path, err))
         return None

@@ -11,7 +11,7 @@ from pathlib import Path
 from memplan.errors import shorten
 from memplan.model import Diagnostic
 from memplan.numbers import is_int
-from memplan.observe._common import malformed, observed_int, observed_source, unreadable
+from memplan.observe._common import malformed, observed_int, observed_source, read_value_file, unreadable
 from memplan.observe.model import SysfsCmaArea
 
 
@@ -24,7 +24,7 @@ def read_sysfs_cma(root: str | Path) -> tuple[tuple[SysfsCmaArea, ...], tuple[Di
         counters: list[tuple[str, int]] = []
         for f in sorted(p for p in sub.iterdir() if p.is_file()):
             try:
-                text = f.read_text(encoding="ascii", errors="replace")
+                text = read_value_file(f)
             except OSError as err:
                 diagnostics.append(unreadable(f, err))
                 continue

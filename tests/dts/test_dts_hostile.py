@@ -111,3 +111,12 @@ def test_bad_escape_in_file_names_is_positioned(text: str, column: int) -> None:
     with pytest.raises(DtsSyntaxError, match="no following hex digits") as info:
         parse_text(HEAD + text, "esc.dts")
     assert info.value.source is not None and (info.value.source.line, info.value.source.column) == (2, column)
+
+
+def test_blob_writer_refuses_a_tree_deeper_than_the_reader_accepts() -> None:
+    tree = parse_text(HEAD + "/ { a { }; };\n", "t.dts")
+    node = tree.root.children["a"]
+    for _ in range(MAX_DEPTH):  # deeper than any parsed tree can be, as an overlay could make it
+        node = node.add_child("a")
+    with pytest.raises(DtsError, match=f"deeper than {MAX_DEPTH}"):
+        dtb_bytes(tree)

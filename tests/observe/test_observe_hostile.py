@@ -102,3 +102,15 @@ def test_implausible_dmesg_kernel_version_is_blamed_on_the_dmesg_line(tmp_path: 
                for d in observed.diagnostics)
     good = parse_dmesg("[    0.000000] Linux version 6.1.0-13-arm64 (gcc) #1 SMP\n", "dmesg.txt")
     assert str(good.kernel_version).startswith("6.1.0") and good.kernel_version_problem() is None
+
+
+def test_oversized_value_file_is_reported_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import memplan.observe._common as common
+
+    monkeypatch.setattr(common, "MAX_VALUE_FILE", 1000)
+    area = tmp_path / "reserved"
+    area.mkdir()
+    (area / "alloc_pages_success").write_text("1" * 2000 + "\n")
+    (areas, diags) = read_sysfs_cma(tmp_path)
+    assert areas[0].counters == () and diags[0].code == "observe-unreadable"
+    assert "larger than 1000 bytes" in diags[0].message
