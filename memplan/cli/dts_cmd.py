@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from memplan.cli.exits import PLAIN_EXITS
@@ -22,13 +23,14 @@ def run(args: argparse.Namespace) -> int:
     import attrs
 
     from memplan.cli.dts_summary import load_tree, summarize
-    from memplan.cli.inputs import check_include_dirs, include_roots
+    from memplan.cli.inputs import STDIN, check_include_dirs, include_roots, stdin_dts_file
     from memplan.errors import UsageError
     from memplan.source import Source
 
     dirs = check_include_dirs(args.include_dirs)
     roots = include_roots(args)
-    loaded = load_tree(args.file, dirs, args.cpp, symbols=args.symbols, include_roots=roots)
+    path = str(stdin_dts_file(sys.stdin.buffer.read())) if args.file == STDIN else args.file
+    loaded = load_tree(path, dirs, args.cpp, symbols=args.symbols, include_roots=roots)
     if args.overlays:
         from memplan.cli.inputs import overlay_specs
         from memplan.dts.overlay_input import apply_overlay_specs
@@ -62,7 +64,7 @@ def register(subparsers: Any) -> None:
         ),
         epilog=PLAIN_EXITS,
     )
-    p.add_argument("file", metavar="FILE", help=".dts or .dtb file")
+    p.add_argument("file", metavar="FILE", help=".dts or .dtb file; - reads standard input")
     add_include_dirs(p)
     p.add_argument("-o", "--output", dest="output", metavar="OUT.dtb", help="write the compiled DTB here")
     p.add_argument(

@@ -27,6 +27,7 @@ __all__ = [
     "overlay_specs",
     "prediction_kwargs",
     "read_cmdline_file",
+    "stdin_dts_file",
 ]
 
 #: The file name that means standard input.
@@ -83,6 +84,11 @@ def _stdin_dts(data: bytes) -> Path | bytes:
     blob is passed on as bytes."""
     if data[:4] == _FDT_MAGIC:
         return data
+    return stdin_dts_file(data)
+
+
+def stdin_dts_file(data: bytes) -> Path:
+    """``data`` (read from standard input) in a temporary file, removed when the process ends."""
     folder = tempfile.mkdtemp(prefix="memplan-stdin-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = Path(folder) / "stdin.dts"

@@ -176,3 +176,10 @@ def test_missing_memory_is_reported_once(tmp_path: Path, capsys: pytest.CaptureF
     assert codes.count("memory-none") == 1 and "rmem-outside-ram" not in codes
     memory_none = next(d for d in json.loads(out)["diagnostics"] if d["code"] == "memory-none")
     assert "--memory" in memory_none["message"] and "memory=" not in memory_none["message"].split(";")[1]
+
+
+def test_dts_command_reads_standard_input(monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(EVK.dts.read_bytes())))
+    status, out, err = run(["dts", "-", "--include", str(EVK.dts.parent)], capsys)
+    assert status == 0, err
+    assert "memory banks (1):" in out and "  /memory@40000000: 0x40000000-0xbfffffff (2 GiB)" in out
