@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal
 
-__all__ = ["CLI_OPTIONS", "argument", "cli_spelling", "in_cli"]
+__all__ = ["CLI_OPTIONS", "argument", "argument_value", "cli_spelling", "in_cli"]
 
 #: The command-line option for each keyword argument of :func:`memplan.resolve`.
 CLI_OPTIONS: dict[str, str] = {
@@ -36,6 +36,11 @@ def argument(name: str) -> str:
     if _STYLE.get() == "cli":
         return CLI_OPTIONS.get(name, "--" + name.replace("_", "-"))
     return f"{name}="
+
+
+def argument_value(name: str, value: object) -> str:
+    """The argument as it was given: ``arch=arm64`` (API) or ``--arch arm64`` (command line)."""
+    return f"{argument(name)} {value}" if in_cli() else f"{name}={value}"
 
 
 def in_cli() -> bool:

@@ -9,6 +9,7 @@ import stat
 import zlib
 from pathlib import Path
 
+from memplan.argnames import argument, argument_value
 from memplan.diagnostics import diag
 from memplan.errors import ConfigError, MemplanError, shorten
 from memplan.kconfig import limits
@@ -136,8 +137,8 @@ def _decide_arch(dot: DotConfig, arch: str | None, diags: list[Diagnostic]) -> s
             if found is not None and found != wanted:
                 diags.append(diag(
                     "kconfig-arch-mismatch",
-                    f"{where} name{'s' if where == 'the header' else ''} {found}, but arch={wanted} "
-                    f"was given; using {wanted}",
+                    f"{where} name{'s' if where == 'the header' else ''} {found}, "
+                    f"but {argument_value('arch', wanted)} was given; using {wanted}",
                     src,
                 ))
         return wanted
@@ -152,14 +153,14 @@ def _decide_arch(dot: DotConfig, arch: str | None, diags: list[Diagnostic]) -> s
     if dot.header is not None:
         raise ConfigError(
             f"the header names architecture {dot.header.arch!r}, which memplan does not model "
-            "(arm, arm64, riscv, x86); pass arch= to override",
+            f"(arm, arm64, riscv, x86); pass {argument('arch')} to override",
             dot.header.source,
         )
     if symbol_arch is not None:
         return symbol_arch
     raise ConfigError(
         "cannot tell the architecture: no '# Linux/<arch> <version> Kernel Configuration' header and no "
-        "CONFIG_ARM64/CONFIG_ARM/CONFIG_X86/CONFIG_RISCV line; pass arch=",
+        f"CONFIG_ARM64/CONFIG_ARM/CONFIG_X86/CONFIG_RISCV line; pass {argument('arch')}",
         Source("config", file=dot.name),
     )
 
@@ -188,8 +189,8 @@ def _decide_version(
         if header_version is not None:
             diags.append(diag(
                 "kconfig-version-mismatch",
-                f"the header says Linux {header_version}, but kernel_version={explicit} was given; "
-                f"using {explicit}",
+                f"the header says Linux {header_version}, "
+                f"but {argument_value('kernel_version', explicit)} was given; using {explicit}",
                 dot.header.source if dot.header else None,
             ))
         return explicit

@@ -182,7 +182,7 @@ class _Run:
             nodes = inp.dt.memory_nodes if inp.dt else ()
             st.note(
                 "memory-none",
-                f"no RAM: no /memory bank with a usable reg and no memory= map{hint}; "
+                f"no RAM: no /memory bank with a usable reg and no {argument('memory')} map{hint}; "
                 f"pass {argument('memory')} (e.g. 2G) to place anything",
                 nodes[0].source if nodes else (inp.memory_source or Source.builtin("no /memory node")),
             )
@@ -517,7 +517,7 @@ class _Run:
         if size == 0:
             return
         if st.mb.phys_mem_size() == 0:
-            self.global_failure = "no RAM is known (pass memory=)"
+            self.global_failure = f"no RAM is known (pass {argument('memory')})"
             return
         v = inp.version
         arch_limit = arch_dma_limit(inp.arch, v.at_least(5, 11), st.mb, self.dma_bits)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Literal
 
+from memplan.argnames import argument
 from memplan.model import RegionKind
 from memplan.resolve.facts import DtFacts, RmemNode
 from memplan.resolve.order import sorted_saved_array
@@ -245,7 +246,7 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
         base = st.mb.alloc(size, align, 0, None)
     if base is None and st.mb.phys_mem_size() == 0:
         r.status = "failed"
-        r.reason = "no RAM is known (pass memory=), so nothing can be allocated"
+        r.reason = f"no RAM is known (pass {argument('memory')}), so nothing can be allocated"
         return False
     if base is None:
         r.status = "failed"

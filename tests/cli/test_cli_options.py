@@ -183,3 +183,16 @@ def test_dts_command_reads_standard_input(monkeypatch: pytest.MonkeyPatch, capsy
     status, out, err = run(["dts", "-", "--include", str(EVK.dts.parent)], capsys)
     assert status == 0, err
     assert "memory banks (1):" in out and "  /memory@40000000: 0x40000000-0xbfffffff (2 GiB)" in out
+
+
+def test_diagnostics_name_options_in_the_cli_and_keywords_in_the_api(capsys: Capsys) -> None:
+    import memplan
+
+    argv = ["resolve", "--example", "evk", "--arch", "x86", "--memory", "1G", "--kernel-version", "5.10",
+            "--format", "json"]
+    _, out, _ = run(argv, capsys)
+    mismatch = next(d for d in json.loads(out)["diagnostics"] if d["code"] == "kconfig-arch-mismatch")
+    assert "but --arch x86 was given" in mismatch["message"]
+    plan = memplan.resolve(**EVK.inputs(), arch="x86", memory="1G", kernel_version="5.10")  # type: ignore[arg-type]
+    api = next(d for d in plan.diagnostics if d.code == "kconfig-arch-mismatch")
+    assert "but arch=x86 was given" in api.message
