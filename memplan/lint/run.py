@@ -8,6 +8,7 @@ callback) and are sorted by architecture and path, so the report does not depend
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -66,16 +67,30 @@ def _config_notes(tree: KernelTree, arch: str, kc: KernelConfig) -> tuple[Diagno
 
 
 def _map(func: Callable[[Any], Any], jobs: Sequence[Any], workers: int, *, ordered: bool = False,
-         init: Callable[..., None] | None = None, init_args: tuple[Any, ...] = ()) -> Iterator[Any]:
-    """``func`` over ``jobs``: in this process when one worker suffices, else in a process pool;
-    results in the order of ``jobs`` when ``ordered``, else in completion order."""
-    if workers <= 1 or len(jobs) <= 1:
+         init: Callable[..., None] | None = None, init_args: tuple[Any, ...] = (),
+         isolate: bool = False) -> Iterator[Any]:
+    """``func`` over ``jobs``: in this process when one worker suffices (and ``isolate`` is not
+    asked for), else in a process pool; results in the order of ``jobs`` when ``ordered``, else in
+    completion order.
+
+    ``isolate`` runs even a single job in a worker process when more than one worker is allowed:
+    reading a tree's Kconfig leaves a large parsed model in the process that did it, which the
+    board workers forked afterwards would otherwise inherit (and copy page by page as Python's
+    reference counts touch it).
+    """
+    if workers <= 1 or len(jobs) < 1 or (len(jobs) == 1 and not isolate):
         if init is not None:
             init(*init_args)
         yield from map(func, jobs)
         return
-    with _pool_context().Pool(min(workers, len(jobs)), initializer=init, initargs=init_args) as pool:
-        yield from (pool.imap if ordered else pool.imap_unordered)(func, jobs, chunksize=1)
+    # Objects that exist before the fork are never collected in the workers: keep the collector
+    # away from them, so that their pages stay shared.
+    gc.freeze()
+    try:
+        with _pool_context().Pool(min(workers, len(jobs)), initializer=init, initargs=init_args) as pool:
+            yield from (pool.imap if ordered else pool.imap_unordered)(func, jobs, chunksize=1)
+    finally:
+        gc.unfreeze()
 
 
 def default_jobs() -> int:
@@ -125,7 +140,8 @@ def lint_tree(
     version = tree.version
     srctree_mode = str(tree.root) if tree.has_kconfig else None
     config_jobs = [(str(paths[a]), a, srctree_mode, str(version) if version else None) for a in used]
-    loaded = dict(zip(used, _map(_read_config, config_jobs, workers, ordered=True), strict=True))
+    read = _map(_read_config, config_jobs, workers, ordered=True, isolate=True)
+    loaded = dict(zip(used, read, strict=True))
     contexts = {
         a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version, tree.include_dirs)
         for a in used
