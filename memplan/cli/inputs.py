@@ -8,11 +8,8 @@ mix-ups (a ``.dtsi`` given as the board, DTS source given to ``--dtb``) go to st
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +86,10 @@ def _stdin_dts(data: bytes) -> Path | bytes:
 
 def stdin_dts_file(data: bytes) -> Path:
     """``data`` (read from standard input) in a temporary file, removed when the process ends."""
+    import atexit  # here: only a run that reads standard input pays for these imports
+    import shutil
+    import tempfile
+
     folder = tempfile.mkdtemp(prefix="memplan-stdin-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = Path(folder) / "stdin.dts"
