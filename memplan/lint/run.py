@@ -39,9 +39,21 @@ def _init_worker(contexts: dict[str, ArchContext]) -> None:
     _CONTEXTS.update(contexts)
 
 
+#: The young-generation threshold of the cyclic garbage collector while a board is linted. The
+#: default (700 allocations) makes the collector run all through a parse that allocates hundreds
+#: of thousands of objects which reference counting frees anyway; a board's cycles are collected
+#: a little later instead (about a quarter less CPU time per board).
+_GC_YOUNG_THRESHOLD = 50_000
+
+
 def _lint_one(task: tuple[str, str]) -> BoardResult:
     arch, path = task
-    return lint_board(_CONTEXTS[arch], path)
+    saved = gc.get_threshold()
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, *saved[1:])
+    try:
+        return lint_board(_CONTEXTS[arch], path)
+    finally:
+        gc.set_threshold(*saved)
 
 
 def _read_config(job: tuple[str, str, str | None, str | None]) -> KernelConfig:
