@@ -34,20 +34,12 @@ FAMILIES: dict[str, tuple[str, Callable[[int], str]]] = {
 }
 
 
-_CACHED = (
-    grammar.parse_cma_value,
-    grammar.parse_node_list,
-    grammar.parse_crash_value,
-    grammar.parse_crash_ranges,
-    grammar.parse_memmap_element,
-)
 
 
 def _best(fn: Callable[[], object], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
-        for cached in _CACHED:  # every run parses each distinct value afresh
-            cached.cache_clear()
+        grammar.clear_caches()  # every run parses each distinct value afresh
         start = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - start)

@@ -1,11 +1,11 @@
 """The grammars of command-line values, written with pyparsing.
 
-pyparsing is imported the first time a value is parsed (:func:`_grammars`), so importing memplan,
-or resolving a layout whose inputs have no command line, never loads it. Each value string is
-parsed once per process (a small cache), so a parameter repeated with the same value costs one
-parse. The grammars only say how a value is *read*; what the kernel then does with the parts (a
-missing number reads as 0, which trailing characters it ignores, which element it stops at) is
-decided by the parameter modules, which own the diagnostics.
+pyparsing is imported the first time a value is parsed (:func:`_grammars`), so importing
+memplan, or resolving a layout whose inputs have no command line, never loads it. Each short
+value string is parsed once per process (a bounded cache), so a parameter repeated with the same
+value costs one parse. The grammars only say how a value is *read*; what the kernel then does
+with the parts (a missing number reads as 0, which trailing characters it ignores, which element
+it stops at) is decided by the parameter modules, which own the diagnostics.
 
 Positions are offsets in the value (``Token.at`` maps them to the command line)::
 
@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 
@@ -42,8 +43,31 @@ from memplan.errors import CmdlineError
 from memplan.source import Source, shorten
 from memplan.units import MEMPARSE_PATTERN, NUMBER_PATTERN, U64_MAX, number_value, size_value
 
-#: How many distinct value strings each grammar remembers.
+#: How many distinct value strings each grammar remembers, and the longest one it keeps (a
+#: longer value is parsed every time rather than held in memory).
 _CACHE = 4096
+_CACHEABLE = 256
+
+_T = TypeVar("_T")
+_CACHES: list[Any] = []
+
+
+def _cached(parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``parse`` with its results remembered for short values (see :data:`_CACHEABLE`)."""
+    remembered = functools.lru_cache(maxsize=_CACHE)(parse)
+    _CACHES.append(remembered)
+
+    @functools.wraps(parse)
+    def cached(value: str) -> _T:
+        return remembered(value) if len(value) <= _CACHEABLE else parse(value)
+
+    return cached
+
+
+def clear_caches() -> None:
+    """Forget every remembered parse (benchmarks time fresh parses)."""
+    for cache in _CACHES:
+        cache.cache_clear()
 
 
 @attrs.frozen
@@ -210,14 +234,14 @@ def _opt(result: Any, name: str) -> Any:
     return result.get(name)
 
 
-@functools.lru_cache(maxsize=_CACHE)
+@_cached
 def parse_cma_value(value: str) -> CmaSyntax:
     """Read ``size[@base[-limit]]`` from the start of a ``cma=`` value."""
     r = _parse("cma", value)
     return CmaSyntax(r["size"], _opt(r, "base"), _opt(r, "limit"), r["end"])
 
 
-@functools.lru_cache(maxsize=_CACHE)
+@_cached
 def parse_node_list(value: str) -> NodesSyntax:
     """Read ``nid:size[,nid:size...]`` from the start of a value, as far as it is well formed."""
     r = _parse("nodes", value)
@@ -225,14 +249,14 @@ def parse_node_list(value: str) -> NodesSyntax:
     return NodesSyntax(nodes, r["end"])
 
 
-@functools.lru_cache(maxsize=_CACHE)
+@_cached
 def parse_crash_value(value: str) -> CrashSyntax:
     """Read ``size[@offset]`` from the start of a ``crashkernel=`` value."""
     r = _parse("crash", value)
     return CrashSyntax(r["size"], _opt(r, "offset"), r["end"])
 
 
-@functools.lru_cache(maxsize=_CACHE)
+@_cached
 def parse_crash_ranges(value: str) -> tuple[RangeSyntax, ...]:
     """Read the ``start-[end]:size`` elements of a ``crashkernel=`` range list (each part only
     when present; the caller checks them in order and stops at the first malformed one)."""
@@ -242,7 +266,7 @@ def parse_crash_ranges(value: str) -> tuple[RangeSyntax, ...]:
     )
 
 
-@functools.lru_cache(maxsize=_CACHE)
+@_cached
 def parse_memmap_element(element: str) -> MemmapSyntax:
     """Read one ``memmap=`` element (already split at commas and unescaped)."""
     r = _parse("memmap", element)

@@ -90,3 +90,15 @@ def test_one_huge_value_is_reported_shortened() -> None:
     assert cl.cma is not None and cl.cma.size == 64 * MiB
     (trailing,) = [d for d in cl.diagnostics if d.code == "cmdline-cma-trailing"]
     assert len(trailing.message) < 400 and "..." in trailing.message
+
+
+def test_long_values_are_not_kept_in_the_grammar_cache() -> None:
+    from memplan.cmdline import grammar
+
+    grammar.clear_caches()
+    values = [f"{i}M@0x{i:x}" + "x" * 1000 for i in range(1, 50)]
+    for value in values:
+        assert grammar.parse_cma_value(value).end == value.index("x" * 100)
+    assert all(cache.cache_info().currsize == 0 for cache in grammar._CACHES)
+    assert grammar.parse_cma_value("64M").size.text == "64M"
+    assert grammar._CACHES[0].cache_info().currsize == 1
