@@ -284,7 +284,7 @@ def test_predicted_dt_regions(fx: Fixture, tmp_path: Path) -> None:
             assert (p.base, p.size) == (r["base"], r["size"]), name
 
 
-_OVERLAP_MSG = re.compile(r"(\S+) \(0x[0-9a-f]+--0x[0-9a-f]+\) overlaps with (\S+) \(")
+_OVERLAP_MSG = re.compile(r"(\S+) \(0x[0-9a-f]+-0x[0-9a-f]+\) overlaps with (\S+) \(")
 
 
 @pytest.mark.parametrize("fx", _param("overlaps", ARM64))
