@@ -39,9 +39,9 @@ from typing import Any, TypeVar
 
 import attrs
 
-from memplan.errors import CmdlineError
-from memplan.source import Source, shorten
-from memplan.units import MEMPARSE_PATTERN, NUMBER_PATTERN, U64_MAX, number_value, size_value
+from memplan.cmdline.common import read_decimal
+from memplan.source import Source
+from memplan.units import MEMPARSE_PATTERN, NUMBER_PATTERN, number_value, size_value
 
 #: How many distinct value strings each grammar remembers, and the longest one it keeps (a
 #: longer value is parsed every time rather than held in memory).
@@ -94,20 +94,13 @@ class Num:
     def value(self, source: Source | None = None) -> int:
         """The number's value; more than 64 bits raises :class:`~memplan.errors.CmdlineError`."""
         if self.kind == "decimal":
-            return _decimal(self.text, source)
+            return read_decimal(self.text, 0, source)[0] or 0
         if self.kind == "int":
             match = _NUMBER_RE.fullmatch(self.text)
             return 0 if match is None else number_value(match, source=source)
         match = _SIZE_RE.fullmatch(self.text)
         assert match is not None  # the grammar only makes Num of text that matched
         return size_value(match, source=source)
-
-
-def _decimal(text: str, source: Source | None) -> int:
-    stripped = text.lstrip("0") or "0"
-    if len(stripped) > 20 or int(stripped) > U64_MAX:
-        raise CmdlineError(f"number {shorten(text)!r} does not fit in 64 bits", source)
-    return int(stripped)
 
 
 _SIZE_RE = re.compile(MEMPARSE_PATTERN)
