@@ -195,24 +195,50 @@ class _Reader:
         raise self._fail("structure block ends without FDT_END", pos)
 
 
+#: Names up to this many bytes (NUL included) have their suffixes indexed in the string table.
+_INDEXED_NAME = 64
+
+
+class StringTable:
+    """The blob's strings block, built as dtc builds it: a name reuses the first place where it
+    (with its NUL) already occurs in the table, else it is appended.
+
+    Such a place always ends at a NUL, so it is a suffix of a stored name. Every suffix of up to
+    :data:`_INDEXED_NAME` bytes is indexed as its name is stored (earliest first), so a lookup
+    is a dict hit instead of a scan of the whole table (which is quadratic with 100,000
+    distinct names); a longer name is still found by a scan.
+    """
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self._offsets: dict[str, int] = {}
+        self._suffixes: dict[bytes, int] = {}
+
+    def offset(self, name: str) -> int:
+        """The offset of ``name`` in the table, storing it first when needed."""
+        off = self._offsets.get(name)
+        if off is not None:
+            return off
+        raw = name.encode("utf-8", errors="surrogateescape") + b"\0"
+        off = self._suffixes.get(raw, -1) if len(raw) <= _INDEXED_NAME else self.data.find(raw)
+        if off < 0:
+            off = len(self.data)
+            self.data.extend(raw)
+            for k in range(max(0, len(raw) - _INDEXED_NAME), len(raw)):
+                self._suffixes.setdefault(raw[k:], off + k)
+        self._offsets[name] = off
+        return off
+
+
 def dtb_bytes(tree: Tree, *, boot_cpuid: int | None = None) -> bytes:
     """Serialise ``tree`` as a version-17 flattened device tree blob, byte-compatible with dtc."""
-    strings = bytearray()
-    offsets: dict[str, int] = {}
+    table = StringTable()
+    string_offset = table.offset
+    strings = table.data
+
     out = bytearray()
     pack_u32 = _U32.pack
     pack_prop = _PROP_HEAD.pack
-
-    def string_offset(name: str) -> int:
-        off = offsets.get(name)
-        if off is None:
-            raw = name.encode("utf-8", errors="surrogateescape") + b"\0"
-            off = strings.find(raw)
-            if off < 0:
-                off = len(strings)
-                strings.extend(raw)
-            offsets[name] = off
-        return off
 
     def emit(node: Node, depth: int = 1) -> None:
         if depth > MAX_DEPTH:  # never write what read_dtb refuses (an overlay can deepen a tree)

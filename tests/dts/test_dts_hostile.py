@@ -8,9 +8,11 @@ second each on a loaded machine).
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from memplan.dts import parse_text
-from memplan.dts.dtb import MAX_DEPTH, dtb_bytes, read_dtb
+from memplan.dts.dtb import MAX_DEPTH, StringTable, dtb_bytes, read_dtb
 from memplan.errors import DtsError, DtsSyntaxError
 
 HEAD = "/dts-v1/;\n"
@@ -120,3 +122,30 @@ def test_blob_writer_refuses_a_tree_deeper_than_the_reader_accepts() -> None:
         node = node.add_child("a")
     with pytest.raises(DtsError, match=f"deeper than {MAX_DEPTH}"):
         dtb_bytes(tree)
+
+
+def _model_offsets(names: list[str]) -> list[int]:
+    """dtc's string table: the first occurrence of name + NUL in the table, else appended."""
+    table = bytearray()
+    out = []
+    for name in names:
+        raw = name.encode() + b"\0"
+        off = table.find(raw)
+        if off < 0:
+            off = len(table)
+            table += raw
+        out.append(off)
+    return out
+
+
+@given(st.lists(st.text(alphabet="abc,#-", max_size=70), max_size=40))
+def test_string_table_matches_dtc_first_occurrence_rule(names: list[str]) -> None:
+    table = StringTable()
+    assert [table.offset(n) for n in names] == _model_offsets(names)
+
+
+def test_string_table_of_a_hundred_thousand_names_is_linear() -> None:
+    names = [f"vendor,property-{i}" for i in range(100_000)]
+    table = StringTable()
+    offsets = [table.offset(n) for n in names]
+    assert offsets[-1] == len(table.data) - len(names[-1]) - 1 and table.offset("property-5\0"[:-1]) > 0
