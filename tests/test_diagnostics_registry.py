@@ -229,11 +229,13 @@ def _package_sources() -> dict[str, str]:
 # -- the real registry against the real source ---------------------------------------------------
 def test_registry_and_source_agree() -> None:
     uses = scan(_package_sources())
-    assert problems(CODES, uses) == []
+    found = problems(CODES, uses)
+    assert found == [], "add or fix the entries in memplan/diagnostics.py:\n" + "\n".join(found)
 
 
 def test_only_the_registry_builds_diagnostics() -> None:
-    assert diagnostic_constructions(_package_sources()) == []
+    found = diagnostic_constructions(_package_sources())
+    assert found == [], "build these with memplan.diagnostics.diag(code, ...):\n" + "\n".join(found)
 
 
 def test_registry_has_each_code_once() -> None:
