@@ -45,7 +45,7 @@ _KCONFIG_ENV = (
 _LOCK = threading.RLock()
 _CACHE: dict[tuple[str, ...], tuple[Any, tuple[str, ...]]] = {}
 _SEEDED: dict[int, frozenset[str]] = {}
-_LOCATION_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):")
+_LOCATION_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>[0-9]{1,9}):")
 
 
 @attrs.frozen

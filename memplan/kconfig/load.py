@@ -283,7 +283,7 @@ def load_config(
     return _build(the_arch, version, modelled, label, effective, result, diags)
 
 
-_DEFINED_AT_RE = re.compile(r"(?:defined at |^)(?P<file>[^\s:()]+):(?P<line>\d+)")
+_DEFINED_AT_RE = re.compile(r"(?:defined at |^)(?P<file>[^\s:()]+):(?P<line>[0-9]{1,9})")
 
 
 def _kconfig_position(warning: str, tree: Path | None) -> Source:
