@@ -19,6 +19,7 @@ Positions are offsets in the value (``Token.at`` maps them to the command line):
     cma       ::= size ( "@" size ( "-" size )? )?                 cma=size[@base[-limit]]
     nodes     ::= node ( "," node )*         node ::= decimal ":" size
                                               (numa_cma=, hugetlb_cma= nid:size lists)
+    counts    ::= count ( "," count )*       count ::= decimal ":" decimal   (hugepages=)
     crash     ::= size ( "@" size )?                               crashkernel=size[@offset]
     ranges    ::= range ( "," range )* ( ... "@" size )?           crashkernel=start-[end]:size,...
     range     ::= size "-"? size ":"? size    every part is read when present, and checked in
@@ -195,6 +196,8 @@ def _grammars() -> dict[str, Any]:
     )
     node = pp.Group(decimal("nid") + lit(":").suppress() + size("size"))
     nodes = pp.Opt(pp.Group(node + pp.ZeroOrMore(lit(",").suppress() + node))("nodes")) + at()("end")
+    count = pp.Group(decimal("nid") + lit(":").suppress() + decimal("size"))
+    counts = pp.Opt(pp.Group(count + pp.ZeroOrMore(lit(",").suppress() + count))("nodes")) + at()("end")
     crash = size("size") + pp.Opt(lit("@").suppress() + size("offset")) + at()("end")
     range_ = pp.Group(
         size("start")
@@ -212,7 +215,7 @@ def _grammars() -> dict[str, Any]:
     )
     form = pp.one_of("@ # $ !")("sep") + size("start")
     memmap = (lit("exactmap")("exactmap") | size("size") + pp.Opt(convert | form)) + at()("end")
-    out = {"cma": cma, "nodes": nodes, "crash": crash, "ranges": ranges, "memmap": memmap}
+    out = {"cma": cma, "nodes": nodes, "counts": counts, "crash": crash, "ranges": ranges, "memmap": memmap}
     for expr in out.values():
         expr.leave_whitespace(recursive=True)
         expr.parse_with_tabs()
@@ -238,6 +241,14 @@ def parse_cma_value(value: str) -> CmaSyntax:
 def parse_node_list(value: str) -> NodesSyntax:
     """Read ``nid:size[,nid:size...]`` from the start of a value, as far as it is well formed."""
     r = _parse("nodes", value)
+    nodes = tuple(Node(n["nid"], n["size"]) for n in r["nodes"]) if "nodes" in r else ()
+    return NodesSyntax(nodes, r["end"])
+
+
+@_cached
+def parse_count_list(value: str) -> NodesSyntax:
+    """Read ``nid:count[,nid:count...]`` (``hugepages=``; counts are decimal) as far as it is well formed."""
+    r = _parse("counts", value)
     nodes = tuple(Node(n["nid"], n["size"]) for n in r["nodes"]) if "nodes" in r else ()
     return NodesSyntax(nodes, r["end"])
 

@@ -18,6 +18,7 @@ from memplan.cmdline.common import (
     show,
     where,
 )
+from memplan.cmdline.grammar import parse_count_list
 from memplan.cmdline.tokenize import Token
 from memplan.source import Source
 from memplan.units import align_up
@@ -125,19 +126,12 @@ class HugepagesBuilder:
         per_node: dict[int, int] = {}
         count, i = read_decimal(text, 0, token.source)
         if count is not None and text[i : i + 1] == ":":
-            i = 0
-            while i < len(text):
-                nid, j = read_decimal(text, i, token.source)
-                if nid is None or text[j : j + 1] != ":":
-                    break
-                n, k = read_decimal(text, j + 1, token.source)
-                if n is None:
-                    break
-                per_node[nid] = n
-                i = k
-                if text[i : i + 1] != ",":
-                    break
-                i += 1
+            syntax = parse_count_list(text)
+            for node in syntax.nodes:
+                per_node[node.nid.value(token.source)] = node.size.value(token.source)
+            i = syntax.end
+            if syntax.nodes and text[i : i + 1] == ",":
+                i += 1  # past the comma: the end of the list, or the element that is malformed
             if i < len(text):
                 sink.add(
                     "warning",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from memplan.cmdline import Cmdline, parse_cmdline
+from memplan.errors import CmdlineError
 
 K = 1 << 10
 M = 1 << 20
@@ -104,3 +105,17 @@ def test_hugepages_repeat_rules() -> None:
     ok = parse_cmdline("hugepages=16 hugepagesz=1G hugepages=1")
     assert ok.hugepages is not None and ok.hugepages.counts() == {None: 16, G: 1}
     assert not ok.diagnostics
+
+
+def test_hugepages_node_list_stops_at_a_malformed_element() -> None:
+    # a well-formed element with a number beyond 64 bits cannot be read at all: an error
+    with pytest.raises(CmdlineError, match="64 bits"):
+        parse_cmdline("hugepagesz=1G hugepages=1:4,99999999999999999999999:1")
+    # a malformed element is reported where it starts, whatever it holds; the parameter is ignored
+    text = "hugepagesz=1G hugepages=1:4,99999999999999999999999"
+    cl = parse_cmdline(text)
+    (bad,) = [d for d in cl.diagnostics if d.code == "cmdline-hugepages-invalid"]
+    assert f"at offset {text.index('9999')}" in bad.message
+    assert cl.hugepages is not None and cl.hugepages.requests == ()
+    ok = parse_cmdline("hugepagesz=1G hugepages=0:2,1:3,").hugepages  # a trailing comma ends the list
+    assert ok is not None and [(r.count, r.per_node) for r in ok.requests] == [(5, ((0, 2), (1, 3)))]
