@@ -7,9 +7,7 @@ which argument values are accepted (anything else is a :class:`~memplan.errors.R
 from __future__ import annotations
 
 import copy
-import gzip
 import os
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from memplan.dts.overlay_input import OverlaySpec
 from memplan.errors import ConfigError, MemplanError, ResolveError
 from memplan.kconfig import KernelConfig, load_config
 from memplan.kconfig.dotconfig import DotConfig, parse_dotconfig
-from memplan.kconfig.dotconfig import decode as decode_config
+from memplan.kconfig.load import read_config_file
 from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
 from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
@@ -189,19 +187,10 @@ def _read_config(config: object) -> _ConfigText:
         body, label = where, "<config>"
     else:
         label = os.fspath(where)
-        try:
-            data = where.read_bytes()
-        except OSError as err:
-            reason = err.strerror or str(err)
-            where_cfg = Source("config", file=label)
-            raise ResolveError(f"{argument('config')}: cannot read: {reason}", where_cfg) from None
-        if data[:2] == b"\x1f\x8b":
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError, zlib.error) as err:
-                where_cfg = Source("config", file=label)
-                raise ResolveError(f"{argument('config')}: corrupt gzip data: {err}", where_cfg) from None
-        body = decode_config(data, label)
+        try:  # bounded read and gunzip (a small gzip bomb must not take gigabytes)
+            body = read_config_file(where, label)
+        except ConfigError as err:
+            raise ConfigError(f"{argument('config')}: {err.message}", err.source) from None
     parsed = parse_dotconfig(body, label)
     _check_is_config(parsed)
     header = parsed.header

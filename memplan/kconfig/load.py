@@ -54,6 +54,13 @@ def _argument_source(what: str, value: str) -> Source:
     return Source("config", file=f"<{what} argument>", text=value)
 
 
+def read_config_file(path: str | os.PathLike[str], name: str) -> str:
+    """The text of a config file (gzip-compressed allowed), read and decompressed within
+    :func:`memplan.kconfig.limits.max_config_bytes`; :class:`ConfigError` naming ``name``
+    for a file that cannot be read, is too large, is corrupt gzip or is not text."""
+    return _read(path, name)
+
+
 def _read(path: str | os.PathLike[str], name: str) -> str:
     where = Source("config", file=name)
     limit = limits.max_config_bytes()

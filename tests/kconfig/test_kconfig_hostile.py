@@ -146,3 +146,16 @@ def test_150k_line_config_loads_with_every_symbol_kept() -> None:
     c = load_config(text="\n".join(lines) + "\n", arch="arm64", kernel_version="6.1")
     assert c.cma_size_mbytes == 64 and c.value("SYMBOL_NUMBER_149999") == "y"
     assert c.diagnostics == ()
+
+
+def test_resolve_reads_a_gzip_bomb_config_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import memplan
+
+    monkeypatch.setenv(MAX_CONFIG_ENV, str(1 << 20))
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = tmp_path / "config.gz"
+    bomb.write_bytes(b"".join(comp.compress(b"#" * 65536) for _ in range(160)) + comp.flush())  # 10 MiB
+    dts = "/dts-v1/;\n/ { #address-cells = <1>; #size-cells = <1>; };\n"
+    with pytest.raises(ConfigError) as info:
+        memplan.resolve(dts=dts, config=bomb, arch="arm64", memory="1G")
+    assert "config=" in info.value.message and MAX_CONFIG_ENV in info.value.message
