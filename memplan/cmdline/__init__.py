@@ -3,7 +3,10 @@
 ``parse_cmdline(text, arch=...)`` returns a :class:`Cmdline` with typed facts (``cma``,
 ``mem``, ``memmap``, ``crashkernel`` ...), each carrying the :class:`~memplan.source.Source`
 (text + span) of its token; ``effective_cmdline(...)`` combines bootloader, DT
-``/chosen/bootargs`` and ``CONFIG_CMDLINE`` the way the kernel does.
+``/chosen/bootargs`` and ``CONFIG_CMDLINE`` the way the kernel does. The value grammars
+(``cma=``, ``memmap=``, ``crashkernel=``, node lists) are in :mod:`memplan.cmdline.grammar`
+(pyparsing, loaded on the first value parsed); sizes are read by memparse
+(:data:`memplan.units.MEMPARSE_PATTERN`).
 """
 
 from __future__ import annotations
