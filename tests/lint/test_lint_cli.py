@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BOARDS, MINI
+from lint_mini_tree import BOARDS, MINI
 
 from memplan.cli import main
 from memplan.cli.lint_cmd import ProgressBar

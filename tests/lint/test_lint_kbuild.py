@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import MINI
+from lint_mini_tree import MINI
 
 from memplan.lint import KernelTree, LintError
 from memplan.version import KernelVersion

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import MINI
+from lint_mini_tree import MINI
 
 from memplan.cli import main
 from memplan.schemas import SCHEMA_VERSION, schema

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BOARDS, MINI
+from lint_mini_tree import BOARDS, MINI
 
 import memplan.lint.board as lint_board_module
 from memplan.errors import ResolveError
