@@ -81,7 +81,8 @@ def load_device_tree(
     except OSError as err:
         raise DtsError(f"cannot read: {err.strerror or err}", Source("file", file=name)) from None
     if blob:
-        return LoadedTree(read_dtb(name, checks=not overlay), "dtb", (name,))
+        data = policy.read_bytes(name, "Device Tree blob", Source("file", file=name))  # size-bounded
+        return LoadedTree(read_dtb(data, filename=name, checks=not overlay), "dtb", (name,))
     dirs = [os.fspath(d) for d in include_dirs]
     pre = preprocess(name, include_dirs=dirs, cpp=cpp, include_roots=include_roots)
     tree = parse_text(pre.text, name, dirs, base_dir=Path(name).parent, symbols=symbols,
