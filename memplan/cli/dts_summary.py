@@ -29,6 +29,8 @@ def _hex(n: int) -> str:
 
 
 def _range(base: int, size: int) -> str:
+    if not size:
+        return f"{base:#x} (size 0)"
     return f"{format_range(base, size)} ({format_size(size)})"
 
 

@@ -10,7 +10,7 @@ from test_corpus_dtc import BY_PATH, CORPUS, needs_corpus, sample_boards  # test
 
 from memplan.cli import main
 
-BANK = re.compile(r"^  /\S+: 0x[0-9a-f]+-0x[0-9a-f]+ \(")
+BANK = re.compile(r"^  /\S+: 0x[0-9a-f]+(-0x[0-9a-f]+)? \(")
 
 
 def section(lines: list[str], head: str) -> list[str]:
