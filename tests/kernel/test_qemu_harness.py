@@ -127,7 +127,7 @@ def test_extract_cmdline_wins() -> None:
         'linux,cma {\n\tsize = <0x0 0x6000000>;\n\tlinux,cma-default;\n};')
     got = extract(_LOG_61_BYPASS, "CmaTotal:  344064 kB\n", "console=ttyAMA0 cma=320M", dts)
     assert got["global_cma"] == {"origin": "cmdline", "size": 320 << 20, "base": 0x1AC00000,
-                                 "region": "reserved"}
+                                 "region": "reserved", "status": "ok"}
     assert got["regions"]["linux,cma"]["status"] == "bypassed"
     assert got["regions"]["pool-a"] == {"status": "ok", "base": 0xBF000000, "size": 16 << 20,
                                         "kind": "reusable"}
@@ -169,7 +169,8 @@ def test_extract_dt_default_overlap_and_crash() -> None:
         "cma: Failed to reserve 256 MiB\n"
     )
     got = extract(log, "", "", dts)
-    assert got["global_cma"] == {"origin": "dts", "size": 96 << 20, "base": 0xBA000000, "region": "linux,cma"}
+    assert got["global_cma"] == {"origin": "dts", "size": 96 << 20, "base": 0xBA000000, "region": "linux,cma",
+                                 "status": "ok"}
     assert got["overlaps"] == [{"a": "a@1", "b": "b@2"}]
     assert got["crashkernel"] == {"base": 0xA9A00000, "size": 256 << 20}
     assert got["global_cma_failures"] == ["cma: Failed to reserve 256 MiB"]
@@ -256,7 +257,7 @@ def test_extract_arm32_static_default_gives_two_areas() -> None:
         'l: linux,cma@60000000 {\n\treg = <0x0 0x60000000 0x0 0x4000000>;\n\tlinux,cma-default;\n};')
     got = extract(_LOG_ARM32_STATIC_DEFAULT, "CmaTotal: 81920 kB\n", "console=ttyAMA0", dts)
     assert got["global_cma"] == {"origin": "dts", "size": 64 << 20, "base": 0x60000000,
-                                 "region": "linux,cma@60000000"}
+                                 "region": "linux,cma@60000000", "status": "ok"}
     assert got["extra_cma"] == [{"kind": "kconfig", "size": 16 << 20, "base": 0xBF000000, "active": True}]
 
 
@@ -283,3 +284,20 @@ def test_extract_hung_boot_reads_console(tmp_path: Path) -> None:
     got = extract_fixture(tmp_path)
     assert got["hang"] == {"last_message": "Zone ranges:"}
     assert got["global_cma"]["base"] == 0xBF000000
+
+
+@pytest.mark.parametrize(("log", "meminfo", "cmdline", "want"), [
+    ("", "CmaTotal: 0 kB\n", "console=ttyAMA0 cma=0", ("cmdline", 0, "disabled")),
+    ("[ 0.0] cma: Failed to reserve 800 MiB on node -1\n", "CmaTotal: 0 kB\n", "cma=800M",
+     ("cmdline", 0, "failed")),
+    ("[ 0.0] cma: Failed to reserve 800 MiB on node -1\n", "CmaTotal: 0 kB\n", "quiet",
+     ("kconfig", 0, "failed")),
+    ("", "CmaTotal: 0 kB\n", "quiet", ("kconfig", 0, "disabled")),
+    ("", "MemTotal: 1000 kB\n", "cma=128M", ("kconfig", 0, "unsupported")),
+])
+def test_extract_no_area_names_the_deciding_candidate(
+        log: str, meminfo: str, cmdline: str, want: tuple[str, int, str]) -> None:
+    """No global area: origin is the candidate that decided, size 0, and a status."""
+    g = extract(log, meminfo, cmdline, None)["global_cma"]
+    assert (g["origin"], g["size"], g["status"]) == want
+    assert g["base"] is None and g["region"] is None

@@ -100,16 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.refresh_expected:
         for sc in chosen:
             d = (args.out or fixtures_root()) / sc.name
-            if (d / "dmesg.txt").exists():
+            if (d / "dmesg.txt").exists() or (d / "console.txt").exists():
                 print(write_expected(d))
         return 0
 
     def one(sc: Scenario) -> tuple[str, bool, str]:
         try:
             res = run_boot(sc, timeout=sc.hang_timeout or args.timeout)
+            path = write_fixture(res, args.out)
         except Exception as exc:  # report and continue with the others
-            return sc.name, False, f"error: {exc}"
-        path = write_fixture(res, args.out)
+            return sc.name, False, f"error: {type(exc).__name__}: {exc}"
         return sc.name, res.complete != (sc.hang_timeout is not None), str(path)
 
     failed = 0

@@ -2,7 +2,8 @@
 
 Usage: ``python -m tools.qemu.report`` (prints to stdout) or
 ``python -m tools.qemu.report --update docs/kernel-in-the-loop.md`` (replaces the text between
-the ``<!-- scenario-table:start -->`` / ``<!-- scenario-table:end -->`` markers).
+the ``<!-- scenario-table:start -->`` / ``<!-- scenario-table:end -->`` markers, and the
+per-architecture summary between ``<!-- arch-table:start -->`` / ``<!-- arch-table:end -->``).
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ def memplan_verdict(fx: Fixture) -> str:
         return "-"
     kw: dict[str, Any] = {"cmdline": fx.cmdline, "config": fx.config_text, "arch": fx.arch,
                           "kernel_version": fx.kernel_version}
-    if fx.board_dts is not None:
-        kw["dts"] = str(fx.board_dts)
+    # riscv: the DTB the kernel booted (OpenSBI adds mmode_resv0 to the tree QEMU passes)
+    dt = fx.directory / ("fdt" if fx.arch == "riscv" else "board.dts")
+    if dt.exists():
+        kw["dts"] = str(dt)
     else:
         kw["memory"] = fx.ram
     try:
@@ -93,8 +96,9 @@ def memplan_verdict(fx: Fixture) -> str:
                                                     fx.expected.get("crashkernel_low")) if c)
     if want and cks != want:
         bad.append("crashkernel " + ",".join(_addr(b) for b, _ in cks))
-    kinds = {"numa": "numa-cma", "hugetlb": "hugetlb-cma"}
-    extra = sorted((r.kind, r.size) for r in plan.regions if r.kind in kinds.values() and r.status == "ok")
+    kinds = {"numa": "numa-cma", "hugetlb": "hugetlb-cma", "kconfig": "cma"}
+    extra = sorted((r.kind, r.size) for r in plan.regions if r.kind in kinds.values() and r.status == "ok"
+                   and not (r.kind == "cma" and r.name == g.region))
     if extra != sorted((kinds[c["kind"]], c["size"]) for c in fx.expected["extra_cma"]):
         bad.append("node/hugetlb CMA areas not predicted")
     return "exact" if not bad else "DIFFERS: " + "; ".join(bad)
@@ -108,6 +112,8 @@ def table() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for fx in all_fixtures():
+        if fx.scenario.get("expect_hang"):
+            continue
         glob, regs = kernel_did(fx)
         cmd = fx.scenario["scenario_cmdline"] or "-"
         rows.append(f"| {fx.name} | {fx.kernel_version} | {fx.scenario['ram']} | `{cmd}` | {glob} | "
@@ -115,22 +121,67 @@ def table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _global_exact(fx: Fixture) -> bool | None:
+    """Whether memplan's global area (origin, size, base, status) is the kernel's (None: no answer)."""
+    import memplan
+
+    kw: dict[str, Any] = {"cmdline": fx.cmdline, "config": fx.config_text, "arch": fx.arch,
+                          "kernel_version": fx.kernel_version}
+    dt = fx.directory / ("fdt" if fx.arch == "riscv" else "board.dts")
+    if dt.exists():
+        kw["dts"] = str(dt)
+    else:
+        kw["memory"] = fx.ram
+    try:
+        g = memplan.resolve(**kw).global_cma
+    except Exception:  # counted as not exact
+        return False
+    e = fx.expected["global_cma"]
+    return (g.origin, g.size, g.base) == (e["origin"], e["size"], e["base"])
+
+
+def arch_table() -> str:
+    """Per architecture: boots that completed, how many memplan predicts exactly (everything), how
+    many get the global area (origin, size, base) exactly, and the boots that hung on purpose."""
+    rows = ["| architecture | kernels | scenarios | exact | global area exact | hung boots |",
+            "|---|---|---|---|---|---|"]
+    fixtures = all_fixtures()
+    for arch in ("arm64", "arm", "riscv", "x86"):
+        done = [f for f in fixtures if f.arch == arch and not f.scenario.get("expect_hang")]
+        hung = [f for f in fixtures if f.arch == arch and f.scenario.get("expect_hang")]
+        if not done and not hung:
+            continue
+        kernels = ", ".join(sorted({f.scenario["kernel"] for f in done + hung}))
+        exact = sum(memplan_verdict(f) == "exact" for f in done)
+        glob = sum(bool(_global_exact(f)) for f in done)
+        rows.append(f"| {arch} | {kernels} | {len(done)} | {exact} | {glob} | {len(hung)} |")
+    return "\n".join(rows) + "\n"
+
+
 START = "<!-- scenario-table:start -->"
 END = "<!-- scenario-table:end -->"
 
 
+ARCH_START = "<!-- arch-table:start -->"
+ARCH_END = "<!-- arch-table:end -->"
+
+
+def _replace(text: str, start: str, end: str, body: str, path: Path) -> str:
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    if end not in rest:
+        raise SystemExit(f"{path}: markers {start} / {end} not found")
+    return f"{head}{start}\n{body}{end}{tail}"
+
+
 def update(path: Path) -> None:
-    """Replace the table between the markers in ``path``."""
-    text = path.read_text()
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    if END not in rest:
-        raise SystemExit(f"{path}: markers {START} / {END} not found")
-    path.write_text(f"{head}{START}\n{table()}{END}{tail}")
+    """Replace the tables between the markers in ``path``."""
+    text = _replace(path.read_text(), START, END, table(), path)
+    path.write_text(_replace(text, ARCH_START, ARCH_END, arch_table(), path))
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--update":
         update(Path(sys.argv[2]))
     else:
-        sys.stdout.write(table())
+        sys.stdout.write(arch_table() + "\n" + table())

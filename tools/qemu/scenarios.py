@@ -383,15 +383,21 @@ ARM32_LOWMEM_DEFAULT = reserved_memory(
 )
 
 ARM32_KERNELS = ("armmp-6.12", "armmp-lpae-6.12")
+#: Boots that do not reach /init: the early log is read from the console (earlycon).
+_CONSOLE_LOG: dict[str, object] = {"cmdline": "earlycon=pl011,0x9000000 loglevel=8", "hang_timeout": 150.0}
 for _k in ARM32_KERNELS:
     SCENARIOS += [
         _named(_k, "kconfig", "No DT pool, no cma=: the Kconfig size (16 MiB) decides, -m 2G.",
                "arm32 global area: highmem first, directly below the top of RAM."),
         _named(_k, "kconfig-1g", "Kconfig global area, -m 1G (256 MiB of highmem).",
                "arm32 global area with little highmem.", ram="1G"),
+        _named(_k, "kconfig-3g", "Kconfig global area, -m 3G (RAM ends exactly at 4 GiB).",
+               "RAM reaching 4 GiB: a 32-bit phys_addr_t loses the last page.", ram="3G"),
         _named(_k, "kconfig-4g", "Kconfig global area, -m 4G (RAM 0x40000000-0x140000000).",
-               "RAM reaching 4 GiB: 32-bit phys_addr_t caps it, LPAE keeps it; CMA limit 4 GiB.",
-               ram="4G"),
+               "RAM above 4 GiB: ignored with a 32-bit phys_addr_t; with LPAE the CMA limit is 4 GiB."
+               + (" Under QEMU TCG the LPAE kernel oopses when init is loaded above 4 GiB, so the"
+                  " early log is read from the console (loglevel=8)." if "lpae" in _k else ""),
+               ram="4G", **(_CONSOLE_LOG if "lpae" in _k else {})),
         _named(_k, "dt-default", "96 MiB dynamic linux,cma-default pool in the DT, no cma=.",
                "DT default pool alone: top-down in highmem.", fragment=DT_DEFAULT_96M),
         _named(_k, "dt-default-cma", "96 MiB dynamic DT default pool plus cma=128M.",
@@ -451,8 +457,6 @@ for _k in ARM32_KERNELS:
                "no-map + reusable refused on arm32.", fragment=NOMAP_REUSABLE),
         _named(_k, "mem", "mem=1G on 2 GiB with a 96 MiB dynamic DT default pool.",
                "mem= on arm32.", fragment=DT_DEFAULT_96M, cmdline="mem=1G"),
-        _named(_k, "mem0", "mem=0 on 2 GiB, Kconfig global area.",
-               "mem=0 is ignored on arm (no limit).", cmdline="mem=0"),
         _named(_k, "memreserve-dyn", "/memreserve/ 0xbf000000+16M and a 32 MiB dynamic pool.",
                "Order of /memreserve/ vs dynamic allocation on arm32.", fragment=MEMRESERVE_DYN,
                memreserve=((0xBF000000, 0x1000000),)),
@@ -468,7 +472,14 @@ for _k in ARM32_KERNELS:
 HANG_SCENARIOS: list[Scenario] = [
     _named(_k, "lowmem-misaligned-hang", "Reusable static pool at 0x60100000 (lowmem, 1 MiB aligned).",
            "Not 2 MiB-aligned reusable pool in arm32 lowmem hangs the boot (6.12).",
-           fragment=ARM32_LOWMEM_1M, cmdline="loglevel=8", hang_timeout=150.0)
+           fragment=ARM32_LOWMEM_1M, cmdline="earlycon=pl011,0x9000000 loglevel=8",
+           hang_timeout=150.0)
+    for _k in ARM32_KERNELS
+]
+HANG_SCENARIOS += [
+    _named(_k, "mem0", "mem=0 on 2 GiB (early console on the PL011).",
+           "arm32 mem= deletes the DT memory and adds a bank of the given size: mem=0 leaves no RAM.",
+           cmdline="earlycon=pl011,0x9000000 loglevel=8 mem=0", hang_timeout=120.0)
     for _k in ARM32_KERNELS
 ]
 SCENARIOS += HANG_SCENARIOS
@@ -510,4 +521,30 @@ SCENARIOS += [
     _named(_RV, "mem", "mem=1G with a 96 MiB DT default pool.", "Memory limited to 1024MB.",
            fragment=DT_DEFAULT_96M, cmdline="mem=1G"),
 ]
+BY_NAME = {s.name: s for s in SCENARIOS}
+
+# arm64: several dynamic no-map pools at the top of RAM push the Kconfig/cmdline area down; the
+# early allocations between them and the area were studied with memblock=debug boots.
+FIVE_NOMAP = reserved_memory(
+    *(_pool(f"nomap-{i}", size, "\tno-map;\n", reusable=False)
+      for i, size in enumerate(("0x400000", "0x200000", "0x800000", "0x100000", "0x1000000")))
+)
+FIVE_NOMAP_DEFAULT = reserved_memory(
+    *(_pool(f"nomap-{i}", size, "\tno-map;\n", reusable=False)
+      for i, size in enumerate(("0x400000", "0x200000", "0x800000", "0x100000", "0x1000000"))),
+    _cma_default_dyn("0x6000000"),
+)
+SCENARIOS += [
+    _arm("6.12", "mem0", "mem=0 on 2 GiB, Kconfig global area.",
+         "arm64 ignores a zero mem= limit (memblock_mem_limit_remove_map(0) returns).", cmdline="mem=0"),
+]
+for _v in ("6.1", "6.12", "7.2"):
+    SCENARIOS += [
+        _arm(_v, "nomap-pools", "Five dynamic no-map DMA pools (4, 2, 8, 1, 16 MiB), Kconfig global area.",
+             "Global area below no-map regions at the top of RAM (early allocations in between).",
+             fragment=FIVE_NOMAP),
+        _arm(_v, "nomap-pools-cma", "Five dynamic no-map pools, a bypassed 96 MiB DT default, cma=128M.",
+             "cmdline area below no-map regions and a bypassed dynamic default pool.",
+             fragment=FIVE_NOMAP_DEFAULT, cmdline="cma=128M"),
+    ]
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -105,7 +105,8 @@ def extract(dmesg: str, meminfo: str, cmdline: str, board_dts: str | None) -> di
     pending: tuple[str, int, int] | None = None
     align_pending = False
     overlaps: list[dict[str, Any]] = []
-    global_cma: dict[str, Any] = {"origin": None, "size": None, "base": None, "region": None}
+    global_cma: dict[str, Any] = {"origin": None, "size": None, "base": None, "region": None,
+                                  "status": None}
     cma_failures: list[str] = []
     crash: dict[str, int] | None = None
     crash_low: dict[str, int] | None = None
@@ -229,6 +230,8 @@ def extract(dmesg: str, meminfo: str, cmdline: str, board_dts: str | None) -> di
     meminfo_vals = {
         m.group(1): int(m.group(2)) * 1024 for m in map(_MEMINFO.match, meminfo.splitlines()) if m
     }
+    cma_configured = "CmaTotal" in meminfo_vals or "cma-reserved" in dmesg or bool(cma_lines or cma_failures)
+    _global_status(global_cma, cma_configured, _cmdline_has_cma(cmdline), bool(cma_failures))
     return {
         "global_cma": global_cma,
         "global_cma_failures": cma_failures,
@@ -241,6 +244,20 @@ def extract(dmesg: str, meminfo: str, cmdline: str, board_dts: str | None) -> di
         "cma_total": meminfo_vals.get("CmaTotal"),
         "extra_cma": extra_cma,
     }
+
+
+def _global_status(g: dict[str, Any], cma_configured: bool, cma_param: bool, failed: bool) -> None:
+    """Complete the global area's answer when there is none: the candidate that decided
+    (``cmdline`` for ``cma=0`` or a failed ``cma=``, else ``kconfig``), size 0 and the status
+    ``ok`` / ``disabled`` (size 0 asked) / ``failed`` (no room) / ``unsupported`` (no CONFIG_CMA)."""
+    if g["origin"] is not None:
+        g["status"] = "ok"
+        return
+    g["size"] = 0
+    if not cma_configured:
+        g.update(origin="kconfig", status="unsupported")
+        return
+    g.update(origin="cmdline" if cma_param else "kconfig", status="failed" if failed else "disabled")
 
 
 def _cmdline_sizes(cmdline: str, name: str) -> list[int]:
