@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 
-from memplan.arch import ARCH_SYMBOLS, ARCHES, infer_arch, normalise_arch
+from memplan.arch import ARCH_SYMBOLS, ARCHES, MODELLED_ARCHES, infer_arch, is_modelled, normalise_arch
 from memplan.argnames import argument, in_cli
 from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
 from memplan.diagnostics import diag
@@ -26,9 +26,11 @@ from memplan.kconfig.dotconfig import DotConfig, parse_dotconfig
 from memplan.kconfig.load import read_config_file
 from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
+from memplan.resolve.arm32 import page_offset as arm32_page_offset
 from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
 from memplan.resolve.engine import resolve_inputs
 from memplan.resolve.facts import DtFacts, extract
+from memplan.resolve.firmware import firmware_notes
 from memplan.resolve.inputs import CmaFact, CmdlineFacts, ConfigFacts, CrashFact, Inputs, MemFact
 from memplan.resolve.precedence import DEFAULT_MODEL_VERSION, resolve_policy
 from memplan.source import Source
@@ -247,6 +249,7 @@ def _config_facts(kc: KernelConfig | None, arch: str) -> ConfigFacts:
         dma_pernuma_cma=kc.dma_pernuma_cma,
         dma_numa_cma=kc.dma_numa_cma,
         lpae=kc.arm_lpae,
+        page_offset=arm32_page_offset(kc.values),
         size_source=kc.source_of(sym),
         dma_cma_source=kc.source_of("DMA_CMA"),
         diagnostics=kc.diagnostics,
@@ -613,8 +616,17 @@ def resolve(
             f"or enable-method, root compatible); give {option}, e.g. --arch arm64, or a .config",
             tree.root.source if tree is not None else _arg_source("arch"),
         )
+    if not is_modelled(the_arch):
+        notes.insert(0, diag(
+            "arch-unmodelled",
+            f"architecture {the_arch} is not modelled (memplan models {', '.join(MODELLED_ARCHES)}): only "
+            "the generic Device Tree and CMA rules are applied",
+            _arg_source("arch") if wanted is not None else (tree.root.source if tree is not None else None),
+        ))
     if wanted is None:
         notes.append(_arch_guessed(the_arch, kc, tree, cfg_text.label if cfg_text else "<config>"))
+    if tree is not None:
+        notes.extend(firmware_notes(the_arch, tree))
     if not known:
         notes.append(_version_unknown(version, kc is not None))
     if dt is None and ram is None:

@@ -83,6 +83,44 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Pass --arch to make the choice explicit.",
     ),
     Code(
+        "arch-unmodelled",
+        "warning",
+        "resolve",
+        title="Architecture not modelled",
+        meaning=(
+            "memplan models arm, arm64, riscv and x86. For another architecture (mips, powerpc, ...) the "
+            "plan applies the generic Device Tree and CMA rules only; the architecture's own limits, "
+            "zones, early allocations and command-line handling are not modelled, so placements and even "
+            "the global pool may differ from the kernel's."
+        ),
+        fix="Treat the plan as a rough guide; verify on the board with memplan check.",
+    ),
+    Code(
+        "version-unknown-precedence",
+        "warning",
+        "resolve",
+        title="Kernel version decides which pool wins",
+        meaning=(
+            "The kernel version is unknown and the inputs have both a Device Tree linux,cma-default pool and "
+            "cma= on the command line: kernels before 5.6 make the Device Tree pool the global area, 5.6 and "
+            "later the command line's. The plan follows one rule; the other kernel picks the other pool."
+        ),
+        fix="Pass --kernel-version (or a .config whose header names the version).",
+    ),
+    Code(
+        "firmware-dt-edits",
+        "info",
+        "resolve",
+        title="Firmware edits the Device Tree",
+        meaning=(
+            "The input is a Device Tree source, and the boot firmware of this architecture or board adds "
+            "reserved-memory nodes before the kernel sees the tree (OpenSBI's mmode_resv0 on RISC-V; "
+            "OP-TEE and TF-A on arm/arm64). The plan cannot see them; the running kernel's tree is "
+            "/sys/firmware/fdt."
+        ),
+        fix="To compare with a running board, resolve /sys/firmware/fdt (or check a collected snapshot).",
+    ),
+    Code(
         "dma-cma-disabled",
         "warning",
         "resolve",
@@ -444,6 +482,57 @@ _ENTRIES: tuple[Code, ...] = (
             "Pass memory= as a list of (base, size) pairs, or add a /memory node with a reg to the Device "
             "Tree."
         ),
+    ),
+    Code(
+        "mem-zero-ignored",
+        "info",
+        "resolve",
+        title="mem=0 is no limit",
+        meaning=(
+            "arm64 and riscv ignore a zero memory limit (memblock_mem_limit_remove_map(0) and "
+            "memblock_enforce_memory_limit(0) return at once): all RAM stays (recorded boot "
+            "arm64-6.12-mem0)."
+        ),
+        fix="Drop mem=0, or give the size you mean.",
+    ),
+    Code(
+        "mem-zero-no-ram",
+        "error",
+        "resolve",
+        title="mem=0 leaves no RAM on arm",
+        meaning=(
+            "On 32-bit ARM the first mem= deletes the Device Tree memory and every mem= adds a bank of "
+            "the given size: mem=0 leaves none, the CMA reservation fails and the boot stops "
+            "(recorded boots armmp-6.12-mem0, armmp-lpae-6.12-mem0)."
+        ),
+        fix="Drop mem=0 or give a real size (mem=size[@start]).",
+    ),
+    Code(
+        "memory-above-4g",
+        "warning",
+        "resolve",
+        title="RAM above 4 GiB is lost without LPAE",
+        meaning=(
+            "A 32-bit ARM kernel without CONFIG_ARM_LPAE has a 32-bit phys_addr_t: Device Tree memory at "
+            "and above 4 GiB is ignored ('OF: fdt: Ignoring memory range') and a bank reaching 4 GiB loses "
+            "its last page (recorded boots armmp-6.12-kconfig-3g, armmp-6.12-kconfig-4g)."
+        ),
+        fix="Use an LPAE kernel (CONFIG_ARM_LPAE) to use RAM above 4 GiB.",
+    ),
+    Code(
+        "cma-lowmem-remap-hang",
+        "error",
+        "resolve",
+        title="arm32 lowmem CMA pool not 2 MiB aligned: the boot hangs",
+        meaning=(
+            "A reusable static shared-dma-pool in 32-bit ARM lowmem whose base or size is not a multiple "
+            "of 2 MiB is queued for arm's dma_contiguous_remap(), which works on whole 2 MiB sections; "
+            "Linux 6.12 stops right after 'cma: Reserved ...' (recorded boots "
+            "armmp-6.12-lowmem-misaligned-hang and armmp-lpae-6.12-lowmem-misaligned-hang). In highmem "
+            "the same pool is only rejected."
+        ),
+        fix="Align the pool's base and size to the CMA granule (2 MiB, 8 MiB on armmp-style configs), "
+        "or move it to highmem.",
     ),
     Code(
         "mem-limit",

@@ -205,15 +205,33 @@ class CmaCandidate:
         }
 
 
+#: ``ok``: there is a global area; ``disabled``: the deciding candidate asked for size 0
+#: (``cma=0``, a Kconfig size of 0); ``failed``: the kernel could not reserve it;
+#: ``unsupported``: the kernel has no global area at all (no ``CONFIG_CMA`` / ``CONFIG_DMA_CMA``).
+GlobalCmaStatus = Literal["ok", "disabled", "failed", "unsupported"]
+
+
 @attrs.frozen
 class GlobalCma:
-    """The outcome for the global CMA area: who won, where it is, and every candidate."""
+    """The outcome for the global CMA area: who won, where it is, and every candidate.
+
+    ``origin`` names the candidate that decided, also when there is no area (``cma=0`` or a
+    ``cma=`` the kernel failed to reserve: ``cmdline``; no CMA in the kernel or a Kconfig size of
+    0: ``kconfig``); ``size`` is what the kernel ended up with (0 for no area); ``status`` says
+    which case it is. ``origin`` is None only for a plan built without a resolver decision.
+    """
 
     origin: Literal["dts", "cmdline", "kconfig"] | None
     size: int | None
     base: int | None
     region: str | None
     candidates: tuple[CmaCandidate, ...] = ()
+    status: GlobalCmaStatus = "ok"
+
+    @property
+    def area_origin(self) -> Literal["dts", "cmdline", "kconfig"] | None:
+        """Where the area that exists comes from (None when there is none)."""
+        return self.origin if self.status == "ok" else None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -221,5 +239,6 @@ class GlobalCma:
             "size": self.size,
             "base": self.base,
             "region": self.region,
+            "status": self.status,
             "candidates": [c.to_dict() for c in self.candidates],
         }

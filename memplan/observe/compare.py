@@ -459,7 +459,7 @@ def _compare_global(
     g = plan.global_cma
     o = observed.global_cma
     args: dict[str, Any] = {
-        "predicted_origin": g.origin,
+        "predicted_origin": g.area_origin,
         "predicted_size": g.size,
         "predicted_base": g.base,
         "predicted_region": g.region,
@@ -469,9 +469,9 @@ def _compare_global(
         return GlobalComparison("unknown", reasons=("nothing observed shows the global CMA area",), **args)
     reasons: list[str] = []
     only_base = True
-    if not _origin_agrees(g.origin, o.origin):
+    if not _origin_agrees(g.area_origin, o.origin):
         only_base = False
-        reasons.append(f"origin differs: predicted {g.origin or 'none'}, observed {o.origin or 'none'}")
+        reasons.append(f"origin differs: predicted {g.area_origin or 'none'}, observed {o.origin or 'none'}")
         ov = observed.kernel_version
         if g.origin == "dts" and o.origin in ("cmdline", "cmdline-or-kconfig") and ov is not None:
             if ov.at_least(5, 6):
@@ -482,7 +482,7 @@ def _compare_global(
             reasons.append(vnote)
         if observed.cmdline is not None and observed.cmdline.split() != plan.cmdline.split():
             reasons.append(f"the booted command line differs: {observed.cmdline!r}")
-    elif g.origin is not None:
+    elif g.area_origin is not None:
         if g.size is not None and not o.size_matches(g.size):
             only_base = False
             size_why = f"size differs: predicted {optional_size(g.size)}, observed {optional_size(o.size)}"

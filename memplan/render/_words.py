@@ -21,6 +21,10 @@ def cma_verdict(g: GlobalCma, *, with_range: bool = True) -> str:
     if g.origin is None:
         return "none"
     words = ORIGIN_WORDS[g.origin]
+    if g.status == "unsupported":
+        return "none (the kernel is built without CMA)"
+    if g.status == "failed":
+        return f"none ({words} asked for an area the kernel could not reserve)"
     if not g.size:
         return f"none (size 0 from {words})"
     text = f"{human_size(g.size)} from {words}"

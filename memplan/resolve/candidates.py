@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from memplan.model import CmaCandidate
+from memplan.model import CmaCandidate, GlobalCmaStatus
 from memplan.resolve.precedence import Era
 
 if TYPE_CHECKING:
@@ -15,9 +15,12 @@ from memplan.units import optional_size
 Winner = Literal["dts", "cmdline", "kconfig"] | None
 
 
-def build_candidates(run: _Run) -> tuple[list[CmaCandidate], Winner, int | None, int | None, str | None]:
+def build_candidates(
+    run: _Run,
+) -> tuple[list[CmaCandidate], Winner, int | None, int | None, str | None, GlobalCmaStatus]:
     """Every candidate (DT default nodes, ``cma=``, Kconfig) with a status and a reason in plain
-    words; returns ``(candidates, winner origin, size, base, region name)``."""
+    words; returns ``(candidates, deciding origin, size, base, region name, status)``: with no
+    area the origin still names the deciding candidate and the size is 0."""
     inp, st, ctx = run.inp, run.st, run.ctx
     era = run.era
     cmd = inp.cmdline.cma
@@ -82,6 +85,16 @@ def build_candidates(run: _Run) -> tuple[list[CmaCandidate], Winner, int | None,
             )
         )
     g = run.global_region
+    live_defaults = [r for r in dt_defaults if r.status != "disabled"]
+    if not inp.version_known and cmd is not None and live_defaults and ctx.dma_cma:
+        st.note(
+            "version-unknown-precedence",
+            f"kernel version unknown: cma= and the Device Tree default node '{live_defaults[0].name}' "
+            f"compete; kernels before 5.6 make the node the global area, 5.6 and later cma= (this plan "
+            f"follows {rule})",
+            cmd.source,
+            "cma",
+        )
     if not ctx.dma_cma and (cmd is not None or dt_defaults):
         st.note(
             "dma-cma-disabled",
@@ -162,5 +175,10 @@ def build_candidates(run: _Run) -> tuple[list[CmaCandidate], Winner, int | None,
         origin: Winner = (
             "dts" if default.origin == "dts" else ("cmdline" if default.origin == "cmdline" else "kconfig")
         )
-        return out, origin, default.size, default.base, default.name
-    return out, None, None, None, None
+        return out, origin, default.size, default.base, default.name, "ok"
+    # No area: the candidate that decided it, size 0 and why.
+    if not ctx.dma_cma:
+        return out, "kconfig", 0, None, None, "unsupported"
+    if cmd is not None:
+        return out, "cmdline", 0, None, None, "disabled" if cmd.size == 0 else "failed"
+    return out, "kconfig", 0, None, None, "failed" if run.global_failure else "disabled"

@@ -13,6 +13,7 @@ import attrs
 from memplan.argnames import argument
 from memplan.model import GlobalCma, MemoryBank, Origin
 from memplan.plan import Plan
+from memplan.resolve import arm32
 from memplan.resolve.alignment import cma_min_alignment, default_hugetlb
 from memplan.resolve.cma import CmaRequest, cma_slots, declare_contiguous
 from memplan.resolve.crashkernel import place_crashkernel, size_from_ranges
@@ -72,11 +73,12 @@ def arch_dma_limit(arch: str, version_at_least_511: bool, mb: Memblock, dma_bits
     if arch == "riscv":
         return min(SZ_4G, end)
     if arch == "arm":
-        # arch/arm/mm/init.c, arch/arm/mm/mm.h (all versions): without CONFIG_ZONE_DMA
-        # arm_dma_limit is ~0 (no limit). NOT MODELLED: machines whose machine descriptor sets
-        # dma_zone_size (then arm_dma_limit = PHYS_OFFSET + dma_zone_size - 1) -- memplan cannot
-        # tell them from the Device Tree, so on those boards the global CMA area is predicted too high.
-        return end
+        # arch/arm/mm/init.c (all versions): without a machine DMA zone size arm_dma_limit is
+        # 4 GiB - 1; the CMA code rounds it down to its granule (armmp-6.12-kconfig-4g: 0xfe800000,
+        # armmp-lpae-6.12-kconfig-3g: 0xfee00000). NOT MODELLED: machines whose machine descriptor
+        # sets dma_zone_size (then arm_dma_limit = PHYS_OFFSET + dma_zone_size - 1) -- memplan
+        # cannot tell them from the Device Tree, so on those boards the area is predicted too high.
+        return arm32.DMA_LIMIT
     return end
 
 
@@ -101,11 +103,12 @@ def split_by_node(banks: list[MemoryBank], nodes: NodeMap) -> list[MemoryBank]:
     return out
 
 
-def arm32_highmem_start(mb: Memblock) -> int | None:
-    """Where arm32 highmem starts (default 3G/1G split, 240 MiB vmalloc: 760 MiB of lowmem)."""
-    start, end = mb.start_of_dram(), mb.end_of_dram()
-    lowmem_end = start + 760 * M
-    return lowmem_end if end > lowmem_end else None
+def arm32_highmem_start(mb: Memblock, lowmem: int | None) -> int | None:
+    """Where arm32 highmem starts (:func:`memplan.resolve.arm32.lowmem_size`: from the memory
+    split in the config and the default vmalloc size; 768 MiB for the standard 3G/1G split)."""
+    if mb.phys_mem_size() == 0 or lowmem is None:
+        return None
+    return arm32.highmem_start(mb.start_of_dram(), mb.end_of_dram(), lowmem)
 
 
 class _Run:
@@ -130,6 +133,7 @@ class _Run:
             cma_slots=cma_slots(v, cfg.cma_areas, cfg.numa),
             page_size=cfg.page_size,
             phys_64bit=is_64bit(inp.arch, cfg.lpae),
+            arm32_lowmem=arm32.lowmem_size(cfg.page_offset) if inp.arch == "arm" else None,
         )
         self.st = State(Memblock(cfg.page_size))
         self.banks: list[MemoryBank] = []
@@ -168,6 +172,11 @@ class _Run:
                     )
                     continue
                 for base, size in mnode.ranges:
+                    if inp.arch == "arm" and not self.ctx.phys_64bit:
+                        base, size, dropped = arm32.cap_bank_32bit(base, size)
+                        if dropped is not None:
+                            st.note("memory-above-4g", f"{dropped} (32-bit phys_addr_t: no CONFIG_ARM_LPAE)",
+                                    mnode.source, mnode.path)
                     b, s = page_align_inward(base, size, self.ctx.page_size)
                     if s:
                         banks.append((b, s, mnode.source))
@@ -231,12 +240,25 @@ class _Run:
         src0 = banks[0][2] if banks else None
         if arch == "arm":
             new = arm32_mem_banks([(m.size, m.start) for m in mems], banks[0][0] if banks else 0)
+            if not any(size for _, size in new):
+                # armmp-6.12-mem0: the DT memory is deleted and a bank of size 0 added; the boot
+                # stops after "cma: Failed to reserve"
+                self.st.note("mem-zero-no-ram", "mem=0 on arm deletes all RAM (mem= replaces the Device "
+                             "Tree memory with banks of the given sizes): the kernel cannot boot",
+                             mems[0].source)
+            new = [(b, s) for b, s in new if s]
         elif arch == "x86":
             new = plain
             for m in mems:
                 new = limit_by_address(new, m.size)
         else:
             limit = mems[-1].size // self.ctx.page_size * self.ctx.page_size
+            if limit == 0:
+                # arm64/riscv: memblock_mem_limit_remove_map(0) / memblock_enforce_memory_limit(0)
+                # return at once (arm64-6.12-mem0)
+                self.st.note("mem-zero-ignored", "mem=0 is no limit: the kernel ignores a zero memory limit",
+                             mems[-1].source)
+                return banks
             new = limit_by_size(plain, limit)
             self.st.event("mem-limit", size=limit)
         if new != plain:
@@ -254,19 +276,32 @@ class _Run:
         ``sparse_init()`` buffer of ``struct page`` arrays (before v7.0), both top-down, before
         ``dma_contiguous_reserve()`` in ``bootmem_init()``.
 
-        Modelled: the linear map at page granularity (``rodata=full``, the Debian default) needs
-        RAM/512 of page tables, plus about 1.3 MiB (6.1+) / 3.2 MiB (5.10) of other allocations
-        (fitted to recorded QEMU boots); the sparse buffer is 64 bytes of ``struct page`` per page
-        of each present memory section, aligned to one section's share.
+        Modelled from ``memblock=debug`` boots (arm64-{6.1,6.12,7.2}-{kconfig,nomap-pools-cma}):
+        the linear map at page granularity (``rodata=full``, the Debian default) takes one page
+        of PTEs per 2 MiB of *mapped* RAM -- RAM minus the no-map ranges reserved so far, which
+        ``map_mem()`` skips -- i.e. mapped/512, and the rest (unflattened DT ~40-48 KiB, the
+        128 KiB ``mem_section`` root, NUMA distance table, cpumask ...) is small: measured
+        0x32000-0x33800 on 6.1, 0x24040-0x25b80 on 6.12, 0x11640-0x13200 on 7.2, taken here
+        rounded up. (An earlier constant of 1.3 MiB, fitted to the global area's address, put the
+        area one 2 MiB step too low below five no-map pools.) 5.10: 3.2 MiB, fitted, not measured.
+        The sparse buffer is 64 bytes of ``struct page`` per page of each present memory section,
+        aligned to one section's share.
         """
         inp, st = self.inp, self.st
         v = inp.version
         if inp.arch != "arm64" or not v.at_least(5, 10) or st.mb.phys_mem_size() == 0:
             return
         page = self.ctx.page_size
-        ram = st.mb.phys_mem_size()
-        other = 0x156000 if v.at_least(6, 1) else 0x337000
-        small = -(-(ram // 512 + other) // page) * page
+        mapped = st.mb.phys_mem_size() - sum(e - s for s, e in st.mb.nomap)
+        if v.at_least(7, 0):
+            other = 0x14000
+        elif v.at_least(6, 12):
+            other = 0x26000
+        elif v.at_least(6, 1):
+            other = 0x34000
+        else:
+            other = 0x337000
+        small = -(-(mapped // 512 + other) // page) * page
         base = st.mb.alloc(small, page)
         reason = "modelled early allocations (page tables, unflattened DT, ...) from recorded boots"
         if base is not None:
@@ -402,7 +437,7 @@ class _Run:
         elif arch == "x86":
             marks = {16 * M, SZ_4G}
         elif arch == "arm":
-            hs = arm32_highmem_start(mb)
+            hs = arm32_highmem_start(mb, self.ctx.arm32_lowmem)
             marks = {hs} if hs is not None else set()
         else:
             marks = set()
@@ -532,7 +567,7 @@ class _Run:
                 "reserved",
             )
         fixed = cmd.fixed if cmd is not None else False
-        highmem = arm32_highmem_start(st.mb) if inp.arch == "arm" else None
+        highmem = arm32_highmem_start(st.mb, ctx.arm32_lowmem) if inp.arch == "arm" else None
         origin: Origin = "cmdline" if cmd is not None else "kconfig"
         src = cmd.source if cmd is not None else cfg.size_source
         if st.cma_areas >= ctx.cma_slots:
@@ -708,8 +743,9 @@ class _Run:
     def candidates(self) -> GlobalCma:
         from memplan.resolve.candidates import build_candidates
 
-        cands, origin, size, base, name = build_candidates(self)
-        return GlobalCma(origin=origin, size=size, base=base, region=name, candidates=tuple(cands))
+        cands, origin, size, base, name, status = build_candidates(self)
+        return GlobalCma(origin=origin, size=size, base=base, region=name, candidates=tuple(cands),
+                         status=status)
 
 
 def resolve_inputs(inp: Inputs) -> Plan:

@@ -92,6 +92,8 @@ class ConfigFacts:
     dma_pernuma_cma: bool = False
     dma_numa_cma: bool = False
     lpae: bool = False
+    #: arm32 ``CONFIG_PAGE_OFFSET`` (the memory split; 3G/1G when no config names it).
+    page_offset: int = 0xC0000000
     size_source: Source | None = None
     dma_cma_source: Source | None = None
     diagnostics: tuple[Diagnostic, ...] = ()

@@ -14,6 +14,7 @@ from typing import Literal
 
 from memplan.argnames import argument
 from memplan.model import RegionKind
+from memplan.resolve.arm32 import lowmem_remap_hangs
 from memplan.resolve.facts import DtFacts, RmemNode
 from memplan.resolve.order import sorted_saved_array
 from memplan.resolve.precedence import Era, dt_default_action, era_of
@@ -285,6 +286,16 @@ def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
         return "bypass"
     if not node.reusable or node.no_map:
         return "fail"
+    if _lowmem_remap_hang(st, ctx, r):
+        lowmem_end = st.mb.start_of_dram() + (ctx.arm32_lowmem or 0)
+        st.note(
+            "cma-lowmem-remap-hang",
+            f"reusable pool '{node.name}' ({r.base:#x}, {r.size:#x}) lies in arm32 lowmem "
+            f"(below {lowmem_end:#x}) and is not 2 MiB aligned: Linux {ctx.version} hangs "
+            "during boot right after 'cma: Reserved'",
+            node.source,
+            node.path,
+        )
     if (r.base | r.size) % ctx.cma_min_alignment:
         st.event("cma-misaligned", name=node.name)
         r.reason = (
@@ -317,6 +328,16 @@ def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
         st.default_area = r
     st.event("cma-created", name=node.name, base=r.base, size=r.size)
     return "ok"
+
+
+def _lowmem_remap_hang(st: State, ctx: Context, r: WorkRegion) -> bool:
+    """arm32, era C/D (static regions reserved first, initialised late): a reusable static pool in
+    lowmem that is not 2 MiB aligned hangs the boot (:func:`memplan.resolve.arm32.lowmem_remap_hangs`)."""
+    if ctx.arch != "arm" or ctx.arm32_lowmem is None or r.placement != "static" or not ctx.dma_cma:
+        return False
+    if era_of(ctx.version) not in (Era.C, Era.D) or r.base is None or r.size is None:
+        return False
+    return lowmem_remap_hangs(r.base, r.size, st.mb.start_of_dram() + ctx.arm32_lowmem)
 
 
 def _dma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
@@ -482,6 +503,8 @@ def scan_reserved(st: State, ctx: Context, dt: DtFacts) -> None:
             r.reason = "status is not okay: skipped"
             if node.reg:
                 r.base, r.size = node.reg[0]
+            elif node.size is not None:
+                r.size = node.size
             st.note("rmem-disabled", f"'{node.name}' is disabled and skipped", node.source, node.path)
             continue
         if node.default_cma and action == "skip":
@@ -489,6 +512,8 @@ def scan_reserved(st: State, ctx: Context, dt: DtFacts) -> None:
             r.reason = "cma= on the command line: skipped before reservation (6.19+)"
             if node.reg:
                 r.base, r.size = node.reg[0]
+            elif node.size is not None:
+                r.size = node.size  # the requested size stays known; only the base is not
             st.event("cma-skip", name=node.name, count=2 if node.is_static else 1)
             st.note(
                 "cma-dt-skipped",

@@ -114,3 +114,5 @@ class Context:
     cma_slots: int
     page_size: int = 4096
     phys_64bit: bool = True
+    #: arm32: how much RAM from the start of DRAM is lowmem (from the config's memory split).
+    arm32_lowmem: int | None = None

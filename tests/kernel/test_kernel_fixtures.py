@@ -336,7 +336,7 @@ def test_predicted_global_cma(fx: Fixture, tmp_path: Path) -> None:
     plan = predict(fx, tmp_path)
     g = fx.expected["global_cma"]
     got = plan.global_cma
-    assert (got.origin, got.size, got.base) == (g["origin"], g["size"], g["base"])
+    assert (got.origin, got.size, got.base, got.status) == (g["origin"], g["size"], g["base"], g["status"])
     if g["origin"] == "dts":
         assert got.region == g["region"]
 
@@ -404,6 +404,28 @@ def test_predicted_x86_memory(fx: Fixture, tmp_path: Path) -> None:
     plan = predict(fx, tmp_path)
     usable = [(e["start"], e["end"]) for e in fx.expected["e820"]["user"] if e["type"] == "usable"]
     assert [(m.base, m.base + m.size) for m in plan.memory] == usable
+
+
+#: Why each boot in ``HUNG`` did not complete, as the diagnostic memplan must raise (an error).
+HANG_CODES = {
+    "lowmem-misaligned-hang": "cma-lowmem-remap-hang",
+    "mem0": "mem-zero-no-ram",
+}
+
+
+@pytest.mark.parametrize("fx", HUNG, ids=_ids(HUNG))
+def test_predicted_hang_is_an_error(fx: Fixture, tmp_path: Path) -> None:
+    """A boot that hangs is predicted as an error with its own code; one that only crashed after
+    the memory setup (armmp-lpae-6.12-kconfig-4g) is predicted like any other boot."""
+    plan = predict(fx, tmp_path)
+    code = next((c for suffix, c in HANG_CODES.items() if fx.name.endswith(suffix)), None)
+    errors = {d.code for d in plan.diagnostics if d.severity == "error"}
+    if code is None:
+        g = fx.expected["global_cma"]
+        assert (plan.global_cma.origin, plan.global_cma.size, plan.global_cma.base) == (
+            g["origin"], g["size"], g["base"])
+        return
+    assert code in errors, sorted(errors)
 
 
 # --------------------------------------------------------------------------------------------

@@ -59,4 +59,5 @@ def test_dma_cma_disabled_is_reported() -> None:
         config="CONFIG_ARM64=y\nCONFIG_CMA=y\n",
     )
     assert "dma-cma-disabled" in {d.code for d in plan.diagnostics}
-    assert plan.global_cma.origin is None
+    g = plan.global_cma
+    assert (g.origin, g.size, g.status) == ("kconfig", 0, "unsupported")

@@ -92,7 +92,8 @@ def test_bypassed_dynamic_node_memory_is_reused(resolve_board: Resolve) -> None:
 
 def test_cma_zero_drops_everything_on_61_but_not_on_54(resolve_board: Resolve) -> None:
     plan = resolve_board(board(DT_DEFAULT, bootargs="cma=0"))
-    assert plan.global_cma.origin is None
+    g = plan.global_cma
+    assert (g.origin, g.size, g.base, g.status) == ("cmdline", 0, None, "disabled")
     assert plan.region("linux,cma").status == "bypassed"
     assert "cma-disabled-by-cmdline" in codes(plan)
     old = resolve_board(board(DT_DEFAULT, bootargs="cma=0"), kernel_version="5.4")
@@ -118,7 +119,8 @@ def test_dma_cma_off(resolve_board: Resolve) -> None:
         board(DT_DEFAULT, bootargs="cma=64M"),
         config="CONFIG_ARM64=y\nCONFIG_CMA=y\n# CONFIG_DMA_CMA is not set\n",
     )
-    assert plan.global_cma.origin is None
+    g = plan.global_cma
+    assert (g.origin, g.size, g.base, g.status) == ("kconfig", 0, None, "unsupported")
     assert plan.region("linux,cma").status == "rejected"
     assert {c.origin: c.status for c in plan.global_cma.candidates}["cmdline"] == "disabled"
 
@@ -282,7 +284,7 @@ def test_cma_limit_min_not_zero_until_615() -> None:
     text = board("", memory="reg = <0 0x40000000 0x1 0x0>;", bootargs="cma=64M@0x100000000-0x140000000")
     cfg = "CONFIG_ARM64=y\nCONFIG_CMA=y\nCONFIG_DMA_CMA=y\nCONFIG_HUGETLBFS=y\n"
     old = memplan.resolve(dts=text, arch="arm64", kernel_version="6.15", config=cfg)
-    assert old.global_cma.origin is None
+    assert (old.global_cma.origin, old.global_cma.size, old.global_cma.status) == ("cmdline", 0, "failed")
     assert "cma-place-failed" in {d.code for d in old.diagnostics}
     new = memplan.resolve(dts=text, arch="arm64", kernel_version="6.16", config=cfg)
     assert new.global_cma.base is not None and new.global_cma.base >= 0x100000000

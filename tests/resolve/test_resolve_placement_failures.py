@@ -28,6 +28,7 @@ def test_crashkernel_that_does_not_fit_fails() -> None:
 def test_fixed_cma_base_must_be_aligned() -> None:
     plan = memplan.resolve(dts=board(""), arch="arm64", kernel_version="6.1", config=CFG,
                            cmdline="cma=64M@0x50100000")
-    assert plan.region("reserved").status == "failed" and plan.global_cma.origin is None
+    assert plan.region("reserved").status == "failed"
+    assert (plan.global_cma.origin, plan.global_cma.size, plan.global_cma.status) == ("cmdline", 0, "failed")
     d = next(d for d in plan.diagnostics if d.code == "cma-fixed-misaligned")
     assert d.severity == "error" and d.source is not None and d.source.text == "cma=64M@0x50100000"

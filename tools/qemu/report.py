@@ -96,8 +96,12 @@ def memplan_verdict(fx: Fixture) -> str:
                                                     fx.expected.get("crashkernel_low")) if c)
     if want and cks != want:
         bad.append("crashkernel " + ",".join(_addr(b) for b, _ in cks))
+    from memplan.resolve.cma import not_activated
+
     kinds = {"numa": "numa-cma", "hugetlb": "hugetlb-cma", "kconfig": "cma"}
-    extra = sorted((r.kind, r.size) for r in plan.regions if r.kind in kinds.values() and r.status == "ok"
+    inactive = not_activated(plan)
+    extra = sorted((r.kind, r.size) for r in plan.regions if r.kind in kinds.values()
+                   and (r.status == "ok" or r.name in inactive)
                    and not (r.kind == "cma" and r.name == g.region))
     if extra != sorted((kinds[c["kind"]], c["size"]) for c in fx.expected["extra_cma"]):
         bad.append("node/hugetlb CMA areas not predicted")

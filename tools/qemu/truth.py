@@ -230,7 +230,9 @@ def extract(dmesg: str, meminfo: str, cmdline: str, board_dts: str | None) -> di
     meminfo_vals = {
         m.group(1): int(m.group(2)) * 1024 for m in map(_MEMINFO.match, meminfo.splitlines()) if m
     }
-    cma_configured = "CmaTotal" in meminfo_vals or "cma-reserved" in dmesg or bool(cma_lines or cma_failures)
+    # CmaTotal is in /proc/meminfo only with CONFIG_CMA ("0K cma-reserved" is printed anyway);
+    # a hung boot has no meminfo: then any cma: line says CMA is built in
+    cma_configured = ("CmaTotal" in meminfo_vals) if meminfo.strip() else bool(cma_lines or cma_failures)
     _global_status(global_cma, cma_configured, _cmdline_has_cma(cmdline), bool(cma_failures))
     return {
         "global_cma": global_cma,

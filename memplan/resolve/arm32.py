@@ -1,0 +1,99 @@
+"""32-bit ARM memory facts the resolver needs (kernel-semantics §12, recorded boots armmp-6.12-*
+and armmp-lpae-6.12-* under ``tests/kernel/fixtures``).
+
+* Lowmem ends ``VMALLOC_END - vmalloc size - VMALLOC_OFFSET`` above ``PAGE_OFFSET`` in virtual
+  addresses (arch/arm/mm/mmu.c ``vmalloc_min``), i.e. at ``PHYS_OFFSET + that size``: 768 MiB
+  with the standard 3G/1G split and the default 240 MiB of vmalloc space.
+* ``arm_dma_limit`` (arch/arm/mm/init.c) is ``~0`` on machines without a DMA zone size (QEMU
+  ``virt``, every Device Tree machine memplan can recognise): the global CMA area's limit is
+  4 GiB - 1, which ``cma_declare_contiguous_nid()`` rounds down to the CMA granule, so with RAM
+  reaching 4 GiB the area ends one granule below 4 GiB.
+* A 32-bit ``phys_addr_t`` (no LPAE) drops DT memory at and above 4 GiB and caps a bank that
+  reaches it at ``PHYS_ADDR_MAX`` (drivers/of/fdt.c ``early_init_dt_add_memory_arch``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from memplan.units import MiB as M
+
+#: arch/arm/include/asm/pgtable.h (all versions): ``VMALLOC_END`` and ``VMALLOC_OFFSET``.
+VMALLOC_END = 0xFF800000
+VMALLOC_OFFSET = 8 * M
+#: arch/arm/mm/mmu.c: the vmalloc space reserved by default (``vmalloc=`` changes it; not modelled).
+DEFAULT_VMALLOC_SIZE = 240 * M
+#: ``CONFIG_PAGE_OFFSET`` by memory split (arch/arm/Kconfig), for a config that lacks the value.
+VMSPLIT_PAGE_OFFSET: tuple[tuple[str, int], ...] = (
+    ("VMSPLIT_1G", 0x40000000),
+    ("VMSPLIT_2G", 0x80000000),
+    ("VMSPLIT_3G_OPT", 0xB0000000),
+    ("VMSPLIT_3G", 0xC0000000),
+)
+DEFAULT_PAGE_OFFSET = 0xC0000000
+#: ``arm_dma_limit`` without a machine DMA zone: ``~(phys_addr_t)0`` capped to 32 bits by the
+#: DMA mask handling, i.e. the last byte below 4 GiB.
+DMA_LIMIT = 0xFFFFFFFF
+#: ``PHYS_ADDR_MAX`` of a 32-bit ``phys_addr_t``.
+PHYS_ADDR_MAX_32 = 0xFFFFFFFF
+#: arm's ``dma_contiguous_remap()`` works on whole 2 MiB sections (``SECTION_SIZE`` x 2 with the
+#: classic page tables, ``PMD_SIZE`` with LPAE).
+REMAP_GRANULE = 2 * M
+
+
+def page_offset(values: Mapping[str, str]) -> int:
+    """``CONFIG_PAGE_OFFSET`` from the config's values (or its VMSPLIT choice)."""
+    text = values.get("PAGE_OFFSET", "")
+    try:
+        return int(text, 0)
+    except ValueError:
+        pass
+    for symbol, offset in VMSPLIT_PAGE_OFFSET:
+        if values.get(symbol) == "y":
+            return offset
+    return DEFAULT_PAGE_OFFSET
+
+
+def lowmem_size(page_offset: int) -> int:
+    """How much RAM from the start of DRAM the kernel maps linearly (lowmem) for
+    ``CONFIG_PAGE_OFFSET`` = ``page_offset``."""
+    return VMALLOC_END - DEFAULT_VMALLOC_SIZE - VMALLOC_OFFSET - page_offset
+
+
+def highmem_start(dram_start: int, dram_end: int, lowmem: int) -> int | None:
+    """Where highmem starts (``lowmem`` bytes above the start of DRAM), or None when all RAM is
+    lowmem."""
+    end = dram_start + lowmem
+    return end if dram_end > end else None
+
+
+def cap_bank_32bit(base: int, size: int) -> tuple[int, int, str | None]:
+    """A DT memory bank as a 32-bit ``phys_addr_t`` kernel keeps it: ``(base, size, why)``;
+    size 0 when the bank lies at or above 4 GiB; ``why`` says what was dropped."""
+    if base > PHYS_ADDR_MAX_32:
+        return base, 0, f"memory range {base:#x} - {base + size:#x} above 4 GiB is ignored"
+    if base + size - 1 > PHYS_ADDR_MAX_32:
+        kept = PHYS_ADDR_MAX_32 - base
+        return base, kept, (
+            f"memory range {base:#x} - {base + size:#x} reaches 4 GiB: kept up to {base + kept:#x} "
+            "(the last page is lost)"
+        )
+    return base, size, None
+
+
+def lowmem_remap_hangs(base: int, size: int, lowmem_end: int | None) -> bool:
+    """A reusable static pool in lowmem whose base or size is not 2 MiB aligned: arm's
+    ``dma_contiguous_remap()`` clears whole sections, and 6.12 hangs right after
+    ``cma: Reserved`` (armmp-6.12-lowmem-misaligned-hang, armmp-lpae-6.12-lowmem-misaligned-hang)."""
+    in_lowmem = lowmem_end is None or base < lowmem_end
+    return in_lowmem and bool((base | size) % REMAP_GRANULE)
+
+
+__all__ = [
+    "DMA_LIMIT",
+    "cap_bank_32bit",
+    "highmem_start",
+    "lowmem_remap_hangs",
+    "lowmem_size",
+    "page_offset",
+]

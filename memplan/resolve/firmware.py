@@ -1,0 +1,63 @@
+"""What boot firmware typically adds to the Device Tree before the kernel sees it.
+
+The kernel reserves what the tree it *receives* says, and firmware edits that tree: on RISC-V,
+OpenSBI adds ``/reserved-memory/mmode_resv0@<start of RAM>`` (its own image, 512 KiB with the
+OpenSBI QEMU ships; recorded boots riscv64-6.12-*: the node is in ``/sys/firmware/fdt`` and in
+the boot log, not in the DTS given to QEMU) and creates ``/reserved-memory`` when it is missing;
+on arm and arm64, TF-A (BL31) and OP-TEE add ``/reserved-memory`` nodes for the secure world when
+the platform port does so. A plan built from the build's DTS cannot see these nodes.
+"""
+
+from __future__ import annotations
+
+from memplan.diagnostics import diag
+from memplan.dts import Tree
+from memplan.model import Diagnostic
+
+
+def _is_source_tree(tree: Tree) -> bool:
+    """True for a tree parsed from DTS text (not a compiled blob such as /sys/firmware/fdt)."""
+    return tree.root.source.kind != "dtb"
+
+
+def _string(tree: Tree, path: str, prop: str) -> str | None:
+    node = tree.find(path)
+    if node is None or node.get(prop) is None:
+        return None
+    try:
+        return node.properties[prop].as_string()
+    except Exception:  # a malformed value is reported by the front end, not here
+        return None
+
+
+def firmware_notes(arch: str, tree: Tree) -> list[Diagnostic]:
+    """The ``firmware-dt-edits`` note for a source tree whose firmware is known to edit it."""
+    if not _is_source_tree(tree):
+        return []
+    adds: list[str] = []
+    if arch == "riscv":
+        adds.append("OpenSBI adds /reserved-memory/mmode_resv0@<start of RAM> (its own image, 512 KiB "
+                    "with current OpenSBI; newer versions add mmode_resv1 too) and creates "
+                    "/reserved-memory if the tree has none")
+    elif arch in ("arm", "arm64"):
+        optee = tree.find("/firmware/optee") is not None
+        psci_smc = _string(tree, "/psci", "method") == "smc"
+        if optee:
+            adds.append("OP-TEE (/firmware/optee) adds /reserved-memory nodes for its core and shared "
+                        "memory (optee_core, optee_shm) unless the DTS already has them")
+        if psci_smc:
+            adds.append("TF-A (PSCI over SMC) may add a /reserved-memory node for BL31 on platforms "
+                        "whose port does so")
+    if not adds:
+        return []
+    return [diag(
+        "firmware-dt-edits",
+        "the Device Tree is the build's source: " + "; ".join(adds)
+        + ". The kernel reserves what the tree it receives says: check a running board against "
+        "/sys/firmware/fdt (memplan resolve --dts /sys/firmware/fdt, or memplan check with a snapshot)",
+        tree.root.source,
+        "/reserved-memory",
+    )]
+
+
+__all__ = ["firmware_notes"]
