@@ -13,7 +13,8 @@ The tokens, as dtc's lexer defines them::
 
     SKIP     := ( blank | '//' to end of line | '/*' ... '*/' | cpp line marker )*
     LABEL    := IDENT ':'                       IDENT := [A-Za-z_] [A-Za-z0-9_]*
-    REF      := '&' IDENT | '&{' '/' [a-zA-Z0-9,._+*#?@/-]* '}'
+    REF      := '&' IDENT | '&{' [a-zA-Z0-9,._+*#?@/-]* '}'
+                (inside the braces: '/path', 'label' or 'label/sub/path', as dtc 1.7 reads them)
     KEYWORD  := '/dts-v1/' | '/plugin/' | '/memreserve/' | '/include/' | '/delete-node/'
               | '/delete-property/' | '/omit-if-no-ref/' | '/bits/' | '/incbin/'
     NUMBER   := ( '0' [xX] HEXDIGIT+ | DIGIT+ ) ( 'U' | 'L' | 'UL' | 'LL' | 'ULL' )?
@@ -74,7 +75,7 @@ SKIP = re.compile(
 TOKEN = re.compile(
     r"""
       (?P<label>[A-Za-z_][A-Za-z0-9_]*):
-    | (?P<ref>&(?:\{/[a-zA-Z0-9,._+*\#?@/-]*\}|[A-Za-z_][A-Za-z0-9_]*))
+    | (?P<ref>&(?:\{[a-zA-Z0-9,._+*\#?@/-]*\}|[A-Za-z_][A-Za-z0-9_]*))
     | (?P<keyword>/(?:dts-v1|plugin|memreserve|include|delete-node|delete-property|omit-if-no-ref
                      |bits|incbin)/)
     | (?P<string>"[^"\\]*+(?:\\[^\n][^"\\]*+)*+")

@@ -241,11 +241,14 @@ class Parser:
         return m.group(0), start
 
     def ref(self) -> tuple[str, int] | None:
-        """A ``&label`` / ``&{/path}`` reference at the cursor (consumed), else ``None``."""
+        """A ``&label`` / ``&{/path}`` / ``&{label/path}`` reference at the cursor (consumed), else
+        ``None``; an empty ``&{}`` is refused here (dtc 1.7 lexes it and then aborts)."""
         found = self._take("&", "ref")
         if found is None:
             return None
         raw, start = found
+        if raw == "&{}":
+            raise self.error_at("empty reference '&{}'", start)
         return (raw[2:-1] if raw.startswith("&{") else raw[1:]), start
 
     def string(self) -> tuple[str, int] | None:
