@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import attrs
 
@@ -21,9 +23,6 @@ from memplan.dts import Tree, read_dtb
 from memplan.dts.dtb import FDT_MAGIC
 from memplan.dts.overlay_input import OverlaySpec
 from memplan.errors import ConfigError, MemplanError, ResolveError
-from memplan.kconfig import KernelConfig, load_config
-from memplan.kconfig.dotconfig import DotConfig, parse_dotconfig
-from memplan.kconfig.load import read_config_file
 from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
 from memplan.resolve.arm32 import page_offset as arm32_page_offset
@@ -36,6 +35,10 @@ from memplan.resolve.precedence import DEFAULT_MODEL_VERSION, resolve_policy
 from memplan.source import Source
 from memplan.units import parse_size
 from memplan.version import KernelVersion
+
+if TYPE_CHECKING:  # the .config front end is imported only when a .config is given
+    from memplan.kconfig import KernelConfig
+    from memplan.kconfig.dotconfig import DotConfig
 
 __all__ = ["resolve"]
 
@@ -184,6 +187,9 @@ class _ConfigText:
 
 def _read_config(config: object) -> _ConfigText:
     """Read the ``config=`` argument (path, gzip path or text) exactly once."""
+    from memplan.kconfig.dotconfig import parse_dotconfig
+    from memplan.kconfig.load import read_config_file
+
     where = _path_or_text(config, "config")
     if isinstance(where, str):
         body, label = where, "<config>"
@@ -218,8 +224,19 @@ def _check_is_config(parsed: DotConfig) -> None:
     )
 
 
+def _as_kernel_config(value: object) -> KernelConfig | None:
+    """``value`` when it is a :class:`~memplan.kconfig.KernelConfig`. None can exist unless
+    ``memplan.kconfig`` was imported, so a run without a ``.config`` does not import it."""
+    kconfig = sys.modules.get("memplan.kconfig")
+    if kconfig is None or not isinstance(value, kconfig.KernelConfig):
+        return None
+    return cast("KernelConfig", value)
+
+
 def _config(cfg: _ConfigText, arch: str | None, version: KernelVersion) -> KernelConfig:
     """Evaluate the already-read ``.config`` under the one version this resolution uses."""
+    from memplan.kconfig import load_config
+
     return load_config(text=cfg.body, name=cfg.label, arch=arch, kernel_version=version)
 
 
@@ -590,17 +607,18 @@ def resolve(
     guessed = _infer_arch(dt, tree)
     # Decide the kernel version once, before the .config is evaluated, so that it is read a
     # single time under the same assumption the layout uses.
-    cfg_text = _read_config(config) if config is not None and not isinstance(config, KernelConfig) else None
+    given_kc = _as_kernel_config(config)
+    cfg_text = _read_config(config) if config is not None and given_kc is None else None
     version = explicit
     if version is None and cfg_text is not None:
         version = cfg_text.header_version
-    if version is None and isinstance(config, KernelConfig):
-        version = config.kernel_version
+    if version is None and given_kc is not None:
+        version = given_kc.kernel_version
     known = version is not None
     if version is None:
         version = DEFAULT_MODEL_VERSION
     policy = resolve_policy(precedence, known)
-    kc: KernelConfig | None = config if isinstance(config, KernelConfig) else None
+    kc: KernelConfig | None = given_kc
     if cfg_text is not None:
         try:
             kc = _config(cfg_text, wanted, version)

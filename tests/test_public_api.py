@@ -60,3 +60,13 @@ def test_example_board_paths() -> None:
     assert board.dts.is_file() and board.config.is_file()
     plan = memplan.resolve(**board.inputs(), kernel_version="6.1")  # type: ignore[arg-type]
     assert plan.global_cma.origin == "cmdline"
+
+
+def test_resolve_without_a_config_does_not_import_the_config_front_end() -> None:
+    code = (
+        "import sys, memplan; b = memplan.example(); "
+        "memplan.resolve(dts=b.dts, include_dirs=b.include_dirs, arch='arm64', kernel_version='6.1'); "
+        "print(sorted(m for m in sys.modules if 'kconfig' in m))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
