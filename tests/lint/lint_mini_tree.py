@@ -4,14 +4,17 @@ of its boards must get. A module of its own (not ``conftest``): several test fol
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-MINI = FIXTURES / "linux-mini"
 
-#: The tree's ``scripts/dtc/include-prefixes`` links, as the kernel has them. They are made here
-#: (and ignored by git): a source release (sdist) cannot carry symbolic links, and setuptools,
-#: following them, would leave out the files they point to.
+#: The tree's ``scripts/dtc/include-prefixes`` links, as the kernel has them. They are made in a
+#: copy of the fixture tree (:data:`MINI`), never in the source tree: a source release (sdist)
+#: cannot carry symbolic links, and setuptools, following links left in a checkout, would put
+#: copies in the sdist or leave out the files they point to.
 INCLUDE_PREFIXES = {
     "arm": "../../../arch/arm/boot/dts",
     "arm64": "../../../arch/arm64/boot/dts",
@@ -28,7 +31,18 @@ def _ensure_include_prefixes(root: Path) -> None:
             link.symlink_to(target, target_is_directory=True)
 
 
-_ensure_include_prefixes(MINI)
+def _prepared_tree() -> Path:
+    """A copy of ``fixtures/linux-mini`` with its include-prefixes links (removed at exit)."""
+    folder = Path(tempfile.mkdtemp(prefix="memplan-lint-mini-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    root = folder / "linux-mini"
+    shutil.copytree(FIXTURES / "linux-mini", root, symlinks=True,
+                    ignore=shutil.ignore_patterns("include-prefixes"))
+    _ensure_include_prefixes(root)
+    return root
+
+
+MINI = _prepared_tree()
 
 BOARDS = {
     "arch/arm/boot/dts/vendor2/board32.dts": "clean",
