@@ -87,7 +87,8 @@ def test_enough_scenarios() -> None:
     assert len(FIXTURES) >= 20
     versions = {f.kernel_version for f in ARM64}
     assert len(versions) >= 3, versions
-    assert {f.scenario["kernel"] for f in FIXTURES} >= {"armmp-6.12", "armmp-lpae-6.12", "riscv64-6.12"}
+    assert {f.scenario["kernel"] for f in FIXTURES} >= {"armmp-6.12", "armmp-lpae-6.12", "riscv64-6.12",
+                                                        "riscv64-7.2", "armmp-7.2"}
 
 
 @pytest.mark.parametrize("fx", FIXTURES, ids=_ids(FIXTURES))

@@ -55,5 +55,11 @@ KERNELS: dict[str, KernelBuild] = {
                     ("linux-image-6.12.117+deb13-armmp-lpae:armhf",), "trixie", "6.12.117"),
         KernelBuild("riscv64-6.12", "riscv", "riscv64", "6.12.117+deb13-riscv64",
                     ("linux-image-6.12.117+deb13-riscv64:riscv64",), "trixie", "6.12.117"),
+        KernelBuild("riscv64-7.2", "riscv", "riscv64", "7.2.13+deb14-riscv64",
+                    ("linux-binary-7.2.13+deb14-riscv64:riscv64",
+                     "linux-base-7.2.13+deb14-riscv64:riscv64"), "sid", "7.2.13"),
+        KernelBuild("armmp-7.2", "arm", "armhf", "7.2.13+deb14-armmp",
+                    ("linux-binary-7.2.13+deb14-armmp:armhf",
+                     "linux-base-7.2.13+deb14-armmp:armhf"), "sid", "7.2.13"),
     )
 }

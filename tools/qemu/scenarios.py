@@ -548,3 +548,32 @@ for _v in ("6.1", "6.12", "7.2"):
              fragment=FIVE_NOMAP_DEFAULT, cmdline="cma=128M"),
     ]
 BY_NAME = {s.name: s for s in SCENARIOS}
+
+# ---- 7.2 (sid): riscv64 with CONFIG_CMA (128 MiB Kconfig size), armmp ----
+_RV72 = "riscv64-7.2"
+SCENARIOS += [
+    _named(_RV72, "kconfig", "No DT pool, no cma= (CONFIG_CMA=y, 128 MiB).",
+           "riscv global area from Kconfig."),
+    _named(_RV72, "cma", "cma=64M.", "riscv global area from cma=.", cmdline="cma=64M"),
+    _named(_RV72, "dt-default", "96 MiB dynamic linux,cma-default pool.", "DT default pool on riscv.",
+           fragment=DT_DEFAULT_96M),
+    _named(_RV72, "dt-default-cma", "96 MiB dynamic DT default pool plus cma=128M.",
+           "cma= wins; the node is skipped (7.x).", fragment=DT_DEFAULT_96M, cmdline="cma=128M"),
+    _named(_RV72, "static-default", "Static linux,cma-default pool reg 0xa0000000, 64 MiB.",
+           "riscv: a static default node plus the Kconfig area (two areas).", fragment=RV_STATIC_DEFAULT),
+    _named(_RV72, "pools", "Dynamic pools: two reusable, one non-reusable.",
+           "Pools and the global area on riscv with CMA.", fragment=RV_POOLS),
+    _named(_RV72, "highmem", "-m 6G (RAM 0x80000000-0x200000000).", "riscv global area below 4 GiB.",
+           ram="6G"),
+]
+_A72 = "armmp-7.2"
+SCENARIOS += [
+    _named(_A72, "kconfig", "Kconfig global area (128 MiB on 7.2), -m 2G.", "armmp 7.2 global area."),
+    _named(_A72, "static-default", "Static linux,cma-default pool reg 0x60000000 (lowmem), 64 MiB.",
+           "arm32 7.x: two areas.", fragment=DT_STATIC_DEFAULT),
+    _named(_A72, "dt-default-cma", "96 MiB dynamic DT default pool plus cma=128M.",
+           "7.x skips the DT default node.", fragment=DT_DEFAULT_96M, cmdline="cma=128M"),
+    _named(_A72, "pools", "Four dynamic reusable pools, Kconfig global area.", "arm32 7.x order.",
+           fragment=FOUR_POOLS),
+]
+BY_NAME = {s.name: s for s in SCENARIOS}
