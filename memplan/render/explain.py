@@ -45,6 +45,12 @@ def render_explain(plan: Plan) -> str:
     lines.append("Which CMA pool wins (the global default CMA area):")
     if g.origin is None:
         lines.append("  No global CMA area is created.")
+    elif g.status == "unsupported":
+        lines.append("  The kernel is built without CMA (CONFIG_CMA / CONFIG_DMA_CMA): there is no global "
+                     "CMA area.")
+    elif g.status == "failed":
+        lines.append(f"  {_ORIGIN[g.origin]} decides, but the kernel cannot reserve the area: there is no "
+                     "global CMA area.")
     elif g.size == 0:
         lines.append(f"  {_ORIGIN[g.origin]} wins with size 0: there is no global CMA area.")
     else:

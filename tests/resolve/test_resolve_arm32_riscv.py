@@ -225,3 +225,18 @@ def test_unknown_version_when_rules_disagree_is_a_warning() -> None:
     known = memplan.resolve(dts=board(DT_DEFAULT, bootargs="cma=128M"), arch="arm64", config=CFG64,
                             kernel_version="6.1")
     assert "version-unknown-precedence" not in codes(known)
+
+
+@pytest.mark.parametrize(("bootargs", "config", "explain", "verdict"), [
+    ("cma=4G", CFG64, "cannot reserve the area", "could not reserve"),
+    ("", "CONFIG_ARM64=y\n# CONFIG_CMA is not set\n", "built without CMA", "built without CMA"),
+    ("cma=0", CFG64, "wins with size 0", "size 0 from the kernel command line"),
+])
+def test_no_area_in_words(bootargs: str, config: str, explain: str, verdict: str) -> None:
+    from memplan.render._words import cma_verdict
+    from memplan.render.explain import render_explain
+
+    plan = memplan.resolve(dts=board("", bootargs=bootargs or None), arch="arm64", kernel_version="6.1",
+                           config=config)
+    assert explain in render_explain(plan)
+    assert verdict in cma_verdict(plan.global_cma)
