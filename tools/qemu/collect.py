@@ -25,12 +25,13 @@ from tools.qemu.debian import repo_root
 from tools.qemu.kernels import KERNELS
 from tools.qemu.scenarios import BY_NAME, Scenario
 
-#: One recorded scenario per architecture the harness boots (the DT arches get a DT pool and cma=).
+#: A recorded scenario for each architecture the harness boots (the DT arches get a DT pool and cma=).
 SNAPSHOT_SCENARIOS: tuple[str, ...] = (
     "arm64-7.2-dt-default-cma",
     "x86-7.2-cma",
     "armmp-6.12-dt-default-cma",
     "riscv64-6.12-dt-default",
+    "riscv64-7.2-dt-default-cma",  # Debian's riscv64 6.12 has no CONFIG_CMA; 7.2 has
 )
 
 ARCHIVE_BEGIN = "@@COLLECT-ARCHIVE-BEGIN "
