@@ -29,6 +29,7 @@ phandles and paths in dtc's order and build the :class:`~memplan.dts.tree.Tree`.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,6 +76,9 @@ _T = TypeVar("_T")
 _MAX_NESTING = 400
 _MAX_INCLUDE_DEPTH = 100
 _SKIP_START = frozenset(" \t\r\n\f\v/#")
+#: A plain hex or decimal cell after optional blanks, followed by a blank or '>': the common case
+#: of ``< ... >``, taken without the general token machinery (anything else goes the long way).
+_PLAIN_CELL = re.compile(r"[ \t\r\n\f\v]*(?:0[xX]([0-9a-fA-F]{1,16})|([1-9][0-9]{0,18}|0))(?=[ \t\r\n\f\v>])")
 
 
 class _Frame:
@@ -100,6 +104,7 @@ class Parser:
         self.frame = _Frame(SourceMap(text, filename), base_dir, real)
         self.text = text
         self.pos = 0
+        self.clean = -1  # an offset of self.text known to be past any blanks (skip() is a no-op there)
         self.stack: list[_Frame] = []
         self.plugin = False
         self.root: DraftNode | None = None
@@ -141,11 +146,17 @@ class Parser:
     # ----------------------------------------------------------------- token level
 
     def skip(self) -> None:
-        """Skip blanks/comments/markers; follow ``/include/`` and the end of included files."""
+        """Skip blanks/comments/markers; follow ``/include/`` and the end of included files.
+
+        The offset it stops at is remembered, so the many calls at one position (labels, then
+        a keyword, then a name ...) cost one comparison each."""
+        if self.pos == self.clean:
+            return
         while True:
             text = self.text
             pos = self.pos
             if pos < len(text) and text[pos] not in _SKIP_START:
+                self.clean = pos
                 return
             skipped = SKIP.match(text, self.pos)
             pos = skipped.end() if skipped is not None else self.pos
@@ -156,6 +167,7 @@ class Parser:
                 self.frame = self.stack.pop()
                 self.text = self.frame.text
                 self.pos = self.frame.pos
+                self.clean = -1
                 continue
             if text[pos] == "/":
                 if text.startswith("/include/", pos):
@@ -163,6 +175,7 @@ class Parser:
                     continue
                 if text.startswith("/*", pos):
                     raise self.error_at("unterminated comment", pos)
+            self.clean = pos
             return
 
     def peek_char(self) -> str:
@@ -343,6 +356,7 @@ class Parser:
         self.frame = _Frame(SourceMap(text, str(path)), path.parent, real)
         self.text = text
         self.pos = 0
+        self.clean = -1
 
     def _incbin(self, name: str, pos: int, offset: int | None, length: int | None) -> bytes:
         path = self._find_file(name, pos, "/incbin/")
@@ -632,8 +646,18 @@ class Parser:
         values: list[int] = []
         mask = (1 << bits) - 1
         base = len(prop.value)
-        text = self.text
+        plain = _PLAIN_CELL.match
         while True:
+            text = self.text
+            m = plain(text, self.pos)
+            while m is not None:
+                hexdigits = m.group(1)
+                value = int(hexdigits, 16) if hexdigits is not None else int(m.group(2))
+                if value > mask:
+                    break  # the long way reports it (or keeps a negative value's bits)
+                values.append(value)
+                self.pos = m.end()
+                m = plain(text, self.pos)
             self.skip()
             text = self.text
             pos = self.pos

@@ -1,0 +1,64 @@
+"""Cell lists take a fast path for plain hex/decimal cells; every neighbour of that path (octal,
+suffixes, 64-bit and out-of-range values, negative values, comments, line markers, labels and
+references between cells, /bits/ sizes) must build the same bytes as dtc, or fail where it fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from memplan.dts import parse_text
+from memplan.errors import DtsSyntaxError
+
+H = "/dts-v1/;\n"
+
+SAME = {
+    "plain": "/ { p = <1 0x2 0X3 0xffffffff 4294967295 0>; };",
+    "octal-and-suffix": "/ { p = <010 0 00 7U 0x10UL 5ULL 6LL 9L>; };",
+    "no-blanks": "/ { p = <1>, <2 3>,<4>; q=<0x5>; };",
+    "comments": "/ { p = <1/* c */2 // d\n 3 /* e */>; };",
+    "line-marker": '/ { p = <1\n# 7 "other.dtsi"\n 2\n# 9 "x.dts" 2\n 3>; };',
+    "labels-refs-exprs": "/ { p = <1 l1: 2 &a 3 (4 + 5) '6' (-1) l2:>; a: a { }; };",
+    "bits": "/ { p = /bits/ 8 <1 255 0xff (-1)>; q = /bits/ 16 <65535 1>;"
+            " r = /bits/ 64 <0xffffffffffffffff 1>; };",
+    "big-64": "/ { p = /bits/ 64 <18446744073709551615 0x0000000000000001>; };",
+    "leading-zeros-hex": "/ { p = <0x00000000000000001 0x0000000000000000000000001>; };",
+    "tabs-crlf": "/ { p = <1\t2\r\n3\f4\v5>; };",
+}
+
+REJECTED = {
+    "too-big-32": ("/ { p = <0x100000000>; };", "out of range"),
+    "too-big-8": ("/ { p = /bits/ 8 <256>; };", "out of range"),
+    "too-big-64": ("/ { p = /bits/ 64 <18446744073709551616>; };", "out of range"),
+    "glued": ("/ { p = <1x>; };", ""),
+    "bad-octal": ("/ { p = <08>; };", ""),
+    "unclosed": ("/ { p = <1 2 ; };", ""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAME))
+def test_cells_build_what_dtc_builds(name: str, dtc_dtb: Callable[..., bytes]) -> None:
+    text = H + SAME[name] + "\n"
+    assert parse_text(text).to_dtb() == dtc_dtb(text)
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_bad_cells_fail_where_dtc_fails(name: str, dtc_rejects: Callable[[str], str]) -> None:
+    body, needle = REJECTED[name]
+    text = H + body + "\n"
+    dtc_rejects(text)
+    with pytest.raises(DtsSyntaxError) as info:
+        parse_text(text, filename="cells.dts")
+    assert needle in str(info.value)
+    assert info.value.source is not None and info.value.source.line == 2
+
+
+def test_cell_values_and_error_column() -> None:
+    tree = parse_text(H + "/ { p = <0x10 017 10 0xffffffff>; q = /bits/ 16 <0xffff 2>; };\n")
+    assert tree.root.properties["p"].as_cells() == [16, 15, 10, 0xFFFFFFFF]
+    assert tree.root.properties["q"].value == b"\xff\xff\x00\x02"
+    with pytest.raises(DtsSyntaxError) as info:
+        parse_text(H + "/ { p = <1 2 0x100000000>; };\n", filename="c.dts")
+    assert info.value.source is not None
+    assert (info.value.source.line, info.value.source.column) == (2, 14)
