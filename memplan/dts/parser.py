@@ -28,6 +28,7 @@ phandles and paths in dtc's order and build the :class:`~memplan.dts.tree.Tree`.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import struct
@@ -78,6 +79,9 @@ _MAX_INCLUDE_DEPTH = 100
 _SKIP_START = frozenset(" \t\r\n\f\v/#")
 #: A plain hex or decimal cell after optional blanks, followed by a blank or '>': the common case
 #: of ``< ... >``, taken without the general token machinery (anything else goes the long way).
+#: The common head of a block item: a bare name, blanks on the same line, then '=', '{' or ';'
+#: (anything else -- labels, keywords, comments, a backslash -- goes the long way).
+_PLAIN_ITEM = re.compile(r"([a-zA-Z0-9,._+*#?@-]+)[ \t]*([={;])")
 _PLAIN_CELL = re.compile(r"[ \t\r\n\f\v]*(?:0[xX]([0-9a-fA-F]{1,16})|([1-9][0-9]{0,18}|0))(?=[ \t\r\n\f\v>])")
 
 
@@ -509,6 +513,23 @@ class Parser:
             if not c:
                 raise self.unexpected("'}'")
             item_start = self.pos
+            plain = _PLAIN_ITEM.match(self.text, item_start)
+            if plain is not None:
+                pname, sep = plain.groups()
+                if sep == "{":
+                    self.pos = plain.end() - 1
+                    self._add_child(node, self.nodedef(pname, item_start), [], False)
+                    seen_child = True
+                    continue
+                if seen_child:
+                    raise self.error_at("properties must precede subnodes", item_start)
+                prop = DraftProp(pname, self.here(item_start))
+                self.pos = plain.end()
+                if sep == "=":
+                    self.propdata(prop)
+                    self.expect(";", "';' or ',' after the property value")
+                text_props.append(prop)
+                continue
             labels = self.labels()
             omit = False
             word = self.keyword()
@@ -624,6 +645,10 @@ class Parser:
                 return
 
     def _value_labels(self, prop: DraftProp) -> None:
+        self.skip()
+        c = self.text[self.pos : self.pos + 1]
+        if not (c.isalpha() or c == "_"):
+            return  # no label can start here
         for label, lpos in self.labels():
             prop.value_labels.append((label, self.here(lpos)))
 
@@ -737,6 +762,12 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
         include_roots = list(include_dirs)  # text from nowhere reads only from its include dirs
     real = Path(filename).resolve() if filename and os.path.isfile(filename) else None
     parser = Parser(text, filename, dirs, base, real, IncludePolicy.make(include_roots))
+    # The parse allocates many small objects that all stay alive until it ends; the cyclic
+    # collector would walk every live object of the process again and again meanwhile (a
+    # quarter of the time in a long lint run) and find nothing. It is paused for the parse
+    # and resumed as it was; garbage the parse leaves is collected afterwards as usual.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         parser.parse()
         resolver = Resolver(parser)
@@ -748,6 +779,9 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
     except RecursionError:
         where = min(parser.pos, len(parser.text))
         raise parser.error_at("nodes or expressions nested too deeply", where) from None
+    finally:
+        if collecting:
+            gc.enable()
     _check_depth(tree)
     tree.warnings.extend(address_warnings(tree))
     tree.filename = filename
