@@ -1,6 +1,8 @@
-"""Cell lists take a fast path for plain hex/decimal cells; every neighbour of that path (octal,
-suffixes, 64-bit and out-of-range values, negative values, comments, line markers, labels and
-references between cells, /bits/ sizes) must build the same bytes as dtc, or fail where it fails."""
+"""The parser's fast paths -- plain hex/decimal cells, and a plain ``name =``/``name {``/``name;``
+item head -- and every neighbour of them (octal, suffixes, 64-bit and out-of-range values,
+negative values, comments, line markers, labels and references between cells, /bits/ sizes;
+labels, comments, newlines, escaped names and keywords around item heads) must build the same
+bytes as dtc, or fail where it fails."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ SAME = {
     "big-64": "/ { p = /bits/ 64 <18446744073709551615 0x0000000000000001>; };",
     "leading-zeros-hex": "/ { p = <0x00000000000000001 0x0000000000000000000000001>; };",
     "tabs-crlf": "/ { p = <1\t2\r\n3\f4\v5>; };",
+    "item-heads": "/ { #address-cells = <1>; a=<1>; b;c ; d /* x */ = <2>; e\n= \"s\"; f\n; l: g = <3>;"
+                  " \\h = <4>; i,j+k?.-m = [01]; n { }; o\n{ }; p/**/{ }; l2: q { }; };",
 }
 
 REJECTED = {
@@ -34,6 +38,9 @@ REJECTED = {
     "glued": ("/ { p = <1x>; };", ""),
     "bad-octal": ("/ { p = <08>; };", ""),
     "unclosed": ("/ { p = <1 2 ; };", ""),
+    "prop-after-node": ("/ { n { }; p = <1>; };", "properties must precede subnodes"),
+    "empty-prop-after-node": ("/ { n { }; p; };", "properties must precede subnodes"),
+    "item-missing-semicolon": ("/ { p = <1> q = <2>; };", "';' or ','"),
 }
 
 
