@@ -82,6 +82,8 @@ _SKIP_START = frozenset(" \t\r\n\f\v/#")
 #: The common head of a block item: a bare name, blanks on the same line, then '=', '{' or ';'
 #: (anything else -- labels, keywords, comments, a backslash -- goes the long way).
 _PLAIN_ITEM = re.compile(r"([a-zA-Z0-9,._+*#?@-]+)[ \t]*([={;])")
+#: A string with no escapes (its bytes are its characters): the common case of a string value.
+_PLAIN_STRING = re.compile(r'"([^"\\]*)"')
 _PLAIN_CELL = re.compile(r"[ \t\r\n\f\v]*(?:0[xX]([0-9a-fA-F]{1,16})|([1-9][0-9]{0,18}|0))(?=[ \t\r\n\f\v>])")
 
 
@@ -602,7 +604,11 @@ class Parser:
             self.skip()
             start = self.pos
             c = self.text[start : start + 1]
-            if c == '"':
+            if c == '"' and (plain := _PLAIN_STRING.match(self.text, start)) is not None:
+                self.pos = plain.end()
+                value += plain.group(1).encode("utf-8", errors="surrogateescape")
+                value.append(0)
+            elif c == '"':
                 found = self.string()
                 assert found is not None
                 value += self._decode(string_bytes, found[0], start)
