@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from memplan.dts.facts import DtFacts, MemoryNode, RmemNode
 from memplan.resolve.engine import resolve_inputs
-from memplan.resolve.facts import DtFacts, MemoryNode, RmemNode
 from memplan.resolve.inputs import Inputs, kernel_rule_inputs
 from memplan.source import Source
 from memplan.version import KernelVersion

@@ -130,6 +130,26 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
+def _render(module: str, func: str) -> Any:
+    def view(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), func)(*args, **kwargs)
+
+    return view
+
+
+#: The functions behind the Plan's ``to_text()``, ``_repr_html_()``, ``to_svg()``, ``explain()``
+#: and ``compare()``: :mod:`memplan.plan` reads this table (the package always runs before its
+#: modules) and so imports neither ``memplan.render`` nor ``memplan.observe``, which sit after it
+#: in the data flow. Each is imported on first use, like the names above.
+_VIEWS: dict[str, Any] = {
+    "text": _render("memplan.render.text", "render_text"),
+    "html": _render("memplan.render.html", "render_html"),
+    "svg": _render("memplan.render.svg", "render_svg"),
+    "explain": _render("memplan.render.explain", "render_explain"),
+    "compare": _render("memplan.observe.compare", "compare"),
+}
+
+
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:

@@ -15,22 +15,23 @@ from typing import TYPE_CHECKING, cast
 
 import attrs
 
-from memplan.arch import ARCH_SYMBOLS, ARCHES, MODELLED_ARCHES, infer_arch, is_modelled, normalise_arch
+from memplan.arch import ARCH_SYMBOLS, ARCHES, MODELLED_ARCHES, is_modelled, normalise_arch
 from memplan.argnames import argument, in_cli
-from memplan.cmdline import Cmdline, effective_cmdline, parse_cmdline
+from memplan.cmdline import effective_cmdline, parse_cmdline
 from memplan.diagnostics import diag
 from memplan.dts import Tree, read_dtb
+from memplan.dts.archhint import infer_arch
 from memplan.dts.dtb import FDT_MAGIC
+from memplan.dts.facts import DtFacts, extract
 from memplan.dts.overlay_input import OverlaySpec
 from memplan.errors import ConfigError, MemplanError, ResolveError
 from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
-from memplan.resolve.arm32 import page_offset as arm32_page_offset
-from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
+from memplan.resolve.build import cmdline_facts, config_facts, guessed_base, pc_firmware_map
+from memplan.resolve.e820 import E820_RAM, E820Entry
 from memplan.resolve.engine import resolve_inputs
-from memplan.resolve.facts import DtFacts, extract
 from memplan.resolve.firmware import firmware_notes
-from memplan.resolve.inputs import CmaFact, CmdlineFacts, ConfigFacts, CrashFact, Inputs, MemFact
+from memplan.resolve.inputs import Inputs
 from memplan.resolve.precedence import DEFAULT_MODEL_VERSION, resolve_policy
 from memplan.source import Source
 from memplan.units import parse_size
@@ -171,7 +172,7 @@ def _apply_overlays(
 
 
 def _infer_arch(dt: DtFacts | None, tree: Tree | None) -> str | None:
-    """The architecture the Device Tree tells (:func:`memplan.arch.infer_arch`), else ``None``."""
+    """The architecture the Device Tree tells (:func:`memplan.dts.archhint.infer_arch`), else ``None``."""
     hint = infer_arch(tree) if tree is not None else None
     return hint.arch if hint is not None else None
 
@@ -240,113 +241,6 @@ def _config(cfg: _ConfigText, arch: str | None, version: KernelVersion) -> Kerne
     return load_config(text=cfg.body, name=cfg.label, arch=arch, kernel_version=version)
 
 
-def _config_facts(kc: KernelConfig | None, arch: str) -> ConfigFacts:
-    if kc is None:
-        x86 = arch == "x86"
-        return ConfigFacts(
-            given=False,
-            mbytes=0 if x86 else 16,
-            size_source=Source.builtin(
-                f"CONFIG_CMA_SIZE_MBYTES={0 if x86 else 16} (Kconfig default; no .config given)"
-            ),
-        )
-    sym = {"percentage": "CMA_SIZE_PERCENTAGE"}.get(kc.cma_size_sel, "CMA_SIZE_MBYTES")
-    return ConfigFacts(
-        given=True,
-        cma=kc.cma,
-        dma_cma=kc.dma_cma,
-        size_sel=kc.cma_size_sel,
-        mbytes=kc.cma_size_mbytes,
-        percentage=kc.cma_size_percentage,
-        page_size=kc.page_size,
-        max_buddy_order=kc.max_order,
-        hugetlb=kc.hugetlb,
-        cma_areas=kc.cma_areas,
-        numa=kc.numa,
-        dma_pernuma_cma=kc.dma_pernuma_cma,
-        dma_numa_cma=kc.dma_numa_cma,
-        lpae=kc.arm_lpae,
-        page_offset=arm32_page_offset(kc.values),
-        size_source=kc.source_of(sym),
-        dma_cma_source=kc.source_of("DMA_CMA"),
-        diagnostics=kc.diagnostics,
-    )
-
-
-def _memmap_op(entry: object) -> MemmapOp | None:
-    from memplan.cmdline import MemmapEntry
-
-    assert isinstance(entry, MemmapEntry)
-    if entry.kind == "exactmap":
-        return MemmapOp("exactmap")
-    if entry.kind == "cap":
-        return MemmapOp("cap", base=entry.size)
-    if entry.kind == "convert":
-        return MemmapOp(
-            "convert",
-            base=entry.start or 0,
-            size=entry.size,
-            old_kind=entry.old_type,
-            new_kind=entry.new_type,
-        )
-    if entry.start is None:
-        return None
-    return MemmapOp("add", base=entry.start, size=entry.size, kind=entry.e820_type or E820_RAM)
-
-
-def _cmdline_facts(cl: Cmdline, origin: str, arch: str) -> CmdlineFacts:
-    """The resolver's view of the parsed command line (``cl.diagnostics`` already carries the
-    effective-command-line findings: they are not added a second time)."""
-    cma = CmaFact(cl.cma.size, cl.cma.base, cl.cma.limit, cl.cma.source) if cl.cma is not None else None
-    mems: list[MemFact] = []
-    size_caps = [m for m in cl.mem if m.kind == "size-cap"]
-    if size_caps:
-        pick = min(size_caps, key=lambda m: m.value) if arch == "riscv" else size_caps[-1]
-        mems.append(MemFact(pick.value, None, pick.source))
-    mems.extend(MemFact(m.value, m.start, m.source) for m in cl.mem if m.kind in ("bank", "address-cap"))
-    memmap: list[tuple[MemmapOp, Source | None]] = []
-    for entry in cl.memmap:
-        op = _memmap_op(entry)
-        if op is not None:
-            memmap.append((op, entry.source))
-    crash: CrashFact | None = None
-    ck = cl.crashkernel
-    if ck is not None:
-        main = ck.plain if ck.plain is not None and ck.plain.valid else None
-        high = main is None and ck.high is not None and ck.high.valid
-        spec = main if main is not None else (ck.high if high else None)
-        if spec is not None:
-            low = ck.low.size if ck.low is not None and ck.low.valid else None
-            crash = CrashFact(
-                spec.size if not spec.is_range_form else None,
-                tuple((r.start, r.end, r.size) for r in spec.ranges),
-                spec.offset,
-                high,
-                low,
-                spec.source,
-            )
-    ht = cl.hugetlb_cma
-    ht_size = None
-    if ht is not None:
-        nodes = dict(ht.per_node)
-        ht_size = nodes.get(0, 0) if nodes else ht.size
-    return CmdlineFacts(
-        text=cl.text,
-        origin=origin,
-        cma=cma,
-        mem=tuple(mems),
-        memmap=tuple(memmap),
-        crashkernel=crash,
-        diagnostics=cl.diagnostics,
-        hugetlb_cma=ht_size,
-        hugetlb_cma_source=ht.source if ht is not None else None,
-        pernuma=cl.cma_pernuma.size if cl.cma_pernuma is not None else None,
-        pernuma_source=cl.cma_pernuma.source if cl.cma_pernuma is not None else None,
-        numa_cma=cl.numa_cma.sizes if cl.numa_cma is not None else (),
-        numa_cma_source=cl.numa_cma.source if cl.numa_cma is not None else None,
-    )
-
-
 MemoryArg = str | int | Sequence[tuple[int, int]]
 
 
@@ -382,38 +276,6 @@ def _check_memory(memory: object) -> int | tuple[tuple[int, int], ...] | None:
     return tuple(banks)
 
 
-def _guessed_base(dt: DtFacts | None) -> tuple[int, Diagnostic | None]:
-    """The RAM base for a size-only ``memory=``: the lowest /memory base (a non-empty ``reg``
-    bank, base 0 included, or a unit address) when the Device Tree has one, else a guess
-    reported as ``memory-base-guessed``."""
-    if dt is None:
-        return 0, None
-    # A bank of size 0 (``reg = <0 0 0 0>``, left for the boot loader to fill in) names no base.
-    firsts = [base for m in dt.memory_nodes for base, size in (m.ranges or ()) if size > 0]
-    for m in dt.memory_nodes:
-        unit = m.path.rpartition("@")[2] if "@" in m.path.rpartition("/")[2] else ""
-        if unit and all(c in "0123456789abcdefABCDEF" for c in unit):
-            firsts.append(int(unit, 16))
-    if firsts:
-        return min(firsts), None
-    # No /memory base at all: start RAM at the 256 MiB boundary below the lowest reserved-memory
-    # address the DT mentions (static reg or alloc-ranges), else at 0.
-    hints = [b for n in dt.rmem_nodes for b, _ in (*(n.reg or ()), *(n.alloc_ranges or ()))]
-    base = min(hints) // (256 << 20) * (256 << 20) if hints else 0
-    why = (
-        f"the 256 MiB boundary below the lowest reserved-memory address {min(hints):#x}"
-        if hints
-        else "the Device Tree gives no address to start from"
-    )
-    note = diag(
-        "memory-base-guessed",
-        f"{argument('memory')} gives only a size and the Device Tree has no /memory base: "
-        f"RAM assumed to start at {base:#x} ({why})",
-        Source.builtin("memory argument"),
-    )
-    return base, note
-
-
 def _memory_map(
     memory: int | tuple[tuple[int, int], ...] | None, dt: DtFacts | None, arch: str
 ) -> tuple[tuple[E820Entry, ...] | None, Diagnostic | None]:
@@ -426,28 +288,10 @@ def _memory_map(
                 raise _arg_error(
                     "memory", f"{memory} bytes is too little for a PC memory map (at least 2 MiB on x86)"
                 )
-            return _pc_firmware_map(memory), None
-        base, note = _guessed_base(dt)
+            return pc_firmware_map(memory), None
+        base, note = guessed_base(dt)
         return (E820Entry(base, memory, E820_RAM),), note
     return tuple(E820Entry(b, s, E820_RAM) for b, s in memory), None
-
-
-def _pc_firmware_map(size: int) -> tuple[E820Entry, ...]:
-    """A PC firmware E820 map for ``size`` bytes of RAM, as QEMU's ``pc`` machine builds it: RAM
-    below 640 KiB, the BIOS areas, RAM from 1 MiB up to the low-memory top minus 128 KiB, and
-    RAM above 4 GiB for what does not fit below 3 GiB (low memory is 3 GiB from 3.5 GiB of RAM)."""
-    lowmem = size if size < 0xE0000000 else 0xC0000000
-    table = [
-        E820Entry(0, 0x9FC00, E820_RAM),
-        E820Entry(0x9FC00, 0x400, E820_RESERVED),
-        E820Entry(0xF0000, 0x10000, E820_RESERVED),
-        E820Entry(0x100000, lowmem - 0x20000 - 0x100000, E820_RAM),
-        E820Entry(lowmem - 0x20000, 0x20000, E820_RESERVED),
-        E820Entry(0xFFFC0000, 0x40000, E820_RESERVED),
-    ]
-    if size > lowmem:
-        table.append(E820Entry(1 << 32, size - lowmem, E820_RAM))
-    return tuple(table)
 
 
 def _arch_guessed(arch: str, kc: KernelConfig | None, tree: Tree | None, config_label: str) -> Diagnostic:
@@ -666,7 +510,7 @@ def resolve(
         has_chosen=dt.has_chosen if dt else None,
     )
     cl = parse_cmdline(eff, arch=the_arch, kernel_version=version)
-    facts = _cmdline_facts(cl, eff.origin, the_arch)
+    facts = cmdline_facts(cl, eff.origin, the_arch)
     inputs = Inputs(
         arch=the_arch,
         version=version,
@@ -675,7 +519,7 @@ def resolve(
         precedence_requested=precedence,
         dt=dt,
         cmdline=facts,
-        config=_config_facts(kc, the_arch),
+        config=config_facts(kc, the_arch),
         e820=e820,
         memory_source=Source.builtin("memory= argument") if memory is not None else None,
         diagnostics=tuple(notes),

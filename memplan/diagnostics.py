@@ -281,6 +281,17 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Set cma= or CONFIG_CMA_SIZE_MBYTES/PERCENTAGE if a global area is wanted.",
     ),
     Code(
+        "hugetlb-cma-unsupported",
+        "warning",
+        "resolve",
+        title="hugetlb_cma= ignored",
+        meaning=(
+            "hugetlb_cma= exists from Linux 5.7; this kernel does not know the parameter, so no hugetlb "
+            "CMA area is made."
+        ),
+        fix="Drop the parameter, or check the kernel version.",
+    ),
+    Code(
         "numa-cma-unsupported",
         "warning",
         "resolve",

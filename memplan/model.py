@@ -20,6 +20,9 @@ CandidateStatus = Literal["selected", "overridden", "invalid", "disabled"]
 Precedence = Literal["seed", "kernel"]
 #: The precedence a caller asks for: ``auto`` picks ``kernel`` when the version is known, else ``seed``.
 PrecedenceRequest = Literal["auto", "seed", "kernel"]
+#: How the kernel applied ``no-map`` to a region: ``marked`` (``memblock_mark_nomap``: still a
+#: memblock range, listed in /proc/iomem) or ``removed`` (``memblock_remove``: a hole).
+NomapApplied = Literal["marked", "removed"]
 
 #: Region kinds. ``no-map``: carved out of the linear map; ``reusable``: a CMA area from a DT
 #: node; ``cma``: the global CMA area built from ``cma=`` or Kconfig; ``dma-pool``: a coherent
@@ -48,6 +51,26 @@ def _non_negative(_inst: object, attribute: attrs.Attribute[Any], value: Any) ->
         raise ValueError(f"{attribute.name} must be >= 0, got {value}")
 
 
+def _json_value(_inst: object, field: attrs.Attribute[Any] | None, value: Any) -> Any:
+    """One field as JSON: a :class:`Source` as its record, ``extra_ranges`` as ``{base, size}``
+    records, nested model values as their records, tuples as lists."""
+    if isinstance(value, Source):
+        return source_json(value)
+    if field is not None and field.name == "extra_ranges":
+        return [{"base": b, "size": s} for b, s in value]
+    if isinstance(value, tuple):
+        return [json_record(v) if attrs.has(type(v)) else v for v in value]
+    return value
+
+
+def json_record(inst: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, object]:
+    """A model value as a JSON-ready dictionary: every field but ``exclude``, by
+    :func:`attrs.asdict` (the one serializer of the model; the JSON format is in docs/json-format.md)."""
+    return attrs.asdict(
+        inst, recurse=False, filter=lambda a, _v: a.name not in exclude, value_serializer=_json_value
+    )
+
+
 @attrs.frozen
 class Diagnostic:
     """A finding about the inputs or the layout, with a stable ``code``.
@@ -62,13 +85,7 @@ class Diagnostic:
     subject: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "message": self.message,
-            "source": source_json(self.source),
-            "subject": self.subject,
-        }
+        return json_record(self)
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source is not None else ""
@@ -92,12 +109,7 @@ class MemoryBank:
         return self.base + self.size
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "base": self.base,
-            "size": self.size,
-            "source": source_json(self.source),
-            "node": self.node,
-        }
+        return json_record(self, exclude=("hotpluggable",))
 
 
 @attrs.frozen
@@ -128,6 +140,15 @@ class Region:
     default_cma: bool = False
     reason: str | None = None
     extra_ranges: tuple[tuple[int, int], ...] = ()
+    #: For a CMA area reserved at boot: whether ``cma_activate_area()`` activated it (``False``:
+    #: reserved at boot, then not a CMA area). ``None`` for anything else.
+    activated: bool | None = attrs.field(
+        default=attrs.Factory(lambda r: True if r.is_cma and r.status == "ok" else None, takes_self=True)
+    )
+    #: How ``no-map`` was applied (``None`` without ``no-map`` or when not reserved).
+    nomap: NomapApplied | None = attrs.field(
+        default=attrs.Factory(lambda r: "marked" if r.no_map and r.status == "ok" else None, takes_self=True)
+    )
 
     @property
     def end(self) -> int | None:
@@ -142,23 +163,7 @@ class Region:
         return self.kind in ("reusable", "cma", "numa-cma", "hugetlb-cma")
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "base": self.base,
-            "size": self.size,
-            "kind": self.kind,
-            "origin": self.origin,
-            "status": self.status,
-            "placement": self.placement,
-            "source": source_json(self.source),
-            "compatible": list(self.compatible),
-            "no_map": self.no_map,
-            "reusable": self.reusable,
-            "default_cma": self.default_cma,
-            "reason": self.reason,
-            "extra_ranges": [{"base": b, "size": s} for b, s in self.extra_ranges],
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -171,12 +176,7 @@ class Device:
     source: Source | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "regions": list(self.regions),
-            "names": list(self.names),
-            "source": source_json(self.source),
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -193,16 +193,7 @@ class CmaCandidate:
     name: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "origin": self.origin,
-            "size": self.size,
-            "base": self.base,
-            "limit": self.limit,
-            "name": self.name,
-            "status": self.status,
-            "reason": self.reason,
-            "source": source_json(self.source),
-        }
+        return json_record(self)
 
 
 #: ``ok``: there is a global area; ``disabled``: the deciding candidate asked for size 0
@@ -234,11 +225,4 @@ class GlobalCma:
         return self.origin if self.status == "ok" else None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "origin": self.origin,
-            "size": self.size,
-            "base": self.base,
-            "region": self.region,
-            "status": self.status,
-            "candidates": [c.to_dict() for c in self.candidates],
-        }
+        return json_record(self)

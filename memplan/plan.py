@@ -1,26 +1,34 @@
 """``Plan``: the resolved physical memory layout, the value :func:`memplan.resolve` returns.
 
-A ``Plan`` decides nothing: it holds the resolver's result. Presentation lives in
-``memplan.render`` and comparison with a running kernel in ``memplan.observe``; the methods
-here only delegate to them.
+A ``Plan`` decides nothing: it records every decision of the resolver (regions with their
+activation and no-map handling, the boot events, the version and architecture model used).
+Presentation lives in ``memplan.render`` and comparison with a running kernel in
+``memplan.observe``; both read the Plan and import nothing from the resolver. The Plan imports
+neither: its methods call the functions the ``memplan`` package lists in ``memplan._VIEWS``.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
+from memplan import _VIEWS as VIEWS
 from memplan.arch import Arch
+from memplan.kernel.events import BootEvent
 from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, PrecedenceRequest, Region
 from memplan.schemas import SCHEMA_VERSION
 from memplan.version import KernelVersion
 
-if TYPE_CHECKING:
-    from memplan.observe.compare import Comparison
-    from memplan.observe.model import Observed
-    from memplan.resolve.events import BootEvent
+
+@attrs.frozen
+class ArchModel:
+    """The architecture model the resolver used: physical address width (``%pa`` prints 16 hex
+    digits with 64 bits, 8 with 32) and the boot steps in the order they ran."""
+
+    phys_addr_bits: int = 64
+    boot_steps: tuple[str, ...] = ()
 
 
 @attrs.frozen(repr=False)
@@ -52,6 +60,23 @@ class Plan:
     events: tuple[BootEvent, ...] = ()
     #: The version whose rules built the layout (``kernel_version`` or the assumed default).
     model_version: KernelVersion | None = None
+    #: The architecture model used (``None`` for a hand-built plan: 64-bit unless ``arch`` is arm).
+    arch_model: ArchModel | None = None
+
+    @property
+    def phys_addr_bits(self) -> int:
+        """Width of ``phys_addr_t`` in the resolved kernel."""
+        if self.arch_model is not None:
+            return self.arch_model.phys_addr_bits
+        return 32 if self.arch == "arm" else 64
+
+    @property
+    def not_activated(self) -> frozenset[str]:
+        """Names of the CMA areas reserved at boot but never activated (``cma_activate_area()``
+        found them spanning two zones): ``Region.activated`` is ``False``, base and size kept."""
+        return frozenset(
+            r.name for r in self.regions if r.activated is False and r.base is not None and r.size
+        )
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -94,9 +119,7 @@ class Plan:
 
     def explain(self) -> str:
         """Plain-words account of every decision: which CMA pool wins and why (``render.explain``)."""
-        from memplan.render.explain import render_explain
-
-        return render_explain(self)
+        return str(VIEWS["explain"](self))
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""
@@ -124,25 +147,19 @@ class Plan:
 
     def to_text(self) -> str:
         """The terminal view: tables and a map (:func:`memplan.render.text.render_text`)."""
-        from memplan.render.text import render_text
-
-        return render_text(self)
+        return str(VIEWS["text"](self))
 
     def _repr_html_(self) -> str:
         """Notebook view: the memory-map picture and the region table (:mod:`memplan.render.html`)."""
-        from memplan.render.html import render_html
-
-        return render_html(self)
+        return str(VIEWS["html"](self))
 
     def to_svg(self) -> str:
         """The physical address space as an SVG picture (:func:`memplan.render.svg.render_svg`)."""
-        from memplan.render.svg import render_svg
-
-        return render_svg(self)
+        return str(VIEWS["svg"](self))
 
     # -- comparison with a running kernel (memplan.observe) ------------------------------
-    def compare(self, observed: Observed, tolerate_modelled: bool = False) -> Comparison:
-        """Compare this prediction with what a kernel reported (:func:`memplan.observe.compare`)."""
-        from memplan.observe.compare import compare
-
-        return compare(self, observed, tolerate_modelled=tolerate_modelled)
+    def compare(self, observed: Any, tolerate_modelled: bool = False) -> Any:
+        """Compare this prediction with what a kernel reported (:func:`memplan.observe.compare`):
+        ``observed`` is a :class:`memplan.observe.model.Observed`, the result a
+        :class:`memplan.observe.compare.Comparison`."""
+        return VIEWS["compare"](self, observed, tolerate_modelled=tolerate_modelled)

@@ -23,6 +23,7 @@ from memplan.cmdline.common import (
 from memplan.cmdline.grammar import parse_cma_value, parse_node_list
 from memplan.cmdline.tokenize import Token
 from memplan.errors import CmdlineError
+from memplan.kernel import rules
 from memplan.source import Source
 from memplan.units import U64_MAX, format_size
 from memplan.version import KernelVersion
@@ -72,7 +73,7 @@ def parse_cma(
     """
     text = token.value
     if text is None:
-        if version is not None and not version.at_least(5, 4):
+        if version is not None and not rules.cma_needs_value(version):
             sink.add(
                 "error",
                 "cmdline-cma-no-value",

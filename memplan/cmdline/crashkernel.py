@@ -16,6 +16,7 @@ from memplan.cmdline.common import Sink
 from memplan.cmdline.grammar import RangeSyntax, parse_crash_ranges, parse_crash_value
 from memplan.cmdline.tokenize import OriginLookup, Token
 from memplan.diagnostics import diag
+from memplan.kernel import rules
 from memplan.source import SHOWN_TEXT_LIMIT, LineRef, Source, shorten
 from memplan.units import align_up, format_size, memparse
 from memplan.version import KernelVersion
@@ -76,7 +77,7 @@ class CrashkernelSpec:
         if not self.is_range_form:
             return self.size
         total = total_ram
-        if kernel_version is None or kernel_version.at_least(6, 1):
+        if kernel_version is None or rules.crashkernel_rounds_ram(kernel_version):
             total = align_up(total_ram, 128 << 20)
         for rng in self.ranges:
             if rng.size >= total:
@@ -133,7 +134,7 @@ def parse_crashkernel(
     """
     lookup = origin if isinstance(origin, OriginLookup) else OriginLookup((), origin)
     suffixes = dict(_SUFFIXES)
-    if kernel_version is not None and not kernel_version.at_least(6, 18):
+    if kernel_version is not None and not rules.crashkernel_cma_suffix(kernel_version):
         del suffixes["cma"]
     nul = text.find("\0")
     text = text if nul < 0 else text[:nul]

@@ -26,6 +26,7 @@ from memplan.cmdline.arch import command_line_size, normalize_arch
 from memplan.cmdline.tokenize import OriginLookup
 from memplan.diagnostics import diag
 from memplan.errors import CmdlineError, MemplanError
+from memplan.kernel import rules
 from memplan.model import Diagnostic
 from memplan.source import Source
 from memplan.version import KernelVersion
@@ -204,7 +205,7 @@ def effective_cmdline(
             mode == "extend"
             and arch == "arm64"
             and version is not None
-            and (version.at_least(5, 12) or not version.at_least(5, 11))
+            and not rules.arm64_cmdline_extend(version)
         ):
             diags.append(
                 diag(
@@ -232,7 +233,12 @@ def effective_cmdline(
         chosen = has_chosen if has_chosen is not None else True
         if not chosen and dt_bootargs:
             chosen = True
-        if not chosen and not bootloader and version is not None and not version.at_least(6, 1):
+        if (
+            not chosen
+            and not bootloader
+            and version is not None
+            and not rules.cmdline_config_without_chosen(version)
+        ):
             pieces = []
             words = "empty (no /chosen node; CONFIG_CMDLINE is not applied before v6.1)"
             if built_in:

@@ -30,6 +30,7 @@ from memplan.cmdline.misc import (
 )
 from memplan.cmdline.tokenize import OriginLookup, Token, param_key, tokenize
 from memplan.diagnostics import diag
+from memplan.kernel import rules
 from memplan.model import Diagnostic
 from memplan.source import Source, shorten
 from memplan.version import KernelVersion
@@ -254,11 +255,11 @@ def _per_node_unused(
     what: str, arch: str | None, version: KernelVersion | None, since: tuple[int, int]
 ) -> str | None:
     """Why a per-node CMA parameter reserves nothing here (kernel-semantics.md §1.7), or ``None``."""
-    if version is not None and not version.at_least(*since):
+    if version is not None and not rules.reached(version, *since):
         return f"{what} does not exist before v{since[0]}.{since[1]} (kernel {version})"
     if arch == "arm":
         return f"32-bit arm has no NUMA, so {what} reserves nothing"
-    if arch not in (None, "arm64") and version is not None and not version.at_least(6, 6):
+    if arch not in (None, "arm64") and version is not None and not rules.numa_cma_generic(version):
         return f"before v6.6 only arm64 reserves per-node CMA areas (kernel {version}, {arch})"
     return None
 

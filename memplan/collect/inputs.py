@@ -226,7 +226,7 @@ def early_memory_ranges(log: Piece | None) -> list[tuple[int, int]]:
 
 def _has_memory(tree: Tree) -> bool:
     """True when the Device Tree describes RAM (a ``/memory`` bank of non-zero size)."""
-    from memplan.resolve.facts import extract
+    from memplan.dts.facts import extract
 
     return any(size > 0 for m in extract(tree).memory_nodes for _, size in (m.ranges or ()))
 

@@ -26,7 +26,8 @@ import os
 import struct
 
 from memplan.dts.blobchecks import check_blob_tree
-from memplan.dts.tree import MemReserve, Node, Property, Tree
+from memplan.dts.checks import address_warnings
+from memplan.dts.tree import MemReserve, Node, Property, Tree, register_dtb_writer
 from memplan.errors import DtbError, DtsError
 from memplan.source import Source
 
@@ -107,8 +108,6 @@ class _Reader:
         if self.checks:
             check_blob_tree(tree)
         tree.rebuild_tables()
-        from memplan.dts.checks import address_warnings
-
         tree.warnings.extend(address_warnings(tree))
         return tree
 
@@ -277,3 +276,6 @@ def write_dtb(tree: Tree, path: str | os.PathLike[str]) -> None:
     """Write ``tree`` to ``path`` as a ``.dtb``."""
     with open(path, "wb") as fh:
         fh.write(dtb_bytes(tree))
+
+
+register_dtb_writer(dtb_bytes)

@@ -13,14 +13,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from memplan.dts.draft import PATH_REF, PHANDLE_REF, DraftNode, DraftProp, Pos, Ref, delete_node, find_ref
+from memplan.dts.draft import (
+    PATH_REF,
+    PHANDLE_REF,
+    DraftNode,
+    DraftProp,
+    LabelIndex,
+    Pos,
+    Ref,
+    delete_node,
+    find_ref,
+)
 from memplan.dts.tree import MemReserve, Node, Property, Tree
 from memplan.errors import DtsError, LabelError
+from memplan.model import Diagnostic
 
-if TYPE_CHECKING:
-    from memplan.dts.parser import Parser
+
+class Parser(Protocol):
+    """What the semantic passes read from a finished parse (:class:`memplan.dts.parser.Parser`)."""
+
+    plugin: bool
+    root: DraftNode | None
+    memreserves: list[tuple[int, int, list[str], Pos]]
+    files: list[str]
+    index: LabelIndex
+    warnings: list[Diagnostic]
 
 __all__ = ["BAD_NODE_CHAR", "BAD_PROP_CHAR", "Resolver", "build_tree"]
 

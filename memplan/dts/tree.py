@@ -7,13 +7,16 @@ would hold (big-endian cells, NUL-terminated strings), with typed readers on top
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 
 from memplan.errors import DtsError
 from memplan.model import Diagnostic
 from memplan.source import Source
+
+#: The DTB writer, set by :mod:`memplan.dts.dtb` when it is imported (``import memplan.dts`` does).
+_DTB_WRITER: list[Callable[[Tree], bytes]] = []
 
 __all__ = ["MemReserve", "Node", "Property", "Tree"]
 
@@ -73,6 +76,26 @@ class Property:
         if len(value) % width:
             raise self._fail(f"is not a list of {cells}-cell values")
         return [int.from_bytes(value[i : i + width], "big") for i in range(0, len(value), width)]
+
+    def as_pairs(self, acells: int, scells: int) -> list[tuple[int, int]]:
+        """The value as ``(address, size)`` pairs of ``acells`` + ``scells`` cells (``reg``,
+        ``alloc-ranges``); an empty value or a length that is not a whole number of pairs raises."""
+        width = 4 * (acells + scells)
+        value = self.value
+        if acells < 0 or scells < 0 or width == 0 or not value or len(value) % width:
+            raise self._fail(f"is not a list of <{acells}-cell address, {scells}-cell size> pairs")
+        split = 4 * acells
+        return [
+            (int.from_bytes(value[i : i + split], "big"), int.from_bytes(value[i + split : i + width], "big"))
+            for i in range(0, len(value), width)
+        ]
+
+    def as_number(self, cells: int) -> int:
+        """The value as exactly one number of ``cells`` 32-bit cells (``size``, ``alignment``)."""
+        values = self.as_int(cells) if cells > 0 else []
+        if len(values) != 1:
+            raise self._fail(f"is not a single {cells}-cell value")
+        return values[0]
 
     def as_string(self) -> str:
         """The value as one NUL-terminated string."""
@@ -279,10 +302,9 @@ class Tree:
         return self.labels[name]
 
     def to_dtb(self) -> bytes:
-        """The tree as a flattened device tree blob (version 17), laid out as dtc does."""
-        from memplan.dts.dtb import dtb_bytes
-
-        return dtb_bytes(self)
+        """The tree as a flattened device tree blob (version 17), laid out as dtc does
+        (:func:`memplan.dts.dtb.dtb_bytes`, registered by that module: ``tree`` sits below ``dtb``)."""
+        return _DTB_WRITER[0](self)
 
     def rebuild_tables(self) -> None:
         """Recompute :attr:`phandles` from the nodes' ``phandle``/``linux,phandle`` properties."""
@@ -293,3 +315,8 @@ class Tree:
                 node.phandle = int.from_bytes(prop.value, "big")
             if node.phandle is not None:
                 self.phandles.setdefault(node.phandle, node)
+
+
+def register_dtb_writer(writer: Callable[[Tree], bytes]) -> None:
+    """Set the function behind :meth:`Tree.to_dtb`."""
+    _DTB_WRITER[:] = [writer]

@@ -18,21 +18,22 @@ from memplan.kconfig.engine import ModelKey, load_model
 from memplan.kconfig.evaluate import INTERNAL_PREFIX, Evaluation, evaluate
 from memplan.kconfig.model import CmaSizeSel, CmdlineMode, KernelConfig
 from memplan.kconfig.symbols import MEMPLAN_SYMBOLS, arch_from_symbols, normalize_arch
+from memplan.kernel import rules
 from memplan.model import Diagnostic
 from memplan.source import Source
 from memplan.version import KernelVersion
 
 #: The newest release memplan's Kconfig model describes; assumed when no version is known.
-NEWEST_MODELLED = KernelVersion(6, 19)
+NEWEST_MODELLED = rules.KCONFIG_NEWEST_MODELLED
 #: The oldest release the model was checked against.
-OLDEST_MODELLED = KernelVersion(4, 19)
+OLDEST_MODELLED = rules.KCONFIG_OLDEST_MODELLED
 
 _MAKEFILE_RE = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*([0-9]+)\s*$", re.MULTILINE)
 
 
 def version_code(version: KernelVersion) -> int:
     """``major * 100 + minor``: the number the bundled Kconfig model compares eras with."""
-    return version.major * 100 + version.minor
+    return rules.version_key(version)
 
 
 def cmdline_model_file(arch: str, version: KernelVersion) -> str:
@@ -42,11 +43,7 @@ def cmdline_model_file(arch: str, version: KernelVersion) -> str:
     in 5.11 a choice with ``CMDLINE_EXTEND``, from 5.12 a choice without it.
     """
     if arch == "arm64":
-        if not version.at_least(5, 11):
-            return "cmdline-arm64-single.Kconfig"
-        if not version.at_least(5, 12):
-            return "cmdline-arm64-extend.Kconfig"
-        return "cmdline-arm64-choice.Kconfig"
+        return f"cmdline-arm64-{rules.arm64_cmdline_kconfig(version)}.Kconfig"
     return f"cmdline-{arch}.Kconfig"
 
 
@@ -189,7 +186,7 @@ def _decide_version(
     if explicit is not None:
         if (
             header_version is not None
-            and (header_version.major, header_version.minor) == (explicit.major, explicit.minor)
+            and rules.same_series(header_version, explicit)
             and explicit.patch in (0, header_version.patch)
         ):
             return header_version  # the same release; the header is more precise
@@ -258,7 +255,7 @@ def load_config(
             f"readings (the meaning of the buddy order limit) follow Linux {newest}",
             Source("config", file=label),
         ))
-    elif version < OLDEST_MODELLED and tree is None:
+    elif not rules.kconfig_model_covers(version) and tree is None:
         diags.append(diag(
             "kconfig-version-unmodelled",
             f"Linux {version} is older than memplan's Kconfig model ({OLDEST_MODELLED.major}."
@@ -453,7 +450,7 @@ def _max_order(
     is range-checked (:func:`memplan.kconfig.limits.check_max_order`) at its config line."""
     symbol = "ARCH_FORCE_MAX_ORDER"
     forced = limits.checked_int(symbol, values.get(symbol, ""), sources.get(symbol))
-    exclusive = not version.at_least(6, 4)
+    exclusive = not rules.max_order_is_inclusive(version)
     if not forced:
         symbol = "FORCE_MAX_ZONEORDER"
         forced = limits.checked_int(symbol, values.get(symbol, ""), sources.get(symbol))

@@ -17,13 +17,13 @@ import attrs
 from memplan.api import resolve
 from memplan.diagnostics import diag
 from memplan.dts import Tree, load_device_tree
+from memplan.dts.facts import extract
 from memplan.errors import MemplanError
 from memplan.kconfig import KernelConfig
 from memplan.lint.memory import assume_ram
 from memplan.lint.model import BoardResult
 from memplan.model import Diagnostic
 from memplan.plan import Plan
-from memplan.resolve.facts import extract
 from memplan.source import Source
 from memplan.units import format_size
 from memplan.version import KernelVersion

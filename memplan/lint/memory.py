@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import attrs
 
-from memplan.resolve.facts import DtFacts
+from memplan.dts.facts import DtFacts
 
 #: The smallest RAM the lint assumes.
 DEFAULT_SIZE = 1 << 30

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from memplan.dts import Tree
+from memplan.dts.facts import extract
 from memplan.model import Diagnostic
 from memplan.observe._common import diag
 from memplan.observe.cmalines import attribute_cma_lines
@@ -40,7 +41,6 @@ from memplan.observe.model import (
     ObservedStatus,
     SysfsCmaArea,
 )
-from memplan.resolve.facts import extract
 from memplan.source import Source
 from memplan.version import KernelVersion
 
@@ -81,6 +81,9 @@ class _LogFacts:
     regions: dict[str, _Reg] = attrs.field(factory=dict)
     global_event: LogEvent | None = None
     global_index: int | None = None
+    global_ambiguous: bool = False
+    #: Bases of the ``cma: Reserved`` lines the log alone cannot attribute (same sizes).
+    ambiguous_bases: list[int] = attrs.field(factory=list)
     global_failed: LogEvent | None = None
     dropped: list[LogEvent] = attrs.field(factory=list)
     bypassed_names: list[str] = attrs.field(factory=list)
@@ -159,6 +162,8 @@ def _from_log(log: BootLog) -> _LogFacts:
                 reg.update(kind="no-map" if nomap else "reusable" if reusable else "reserved")
             reg.place(e.base, e.size, 1)
             if reg.value.status == "failed":
+                # registered (the kernel saves the node even when its reservation failed: the
+                # reason then stays RESERVE_FAILED_REASON)
                 reg.update(status="ok")
             reg.evidence.append(e.source)
         elif k == "rmem-alloc-failed" and e.name is not None:
@@ -168,9 +173,7 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg.evidence.append(e.source)
         elif k == "rmem-reserve-failed" and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
-            reg.update(
-                status="failed", reason="reservation failed (range already reserved or outside memory)"
-            )
+            reg.update(status="failed", reason=RESERVE_FAILED_REASON)
             reg.place(e.base, e.size, e.size_granule)
             reg.evidence.append(e.source)
         elif k == "rmem-invalid-property" and e.name is not None:
@@ -203,6 +206,9 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg = _region(facts, line.name, line.kind, index)
             if line.is_global and facts.global_event is None:
                 facts.global_event, facts.global_index = e, index
+                facts.global_ambiguous = line.ambiguous
+            if line.ambiguous and e.base is not None:
+                facts.ambiguous_bases.append(e.base)
             reg.update(status="ok")
             reg.place(e.base, e.size, e.size_granule)
             reg.evidence.append(e.source)
@@ -227,7 +233,7 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg = _region(facts, e.name, "reusable", index)
             reg.update(
                 status="failed",
-                reason="reserved, but the CMA area could not be activated (e.g. it spans two zones)",
+                reason=NOT_ACTIVATED_REASON,
             )
             reg.evidence.append(e.source)
         elif k in ("crashkernel", "crashkernel-low"):
@@ -319,12 +325,13 @@ def _global(
         elif len(dt_cands) == 1 and not reserved_ok:
             chosen = dt_cands[0]
             assumption = "the only DT CMA pool (assumed to carry linux,cma-default; no DTB was read)"
-    if chosen is not None and reserved_ok and facts.global_index is not None:
+    if chosen is not None and reserved_ok and facts.global_index is not None and not facts.global_ambiguous:
         created = facts.created_index.get(chosen.name or "")
         if created is None or created < facts.global_index:
             chosen = None  # the area from cma=/Kconfig was set up after it, so it is the default
     if chosen is not None:
         return ObservedGlobalCma(
+            guessed_default=assumption.startswith("the only DT CMA pool"),
             known=True,
             origin="dts",
             name=chosen.name,
@@ -387,13 +394,19 @@ def _memory_from_iomem(iomem: Iomem) -> list[MemoryRange]:
 
 def dt_default_cma_nodes(tree: Tree) -> tuple[str, ...]:
     """Names of the enabled ``/reserved-memory`` children with ``linux,cma-default`` (read with
-    the resolver's own :func:`memplan.resolve.facts.extract`)."""
+    the resolver's own :func:`memplan.dts.facts.extract`)."""
     return tuple(n.name for n in extract(tree).rmem_nodes if n.default_cma and n.enabled)
 
 
 def dt_bootargs(tree: Tree) -> str | None:
-    """``/chosen/bootargs`` of a DTB, if any (as :func:`memplan.resolve.facts.extract` reads it)."""
+    """``/chosen/bootargs`` of a DTB, if any (as :func:`memplan.dts.facts.extract` reads it)."""
     return extract(tree).bootargs
+
+
+#: The reason of a region whose static reservation failed.
+RESERVE_FAILED_REASON = "reservation failed (range already reserved or outside memory)"
+#: The reason of an observed CMA area that was reserved at boot but not activated.
+NOT_ACTIVATED_REASON = "reserved, but the CMA area could not be activated (e.g. it spans two zones)"
 
 
 def build_observed(
@@ -454,6 +467,8 @@ def build_observed(
         cmdline = dt_bootargs(fdt)
     cma_total = meminfo.cma_total if meminfo is not None else None
     global_cma = _global(facts, regions, log, cmdline, dt_default, bool(debugfs), cma_total)
+    if facts.ambiguous_bases:
+        global_cma = attrs.evolve(global_cma, ambiguous_bases=tuple(facts.ambiguous_bases))
 
     memory = facts.memory or (_memory_from_iomem(iomem) if iomem is not None else [])
     machine_event = log.first("machine-model") if log is not None else None

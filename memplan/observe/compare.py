@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from memplan.kernel import rules
 from memplan.model import Region
+from memplan.observe.combine import NOT_ACTIVATED_REASON, RESERVE_FAILED_REASON
 from memplan.observe.model import Observed, ObservedGlobalCma, ObservedRegion
-from memplan.resolve.cma import not_activated
 from memplan.schemas import SCHEMA_VERSION
 from memplan.source import source_json
 from memplan.units import align_up, optional_size
@@ -226,7 +227,7 @@ class Comparison:
 def _version_note(plan_v: KernelVersion | None, obs_v: KernelVersion | None) -> str | None:
     if plan_v is None or obs_v is None:
         return None
-    if (plan_v.major, plan_v.minor) == (obs_v.major, obs_v.minor):
+    if rules.same_series(plan_v, obs_v):
         return None
     return f"kernel version differs: predicted for {plan_v}, observed {obs_v}"
 
@@ -251,11 +252,19 @@ def _find_by_name(r: Region, pool: dict[str, ObservedRegion]) -> ObservedRegion 
     return None
 
 
+#: Kinds of areas that print the same unnamed ``cma: Reserved`` line.
+_CMA_LINE_KINDS = ("cma", "numa-cma", "hugetlb-cma")
+
+
 def _find_by_address(r: Region, pool: dict[str, ObservedRegion]) -> ObservedRegion | None:
-    if r.base is None:
-        return None
+    if r.base is None or r.origin == "arch":
+        return None  # the kernel's own early allocations are never named in the log
     for o in pool.values():
-        if o.base == r.base and (o.kind == r.kind or (o.kind in _DT_KINDS and r.kind in _DT_KINDS)):
+        if o.base == r.base and (
+            o.kind == r.kind
+            or (o.kind in _DT_KINDS and r.kind in _DT_KINDS)
+            or (o.kind in _CMA_LINE_KINDS and r.kind in _CMA_LINE_KINDS)
+        ):
             return o
     return None
 
@@ -361,6 +370,14 @@ def _compare_inactive(
     if o.status == "ok":
         why = f"memplan predicted the area would not be activated ({r.reason}), but the kernel activated it"
         return RegionComparison(r.name, "unexpected", r, o, by, why + suffix)
+    if o.base is None and o.reason == NOT_ACTIVATED_REASON:
+        # 6.15+ prints "cma: Reserved N MiB in 1 range" without an address
+        if r.size is not None and not o.size_matches(r.size):
+            return RegionComparison(r.name, "resized", r, o, by, _size_reason(r, o, None))
+        if _covered_by_iomem(r, observed):
+            return RegionComparison(r.name, "matched", r, o, "iomem", "reserved, not activated, as predicted")
+        why = "reserved, not activated, as predicted (no address logged)"
+        return RegionComparison(r.name, "matched", r, o, by, why)
     if o.base is None:
         why = f"the kernel did not reserve the area ({o.reason or o.status}); memplan predicted it reserved"
         return RegionComparison(r.name, "missing", r, o, by, why + suffix)
@@ -383,6 +400,18 @@ def _compare_region(
 ) -> RegionComparison:
     o = _find_by_name(r, pool)
     by: MatchedBy = "name"
+    if (
+        o is not None
+        and r.kind in _CMA_LINE_KINDS
+        and o.base is not None
+        and r.base is not None
+        and o.base != r.base
+    ):
+        # the log does not name the areas behind "cma: Reserved" lines (their names are
+        # attributed): an area at the predicted address is the better match
+        at = _find_by_address(r, pool)
+        if at is not None:
+            o, by = at, "address"
     if o is None:
         o = _find_by_address(r, pool)
         by = "address"
@@ -408,13 +437,17 @@ def _compare_region(
             )
         return RegionComparison(r.name, "unverified", r, None, "none", "not visible in what was observed")
     # predicted not to be in the layout
+    if o is not None and o.status == "ok" and r.status == "failed" and o.reason == RESERVE_FAILED_REASON:
+        # "failed to reserve memory for node": the kernel still registers the node
+        why = "its reservation failed and the kernel registered the node anyway, as predicted"
+        return RegionComparison(r.name, "matched", r, o, by, why)
     if o is not None and o.status == "ok":
         why = f"memplan predicted {r.status}"
         if r.reason:
             why += f" ({r.reason})"
         why += ", but the kernel created it"
         if r.default_cma and r.status == "bypassed" and observed.kernel_version is not None:
-            if not observed.kernel_version.at_least(5, 6):
+            if not rules.cmdline_beats_dt_default(observed.kernel_version):
                 why += f"; kernel {observed.kernel_version} predates 5.6, where the DT default wins over cma="
         elif vnote:
             why += f"; {vnote}"
@@ -453,11 +486,61 @@ def _origin_agrees(pred: str | None, obs: str | None) -> bool:
     return pred == obs
 
 
+def _settle_ambiguous(plan: Plan, observed: Observed, o: ObservedGlobalCma) -> ObservedGlobalCma:
+    """When the log cannot tell the global area's ``cma: Reserved`` line from per-node lines of the
+    same size, take the one the prediction places the global area at (or none, when the
+    prediction has no global area from ``cma=``/Kconfig there)."""
+    amb = o.ambiguous_bases
+    if not amb or o.origin == "dts":
+        return o
+    g = plan.global_cma
+    why = "the log does not tell the global area from per-node areas of the same size"
+    if g.origin in ("cmdline", "kconfig") and g.base in amb:
+        line = next((x for x in observed.regions if x.base == g.base), None)
+        if line is not None:
+            return attrs.evolve(
+                o,
+                known=True,
+                origin=g.origin,
+                name="reserved",
+                base=line.base,
+                size=line.size,
+                size_granule=line.size_granule,
+                ambiguous_bases=(),
+                reason=f"{why}; the line at {_fmt_addr(g.base)} is taken as the global area",
+            )
+    if o.base in amb and not (g.origin in ("cmdline", "kconfig") and g.base == o.base):
+        return attrs.evolve(
+            o,
+            origin=None,
+            name=None,
+            base=None,
+            size=None,
+            ambiguous_bases=(),
+            reason=f"{why}; none of them is taken as the global area",
+        )
+    return o
+
+
 def _compare_global(
     plan: Plan, observed: Observed, tolerate: bool, vnote: str | None, modelled: bool
 ) -> GlobalComparison:
     g = plan.global_cma
     o = observed.global_cma
+    guessed = next((r for r in plan.regions if r.name == o.name), None) if o.guessed_default else None
+    if guessed is not None and guessed.path is not None and not guessed.default_cma:
+        # the log alone cannot tell a default pool from another one; the Device Tree the
+        # prediction was made from says this one is not linux,cma-default
+        o = attrs.evolve(
+            o,
+            origin=None,
+            name=None,
+            base=None,
+            size=None,
+            guessed_default=False,
+            reason=f"no global CMA area: {guessed.name} is not linux,cma-default in the Device Tree",
+        )
+    o = _settle_ambiguous(plan, observed, o)
     args: dict[str, Any] = {
         "predicted_origin": g.area_origin,
         "predicted_size": g.size,
@@ -474,9 +557,14 @@ def _compare_global(
         reasons.append(f"origin differs: predicted {g.area_origin or 'none'}, observed {o.origin or 'none'}")
         ov = observed.kernel_version
         if g.origin == "dts" and o.origin in ("cmdline", "cmdline-or-kconfig") and ov is not None:
-            if ov.at_least(5, 6):
+            if rules.cmdline_beats_dt_default(ov):
                 reasons.append(f"kernel version differs: {ov} bypasses the DT default when cma= is present")
-        elif g.origin in ("cmdline",) and o.origin == "dts" and ov is not None and not ov.at_least(5, 6):
+        elif (
+            g.origin in ("cmdline",)
+            and o.origin == "dts"
+            and ov is not None
+            and not rules.cmdline_beats_dt_default(ov)
+        ):
             reasons.append(f"kernel version differs: {ov} predates 5.6, where the DT default wins over cma=")
         elif vnote:
             reasons.append(vnote)
@@ -507,7 +595,7 @@ def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> 
     """Compare ``plan`` with ``observed`` region by region, plus the global CMA verdict."""
     vnote = _version_note(plan.kernel_version, observed.kernel_version)
     pool = {r.name: r for r in observed.regions if r.name is not None}
-    inactive = not_activated(plan)
+    inactive = plan.not_activated
     entries = [
         _compare_region(r, plan, observed, pool, vnote, tolerate_modelled, inactive) for r in plan.regions
     ]

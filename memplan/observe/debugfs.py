@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memplan.errors import shorten
+from memplan.kernel import rules
 from memplan.model import Diagnostic
 from memplan.numbers import is_int
 from memplan.observe._common import (
@@ -37,7 +38,7 @@ def area_name_from_dir(dirname: str, kernel_version: KernelVersion | None = None
     as the old naming; a directory name using the whole 15 visible characters may have lost
     the end of the area name.
     """
-    if kernel_version is not None and kernel_version.at_least(6, 0):
+    if kernel_version is not None and rules.debugfs_dir_is_area_name(kernel_version):
         return dirname, False
     if dirname.startswith(OLD_PREFIX) and len(dirname) > len(OLD_PREFIX):
         return dirname[len(OLD_PREFIX) :], len(dirname) >= OLD_NAME_BUFFER - 1

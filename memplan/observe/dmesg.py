@@ -19,7 +19,9 @@ from pathlib import Path
 
 import attrs
 
+from memplan.errors import ObserveError
 from memplan.model import Diagnostic
+from memplan.numbers import parse_int
 from memplan.observe._common import U64_MAX, malformed, observed_source, read_text
 from memplan.observe.model import BootLog, LogEvent
 from memplan.source import Source
@@ -27,6 +29,8 @@ from memplan.units import MiB as MIB
 from memplan.version import KernelVersion
 
 KIB = 1 << 10
+#: At most this many significant digits in a logged number (a 64-bit value has 20 in decimal).
+_MAX_DIGITS = 24
 
 _HEADER_RES = (
     re.compile(r"^\d+,\d+,\d+,[^;]*;"),  # /dev/kmsg record
@@ -84,6 +88,10 @@ EVENT_KINDS: tuple[str, ...] = (
     "hugetlb-cma-reserve",
     "hugetlb-cma-reserved",
     "hugetlb-cma-failed",
+    "hugetlb-cma-multiple",
+    "numa-cma-failed",
+    "numa-cma-invalid-node",
+    "rmem-too-many",
 )
 
 _Builder = Callable[[re.Match[str], Source, str], LogEvent | None]
@@ -102,12 +110,28 @@ class _Rule:
     forms: tuple[_Form, ...]
 
 
+def _hex(text: str) -> int:
+    """A hex number of a log line (``0x`` prefix), bounded (:func:`memplan.numbers.parse_int`);
+    a refusal raises :class:`~memplan.errors.ObserveError` and the line counts as malformed."""
+    return parse_int(text, error=ObserveError, base=16, what="hex number", max_digits=_MAX_DIGITS)
+
+
+def _dec(text: str) -> int:
+    """A decimal number of a log line, bounded like :func:`_hex`."""
+    return parse_int(text, error=ObserveError, base=10, what="number", max_digits=_MAX_DIGITS)
+
+
+def _sdec(text: str) -> int:
+    """A signed decimal number (an errno, a node id ``-1``), bounded like :func:`_hex`."""
+    return parse_int(text, error=ObserveError, base=10, what="number", signed=True, max_digits=_MAX_DIGITS)
+
+
 def _h(text: str | None) -> int | None:
-    return None if text is None else int(text, 16)
+    return None if text is None else _hex(text)
 
 
 def _i(text: str | None) -> int | None:
-    return None if text is None else int(text)
+    return None if text is None else _sdec(text)
 
 
 def _ev(kind: str) -> _Builder:
@@ -162,7 +186,7 @@ def _named(kind: str) -> _Builder:
 
 
 def _summary(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-    base, last = int(m.group(1), 16), int(m.group(2), 16)
+    base, last = _hex(m.group(1)), _hex(m.group(2))
     if last < base:
         return None
     flags = f"{m.group(5)} {m.group(6)}"
@@ -174,7 +198,7 @@ def _summary(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
         size=last - base + 1,
         end=last + 1,
         text=flags,
-        numbers=(int(m.group(3)),),
+        numbers=(_dec(m.group(3)),),
         prefix=prefix,
     )
 
@@ -184,11 +208,11 @@ def _overlap(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
         "rmem-overlap",
         src,
         name=m.group(1),
-        base=int(m.group(2), 16),
-        end=int(m.group(3), 16),
+        base=_hex(m.group(2)),
+        end=_hex(m.group(3)),
         other_name=m.group(4),
-        other_base=int(m.group(5), 16),
-        other_end=int(m.group(6), 16),
+        other_base=_hex(m.group(5)),
+        other_end=_hex(m.group(6)),
         prefix=prefix,
     )
 
@@ -210,8 +234,8 @@ def _reserve_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
         "rmem-reserve-failed",
         src,
         name=m.group(1),
-        base=int(m.group(2), 16),
-        size=int(m.group(3)) * MIB,
+        base=_hex(m.group(2)),
+        size=_dec(m.group(3)) * MIB,
         size_granule=MIB,
         prefix=prefix,
     )
@@ -229,7 +253,7 @@ def _skip(form: str) -> _Builder:
 
 
 def _ignores(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent("rmem-ignores-regions", src, name=m.group(2), numbers=(int(m.group(1)),), prefix=prefix)
+    return LogEvent("rmem-ignores-regions", src, name=m.group(2), numbers=(_dec(m.group(1)),), prefix=prefix)
 
 
 _POOL_KINDS = {"CMA memory": "cma", "DMA memory": "dma", "restricted DMA": "restricted-dma"}
@@ -241,8 +265,8 @@ def _pool(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
         "pool-created",
         src,
         text=_POOL_KINDS[m.group(1)],
-        base=int(m.group(2), 16),
-        size=int(m.group(3)) * unit,
+        base=_hex(m.group(2)),
+        size=_dec(m.group(3)) * unit,
         size_granule=unit,
         prefix=prefix,
     )
@@ -263,11 +287,11 @@ def _sized(kind: str, unit: int | None = None, *, base: int = 0, node: int = 0, 
         return LogEvent(
             kind,
             src,
-            size=int(m.group(1)) * granule,
+            size=_dec(m.group(1)) * granule,
             size_granule=granule,
-            base=int(m.group(base), 16) if base else None,
+            base=_hex(m.group(base)) if base else None,
             node=_i(m.group(node)) if node else None,
-            numbers=(int(m.group(count)),) if count else (),
+            numbers=(_dec(m.group(count)),) if count else (),
             prefix=prefix,
         )
 
@@ -283,9 +307,24 @@ _hugetlb_reserve = _sized("hugetlb-cma-reserve", MIB, count=2)
 _hugetlb_reserved = _sized("hugetlb-cma-reserved", MIB, node=2)
 
 
+def _numa_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
+    return LogEvent(
+        "numa-cma-failed",
+        src,
+        node=_dec(m.group(3)),
+        numbers=(_sdec(m.group(2)),),
+        text=m.group(1),
+        prefix=prefix,
+    )
+
+
+def _numa_invalid(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
+    return LogEvent("numa-cma-invalid-node", src, node=_sdec(m.group(1)), prefix=prefix)
+
+
 def _cma_error(what: str) -> _Builder:
     def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        nums = tuple(int(g, 16) for g in m.groups() if g is not None)
+        nums = tuple(_hex(g) for g in m.groups() if g is not None)
         return LogEvent(
             "cma-error", src, text=what, base=nums[0] if nums else None, numbers=nums, prefix=prefix
         )
@@ -295,7 +334,7 @@ def _cma_error(what: str) -> _Builder:
 
 def _e820(kind: str) -> _Builder:
     def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-        base, last = int(m.group(1), 16), int(m.group(2), 16)
+        base, last = _hex(m.group(1)), _hex(m.group(2))
         if last < base:
             return None
         return LogEvent(
@@ -310,12 +349,12 @@ def _memory_summary(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
     for item in m.group(3).split(","):
         pm = re.match(r"^\s*(\d+)K (.+?)\s*$", item)
         if pm:
-            parts[pm.group(2)] = int(pm.group(1))
+            parts[pm.group(2)] = _dec(pm.group(1))
     cma = parts.get("cma-reserved")
     return LogEvent(
         "memory-summary",
         src,
-        numbers=(int(m.group(1)), int(m.group(2)), parts.get("reserved", -1)),
+        numbers=(_dec(m.group(1)), _dec(m.group(2)), parts.get("reserved", -1)),
         size=None if cma is None else cma * KIB,
         size_granule=KIB,
         text=m.group(3),
@@ -325,11 +364,11 @@ def _memory_summary(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
 
 def _mapped_range(kind: str) -> _Builder:
     def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-        base, end = int(m.group(1), 16), int(m.group(2), 16)
+        base, end = _hex(m.group(1)), _hex(m.group(2))
         if end < base:
             return None
         return LogEvent(
-            kind, src, base=base, end=end, size=end - base, numbers=(int(m.group(3)),), prefix=prefix
+            kind, src, base=base, end=end, size=end - base, numbers=(_dec(m.group(3)),), prefix=prefix
         )
 
     return build
@@ -340,10 +379,10 @@ def _crash_x86(kind: str) -> _Builder:
         return LogEvent(
             kind,
             src,
-            size=int(m.group(1)) * MIB,
+            size=_dec(m.group(1)) * MIB,
             size_granule=MIB,
-            base=int(m.group(2)) * MIB,
-            numbers=(int(m.group(3)),),
+            base=_dec(m.group(2)) * MIB,
+            numbers=(_dec(m.group(3)),),
             prefix=prefix,
         )
 
@@ -356,16 +395,16 @@ def _crash_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
 
 def _hugetlb_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
     return LogEvent(
-        "hugetlb-cma-failed", src, node=int(m.group(2)), numbers=(int(m.group(1)),), prefix=prefix
+        "hugetlb-cma-failed", src, node=_dec(m.group(2)), numbers=(_sdec(m.group(1)),), prefix=prefix
     )
 
 
 def _f(pattern: str, build: _Builder) -> _Form:
-    return _Form(re.compile(pattern + r"\s*$"), build)
+    return _Form(re.compile(pattern + r"\s*$", re.ASCII), build)
 
 
 def _r(what: str, prefix: str, *forms: _Form) -> _Rule:
-    return _Rule(what, re.compile(prefix), forms)
+    return _Rule(what, re.compile(prefix, re.ASCII), forms)
 
 
 _RM = r"(?:Reserved memory: )?"
@@ -484,6 +523,21 @@ RULES: tuple[_Rule, ...] = (
         _f(r"cma: Failed to reserve (\d+) (MiB|KiB)(?: on node (-?\d+))?", _cma_failed),
     ),
     _r(
+        "cma: per-node area",
+        r"cma: (?:dma_(?:numa|pernuma)_cma_reserve|invalid node)",
+        _f(
+            r"cma: (dma_numa_cma_reserve|dma_pernuma_cma_reserve): reservation failed: "
+            r"err (-?\d+), node (\d+)",
+            _numa_failed,
+        ),
+        _f(r"cma: invalid node (-?\d+) specified", _numa_invalid),
+    ),
+    _r(
+        "reserved-mem not enough space",
+        r"not enough space ",
+        _f(r"not enough space (?:for )?all defined regions\.?", _ev("rmem-too-many")),
+    ),
+    _r(
         "cma: placement error",
         r"cma: (?:Region at |Size \(|Not enough slots)",
         _f(r"cma: Region at " + _HEX + r" must be aligned to " + _HEX + r" bytes", _cma_error("misaligned")),
@@ -529,6 +583,11 @@ RULES: tuple[_Rule, ...] = (
         _f(r"crashkernel CMA reserved: (\d+) MB in (\d+) ranges?", _crash_cma),
     ),
     _r(
+        "cannot allocate crashkernel",
+        r"cannot allocate crashkernel",
+        _f(r"(cannot allocate crashkernel \(size:0x[0-9a-fA-F]+\))", _crash_failed),
+    ),
+    _r(
         "Reserving ... for crashkernel",
         r"Reserving \d+MB of (?:low )?memory at ",
         _f(
@@ -550,10 +609,11 @@ RULES: tuple[_Rule, ...] = (
     ),
     _r(
         "hugetlb_cma",
-        r"hugetlb_cma: reserv",
+        r"hugetlb_cma: (?:reserv|cma area must)",
         _f(r"hugetlb_cma: reserve (\d+) MiB, up to (\d+) MiB per node", _hugetlb_reserve),
         _f(r"hugetlb_cma: reserved (\d+) MiB on node (\d+)", _hugetlb_reserved),
         _f(r"hugetlb_cma: reservation failed: err (-?\d+), node (\d+)", _hugetlb_failed),
+        _f(r"hugetlb_cma: cma area must be a multiple of (\d+) MiB", _sized("hugetlb-cma-multiple", MIB)),
     ),
 )
 
@@ -593,7 +653,10 @@ def parse_line(line: str, source: Source) -> tuple[LogEvent | None, bool]:
             m = form.regex.match(body)
             if m is None:
                 continue
-            event = form.build(m, source, prefix)
+            try:
+                event = form.build(m, source, prefix)
+            except ObserveError:
+                return None, True
             if event is not None:
                 return (event, False) if _fits_64_bits(event) else (None, True)
         return None, True

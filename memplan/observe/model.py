@@ -17,6 +17,7 @@ import attrs
 
 from memplan.diagnostics import diag
 from memplan.errors import MemplanError
+from memplan.kernel import rules
 from memplan.model import Diagnostic
 from memplan.schemas import SCHEMA_VERSION
 from memplan.source import Source
@@ -444,6 +445,13 @@ class ObservedGlobalCma(_PrintedSize):
     dt_default_dropped: bool = False
     reason: str = ""
     evidence: tuple[Source, ...] = ()
+    #: True when ``name`` was taken as the DT default only because it is the one DT CMA pool and
+    #: no DTB was read (a comparison whose Device Tree says otherwise drops the guess).
+    guessed_default: bool = attrs.field(default=False, eq=False)
+    #: Bases of ``cma: Reserved`` lines that the log alone cannot tell apart (the global area and
+    #: per-node areas of the same size; the log does not name areas): a comparison may take the
+    #: global area to be any of them.
+    ambiguous_bases: tuple[int, ...] = attrs.field(default=(), eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         head = _record(self, "known", "origin", "name", "base") | {"base_hex": _hex(self.base)}
@@ -517,7 +525,7 @@ class Observed:
         if self.log.of_kind("rmem-summary"):
             return True
         v = self.kernel_version
-        return v is not None and v.at_least(6, 3)
+        return v is not None and rules.rmem_summary_line(v)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from memplan.resolve.cma import not_activated
-from memplan.resolve.memblock import RangeSet
-from memplan.resolve.reserved import dynamic_nomap_marks, nomap_marks
+from memplan.ranges import RangeSet
 
 if TYPE_CHECKING:
     from memplan.model import Region
@@ -30,13 +28,10 @@ def _nomap(r: Region) -> bool:
     return r.no_map and r.status == "ok" and r.kind in ("no-map", "dma-pool", "reserved")
 
 
-def _nomap_kept(plan: Plan, r: Region) -> bool:
-    """Whether the kernel that built ``plan`` marks this no-map range (it stays a memblock range)
-    rather than removing it: static and dynamic regions changed over at different versions."""
-    v = plan.model_version
-    if v is None:
-        return True
-    return nomap_marks(v) if r.placement == "static" else dynamic_nomap_marks(v)
+def _nomap_kept(r: Region) -> bool:
+    """Whether the kernel marked this no-map range (it stays a memblock range) rather than
+    removing it: the resolver's decision, ``Region.nomap``."""
+    return r.nomap != "removed"
 
 
 def _reserved(r: Region) -> bool:
@@ -66,14 +61,15 @@ def render_iomem(plan: Plan) -> str:
     removed = RangeSet()  # removed from memblock (older kernels): a hole between System RAM lines
     reserved = RangeSet()
     crash: list[tuple[int, int]] = []
-    inactive = not_activated(plan)  # reserved at boot even though never activated
+    # CMA areas reserved at boot that cma_activate_area() refused: still reserved in the map
+    inactive = {r.name for r in plan.regions if r.activated is False and r.base is not None and r.size}
     for r in plan.regions:
         if r.base is None or not r.size:
             continue
         ranges = [(r.base, r.size), *r.extra_ranges]
         for b, s in ranges:
             if _nomap(r):
-                (nomap if _nomap_kept(plan, r) else removed).add(b, b + s)
+                (nomap if _nomap_kept(r) else removed).add(b, b + s)
             elif r.kind == "crashkernel" and r.status == "ok":
                 crash.append((b, b + s))
             elif _reserved(r) or r.name in inactive:

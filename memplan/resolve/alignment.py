@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from memplan.kernel import rules
 from memplan.version import KernelVersion
 
 _PAGE_SHIFT = {4096: 12, 16384: 14, 65536: 16}
@@ -51,7 +52,5 @@ def cma_min_alignment(version: KernelVersion, page_size: int = 4096, max_buddy_o
     """
     top = default_max_buddy_order(page_size) if max_buddy_order is None else max_buddy_order
     pb = pageblock_order(page_size, top, hugetlb,
-                         page_block_max_order if version.at_least(6, 16) else None)
-    if version.at_least(5, 19):
-        return page_size << pb
-    return page_size << max(top, pb)
+                         page_block_max_order if rules.pageblock_capped_by_config(version) else None)
+    return rules.cma_granule(version, page_size, top, pb)

@@ -8,7 +8,7 @@ from memplan.model import CmaCandidate, GlobalCmaStatus
 from memplan.resolve.precedence import Era
 
 if TYPE_CHECKING:
-    from memplan.resolve.engine import _Run
+    from memplan.resolve.run import Boot
 
 from memplan.units import optional_size
 
@@ -16,7 +16,7 @@ Winner = Literal["dts", "cmdline", "kconfig"] | None
 
 
 def build_candidates(
-    run: _Run,
+    run: Boot,
 ) -> tuple[list[CmaCandidate], Winner, int | None, int | None, str | None, GlobalCmaStatus]:
     """Every candidate (DT default nodes, ``cma=``, Kconfig) with a status and a reason in plain
     words; returns ``(candidates, deciding origin, size, base, region name, status)``: with no

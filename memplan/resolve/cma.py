@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from memplan.kernel import rules
 from memplan.resolve.memblock import Memblock
 from memplan.units import align_down, align_up
 from memplan.version import KernelVersion
@@ -58,7 +59,7 @@ class CmaPlacement:
 def cma_slots(version: KernelVersion, cma_areas: int | None, numa: bool) -> int:
     """``MAX_CMA_AREAS``: ``1 + CONFIG_CMA_AREAS`` up to about v6.6 (defaults 7 / 19 with NUMA),
     ``CONFIG_CMA_AREAS`` later (defaults 8 / 20); the effective count is the same with defaults."""
-    if version.at_least(6, 7):
+    if rules.max_cma_areas_counts_config_only(version):
         return cma_areas if cma_areas is not None else (20 if numa else 8)
     return 1 + (cma_areas if cma_areas is not None else (19 if numa else 7))
 
@@ -110,8 +111,8 @@ def declare_contiguous(mb: Memblock, req: CmaRequest, *, version: KernelVersion,
 
     addr: int | None = None
     strategy = ""
-    bottom_up_room = limit if version.at_least(6, 18) else mem_end
-    if (version.at_least(5, 12) and phys_64bit and mb.top_down and bottom_up_room >= SZ_4G + size):
+    bottom_up_room = limit if rules.cma_above_4g_room_uses_limit(version) else mem_end
+    if (rules.cma_tries_above_4g(version) and phys_64bit and mb.top_down and bottom_up_room >= SZ_4G + size):
         addr = alloc(SZ_4G, limit, top_down=False)
         strategy = "bottom-up-4g"
     if addr is None and highmem_start is not None and base < highmem_start < limit:
@@ -128,12 +129,5 @@ def declare_contiguous(mb: Memblock, req: CmaRequest, *, version: KernelVersion,
 
 
 def not_activated(plan: Plan) -> frozenset[str]:
-    """Names of the CMA areas ``plan`` predicts as reserved at boot but never activated
-    (``cma_activate_area()`` found them spanning two zones): status ``failed`` with their base
-    and size kept, and a ``cma-not-activated`` boot event."""
-    named = {e.name for e in plan.events if e.kind == "cma-not-activated" and e.name is not None}
-    return frozenset(
-        r.name
-        for r in plan.regions
-        if r.name in named and r.is_cma and r.status == "failed" and r.base is not None and r.size
-    )
+    """:attr:`Plan.not_activated` (the resolver records the decision in ``Region.activated``)."""
+    return plan.not_activated

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from memplan.kernel import rules
 from memplan.resolve.memblock import Memblock
 from memplan.units import MiB as SZ_1M
 from memplan.units import align_up
@@ -31,7 +32,7 @@ def size_from_ranges(ranges: Sequence[tuple[int, int | None, int]], total_ram: i
                      version: KernelVersion) -> int:
     """``crashkernel=start-[end]:size,...``: the size of the first range with
     ``start <= total < end`` (0 when none). v6.1+ rounds the RAM total up to 128 MiB first."""
-    total = align_up(total_ram, SZ_128M) if version.at_least(6, 1) else total_ram
+    total = align_up(total_ram, SZ_128M) if rules.crashkernel_rounds_ram(version) else total_ram
     for start, end, size in ranges:
         if start <= total and (end is None or total < end):
             return size

@@ -7,8 +7,8 @@ released) gives ``-EINVAL``.
 
 from __future__ import annotations
 
+from memplan.dts.facts import DtFacts
 from memplan.model import Device
-from memplan.resolve.facts import DtFacts
 from memplan.resolve.state import State
 
 

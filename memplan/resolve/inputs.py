@@ -8,9 +8,9 @@ from __future__ import annotations
 import attrs
 
 from memplan.arch import Arch, normalise_arch
+from memplan.dts.facts import DtFacts
 from memplan.model import Diagnostic, Precedence, PrecedenceRequest
 from memplan.resolve.e820 import E820Entry, MemmapOp
-from memplan.resolve.facts import DtFacts
 from memplan.source import Source
 from memplan.version import KernelVersion
 

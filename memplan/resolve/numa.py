@@ -13,12 +13,12 @@ from typing import Literal
 
 import attrs
 
-from memplan.resolve.facts import DtFacts
-from memplan.version import KernelVersion
+from memplan.dts.facts import DtFacts
+from memplan.kernel import rules
 
 #: ``sizeof(pg_data_t)`` rounded up to pages on arm64 (the boot logs print an 11 - 14 KiB
 #: ``NODE_DATA`` range). Only its existence matters: it moves a node's top below the CMA granule.
-NODE_DATA_BYTES = 16 << 10
+from memplan.version import KernelVersion
 
 NodeMap = dict[int, tuple[tuple[int, int], ...]]
 
@@ -72,7 +72,7 @@ def node_cma_requests(
     ``numa<nid>``. Also returns the node ids of ``numa_cma=`` that are not online (the kernel
     prints "invalid node %d specified" and skips them).
     """
-    sizes = dict(numa_cma) if version.at_least(6, 6) else {}
+    sizes = dict(numa_cma) if rules.numa_cma_generic(version) else {}
     out: list[NodeCmaRequest] = []
     offline = sorted(nid for nid in sizes if nid not in nodes and sizes[nid])
     for nid in sorted(nodes):
@@ -83,7 +83,7 @@ def node_cma_requests(
     return out, offline
 
 
-NodeCmaStage = Literal["bootmem", "before-global", "after-global"]
+NodeCmaStage = rules.NodeCmaStage
 
 
 def node_cma_stage(version: KernelVersion) -> NodeCmaStage:
@@ -99,19 +99,15 @@ def node_cma_stage(version: KernelVersion) -> NodeCmaStage:
       "6.6+: first" statement; memplan follows the boot. The first release with the new order
       is not verified (7.0 is assumed).
     """
-    if not version.at_least(6, 6):
-        return "bootmem"
-    if not version.at_least(7, 0):
-        return "before-global"
-    return "after-global"
+    return rules.node_cma_stage(version)
 
 
 def node_cma_available(version: KernelVersion, arch: str, dma_pernuma_cma: bool, dma_numa_cma: bool) -> bool:
     """Whether the kernel has the per-node CMA code: ``CONFIG_DMA_PERNUMA_CMA`` (v5.10 - v6.5,
     called from arm64 only) or ``CONFIG_DMA_NUMA_CMA`` (v6.6+, from ``dma_contiguous_reserve()``
     on every architecture)."""
-    if not version.at_least(5, 10):
+    if not rules.pernuma_cma_exists(version):
         return False
-    if not version.at_least(6, 6):
+    if not rules.numa_cma_generic(version):
         return dma_pernuma_cma and arch == "arm64"
     return dma_numa_cma

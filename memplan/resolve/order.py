@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from memplan.kernel import rules
 from memplan.version import KernelVersion
 
 T = TypeVar("T")
@@ -84,7 +85,7 @@ def heapsort_bottom_up(items: Sequence[T], cmp: Cmp[T]) -> list[T]:
 
 def kernel_sort(items: Sequence[T], cmp: Cmp[T], version: KernelVersion) -> list[T]:
     """``sort()`` as the given kernel version implements it (classic ≤ v5.0, bottom-up later)."""
-    if version.at_least(5, 1):
+    if rules.bottom_up_heapsort(version):
         return heapsort_bottom_up(items, cmp)
     return heapsort_classic(items, cmp)
 
@@ -92,12 +93,7 @@ def kernel_sort(items: Sequence[T], cmp: Cmp[T], version: KernelVersion) -> list
 def rmem_compare(version: KernelVersion) -> Callable[[tuple[int, int, int], tuple[int, int, int]], int]:
     """``__rmem_cmp`` (drivers/of/of_reserved_mem.c) on ``(base, size, node_offset)`` keys:
     ≤ v5.6 base only; v5.7 – v6.4 (base, size); v6.5+ (base, size, fdt_node)."""
-    if not version.at_least(5, 7):
-        width = 1
-    elif not version.at_least(6, 5):
-        width = 2
-    else:
-        width = 3
+    width = rules.rmem_sort_key_width(version)
 
     def cmp(x: tuple[int, int, int], y: tuple[int, int, int]) -> int:
         kx, ky = x[:width], y[:width]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 from typing import Literal
 
+from memplan.kernel import rules
 from memplan.model import Precedence
 from memplan.version import KernelVersion
 
 #: The one version assumed when none is known (layout rules, .config reading, command line): the
 #: Debian 6.1 kernel seen under QEMU.
-DEFAULT_MODEL_VERSION = KernelVersion(6, 1, 0)
+DEFAULT_MODEL_VERSION = rules.DEFAULT_MODEL_VERSION
 
 
 class Era(enum.Enum):
@@ -28,21 +29,8 @@ class Era(enum.Enum):
 
 
 def era_of(version: KernelVersion) -> Era:
-    """The era of ``version``.
-
-    Kernel range table (drivers/of/of_reserved_mem.c, kernel/dma/contiguous.c):
-    < 5.6 → A; 5.6 – 6.12.12 → B; 6.12.13 – 6.18.8 → C; 6.18.9+ (stable backport, point
-    release unverified) and 6.19+ → D.
-    """
-    if not version.at_least(5, 6):
-        return Era.A
-    if not version.at_least(6, 12, 13):
-        return Era.B
-    if (version.major, version.minor) == (6, 12):
-        return Era.C  # 6.12.13+ got the restructure as a dependency
-    if not version.at_least(6, 18, 9):
-        return Era.C
-    return Era.D
+    """The era of ``version`` (:func:`memplan.kernel.rules.era`)."""
+    return Era(rules.era(version))
 
 
 def cmdline_wins(precedence: Precedence, era: Era) -> bool:
@@ -118,7 +106,7 @@ def cmdline_limit(version: KernelVersion, user_limit: int, arch_limit: int) -> i
     "dma-contiguous: hornor the cma address limit setup by user"): a non-zero user limit
     replaces the arch limit.
     """
-    if version.at_least(6, 16):
+    if rules.user_cma_limit_replaces_arch_limit(version):
         return user_limit if user_limit else arch_limit
     if user_limit and arch_limit:
         return min(user_limit, arch_limit)

@@ -13,54 +13,26 @@ import itertools
 from typing import Literal
 
 from memplan.argnames import argument
+from memplan.dts.facts import DtFacts, RmemNode
+from memplan.kernel import rules
+from memplan.kernel.events import EventKind
 from memplan.model import RegionKind
 from memplan.resolve.arm32 import lowmem_remap_hangs
-from memplan.resolve.facts import DtFacts, RmemNode
 from memplan.resolve.order import sorted_saved_array
 from memplan.resolve.precedence import Era, dt_default_action, era_of
 from memplan.resolve.state import Context, State, WorkRegion
 from memplan.units import MiB as M
 from memplan.units import format_range
-from memplan.version import KernelVersion
 
 SMP_CACHE_BYTES = 64
 
 InitResult = Literal["ok", "enoent", "bypass", "fail"]
 
 
-def max_reserved_regions(version: KernelVersion) -> int | None:
-    """``MAX_RESERVED_REGIONS``: 32 up to v5.6, 64 later; v6.13+ re-sizes the registry of static
-    regions (``None`` = no limit for them)."""
-    if not version.at_least(5, 7):
-        return 32
-    if version.at_least(6, 13):
-        return None
-    return 64
-
-
-def nomap_marks(version: KernelVersion) -> bool:
-    """Static ``no-map``: ``memblock_mark_nomap`` from v5.12 (older: ``memblock_remove``).
-
-    The change ("fdt: Properly handle "no-map" field in the memory region") was also carried by
-    the 5.10.y and 5.11.y stable series: verified in 5.10.89 (and Debian's 5.10.223) and 5.11.14.
-    """
-    if (version.major, version.minor) == (5, 10):
-        return version.patch >= 89
-    if (version.major, version.minor) == (5, 11):
-        return version.patch >= 14
-    return version.at_least(5, 12)
-
-
-def dynamic_nomap_marks(version: KernelVersion) -> bool:
-    """Dynamic ``no-map``: ``memblock_mark_nomap`` from about v5.14 (older: ``memblock_remove``)."""
-    return version.at_least(5, 14)
-
-
-def memreserve_before_rmem(version: KernelVersion) -> bool:
-    """≤ v6.3 ``/memreserve/`` entries are reserved before ``/reserved-memory`` is walked;
-    v6.4 – v6.12.12 after the walk ("of: fdt: Scan /memreserve/ last"); era C/D after the dynamic
-    allocations."""
-    return not version.at_least(6, 4)
+max_reserved_regions = rules.max_reserved_regions
+nomap_marks = rules.static_nomap_marks
+dynamic_nomap_marks = rules.dynamic_nomap_marks
+memreserve_before_rmem = rules.memreserve_before_rmem
 
 
 def _kind_for_flags(node: RmemNode) -> RegionKind:
@@ -136,13 +108,16 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
         if not failed and node.no_map:
             if nomap_marks(v):
                 in_mem = st.mb.overlaps_memory(base, size)
-                busy = st.mb.is_reserved(base, size) and (in_mem or not v.at_least(5, 15))
+                strict = rules.nomap_refuses_reserved_outside_memory(v)
+                busy = st.mb.is_reserved(base, size) and (in_mem or strict)
                 if busy:
                     failed = True
                 else:
                     st.mb.mark_nomap(base, size)
+                    r.nomap = "marked"
             else:
                 st.mb.remove_memory(base, size)
+                r.nomap = "removed"
         elif not failed:
             st.mb.reserve(base, size)
         if failed:
@@ -168,7 +143,7 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
             )
 
 
-def _bad_node(st: State, r: WorkRegion, code: str, message: str, event: str) -> None:
+def _bad_node(st: State, r: WorkRegion, code: str, message: str, event: EventKind) -> None:
     node = r.node
     assert node is not None
     r.status = "rejected"
@@ -210,7 +185,7 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
         align = max(align, ctx.cma_min_alignment)
     ranges = node.alloc_ranges
     if node.alloc_ranges_bad:
-        if v.at_least(6, 19):
+        if rules.bad_alloc_ranges_ignored(v):
             ranges = None
         else:
             _bad_node(
@@ -227,7 +202,7 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
         for start, rsize in ranges:
             end = start + rsize
             top_down: bool | None = None
-            if v.at_least(6, 5):
+            if rules.alloc_ranges_contiguous(v):
                 up = down = False
                 for other in st.registered:
                     if not other.size or other.base is None:
@@ -265,8 +240,10 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
     if node.no_map:
         if dynamic_nomap_marks(v):
             st.mb.mark_nomap(base, size)
+            r.nomap = "marked"
         else:
             st.mb.remove_memory(base, size)
+            r.nomap = "removed"
     r.base, r.size = base, size
     r.reason = (
         f"allocated {direction}{' in alloc-ranges' if ranges else ''}, alignment {align:#x}"
@@ -383,7 +360,7 @@ def init_node(st: State, ctx: Context, r: WorkRegion) -> None:
             bypassed = result == "bypass"
         if result != "ok":
             result = _dma_setup(st, ctx, r)
-    elif "restricted-dma-pool" in node.compatible and ctx.version.at_least(5, 15):
+    elif "restricted-dma-pool" in node.compatible and rules.restricted_dma_pool(ctx.version):
         compat = "restricted-dma-pool"
         result = _swiotlb_setup(st, r)
     if result == "ok":
@@ -439,13 +416,13 @@ def _overlap_check(st: State, ctx: Context, entries: list[WorkRegion], with_inde
         entries,
         key=lambda r: (
             (r.base or 0, r.size or 0, r.node.index if r.node else 0)
-            if with_index or v.at_least(6, 5)
+            if with_index or rules.rmem_sort_key_width(v) == 3
             else (r.base or 0, r.size or 0)
         ),
     )
     for this, nxt in itertools.pairwise(keyed):
         tb, ts, nb, ns = this.base or 0, this.size or 0, nxt.base or 0, nxt.size or 0
-        if not v.at_least(5, 7) and not (tb and nb):
+        if rules.overlap_check_skips_zero_base(v) and not (tb and nb):
             continue
         if tb + ts > nb:
             st.event(
@@ -522,7 +499,7 @@ def scan_reserved(st: State, ctx: Context, dt: DtFacts) -> None:
                 node.path,
             )
             continue
-        static = node.is_static and not (node.reg_bad and v.at_least(6, 19))
+        static = node.is_static and not (node.reg_bad and rules.bad_reg_falls_back_to_dynamic(v))
         if static:
             if node.reg_bad:
                 _bad_node(
@@ -618,7 +595,7 @@ def init_late_statics(st: State, ctx: Context) -> None:
         node = r.node
         assert node is not None and node.reg is not None
         if len(node.reg) > 1:
-            if v.at_least(6, 19):
+            if not rules.extra_reg_entries_registered(v):
                 r.reason = (r.reason or "") + "several reg entries: reserved but not registered (6.19+)"
                 st.note(
                     "rmem-extra-reg",

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import attrs
 
-from memplan.model import Diagnostic, Origin, Placement, Precedence, Region, RegionKind, RegionStatus
-from memplan.resolve.events import BootEvent
-from memplan.resolve.facts import RmemNode
+from memplan.dts.facts import RmemNode
+from memplan.kernel.events import BootEvent, EventKind
+from memplan.model import (
+    Diagnostic,
+    NomapApplied,
+    Origin,
+    Placement,
+    Precedence,
+    Region,
+    RegionKind,
+    RegionStatus,
+)
 from memplan.resolve.memblock import Memblock
 from memplan.source import Source
 from memplan.version import KernelVersion
@@ -37,6 +46,8 @@ class WorkRegion:
     default_cma: bool = False
     reason: str | None = None
     extra_ranges: tuple[tuple[int, int], ...] = ()
+    activated: bool | None = None
+    nomap: NomapApplied | None = None
     node: RmemNode | None = None
     registered: bool = False
     is_cma_area: bool = False
@@ -95,7 +106,7 @@ class State:
 
         self.diagnostics.append(diag(code, message, source, subject))
 
-    def event(self, kind: str, **kw: object) -> None:
+    def event(self, kind: EventKind, **kw: object) -> None:
         """Record a boot event."""
         self.events.append(BootEvent(kind, **kw))  # type: ignore[arg-type]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import memplan
-from memplan.arch import infer_arch
 from memplan.cli import main
 from memplan.dts import parse_text
+from memplan.dts.archhint import infer_arch
 from memplan.errors import ResolveError
 
 

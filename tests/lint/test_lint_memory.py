@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memplan.dts import parse_dts
+from memplan.dts.facts import extract
 from memplan.lint.memory import DEFAULT_SIZE, assume_ram
-from memplan.resolve.facts import extract
 
 GIB = 1 << 30
 MIB = 1 << 20

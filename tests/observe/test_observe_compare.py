@@ -279,10 +279,10 @@ NOT_ACTIVATED_LOG = (
 
 
 def inactive_plan(base: int = 0xFF600000) -> Plan:
-    from memplan.resolve.events import BootEvent
+    from memplan.kernel.events import BootEvent
 
     h = region("hugetlb0", kind="hugetlb-cma", origin="cmdline", status="failed", placement="modelled",
-               base=base, size=1024 * MIB, reason="could not be activated: spans zones")
+               base=base, size=1024 * MIB, reason="could not be activated: spans zones", activated=False)
     p = plan((h,), GlobalCma(None, None, None, None))
     return attrs.evolve(p, events=(BootEvent("cma-not-activated", name="hugetlb0"),))
 
@@ -309,7 +309,7 @@ def test_not_activated_prediction_but_kernel_activated_it() -> None:
 
 def test_area_predicted_active_but_kernel_did_not_activate_it() -> None:
     p = inactive_plan()
-    ok = attrs.evolve(p, regions=(attrs.evolve(p.regions[0], status="ok"),), events=())
+    ok = attrs.evolve(p, regions=(attrs.evolve(p.regions[0], status="ok", activated=True),), events=())
     assert ok.compare(observed(NOT_ACTIVATED_LOG)).entry("hugetlb0").status == "missing"
 
 

@@ -34,7 +34,7 @@ def areas(plan: Plan) -> dict[str, tuple[int | None, int | None, str]]:
 
 def test_nodes_from_numa_node_id() -> None:
     from memplan.dts import parse_dts
-    from memplan.resolve.facts import extract
+    from memplan.dts.facts import extract
 
     dt = extract(parse_dts(text=TWO_NODES, filename="t.dts"))
     banks = [(0x40000000, 0x40000000), (0x80000000, 0x40000000)]

@@ -1,15 +1,21 @@
-"""Device Tree → typed facts the resolver needs (memory banks, reserved-memory nodes, devices).
+"""The semantic layer over the tree: the typed facts the resolver needs (memory banks,
+reserved-memory nodes, devices), as Zephyr's edtlib sits on dtlib.
 
 Facts record what the tree says, including malformed values, without applying any version
-rule: the rules live in :mod:`memplan.resolve.reserved` and friends. The kernel reads the
-root's ``#address-cells``/``#size-cells`` with defaults 1/1 (drivers/of/fdt.c).
+rule: the rules live in :mod:`memplan.resolve.reserved` and friends. Values are read with the
+tree's own readers (:class:`~memplan.dts.tree.Property`); a value of the wrong shape becomes
+``None`` plus a ``*_bad`` flag instead of an error. The kernel reads the root's
+``#address-cells``/``#size-cells`` with defaults 1/1 (drivers/of/fdt.c).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import attrs
 
-from memplan.dts import Node, Property, Tree
+from memplan.dts.tree import Node, Property, Tree
 from memplan.errors import DtsError
 from memplan.source import Source
 
@@ -17,31 +23,30 @@ ROOT_ADDR_CELLS_DEFAULT = 1
 ROOT_SIZE_CELLS_DEFAULT = 1
 
 
+T = TypeVar("T")
+
+
+def _lenient(read: Callable[[], T]) -> T | None:
+    """``read()``, or ``None`` when the value has the wrong shape."""
+    try:
+        return read()
+    except DtsError:
+        return None
+
+
 def _u32(prop: Property | None, default: int) -> int:
-    if prop is None or len(prop.value) != 4:
-        return default
-    return int.from_bytes(prop.value, "big")
+    value = _lenient(prop.as_u32) if prop is not None else None
+    return default if value is None else value
 
 
 def _read_pairs(prop: Property, acells: int, scells: int) -> list[tuple[int, int]] | None:
     """(address, size) pairs in the given cells, or ``None`` when the length is wrong."""
-    width = 4 * (acells + scells)
-    raw = prop.value
-    if width == 0 or len(raw) % width or not raw:
-        return None
-    out: list[tuple[int, int]] = []
-    for off in range(0, len(raw), width):
-        a = int.from_bytes(raw[off : off + 4 * acells], "big")
-        s = int.from_bytes(raw[off + 4 * acells : off + width], "big")
-        out.append((a, s))
-    return out
+    return _lenient(lambda: prop.as_pairs(acells, scells))
 
 
 def _read_number(prop: Property, cells: int) -> int | None:
     """One number of exactly ``cells`` cells, or ``None`` when the length differs."""
-    if len(prop.value) != 4 * cells or cells == 0:
-        return None
-    return int.from_bytes(prop.value, "big")
+    return _lenient(lambda: prop.as_number(cells))
 
 
 def _strings(prop: Property | None) -> tuple[str, ...]:

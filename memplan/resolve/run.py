@@ -1,0 +1,65 @@
+"""One resolution in progress: the inputs, the fixed context, the working state and what the
+boot steps (:mod:`memplan.resolve.steps`) learn on the way."""
+
+from __future__ import annotations
+
+import attrs
+
+from memplan.model import MemoryBank
+from memplan.resolve import arm32
+from memplan.resolve.alignment import cma_min_alignment, default_hugetlb
+from memplan.resolve.cma import cma_slots
+from memplan.resolve.inputs import Inputs
+from memplan.resolve.memblock import Memblock
+from memplan.resolve.numa import NodeMap
+from memplan.resolve.platform import is_64bit, zone_dma_bits
+from memplan.resolve.precedence import Era, era_of
+from memplan.resolve.state import Context, State, WorkRegion
+
+
+@attrs.define
+class Boot:
+    """The shared state of the boot steps of one resolution."""
+
+    inp: Inputs
+    era: Era
+    cma_min: int
+    ctx: Context
+    st: State
+    dma_bits: int
+    banks: list[MemoryBank] = attrs.Factory(list)
+    nodes: NodeMap = attrs.Factory(dict)
+    global_region: WorkRegion | None = None
+    global_failure: str | None = None
+    kconfig_size: int = 0
+    #: Steps already run (a step listed twice in a boot order runs once).
+    done: set[str] = attrs.Factory(set)
+
+    @classmethod
+    def start(cls, inp: Inputs) -> Boot:
+        """The state before the first step."""
+        cfg, v = inp.config, inp.version
+        hugetlb = cfg.hugetlb if cfg.hugetlb is not None else default_hugetlb(inp.arch, cfg.lpae)
+        cma_min = cma_min_alignment(v, cfg.page_size, cfg.max_buddy_order, hugetlb)
+        dma_cma = cfg.cma and cfg.dma_cma
+        ctx = Context(
+            arch=inp.arch,
+            version=v,
+            precedence=inp.precedence,
+            cma_given=dma_cma and inp.cmdline.cma is not None,
+            cma_enabled=cfg.cma,
+            dma_cma=dma_cma,
+            cma_min_alignment=cma_min,
+            cma_slots=cma_slots(v, cfg.cma_areas, cfg.numa),
+            page_size=cfg.page_size,
+            phys_64bit=is_64bit(inp.arch, cfg.lpae),
+            arm32_lowmem=arm32.lowmem_size(cfg.page_offset) if inp.arch == "arm" else None,
+        )
+        return cls(
+            inp=inp,
+            era=era_of(v),
+            cma_min=cma_min,
+            ctx=ctx,
+            st=State(Memblock(cfg.page_size)),
+            dma_bits=zone_dma_bits(inp.dt.dma_max_cpu_address if inp.dt is not None else None),
+        )
