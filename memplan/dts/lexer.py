@@ -157,9 +157,25 @@ class SourceMap:
         return self.line_ref(index).get()
 
     def source(self, pos: int) -> Source:
-        """The :class:`Source` of offset ``pos``; its line is kept as offsets and cut out only when shown."""
-        name, line, column, index = self.locate(pos)
-        return Source("file", file=name, line=line, column=column, lines=self.line_ref(index))
+        """The :class:`Source` of offset ``pos``; its line is kept as offsets and cut out only when shown.
+
+        (:meth:`locate` and :meth:`line_ref` written out: a tree asks this once per node and property.)
+        """
+        starts = self.starts
+        index = bisect_right(starts, pos) - 1
+        start = starts[index]
+        column = pos - start + 1
+        k = bisect_right(self._marker_at, index) - 1
+        if k < 0:
+            name, line = self.filename, index + 1
+        else:
+            name, base = self._markers[k]
+            line = base + index - self._marker_at[k]
+        text = self.text
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
+        if end > start and text[end - 1] == "\r":
+            end -= 1
+        return Source("file", file=name, line=line, column=column, lines=LineRef(text, start, end))
 
 
 def _syntax(message: str, where: Source | None) -> DtsSyntaxError:

@@ -84,6 +84,13 @@ _SKIP_START = frozenset(" \t\r\n\f\v/#")
 _PLAIN_ITEM = re.compile(r"([a-zA-Z0-9,._+*#?@-]+)[ \t]*([={;])")
 #: A string with no escapes (its bytes are its characters): the common case of a string value.
 _PLAIN_STRING = re.compile(r'"([^"\\]*)"')
+#: After ``name =``: one ``< ... >`` of plain cells (or one plain string) and the ';', all on
+#: one line -- most properties of a real tree.
+_PLAIN_CELLS_VALUE = re.compile(
+    r"[ \t]*<((?:[ \t]*(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0)(?=[ \t>]))*)[ \t]*>[ \t]*;"
+)
+_PLAIN_STRING_VALUE = re.compile(r'[ \t]*"([^"\\]*)"[ \t]*;')
+_U32 = 0xFFFFFFFF
 _PLAIN_CELL = re.compile(r"[ \t\r\n\f\v]*(?:0[xX]([0-9a-fA-F]{1,16})|([1-9][0-9]{0,18}|0))(?=[ \t\r\n\f\v>])")
 
 
@@ -527,6 +534,9 @@ class Parser:
                     raise self.error_at("properties must precede subnodes", item_start)
                 prop = DraftProp(pname, self.here(item_start))
                 self.pos = plain.end()
+                if sep == "=" and self._plain_value(prop):
+                    text_props.append(prop)
+                    continue
                 if sep == "=":
                     self.propdata(prop)
                     self.expect(";", "';' or ',' after the property value")
@@ -582,6 +592,26 @@ class Parser:
             else:
                 raise self.unexpected("'=', ';' or '{' after the name")
             text_props.append(prop)
+
+    def _plain_value(self, prop: DraftProp) -> bool:
+        """After ``name =``: a value of plain cells or one plain string and its ';', taken at once
+        (``True``); anything else is left to :meth:`propdata` (``False``, nothing consumed)."""
+        text = self.text
+        m = _PLAIN_CELLS_VALUE.match(text, self.pos)
+        if m is not None:
+            values = [int(cell, 0) for cell in m.group(1).split()]
+            if values and max(values) > _U32:
+                return False  # the long way reports it
+            prop.value += struct.pack(f">{len(values)}I", *values)
+            self.pos = m.end()
+            return True
+        m = _PLAIN_STRING_VALUE.match(text, self.pos)
+        if m is not None:
+            prop.value += m.group(1).encode("utf-8", errors="surrogateescape")
+            prop.value.append(0)
+            self.pos = m.end()
+            return True
+        return False
 
     def _add_child(self, parent: DraftNode, child: DraftNode, labels: list[tuple[str, int]],
                    omit: bool) -> None:

@@ -29,6 +29,9 @@ SAME = {
     "tabs-crlf": "/ { p = <1\t2\r\n3\f4\v5>; };",
     "strings": '/ { a = "x", "y\\n", "", "q\\"r", "\u00e9\\x41", "t\\\\";'
                ' b = "multi\nline"; c = "s" , "t"; };',
+    "one-line-values": "/ { p = < >; q = <>; r = \"\"; s = \"a\" ; t = <0xffffffff>; u = <1 2> ;"
+                       " v = <1>, <2>;"
+                       " w = <1> /* c */; x = <1\t0X2>;\ty\t=\t\"b\"\t;\r\n z = <4294967295 077>; };",
     "item-heads": "/ { #address-cells = <1>; a=<1>; b;c ; d /* x */ = <2>; e\n= \"s\"; f\n; l: g = <3>;"
                   " \\h = <4>; i,j+k?.-m = [01]; n { }; o\n{ }; p/**/{ }; l2: q { }; };",
 }
