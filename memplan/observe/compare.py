@@ -412,7 +412,9 @@ def _compare_region(
         at = _find_by_address(r, pool)
         if at is not None:
             o, by = at, "address"
-    if o is None:
+    if o is None and (r.status == "ok" or r.name in inactive):
+        # only a region the kernel placed can be recognised by its address (a bypassed or
+        # rejected one would take the row of another node at the same base)
         o = _find_by_address(r, pool)
         by = "address"
     if o is not None and o.name is not None:

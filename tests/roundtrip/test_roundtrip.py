@@ -78,3 +78,23 @@ def test_global_area_among_per_node_areas(version: str, cmdline: str) -> None:
     plan = resolve_case(case)
     assert plan.global_cma.origin == "cmdline"
     _agrees(case)
+
+
+def test_skipped_default_node_does_not_take_another_nodes_row() -> None:
+    """Found by the long run: a static linux,cma-default node skipped for cma=0 (6.19 rules) must
+    not be matched by address to another registered node at the same base."""
+    dts = """/dts-v1/;
+/ {
+    #address-cells = <2>; #size-cells = <2>;
+    memory@80000000 { device_type = "memory"; reg = <0x0 0x80000000 0x0 0xc0000000>; };
+    reserved-memory { #address-cells = <2>; #size-cells = <2>; ranges;
+        region2 { reg = <0x0 0xe4000000 0x0 0x100000>; };
+        linux,cma { compatible = "shared-dma-pool"; reusable; linux,cma-default;
+                    reg = <0x0 0xe4000000 0x0 0x1000000>; };
+    };
+};
+"""
+    case = Case(dts, "cma=0", "CONFIG_RISCV=y\nCONFIG_CMA=y\nCONFIG_DMA_CMA=y\n", "riscv", "6.18.9")
+    plan = resolve_case(case)
+    assert plan.region("linux,cma").status == "bypassed"
+    _agrees(case)
