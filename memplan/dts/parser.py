@@ -79,9 +79,10 @@ _MAX_INCLUDE_DEPTH = 100
 _SKIP_START = frozenset(" \t\r\n\f\v/#")
 #: A plain hex or decimal cell after optional blanks, followed by a blank or '>': the common case
 #: of ``< ... >``, taken without the general token machinery (anything else goes the long way).
-#: The common head of a block item: a bare name, blanks on the same line, then '=', '{' or ';'
-#: (anything else -- labels, keywords, comments, a backslash -- goes the long way).
-_PLAIN_ITEM = re.compile(r"([a-zA-Z0-9,._+*#?@-]+)[ \t]*([={;])")
+#: The common head of a block item: blanks and line ends, a bare name, blanks on the same line,
+#: then '=', '{' or ';' (anything else -- labels, keywords, comments, line markers, a backslash,
+#: the end of an included file -- goes the long way).
+_PLAIN_ITEM = re.compile(r"[ \t\r\n]*([a-zA-Z0-9,._+*#?@-]+)[ \t]*([={;])")
 #: A string with no escapes (its bytes are its characters): the common case of a string value.
 _PLAIN_STRING = re.compile(r'"([^"\\]*)"')
 #: After ``name =``: one ``< ... >`` of plain cells (or one plain string) and the ';', all on
@@ -513,17 +514,9 @@ class Parser:
         seen_child = False
         text_props = node.props
         while True:
-            c = self.peek_char()
-            if c == "}":
-                self.pos += 1
-                self.expect(";", "';' after '}'")
-                self.depth -= 1
-                return node
-            if not c:
-                raise self.unexpected("'}'")
-            item_start = self.pos
-            plain = _PLAIN_ITEM.match(self.text, item_start)
+            plain = _PLAIN_ITEM.match(self.text, self.pos)
             if plain is not None:
+                item_start = plain.start(1)
                 pname, sep = plain.groups()
                 if sep == "{":
                     self.pos = plain.end() - 1
@@ -542,6 +535,15 @@ class Parser:
                     self.expect(";", "';' or ',' after the property value")
                 text_props.append(prop)
                 continue
+            c = self.peek_char()
+            if c == "}":
+                self.pos += 1
+                self.expect(";", "';' after '}'")
+                self.depth -= 1
+                return node
+            if not c:
+                raise self.unexpected("'}'")
+            item_start = self.pos
             labels = self.labels()
             omit = False
             word = self.keyword()

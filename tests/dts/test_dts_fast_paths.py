@@ -32,6 +32,9 @@ SAME = {
     "one-line-values": "/ { p = < >; q = <>; r = \"\"; s = \"a\" ; t = <0xffffffff>; u = <1 2> ;"
                        " v = <1>, <2>;"
                        " w = <1> /* c */; x = <1\t0X2>;\ty\t=\t\"b\"\t;\r\n z = <4294967295 077>; };",
+    "items-after-markers": '/ { a = <1>;\n# 7 "other.dtsi"\n b = <2>;\n# 9 "x.dts" 2\n'
+                           '#c = <3>;\n\t#line = <4>; n { };'
+                           '\n# 3 "y.dtsi"\n};\n# 4 "z.dtsi"\n/ { };',
     "item-heads": "/ { #address-cells = <1>; a=<1>; b;c ; d /* x */ = <2>; e\n= \"s\"; f\n; l: g = <3>;"
                   " \\h = <4>; i,j+k?.-m = [01]; n { }; o\n{ }; p/**/{ }; l2: q { }; };",
 }
