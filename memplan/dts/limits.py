@@ -20,6 +20,10 @@ CPP_OUTPUT = ("MEMPLAN_CPP_OUTPUT", 256 << 20, "bytes")
 MAX_SOURCE = ("MEMPLAN_MAX_SOURCE_BYTES", 256 << 20, "bytes")
 #: Largest token count one macro expansion may produce in the pcpp back end.
 PCPP_EXPANSION = ("MEMPLAN_PCPP_EXPANSION", 100_000, "tokens")
+#: Deepest macro-inside-macro nesting the pcpp back end follows. Checked explicitly so the
+#: answer never depends on Python's recursion limit or the caller's stack depth (real boards
+#: nest a few levels; GNU cpp, the default back end, has no such limit).
+PCPP_NESTING = ("MEMPLAN_PCPP_NESTING", 200, "levels")
 
 
 def value(limit: tuple[str, int, str]) -> int:

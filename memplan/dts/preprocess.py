@@ -469,6 +469,7 @@ class _PcppRun:
         self.policy = policy
         self.deadline = time.monotonic() + limits.value(limits.CPP_TIMEOUT)
         self.max_expansion = limits.value(limits.PCPP_EXPANSION)
+        self.max_nesting = limits.value(limits.PCPP_NESTING)
         self.line = 1  # the source line pcpp is working on, for positions of its own failures
         self.files: dict[str, None] = {}
         self.warnings: list[Diagnostic] = []
@@ -508,6 +509,13 @@ class _PcppRun:
     def where(self, line: int, column: int | None = None) -> Source:
         file = self.stack[-1][0] if self.stack else self.main
         return _directive_source(file, line, column, self.policy)
+
+    def check_nesting(self, depth: int) -> None:
+        """Stop a macro chain nested deeper than the pcpp back end follows (a fixed, stated bound)."""
+        if depth > self.max_nesting:
+            raise PreprocessError(limits.exceeded(
+                f"macros nest {depth} levels deep, deeper than the pcpp back end follows; "
+                "the system cpp (--cpp system) has no such limit", limits.PCPP_NESTING), self.where(self.line))
 
     def check_bounds(self, produced: int) -> None:
         """Stop a run past its deadline or a macro expansion past its size (a macro bomb)."""
@@ -670,7 +678,9 @@ def _build_preprocessor(run: _PcppRun) -> Any:
 
         def expand_macros(self, tokens: list[Any], expanding_from: list[str] | None = None) -> list[Any]:
             run.check_bounds(len(tokens))
-            out: list[Any] = super().expand_macros(tokens, [] if expanding_from is None else expanding_from)
+            chain = [] if expanding_from is None else expanding_from
+            run.check_nesting(len(chain))
+            out: list[Any] = super().expand_macros(tokens, chain)
             run.check_bounds(len(out))
             return out
 
