@@ -19,6 +19,7 @@ from memplan.arch import Arch
 from memplan.kernel.events import BootEvent
 from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, PrecedenceRequest, Region
 from memplan.schemas import SCHEMA_VERSION
+from memplan.units import format_size
 from memplan.version import KernelVersion
 
 
@@ -134,7 +135,7 @@ class Plan:
             pool = "no global CMA pool"
         else:
             at = f" at {g.base:#x}" if g.base is not None else ""
-            pool = f"global CMA {g.origin} {g.size // (1 << 20)} MiB{at}"
+            pool = f"global CMA {g.origin} {format_size(g.size)}{at}"
         counts = {s: sum(d.severity == s for d in self.diagnostics) for s in ("error", "warning")}
         return (
             f"<Plan {self.arch} {version}: {pool}, {len(self.regions)} regions, "

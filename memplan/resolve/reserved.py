@@ -21,8 +21,7 @@ from memplan.resolve.arm32 import lowmem_remap_hangs
 from memplan.resolve.order import sorted_saved_array
 from memplan.resolve.precedence import Era, dt_default_action, era_of
 from memplan.resolve.state import Context, State, WorkRegion
-from memplan.units import MiB as M
-from memplan.units import format_range
+from memplan.units import format_range, format_size
 
 SMP_CACHE_BYTES = 64
 
@@ -126,7 +125,7 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
             st.note(
                 "rmem-reserve-failed",
                 f"failed to reserve memory for node '{node.name}': base {base:#x}, "
-                f"size {size // M} MiB ({why})",
+                f"size {format_size(size)} ({why})",
                 node.reg_source or node.source,
                 node.path,
             )
@@ -232,7 +231,7 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
         st.event("rmem-alloc-failed", name=node.name, size=size)
         st.note(
             "rmem-alloc-failed",
-            f"failed to allocate memory for node '{node.name}': size {size // M} MiB ({r.reason})",
+            f"failed to allocate memory for node '{node.name}': size {format_size(size)} ({r.reason})",
             node.size_source or node.source,
             node.path,
         )
@@ -282,7 +281,7 @@ def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
         st.note(
             "cma-misaligned",
             f"CMA region '{node.name}' ({format_range(r.base, r.size)}) is "
-            f"not aligned to {ctx.cma_min_alignment // M} MiB; the kernel refuses it "
+            f"not aligned to {format_size(ctx.cma_min_alignment)}; the kernel refuses it "
             "and releases the memory",
             node.source,
             node.path,

@@ -7,8 +7,7 @@ from memplan.resolve.crashkernel import place_crashkernel, size_from_ranges
 from memplan.resolve.platform import arch_dma_limit
 from memplan.resolve.run import Boot
 from memplan.resolve.state import WorkRegion
-from memplan.units import SZ_4G
-from memplan.units import MiB as M
+from memplan.units import SZ_4G, format_size
 
 
 def crashkernel_low_max(run: Boot) -> int:
@@ -49,8 +48,8 @@ def crashkernel(run: Boot) -> None:
         region.status = "failed"
         region.reason = p.failure
         st.event("crashkernel-failed", size=size, text=p.failure)
-        st.note("crashkernel-failed", f"crashkernel= ({size // M} MiB) not reserved: {p.failure}", ck.source,
-                "crashkernel")
+        st.note("crashkernel-failed", f"crashkernel= ({format_size(size)}) not reserved: {p.failure}",
+                ck.source, "crashkernel")
     else:
         region.base = p.base
         region.reason = (

@@ -11,7 +11,7 @@ from memplan.resolve.platform import arch_dma_limit, arm32_highmem_start
 from memplan.resolve.precedence import SizeSel, cmdline_limit, kconfig_cma_size
 from memplan.resolve.run import Boot
 from memplan.resolve.state import cma_area
-from memplan.units import MiB as M
+from memplan.units import format_size
 
 _WHERE = {
     "fixed": "at the fixed cma= base",
@@ -86,7 +86,7 @@ def global_cma(run: Boot) -> None:
         code = "cma-fixed-misaligned" if p.failure == "misaligned-fixed" else "cma-place-failed"
         st.note(
             code,
-            f"the global CMA area ({size // M} MiB from {origin}) was not created: {p.message}",
+            f"the global CMA area ({format_size(size)} from {origin}) was not created: {p.message}",
             src,
             "reserved",
         )

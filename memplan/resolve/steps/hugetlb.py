@@ -9,7 +9,7 @@ from memplan.resolve import fitted
 from memplan.resolve.cma import CmaRequest, declare_contiguous
 from memplan.resolve.run import Boot
 from memplan.resolve.state import cma_area
-from memplan.units import MiB as M
+from memplan.units import format_size
 
 
 def hugetlb_cma(run: Boot) -> None:
@@ -37,7 +37,8 @@ def hugetlb_cma(run: Boot) -> None:
             st.event("hugetlb-cma-multiple", size=gig)
             st.note(
                 "cma-place-failed",
-                f"hugetlb_cma= {size // M} MiB is not a multiple of 1024 MiB; no hugetlb CMA area",
+                f"hugetlb_cma= {format_size(size)} is not a multiple of {format_size(gig)}; "
+                "no hugetlb CMA area",
                 src,
                 "hugetlb0",
             )

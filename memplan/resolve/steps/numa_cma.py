@@ -8,7 +8,7 @@ from memplan.resolve.cma import CmaRequest, declare_contiguous
 from memplan.resolve.numa import node_cma_available, node_cma_requests
 from memplan.resolve.run import Boot
 from memplan.resolve.state import cma_area
-from memplan.units import MiB as M
+from memplan.units import format_size
 
 
 def node_cma(run: Boot) -> None:
@@ -67,7 +67,7 @@ def node_cma(run: Boot) -> None:
             st.event("numa-cma-failed", name=req.name, count=req.nid, node=req.nid)
             st.note(
                 "cma-place-failed",
-                f"{req.name} ({req.size // M} MiB on node {req.nid}) was not created: {p.message}",
+                f"{req.name} ({format_size(req.size)} on node {req.nid}) was not created: {p.message}",
                 rsrc,
                 req.name,
             )

@@ -16,7 +16,7 @@ from memplan.resolve.numa import NodeMap, numa_nodes
 from memplan.resolve.run import Boot
 from memplan.resolve.state import WorkRegion
 from memplan.source import Source
-from memplan.units import MiB as M
+from memplan.units import format_size
 
 Bank = tuple[int, int, Source | None]
 
@@ -159,7 +159,8 @@ def _mem_limit(run: Boot, banks: list[Bank]) -> list[Bank]:
     if new != plain:
         run.st.note(
             "mem-limit",
-            f"mem= leaves {sum(s for _, s in new) // M} MiB of RAM (was {sum(s for _, s in plain) // M} MiB)",
+            f"mem= leaves {format_size(sum(s for _, s in new))} of RAM "
+            f"(was {format_size(sum(s for _, s in plain))})",
             mems[-1].source,
         )
     return [(b, s, src0) for b, s in new]
