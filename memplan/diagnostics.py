@@ -1260,6 +1260,18 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Pass the version of the kernel the .config belongs to.",
     ),
     Code(
+        "kconfig-arch-generic",
+        "info",
+        "kconfig",
+        title=".config read with the generic model",
+        meaning=(
+            "memplan has no Kconfig model for this architecture (mips, powerpc, ...): the .config is "
+            "evaluated against a generic one, so every layout symbol takes the value the file gives and "
+            "a symbol it leaves out gets the generic Kconfig default, not the architecture's."
+        ),
+        fix="Give a full .config (make olddefconfig output or /proc/config.gz) rather than a defconfig.",
+    ),
+    Code(
         "kconfig-version-unmodelled",
         "info",
         "kconfig",

@@ -9,6 +9,7 @@ import stat
 import zlib
 from pathlib import Path
 
+from memplan.arch import normalise_arch
 from memplan.argnames import argument, argument_value
 from memplan.diagnostics import diag
 from memplan.errors import ConfigError, MemplanError, shorten
@@ -126,11 +127,21 @@ def _srctree_version(srctree: Path) -> KernelVersion | None:
     return None
 
 
+#: The bundled Kconfig model for an architecture memplan knows by name but does not model
+#: (``arch-generic.Kconfig``, ``cmdline-generic.Kconfig``).
+GENERIC_MODEL = "generic"
+
+
+def _model_arch(arch: str) -> str:
+    """The bundled model an architecture is evaluated with: its own, or the generic one."""
+    return arch if normalize_arch(arch) is not None else GENERIC_MODEL
+
+
 def _decide_arch(dot: DotConfig, arch: str | None, diags: list[Diagnostic]) -> str:
-    header_arch = normalize_arch(dot.header.arch) if dot.header else None
+    header_arch = normalise_arch(dot.header.arch) if dot.header else None
     symbol_arch, symbol_src = arch_from_symbols(dot.last())
     if arch is not None:
-        wanted = normalize_arch(arch)
+        wanted = normalise_arch(arch)
         if wanted is None:
             raise ConfigError(
                 f"unknown architecture {arch!r} (memplan models arm, arm64, riscv and x86)",
@@ -156,8 +167,8 @@ def _decide_arch(dot: DotConfig, arch: str | None, diags: list[Diagnostic]) -> s
         return header_arch
     if dot.header is not None:
         raise ConfigError(
-            f"the header names architecture {dot.header.arch!r}, which memplan does not model "
-            f"(arm, arm64, riscv, x86); pass {argument('arch')} to override",
+            f"the header names architecture {dot.header.arch!r}, which memplan does not know "
+            f"(it models arm, arm64, riscv, x86); pass {argument('arch')} to override",
             dot.header.source,
         )
     if symbol_arch is not None:
@@ -266,7 +277,15 @@ def load_config(
     if tree is not None:
         key = ModelKey(the_arch, srctree=str(tree), kernelversion=str(version) if version else None)
     else:
-        key = ModelKey(the_arch, version_code(modelled), cmdline_model_file(the_arch, modelled))
+        model = _model_arch(the_arch)
+        key = ModelKey(model, version_code(modelled), cmdline_model_file(model, modelled))
+        if model == GENERIC_MODEL:
+            diags.append(diag(
+                "kconfig-arch-generic",
+                f"memplan has no Kconfig model for {the_arch}: the .config is read with the generic one "
+                "(values as written; a symbol left out takes the generic default)",
+                dot.header.source if dot.header else Source("config", file=label),
+            ))
     kconf, parse_warnings = load_model(key)
     effective = dot.last()
     version_text = _version_text(the_arch, modelled)

@@ -607,7 +607,8 @@ def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> 
     if plan.global_cma.region is not None:
         global_region = next((r for r in plan.regions if r.name == plan.global_cma.region), None)
     modelled = global_region is not None and global_region.placement == "modelled"
-    notes: list[str] = []
+    # A prediction for an architecture memplan does not model is only a rough guide: said first.
+    notes: list[str] = [str(d) for d in plan.diagnostics if d.code == "arch-unmodelled"]
     if vnote:
         notes.append(vnote)
     if observed.cmdline is not None and observed.cmdline.split() != plan.cmdline.split():

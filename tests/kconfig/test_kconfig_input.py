@@ -91,7 +91,7 @@ def test_bad_header_version_is_reported() -> None:
     ("kwargs", "needle"),
     [
         ({"text": "CONFIG_CMA=y\n"}, "cannot tell the architecture"),
-        ({"text": "# Linux/powerpc 6.1.0 Kernel Configuration\n"}, "powerpc"),
+        ({"text": "# Linux/sparc 6.1.0 Kernel Configuration\n"}, "sparc"),
         ({"text": "", "arch": "sparc"}, "unknown architecture"),
         ({"text": "", "arch": "arm64", "kernel_version": "six"}, "not a kernel version"),
         ({}, "exactly one"),
@@ -102,6 +102,12 @@ def test_unusable_arguments(kwargs: dict[str, str], needle: str) -> None:
         load_config(**kwargs)  # type: ignore[arg-type]
     assert needle in str(info.value)
     assert info.value.source is not None
+
+
+def test_header_naming_an_unmodelled_arch_uses_the_generic_model() -> None:
+    c = load_config(text="# Linux/powerpc 6.1.0 Kernel Configuration\nCONFIG_CMA=y\nCONFIG_DMA_CMA=y\n")
+    assert (c.arch, c.cma, c.dma_cma) == ("powerpc", True, True)
+    assert [d.code for d in c.diagnostics] == ["kconfig-arch-generic"]
 
 
 def test_path_input_and_names(tmp_path: Path) -> None:
