@@ -1560,6 +1560,18 @@ _ENTRIES: tuple[Code, ...] = (
         ),
         fix="Check that the right file was given, and that it was compiled from a /plugin/ source.",
     ),
+    Code(
+        "dts-summary",
+        "warning",
+        "cli",
+        title="Value the dts summary cannot read",
+        meaning=(
+            "memplan dts lists the /memory banks, the /reserved-memory children and /chosen/bootargs; one of "
+            "their values has the wrong length for the parent's #address-cells and #size-cells, or is not a "
+            "string, so the summary leaves it out. The tree itself was read (dtc accepts it too)."
+        ),
+        fix="Fix the property the message names, or the parent's #address-cells / #size-cells.",
+    ),
 )
 
 #: Every code memplan emits, by code, in catalogue order (grouped by front end).

@@ -44,7 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 _EPILOG = (
     "exit status (each command's --help says what 1 and 3 mean for it):\n"
     "  0  success\n"
-    "  1  findings: diagnostics at the --fail-on level (resolve), a mismatch (check)\n"
+    "  1  findings: diagnostics at the --fail-on level (dts, resolve, lint, check), a mismatch (check)\n"
     "  2  unusable input (a missing file, a bad option value, input that cannot be parsed)\n"
     "  3  inconclusive: nothing observed could confirm or refute the prediction (check)"
 )

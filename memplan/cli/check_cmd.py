@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from memplan.cli.exits import CHECK_EXITS, EXIT_FINDINGS, EXIT_INCONCLUSIVE, EXIT_OK
-from memplan.cli.options import add_format, add_prediction_inputs, new_subparser
+from memplan.cli.options import add_format, add_gate_options, add_prediction_inputs, new_subparser
 
 if TYPE_CHECKING:
     from memplan.observe.model import Observed
@@ -50,6 +50,11 @@ def register(subparsers: Any) -> None:
         help="do not fail on address differences of 'modelled' placements",
     )
     p.add_argument("--page-size", type=int, default=4096, help="page size for debugfs page counts")
+    add_gate_options(
+        p, default="never",
+        default_means="only a mismatch fails; error or warning also fail on the prediction's or the "
+        "observation's diagnostics, which are then listed",
+    )
     p.set_defaults(func=run)
 
 
@@ -72,8 +77,11 @@ def observed_nothing(observed: Observed) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Observe, resolve, compare, print; exit 0 on agreement, 1 on mismatch, 3 when inconclusive."""
+    import attrs
+
     import memplan
     from memplan.argnames import cli_spelling
+    from memplan.cli.gate import apply_gate, at_level, kept
     from memplan.cli.inputs import prediction_kwargs
     from memplan.collect import fill_inputs, read_snapshot_inputs
     from memplan.errors import UsageError
@@ -83,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         raise UsageError("nothing observed to check: give a SNAPSHOT (or --observed PATH ...)")
     observed = read_observed(paths, page_size=args.page_size)
+    if args.ignore:
+        observed = attrs.evolve(observed, diagnostics=kept(observed.diagnostics, args.ignore))
     kwargs = prediction_kwargs(args, observed_cmdline=observed.cmdline)
     # Inputs not given are taken from the snapshot (the booted DTB, .config, version, ...).
     filled = fill_inputs(
@@ -92,11 +102,15 @@ def run(args: argparse.Namespace) -> int:
     version_note = next((n for n in filled.notes if n.startswith("kernel version:")), None)
     with cli_spelling():
         plan = memplan.resolve(**kwargs)
+    plan, _ = apply_gate(plan, args.fail_on, args.ignore)
     comparison = plan.compare(observed, tolerate_modelled=args.tolerate_modelled)
+    diagnostics = (*plan.diagnostics, *observed.diagnostics)
+    gated = at_level(diagnostics, args.fail_on)
     if args.format == "json":
         data = comparison.to_dict()
         data["plan_kernel_version_from_observed"] = version_note is not None
         data["inputs_from_snapshot"] = list(filled.notes)
+        data["diagnostics"] = [d.to_dict() for d in diagnostics]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         for note in filled.notes:
@@ -105,9 +119,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 sys.stdout.write(f"(from the snapshot: {note})\n")
         sys.stdout.write(comparison.to_text())
+        if gated:
+            sys.stdout.write(f"diagnostics at --fail-on {args.fail_on} ({len(gated)}):\n")
+            sys.stdout.writelines(f"  {d}\n" for d in gated)
     if observed_nothing(observed):
         print(f"memplan: nothing observed in {' '.join(paths)}", file=sys.stderr)
         return EXIT_INCONCLUSIVE
-    if comparison.mismatches or comparison.global_cma.is_mismatch:
+    if comparison.mismatches or comparison.global_cma.is_mismatch or gated:
         return EXIT_FINDINGS
     return EXIT_INCONCLUSIVE if comparison.inconclusive else EXIT_OK

@@ -10,12 +10,17 @@ import os
 import sys
 from typing import Any
 
-from memplan.cli.exits import PLAIN_EXITS
-from memplan.cli.options import add_include_dirs, add_overlays, new_subparser
+from memplan.cli.exits import exit_help
+from memplan.cli.options import add_gate_options, add_include_dirs, add_overlays, new_subparser
 
 __all__ = ["CPP_CHOICES", "register", "run"]
 
 CPP_CHOICES = ("auto", "system", "pcpp", "none")
+
+DTS_EXITS = exit_help(
+    "  0  read (and written); no diagnostic at the --fail-on level (default: no error)",
+    "  1  a diagnostic at the --fail-on level (the summary or the DTB is still written)",
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import attrs
 
     from memplan.cli.dts_summary import load_tree, summarize
+    from memplan.cli.gate import gate_status, kept
     from memplan.cli.inputs import STDIN, check_include_dirs, include_roots, stdin_dts_file
     from memplan.errors import UsageError
     from memplan.source import Source
@@ -46,9 +52,15 @@ def run(args: argparse.Namespace) -> int:
         with open(args.output, "wb") as fh:
             fh.write(blob)
         print(f"wrote {args.output} ({len(blob)} bytes)")
-        return 0
-    print(summarize(loaded))
-    return 0
+        # as dtc does when it compiles: the warnings go to standard error
+        diagnostics = kept((*loaded.diagnostics, *loaded.tree.warnings), args.ignore)
+        for d in diagnostics:
+            if d.severity != "info":
+                print(f"memplan: {d}", file=sys.stderr)
+        return gate_status(diagnostics, args.fail_on)
+    summary = summarize(loaded, frozenset(args.ignore))
+    print(summary.text)
+    return gate_status(summary.diagnostics, args.fail_on)
 
 
 def register(subparsers: Any) -> None:
@@ -62,7 +74,7 @@ def register(subparsers: Any) -> None:
             "(cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp) and parsed; a .dtb "
             "(recognised by its 0xd00dfeed magic) is decoded. Without --output, print a summary."
         ),
-        epilog=PLAIN_EXITS,
+        epilog=DTS_EXITS,
     )
     p.add_argument("file", metavar="FILE", help=".dts or .dtb file; - reads standard input")
     add_include_dirs(p)
@@ -76,4 +88,5 @@ def register(subparsers: Any) -> None:
         "--cpp", choices=CPP_CHOICES, default="auto",
         help="preprocessor: system cpp when installed, else pcpp (auto); or force one; none = no cpp",
     )
+    add_gate_options(p)
     p.set_defaults(func=run)

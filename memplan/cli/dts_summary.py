@@ -7,21 +7,30 @@ entries, ``/chosen/bootargs`` and the warnings (what dtc would only warn about).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
+from memplan.diagnostics import diag
 from memplan.dts.load import LoadedTree, is_dtb_file, load_device_tree
 from memplan.dts.tree import Node, Tree
 from memplan.errors import DtsError
 from memplan.model import Diagnostic
 from memplan.units import format_range, format_size
 
-__all__ = ["LoadedTree", "is_dtb_file", "load_tree", "summarize"]
+__all__ = ["LoadedTree", "Summary", "is_dtb_file", "load_tree", "summarize"]
 
 
 def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto", *,
               symbols: bool = False, include_roots: Sequence[str] | None = None) -> LoadedTree:
     """Read ``path`` as a DTB (by magic) or as DTS source: :func:`memplan.dts.load_device_tree`."""
     return load_device_tree(path, include_dirs, cpp, symbols=symbols, include_roots=include_roots)
+
+
+class Summary(NamedTuple):
+    """The summary text and the diagnostics it lists (those of the tree, then its own)."""
+
+    text: str
+    diagnostics: tuple[Diagnostic, ...]
 
 
 def _hex(n: int) -> str:
@@ -67,7 +76,7 @@ def _join(cells: Sequence[int]) -> int:
     return value
 
 
-def _memory_lines(tree: Tree, problems: list[str]) -> list[str]:
+def _memory_lines(tree: Tree, problems: list[Diagnostic]) -> list[str]:
     lines: list[str] = []
     root = tree.root
     for child in root.children.values():
@@ -83,7 +92,7 @@ def _memory_lines(tree: Tree, problems: list[str]) -> list[str]:
         try:
             banks = _pairs(child, "reg", root)
         except DtsError as err:
-            problems.append(str(err).splitlines()[0])
+            problems.append(_problem(err))
             continue
         if not banks:
             lines.append(f"  {child.path}: no reg (filled in by the bootloader)")
@@ -92,7 +101,7 @@ def _memory_lines(tree: Tree, problems: list[str]) -> list[str]:
     return lines
 
 
-def _reserved_lines(tree: Tree, problems: list[str]) -> list[str]:
+def _reserved_lines(tree: Tree, problems: list[Diagnostic]) -> list[str]:
     rmem = tree.root.children.get("reserved-memory")
     if rmem is None:
         return []
@@ -114,7 +123,7 @@ def _reserved_lines(tree: Tree, problems: list[str]) -> list[str]:
             if compat is not None:
                 parts.append("compatible " + ", ".join(f'"{c}"' for c in compat.as_strings()))
         except DtsError as err:
-            problems.append(str(err).splitlines()[0])
+            problems.append(_problem(err))
         flags = [f for f in ("no-map", "reusable", "linux,cma-default", "linux,dma-default") if child.has(f)]
         if not child.is_enabled:
             flags.append("disabled")
@@ -124,10 +133,16 @@ def _reserved_lines(tree: Tree, problems: list[str]) -> list[str]:
     return lines
 
 
-def summarize(loaded: LoadedTree) -> str:
-    """The human summary ``memplan dts FILE`` prints."""
+def _problem(err: DtsError) -> Diagnostic:
+    """A value the summary cannot read, as a ``dts-summary`` warning where the value is."""
+    return diag("dts-summary", err.message, err.source)
+
+
+def summarize(loaded: LoadedTree, ignore: Collection[str] = ()) -> Summary:
+    """The human summary ``memplan dts FILE`` prints, leaving out diagnostics of the ``ignore``
+    codes."""
     tree = loaded.tree
-    problems: list[str] = []
+    problems: list[Diagnostic] = []
     nodes = list(tree.walk())
     nprops = sum(len(n.properties) for n in nodes)
     how = loaded.kind if loaded.tool is None else f"{loaded.kind}, preprocessed with {loaded.tool}"
@@ -158,10 +173,8 @@ def summarize(loaded: LoadedTree) -> str:
         try:
             out.append(f"chosen/bootargs: {bootargs.as_string()!r}")
         except DtsError as err:
-            problems.append(str(err).splitlines()[0])
-    warnings: list[Diagnostic] = [*loaded.diagnostics, *tree.warnings]
-    count = len(warnings) + len(problems)
-    out.append(f"warnings ({count}):" if count else "warnings: none")
+            problems.append(_problem(err))
+    warnings = tuple(d for d in (*loaded.diagnostics, *tree.warnings, *problems) if d.code not in ignore)
+    out.append(f"warnings ({len(warnings)}):" if warnings else "warnings: none")
     out.extend(f"  {w}" for w in warnings)
-    out.extend(f"  warning: [dts-summary] {p}" for p in problems)
-    return "\n".join(out)
+    return Summary("\n".join(out), warnings)

@@ -6,7 +6,8 @@ This module imports nothing heavy: every subcommand's parser reads it.
 from __future__ import annotations
 
 EXIT_OK = 0
-#: ``resolve``: a diagnostic at the ``--fail-on`` level; ``check``: the boot differs from the plan.
+#: A diagnostic at the ``--fail-on`` level (``resolve``, ``dts``, ``lint``, ``check``); ``check``: the
+#: boot differs from the plan.
 EXIT_FINDINGS = 1
 #: Unusable input: a missing file, a bad option value, text that cannot be parsed.
 EXIT_USAGE = 2
@@ -27,7 +28,8 @@ RESOLVE_EXITS = exit_help(
 )
 CHECK_EXITS = exit_help(
     "  0  the booted kernel agrees with the prediction",
-    "  1  a mismatch: a region moved, resized, missing or unexpected, or another global CMA area",
+    "  1  a mismatch: a region moved, resized, missing or unexpected, or another global CMA area;",
+    "     or, with --fail-on error|warning, a diagnostic of the prediction or observation at that level",
     "  3  inconclusive: nothing observed could confirm or refute the prediction (e.g. an empty snapshot)",
 )
 PLAIN_EXITS = exit_help("  0  success")

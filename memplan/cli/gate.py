@@ -1,38 +1,48 @@
-"""``--fail-on`` and ``--ignore``: which diagnostics a run reports and which fail it."""
+"""``--fail-on`` and ``--ignore``: which diagnostics a run reports and which fail it.
+
+The options are defined in :func:`memplan.cli.options.add_gate_options` (``--ignore`` takes only
+codes of the registry); every subcommand that gates on diagnostics applies them here.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
 
 from memplan.cli.exits import EXIT_FINDINGS, EXIT_OK
-from memplan.errors import UsageError
 
 if TYPE_CHECKING:
+    from memplan.model import Diagnostic
     from memplan.plan import Plan
 
-__all__ = ["apply_gate", "check_codes"]
+__all__ = ["apply_gate", "at_level", "gate_status", "kept"]
 
-_CODE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
-#: The severities at or above each ``--fail-on`` level.
-_FAILING = {"error": ("error",), "warning": ("error", "warning")}
-
-
-def check_codes(codes: list[str]) -> frozenset[str]:
-    """The ``--ignore`` codes, each spelled like a diagnostic code (``memory-none``)."""
-    for code in codes:
-        if not _CODE.match(code):
-            raise UsageError(f"--ignore: {code!r} is not a diagnostic code (e.g. memory-none)")
-    return frozenset(codes)
+#: The severities that reach each ``--fail-on`` level.
+_FAILING: dict[str, tuple[str, ...]] = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
 
-def apply_gate(plan: Plan, fail_on: str, ignore: list[str]) -> tuple[Plan, int]:
-    """``plan`` without the ignored diagnostics, and the exit status ``--fail-on`` gives it."""
-    codes = check_codes(ignore)
-    if codes:
-        plan = attrs.evolve(plan, diagnostics=tuple(d for d in plan.diagnostics if d.code not in codes))
+def kept(diagnostics: Iterable[Diagnostic], ignore: Iterable[str]) -> tuple[Diagnostic, ...]:
+    """``diagnostics`` without those whose code ``--ignore`` names."""
+    codes = frozenset(ignore)
+    return tuple(d for d in diagnostics if d.code not in codes)
+
+
+def at_level(diagnostics: Iterable[Diagnostic], fail_on: str) -> tuple[Diagnostic, ...]:
+    """The ``diagnostics`` at the ``--fail-on`` level or worse (none for ``never``)."""
     failing = _FAILING[fail_on]
-    status = EXIT_FINDINGS if any(d.severity in failing for d in plan.diagnostics) else EXIT_OK
-    return plan, status
+    return tuple(d for d in diagnostics if d.severity in failing)
+
+
+def gate_status(diagnostics: Iterable[Diagnostic], fail_on: str) -> int:
+    """1 when a diagnostic reaches the ``--fail-on`` level, else 0."""
+    return EXIT_FINDINGS if at_level(diagnostics, fail_on) else EXIT_OK
+
+
+def apply_gate(plan: Plan, fail_on: str, ignore: Iterable[str]) -> tuple[Plan, int]:
+    """``plan`` without the ignored diagnostics, and the exit status ``--fail-on`` gives it."""
+    diagnostics = kept(plan.diagnostics, ignore)
+    if len(diagnostics) != len(plan.diagnostics):
+        plan = attrs.evolve(plan, diagnostics=diagnostics)
+    return plan, gate_status(plan.diagnostics, fail_on)

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from memplan.cli.exits import exit_help
-from memplan.cli.options import add_format, new_subparser
+from memplan.cli.options import FAIL_ON_CHOICES, add_format, add_gate_options, new_subparser
 
 if TYPE_CHECKING:
     from memplan.lint.model import LintReport
@@ -92,10 +92,8 @@ def register(subparsers: Any) -> None:
                    help="worker processes (default: one per core)")
     add_format(p, FORMATS)
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument("--fail-on", choices=tuple(FAIL_ON), default="error",
-                   help="exit 1 when a board reaches this level (default error: errors or build failures)")
-    p.add_argument("--ignore", metavar="CODE", action="append", default=[],
-                   help="leave out findings with this code, from the report and the exit status (repeatable)")
+    add_gate_options(p, what="a board", levels=("build-failed", *FAIL_ON_CHOICES),
+                     default_means="an error or a build failure; build-failed: only a build failure")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it only shows on a terminal)")
     p.set_defaults(func=run)
 
@@ -148,10 +146,9 @@ def _render(report: LintReport, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Lint and print; returns the exit status."""
-    from memplan.cli.gate import check_codes
     from memplan.lint import lint_tree
 
-    ignore = check_codes(args.ignore)
+    ignore = frozenset(args.ignore)
     show = not args.no_progress and sys.stderr.isatty()
     bar = ProgressBar(sys.stderr) if show else None
     report = lint_tree(args.srctree, arches=args.arches, boards=args.boards, config=args.config,

@@ -24,11 +24,13 @@ __all__ = [
     "add_kernel_inputs",
     "add_overlays",
     "add_prediction_inputs",
+    "diagnostic_code",
     "new_subparser",
 ]
 
 PRECEDENCE_CHOICES = ("auto", "seed", "kernel")
-FAIL_ON_CHOICES = ("error", "warning")
+#: The ``--fail-on`` levels every gating subcommand takes (``lint`` adds its own before them).
+FAIL_ON_CHOICES = ("error", "warning", "never")
 
 
 def new_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, *,
@@ -134,14 +136,43 @@ def add_format(p: argparse.ArgumentParser, formats: tuple[str, ...], default: st
     p.add_argument("--format", choices=formats, default=default, help=f"output format (default {default})")
 
 
-def add_gate_options(p: argparse.ArgumentParser) -> None:
-    """``--fail-on`` and ``--ignore``: which diagnostics make the exit status 1."""
+def diagnostic_code(value: str) -> str:
+    """An ``--ignore`` value: a code of the diagnostics registry (:mod:`memplan.diagnostics`).
+
+    Anything else is a usage error naming the value and the nearest registered code, so a typo
+    cannot silently ignore nothing. The registry is imported only when ``--ignore`` is given.
+    """
+    import difflib
+
+    from memplan.diagnostics import CODES
+
+    if value in CODES:
+        return value
+    nearest = difflib.get_close_matches(value.strip().lower(), list(CODES), n=1, cutoff=0.0)
+    hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+    raise argparse.ArgumentTypeError(
+        f"{value!r} is not a registered diagnostic code{hint} (the codes are listed in docs/diagnostics.md)"
+    )
+
+
+def add_gate_options(
+    p: argparse.ArgumentParser, *, what: str = "a diagnostic", levels: tuple[str, ...] = FAIL_ON_CHOICES,
+    default: str = "error", default_means: str = "an error",
+) -> None:
+    """``--fail-on LEVEL`` and ``--ignore CODE`` (repeatable): what makes the exit status 1.
+
+    ``what`` names what reaches a level (``"a diagnostic"``, ``"a board"``); ``levels`` are the
+    choices (the shared ones, or a subcommand's own before them) and ``default_means`` says in
+    words what the default level catches.
+    """
     g = p.add_argument_group("gate")
     g.add_argument(
-        "--fail-on", choices=FAIL_ON_CHOICES, default="error",
-        help="exit 1 when a diagnostic of this severity or worse remains (default error)",
+        "--fail-on", choices=levels, default=default,
+        help=f"exit 1 when {what} at this level or worse remains; never: diagnostics do not change "
+        f"the exit status (default {default}: {default_means})",
     )
     g.add_argument(
-        "--ignore", metavar="CODE", action="append", default=[],
-        help="leave out diagnostics with this code, from the output and the exit status (repeatable)",
+        "--ignore", metavar="CODE", action="append", default=[], type=diagnostic_code,
+        help="leave out diagnostics with this registered code (e.g. memory-none), from the output "
+        "and the exit status (repeatable; an unknown code is an error)",
     )

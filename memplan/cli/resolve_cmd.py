@@ -66,10 +66,9 @@ def run(args: argparse.Namespace) -> int:
     """Resolve and print; returns the exit status."""
     import memplan
     from memplan.argnames import cli_spelling
-    from memplan.cli.gate import apply_gate, check_codes
+    from memplan.cli.gate import apply_gate
     from memplan.cli.inputs import prediction_kwargs
 
-    check_codes(args.ignore)
     with cli_spelling():
         plan = memplan.resolve(**prediction_kwargs(args))
     plan, status = apply_gate(plan, args.fail_on, args.ignore)

@@ -18,7 +18,7 @@ from typing import Any
 __all__ = ["SCHEMAS", "SCHEMA_VERSION", "schema"]
 
 #: The version of the JSON documents memplan writes.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: The published schemas, by document name.
 SCHEMAS: tuple[str, ...] = ("plan", "comparison", "observed", "lint")
