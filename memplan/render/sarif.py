@@ -23,7 +23,6 @@ __all__ = ["SARIF_SCHEMA", "SARIF_VERSION", "render_sarif", "sarif_log"]
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_INFORMATION_URI = "https://github.com/memplan/memplan"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -91,7 +90,6 @@ def sarif_log(diagnostics: Iterable[Diagnostic], version: str | None = None) -> 
     driver = {
         "name": "memplan",
         "version": version,
-        "informationUri": _INFORMATION_URI,
         "rules": [{"id": code, "name": code} for code in codes],
     }
     return {
