@@ -77,8 +77,8 @@ _DIAGNOSTIC = re.compile(
     r"^(?P<file>.+?):(?P<line>[0-9]{1,12}):(?:(?P<col>[0-9]{1,12}):)?\s*"
     r"(?P<kind>fatal error|error|warning|note):\s*(?P<msg>.*)$"
 )
-_INCLUDE_TARGET = re.compile(r'#\s*include\s*(?P<target>["<])')
-_INCLUDE_NAME = re.compile(r'#\s*include\s*["<](?P<name>[^">]*)[">]')
+_INCLUDE_TARGET = re.compile(r'#\s*(?:include(?:_next)?|import)\s*(?P<target>["<])')
+_INCLUDE_NAME = re.compile(r'#\s*(?:include(?:_next)?|import)\s*["<](?P<name>[^">]*)[">]')
 
 
 def _spelled(where: Source, fallback: str) -> str:
@@ -208,14 +208,22 @@ def preprocess(
 def _vet_includes(main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy) -> None:
     """Before a confined system cpp run: walk the includes with the pcpp back end, whose every
     read memplan checks, so cpp is never started on an include outside the roots, a device or a
-    FIFO. A failure of pcpp's own (a construct it does not support) is left to cpp to judge;
-    cpp's files are checked again from its line markers afterwards."""
+    FIFO.
+
+    The walk goes on past the errors cpp goes on after too (``#error``, a bad ``#if``), so an
+    include further down is checked as well. An include outside the roots stops everything: the
+    error raised is then the first problem in source order, the one the pcpp back end reports.
+    When the walk cannot finish (pcpp fails on a construct or hits one of its bounds), cpp is not
+    started at all: what it would read cannot be checked beforehand. Otherwise cpp runs and
+    judges the input itself; the files it read are checked once more from its line markers.
+    """
+    run = _PcppRun(main, dirs, defs, policy, vet=True)
     try:
-        _run_pcpp(main, dirs, defs, policy)
-    except IncludeError:
+        run.run()
+    except (IncludeError, PreprocessError):
+        if run.errors:
+            raise run.errors[0] from None
         raise
-    except PreprocessError:
-        pass
 
 
 # --------------------------------------------------------------------------------------
@@ -312,13 +320,13 @@ def _run_system_cpp(
     errors, warnings = _parse_cpp_stderr(err, policy)
     if problem is not None:
         raise problem
-    for msg, where in errors:
+    if errors:  # the first in source order, as the pcpp back end (which stops there) reports it
+        msg, where = errors[0]
         if "nested depth" in msg:
             stack = _deepest_include_stack(out)
             # cpp puts the column after the directive; point at the include target instead
             at = _directive_source(where.file, where.line or 1, policy=policy) if where.file else where
             raise _cycle_error(stack, at)
-    for msg, where in errors:
         if "No such file or directory" in msg or "no include path" in msg:
             name = _missing_name(msg)
             quoted = _is_quoted_include(where)
@@ -326,8 +334,6 @@ def _run_system_cpp(
             searched = ([base] if quoted else []) + list(dirs)
             policy.find(name, searched, "include", where)  # outside the roots: the same error as a hit
             raise _missing_error(name, searched, where)
-    if errors:
-        msg, where = errors[0]
         raise PreprocessError(f"preprocessor error: {msg}", where)
     if returncode != 0:
         detail = shorten(err.strip(), 400) or f"exit status {returncode}"
@@ -462,9 +468,13 @@ class _PcppRun:
     """One pcpp preprocessing run that behaves like ``cpp -nostdinc -undef -x assembler-with-cpp``."""
 
     def __init__(
-        self, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy
+        self, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy,
+        *, vet: bool = False,
     ) -> None:
         self.main = main
+        #: a walk ahead of the system cpp: errors cpp goes on after are kept, not raised
+        self.vet = vet
+        self.errors: list[PreprocessError] = []
         self.dirs = dirs
         self.policy = policy
         self.deadline = time.monotonic() + limits.value(limits.CPP_TIMEOUT)
@@ -479,13 +489,16 @@ class _PcppRun:
         for d in defs:
             name, _, value = d.partition("=")
             self.pp.define(f"{name} {value or '1'}")
-        # (display name, abs path) of each file being read, innermost last
-        self.stack: list[tuple[str, str]] = []
+        # (display name, abs path, index of the include dir it was found in) of each file
+        # being read, innermost last; the index is None when it was not found through a dir
+        self.stack: list[tuple[str, str, int | None]] = []
+        self.entered: set[str] = set()
 
     def run(self) -> Preprocessed:
         text = self.policy.read_text(self.main, "DTS file", Source.at(self.main, 1))
         self.files[self.main] = None
-        self.stack.append((self.main, _norm(self.main)))
+        self.stack.append((self.main, _norm(self.main), None))
+        self.entered.add(_norm(self.main))
         tokens = self.pp.parsegen(text, self.main, _norm(self.main))
         try:
             out = _emit(tokens, self.main)
@@ -513,9 +526,11 @@ class _PcppRun:
     def check_nesting(self, depth: int) -> None:
         """Stop a macro chain nested deeper than the pcpp back end follows (a fixed, stated bound)."""
         if depth > self.max_nesting:
+            hint = ("with --include-root the pcpp back end checks every include before the system cpp "
+                    "runs" if self.vet else "the system cpp (--cpp system) has no such limit")
             raise PreprocessError(limits.exceeded(
-                f"macros nest {depth} levels deep, deeper than the pcpp back end follows; "
-                "the system cpp (--cpp system) has no such limit", limits.PCPP_NESTING), self.where(self.line))
+                f"macros nest {depth} levels deep, deeper than the pcpp back end follows; {hint}",
+                limits.PCPP_NESTING), self.where(self.line))
 
     def check_bounds(self, produced: int) -> None:
         """Stop a run past its deadline or a macro expansion past its size (a macro bomb)."""
@@ -528,9 +543,24 @@ class _PcppRun:
                 "the pcpp preprocessor ran too long: a macro expansion bomb?", limits.CPP_TIMEOUT),
                 self.where(self.line))
 
-    def include(self, pp: Any, tokens: list[Any], original_line: list[Any]) -> Iterator[Any]:
-        line = _first_lineno(original_line)
-        where = self.where(line)
+    def _search(self, kind: str, quoted: bool) -> list[tuple[str, int | None]]:
+        """Where cpp looks for an include: (directory, its index among the include dirs).
+
+        ``"x"`` starts next to the including file, ``<x>`` in the include dirs. ``#include_next``
+        (libcpp's rule) goes on after the dir the current file was found in, or through every
+        include dir when that file was found next to its includer; in the main file it is a
+        plain ``#include``."""
+        every: list[tuple[str, int | None]] = [(d, i) for i, d in enumerate(self.dirs)]
+        if kind == "include_next" and len(self.stack) > 1:
+            found_in = self.stack[-1][2]
+            return every if found_in is None else every[found_in + 1 :]
+        if quoted:
+            return [(os.path.dirname(self.stack[-1][0]), None), *every]
+        return every
+
+    def _target(self, pp: Any, tokens: list[Any], where: Source) -> tuple[str, bool]:
+        """The file name of an include (macro-expanded when it is neither "x" nor <x>) and
+        whether it was quoted."""
         if tokens and tokens[0].value != "<" and tokens[0].type != pp.t_STRING:
             tokens = pp.tokenstrip(pp.expand_macros(tokens))
         if not tokens:
@@ -539,32 +569,97 @@ class _PcppRun:
             closing = [i for i, t in enumerate(tokens) if t.value == ">"]
             if not closing:
                 raise PreprocessError("missing terminating > character in #include", where)
-            name = "".join(t.value for t in tokens[1 : closing[0]])
-            search = list(self.dirs)
-        elif tokens[0].type == pp.t_STRING:
-            name = tokens[0].value[1:-1]
-            search = [os.path.dirname(self.stack[-1][0]), *self.dirs]
-        else:
-            raise PreprocessError('#include expects "FILENAME" or <FILENAME>', where)
-        found = self.policy.find(name, search, "include", where)
+            return "".join(t.value for t in tokens[1 : closing[0]]), False
+        if tokens[0].type == pp.t_STRING:
+            return tokens[0].value[1:-1], True
+        raise PreprocessError('#include expects "FILENAME" or <FILENAME>', where)
+
+    def _lookup(
+        self, name: str, search: list[tuple[str, int | None]], where: Source
+    ) -> tuple[str | None, int | None]:
+        """The file cpp would open for ``name`` and the index of the include dir it is in."""
+        found = self.policy.find(name, [d for d, _ in search], "include", where)
+        if found is None or os.path.isabs(name):
+            return found, None
+        for d, index in search:
+            if (os.path.join(d, name) if d else name) == found:
+                return found, index
+        return found, None
+
+    def has_include(self, pp: Any, tokens: list[Any]) -> list[Any]:
+        """``tokens`` of an ``#if`` with each ``__has_include(...)`` and ``__has_include_next(...)``
+        replaced by 1 or 0, found the way the include itself would be (and confined alike)."""
+        if not any(t.value in ("__has_include", "__has_include_next") for t in tokens):
+            return tokens
+        out: list[Any] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.type != pp.t_ID or tok.value not in ("__has_include", "__has_include_next"):
+                out.append(tok)
+                i += 1
+                continue
+            where = self.where(int(getattr(tok, "lineno", 0) or self.line))
+            j = i + 1
+            while j < len(tokens) and tokens[j].type in pp.t_WS:
+                j += 1
+            if j >= len(tokens) or tokens[j].value != "(":
+                raise PreprocessError(f"missing '(' after {tok.value}", where)
+            depth, k = 0, j
+            while k < len(tokens):
+                depth += {"(": 1, ")": -1}.get(tokens[k].value, 0)
+                if depth == 0:
+                    break
+                k += 1
+            if k >= len(tokens):
+                raise PreprocessError(f"missing ')' after {tok.value} operand", where)
+            name, quoted = self._target(pp, pp.tokenstrip(tokens[j + 1 : k]), where)
+            kind = "include_next" if tok.value == "__has_include_next" else "include"
+            found, _index = self._lookup(name, self._search(kind, quoted), where)
+            value = copy.copy(tok)
+            value.type = pp.t_INTEGER
+            value.value = pp.t_INTEGER_TYPE("1L" if found is not None else "0L")
+            out.append(value)
+            i = k + 1
+        return out
+
+    def include(self, pp: Any, tokens: list[Any], original_line: list[Any]) -> Iterator[Any]:
+        line = _first_lineno(original_line)
+        where = self.where(line)
+        kind = next((str(t.memplan_kind) for t in original_line if hasattr(t, "memplan_kind")), "include")
+        if kind == "import":
+            self.warning(line, "#import is a deprecated GCC extension")
+        elif kind == "include_next" and len(self.stack) == 1:
+            self.warning(line, "#include_next in primary source file")
+        name, quoted = self._target(pp, tokens, where)
+        search = self._search(kind, quoted)
+        found, index = self._lookup(name, search, where)
         if found is None:
-            raise _missing_error(name, search, where)
+            raise _missing_error(name, [d for d, _ in search], where)
         full = _norm(found)
         if len(self.stack) > MAX_INCLUDE_DEPTH:
-            raise _cycle_error([d for d, _ in self.stack] + [found], where)
+            raise _cycle_error([d for d, _, _ in self.stack] + [found], where)
         guard = pp.include_once.get(full, False)
         if full in pp.include_once and (guard is None or guard in pp.macros):
             return
+        if kind == "import":
+            pp.include_once[full] = None  # once only, whichever directive names it next
+            if full in self.entered:
+                return
         self.files.setdefault(found, None)
         data = self.policy.read_text(found, "include", where)
-        self.stack.append((found, full))
+        self.stack.append((found, full, index))
+        self.entered.add(full)
         yield _Event("enter", found)
         yield from pp.parsegen(data, found, full)
         self.stack.pop()
         yield _Event("leave", self.stack[-1][0], line)
 
     def error(self, line: int, message: str) -> None:
-        raise PreprocessError(f"preprocessor error: {message}", self.where(line if line > 0 else self.line))
+        err = PreprocessError(f"preprocessor error: {message}", self.where(line if line > 0 else self.line))
+        if not self.vet:
+            raise err
+        self.errors.append(err)  # cpp reports it and goes on: so does the walk ahead of cpp
 
     def warning(self, line: int, message: str) -> None:
         self.warnings.append(diag("cpp-warning", message, self.where(line)))
@@ -650,6 +745,18 @@ def _drop_bare_pragma(line: list[Any]) -> list[Any]:
     return line
 
 
+def _gcc_include_forms(line: list[Any]) -> list[Any]:
+    """``#include_next`` and ``#import`` (GNU forms pcpp does not know) become ``#include``
+    with the form kept on the directive token, so the include hook follows their rules."""
+    words = [t for t in line if t.type not in ("CPP_WS", "CPP_COMMENT1", "CPP_COMMENT2")][:2]
+    if len(words) < 2 or words[0].value != "#" or words[1].value not in ("include_next", "import"):
+        return line
+    word = copy.copy(words[1])
+    word.memplan_kind = word.value
+    word.value = "include"
+    return [word if t is words[1] else t for t in line]
+
+
 def _adjacent(a: Any, b: Any) -> bool:
     pos_a, pos_b = getattr(a, "lexpos", None), getattr(b, "lexpos", None)
     return pos_a is not None and pos_b is not None and pos_a + len(str(a.value)) == pos_b
@@ -674,7 +781,14 @@ def _build_preprocessor(run: _PcppRun) -> Any:
             for line in super().group_lines(input, abssource):
                 run.line = _first_lineno(line)
                 run.check_bounds(0)
-                yield _mark_non_directive(_merge_pp_numbers(_drop_bare_pragma(line)))
+                yield _mark_non_directive(_merge_pp_numbers(_gcc_include_forms(_drop_bare_pragma(line))))
+
+        def evalexpr(self, tokens: list[Any]) -> Any:
+            return super().evalexpr(run.has_include(self, tokens))
+
+        def on_unknown_macro_in_defined_expr(self, tok: Any) -> bool:
+            # GNU cpp: "#ifdef __has_include" is true (the operator counts as defined)
+            return str(tok.value) in ("__has_include", "__has_include_next")
 
         def expand_macros(self, tokens: list[Any], expanding_from: list[str] | None = None) -> list[Any]:
             run.check_bounds(len(tokens))
@@ -693,6 +807,7 @@ def _build_preprocessor(run: _PcppRun) -> Any:
             text = "".join(t.value for t in toks).strip()
             if directive.value == "error":
                 run.error(directive.lineno, f"#error {text}".rstrip())
+                return True
             if directive.value == "warning":
                 run.warning(directive.lineno, f"#warning {text}".rstrip())
                 return True

@@ -221,3 +221,95 @@ def test_cli_include_root_confines_and_names_the_option(
     capsys.readouterr()
     assert main([*args, "--include-root", str(dts / "st")]) == 2
     assert "outside the include roots" in capsys.readouterr().err
+
+
+#: Inputs where the walk ahead of the confined system cpp once differed from the pcpp back end:
+#: an outside include after an error cpp goes on after, or one pcpp did not see (GNU forms).
+CONFINED_CASES = {
+    "after-error": '/dts-v1/;\n#error stop\n#include "../secret.dtsi"\n/ { };\n',
+    "after-bad-if": '/dts-v1/;\n#if\n#endif\n#include "../secret.dtsi"\n/ { };\n',
+    "after-inside-include": '/dts-v1/;\n#include "in.dtsi"\n#include "../secret.dtsi"\n/ { };\n',
+    "inside-include-then-out": '/dts-v1/;\n#include "climb.dtsi"\n/ { };\n',
+    "has-include": '/dts-v1/;\n#if __has_include("../secret.dtsi")\n#include "../secret.dtsi"\n#endif\n',
+    "has-include-missing": '/dts-v1/;\n#if __has_include("../none.dtsi")\n#endif\n/ { };\n',
+    "include-next": '/dts-v1/;\n#include_next "../secret.dtsi"\n/ { };\n',
+    "import": '/dts-v1/;\n#import "../secret.dtsi"\n/ { };\n',
+    "computed": '/dts-v1/;\n#define F "../secret.dtsi"\n#include F\n/ { };\n',
+    "error-then-missing": '/dts-v1/;\n#error first\n#include "none.dtsi"\n/ { };\n',
+    "bare-define-then-out": '/dts-v1/;\n#define\n#include "../secret.dtsi"\n/ { };\n',
+}
+
+
+def _outcome(board: Path, tool: str, root: Path) -> tuple[str, str, int | None, int | None]:
+    try:
+        preprocess(board, cpp=tool, include_roots=[root])
+    except (IncludeError, PreprocessError) as err:
+        src = err.source
+        assert "top secret" not in str(err)
+        return type(err).__name__, err.message, src.line if src else None, src.column if src else None
+    return "ok", "", None, None
+
+
+@pytest.mark.skipif(not HAVE_CPP, reason="no system cpp")
+@pytest.mark.parametrize("case", sorted(CONFINED_CASES))
+def test_confined_back_ends_give_the_same_error(kernel: Path, case: str) -> None:
+    root = kernel / "proj"
+    write(root / "in.dtsi", "/ { inside; };\n")
+    write(root / "climb.dtsi", '#include "in.dtsi"\n#include "../secret.dtsi"\n')
+    board = write(root / "b.dts", CONFINED_CASES[case])
+    system, pcpp = _outcome(board, "system", root), _outcome(board, "pcpp", root)
+    assert system == pcpp
+    assert system[0] != "ok" and system[2] is not None
+
+
+@pytest.mark.skipif(not HAVE_CPP, reason="no system cpp")
+@pytest.mark.parametrize("case", ["after-error", "after-bad-if", "has-include", "include-next", "import",
+                                  "bare-define-then-out"])
+def test_confined_system_cpp_never_opens_the_outside_file(
+    kernel: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outside file is a FIFO: had cpp opened it, the run would wait for the time limit."""
+    monkeypatch.setenv("MEMPLAN_CPP_TIMEOUT", "20")
+    root = kernel / "proj"
+    os.mkfifo(kernel / "fifo.dtsi")
+    board = write(root / "b.dts", CONFINED_CASES[case].replace("secret.dtsi", "fifo.dtsi"))
+    with pytest.raises((IncludeError, PreprocessError)) as info:
+        preprocess(board, cpp="system", include_roots=[root])
+    assert "MEMPLAN_CPP_TIMEOUT" not in info.value.message
+
+
+def test_parser_include_and_incbin_give_the_cpp_error(kernel: Path) -> None:
+    """``/include/``, ``/incbin/`` and ``#include`` of the same outside file: one message."""
+    root = kernel / "proj"
+    messages = set()
+    for text in ('/dts-v1/;\n/include/ "../secret.dtsi"\n',
+                 '/dts-v1/;\n/ { b = /incbin/("../secret.dtsi"); };\n'):
+        with pytest.raises(IncludeError) as info:
+            parse_text(text, str(write(root / "p.dts", text)), include_roots=[root])
+        messages.add(info.value.message.replace("/incbin/", "include"))
+    for tool in ("system", "pcpp") if HAVE_CPP else ("pcpp",):
+        board = write(root / "b.dts", '/dts-v1/;\n#include "../secret.dtsi"\n')
+        with pytest.raises(IncludeError) as info:
+            preprocess(board, cpp=tool, include_roots=[root])
+        messages.add(info.value.message)
+    assert len(messages) == 1, messages
+
+
+@pytest.mark.skipif(not HAVE_CPP, reason="no system cpp")
+def test_pcpp_follows_gnu_include_forms_like_cpp(tmp_path: Path) -> None:
+    """#include_next (libcpp's search rule), #import (once only) and __has_include, as GNU cpp."""
+    write(tmp_path / "inc1/n.dtsi", "#include_next <n.dtsi>\n/ { one; };\n")
+    write(tmp_path / "inc2/n.dtsi", "/ { two; };\n")
+    write(tmp_path / "a.dtsi", "/ { a = <1>; };\n")
+    board = write(tmp_path / "n.dts", (
+        '/dts-v1/;\n#include <n.dtsi>\n#import "a.dtsi"\n#import "a.dtsi"\n'
+        '#if __has_include("a.dtsi") && !__has_include(<zz.h>) && __has_include_next(<n.dtsi>)\n'
+        "/ { has; };\n#endif\n#ifdef __has_include\n/ { hasdef; };\n#endif\n"
+        '#include_next "a.dtsi"\n#include "a.dtsi"\n'))
+    dirs = [tmp_path / "inc1", tmp_path / "inc2"]
+    trees = [load_device_tree(board, include_dirs=dirs, cpp=tool).tree for tool in ("system", "pcpp")]
+    assert sorted(trees[0].root.properties) == ["a", "has", "hasdef", "one", "two"]
+    assert trees[0].root.properties.keys() == trees[1].root.properties.keys()
+    codes = [d.message for d in preprocess(board, include_dirs=dirs, cpp="pcpp").diagnostics]
+    assert codes.count("#import is a deprecated GCC extension") == 2
+    assert "#include_next in primary source file" in codes
