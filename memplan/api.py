@@ -22,6 +22,7 @@ from memplan.diagnostics import diag
 from memplan.dts import Tree, read_dtb
 from memplan.dts.archhint import infer_arch
 from memplan.dts.dtb import FDT_MAGIC
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, parse_dtc_version
 from memplan.dts.facts import DtFacts, extract
 from memplan.dts.overlay_input import OverlaySpec
 from memplan.errors import ConfigError, MemplanError, ResolveError
@@ -118,7 +119,7 @@ def _decode_text(value: bytes | bytearray, arg: str) -> str:
 
 def _load_tree(
     dts: object, dtb: object, include_dirs: Sequence[str], notes: list[Diagnostic], symbols: bool = False,
-    include_roots: Sequence[str] | None = None,
+    include_roots: Sequence[str] | None = None, dtc: DtcVersion = DEFAULT_DTC,
 ) -> Tree | None:
     """The Device Tree from ``dts=`` or ``dtb=`` (``notes`` receives the preprocessor's warnings);
     ``symbols``: source gets ``/__symbols__`` as ``dtc -@`` gives it."""
@@ -140,9 +141,9 @@ def _load_tree(
         where = _path_or_text(dts, "dts")
         if isinstance(where, str):
             tree: Tree = parse_dts(text=where, filename="<dts>", include_dirs=include_dirs, symbols=symbols,
-                                   include_roots=include_roots)
+                                   include_roots=include_roots, dtc=dtc)
             return tree
-        loaded = load_device_tree(where, include_dirs, symbols=symbols, include_roots=include_roots)
+        loaded = load_device_tree(where, include_dirs, symbols=symbols, include_roots=include_roots, dtc=dtc)
         notes.extend(loaded.diagnostics)
         return loaded.tree
     if dtb is not None:
@@ -155,7 +156,8 @@ def _load_tree(
 
 
 def _apply_overlays(
-    tree: Tree | None, overlays: object, include_dirs: Sequence[str], include_roots: Sequence[str] | None
+    tree: Tree | None, overlays: object, include_dirs: Sequence[str], include_roots: Sequence[str] | None,
+    dtc: DtcVersion = DEFAULT_DTC,
 ) -> Tree:
     """``tree`` (a copy when the caller passed a Tree) with ``overlays`` applied in order."""
     from memplan.dts.overlay_input import apply_overlay_specs
@@ -167,7 +169,7 @@ def _apply_overlays(
     if not isinstance(overlays, Sequence):
         raise _arg_error("overlays", f"expected a list of overlay files, got {type(overlays).__name__}")
     merged = copy.deepcopy(tree)
-    apply_overlay_specs(merged, list(overlays), include_dirs, include_roots=include_roots)
+    apply_overlay_specs(merged, list(overlays), include_dirs, include_roots=include_roots, dtc=dtc)
     return merged
 
 
@@ -360,6 +362,20 @@ def _check_include_dirs(value: object, arg: str = "include_dirs") -> list[str]:
     return out
 
 
+def _check_dtc_version(value: object) -> DtcVersion:
+    """``dtc_version=`` as a :class:`DtcVersion` (``None``: the default, dtc 1.6.1)."""
+    if value is None:
+        return DEFAULT_DTC
+    if isinstance(value, DtcVersion):
+        return value
+    if not isinstance(value, str):
+        raise _arg_error("dtc_version", f"expected e.g. '1.7', got {type(value).__name__}")
+    try:
+        return parse_dtc_version(value)
+    except MemplanError as err:
+        raise _arg_error("dtc_version", err.message) from None
+
+
 def _check_cmdline(value: object, arg: str) -> str | None:
     """A command-line argument as text (UTF-8 bytes are decoded)."""
     if value is None or isinstance(value, str):
@@ -382,6 +398,7 @@ def resolve(
     bootloader_cmdline: str | bytes | None = None,
     overlays: Sequence[PathOrText | OverlaySpec] = (),
     include_roots: Sequence[PathOrText] | PathOrText | None = None,
+    dtc_version: DtcVersion | str | None = None,
 ) -> Plan:
     """Resolve the physical memory layout a kernel builds from these inputs.
 
@@ -404,7 +421,10 @@ def resolve(
     ``include_roots``: directories that
     confine every Device Tree read (the files, their includes and ``/incbin/`` data, after
     symlinks; never a device or FIFO) — by default includes are found as cpp and dtc find them,
-    and DTS given as text reads only from ``include_dirs``.
+    and DTS given as text reads only from ``include_dirs``; ``dtc_version``: the dtc whose rules
+    the source follows where dtc versions differ (``"1.7"``, or a
+    :class:`~memplan.dts.dtcversion.DtcVersion`; default 1.6.1, which refuses an array element
+    out of range where 1.7 truncates it with a warning — :mod:`memplan.dts.dtcversion`).
 
     Path or text: for ``dts=`` and ``config=``, an ``os.PathLike`` is always a path; a string
     naming an existing file is a path; a string with a newline is text; any other one-line
@@ -432,6 +452,7 @@ def resolve(
     explicit = _check_version(kernel_version)
     dirs = _check_include_dirs(include_dirs)
     roots = None if include_roots is None else _check_include_dirs(include_roots, "include_roots")
+    dtc = _check_dtc_version(dtc_version)
     ram = _check_memory(memory)
     wanted = normalise_arch(arch)
     if arch is not None and wanted is None:
@@ -442,9 +463,9 @@ def resolve(
             _arg_source("arch"),
         )
     notes: list[Diagnostic] = []
-    tree = _load_tree(dts, dtb, dirs, notes, symbols=bool(overlays), include_roots=roots)
+    tree = _load_tree(dts, dtb, dirs, notes, symbols=bool(overlays), include_roots=roots, dtc=dtc)
     if overlays:
-        tree = _apply_overlays(tree, overlays, dirs, roots)
+        tree = _apply_overlays(tree, overlays, dirs, roots, dtc)
     dt = extract(tree) if tree is not None else None
     if tree is not None:
         notes.extend(tree.warnings)

@@ -26,6 +26,7 @@ CLI_OPTIONS: dict[str, str] = {
     "include_dirs": "--include",
     "include_roots": "--include-root",
     "memory": "--memory",
+    "dtc_version": "--dtc-version",
 }
 
 _STYLE: ContextVar[Literal["api", "cli"]] = ContextVar("memplan_argument_style", default="api")

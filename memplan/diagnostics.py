@@ -1047,6 +1047,19 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Fix the #define or #include the message names.",
     ),
     Code(
+        "dtc-value-truncated",
+        "warning",
+        "dts",
+        title="array element truncated",
+        meaning=(
+            "An array element does not fit its cell size (< 0x100000000 >, /bits/ 8 <256>). dtc 1.7.0 and "
+            "later (the kernel's own scripts/dtc since it imported that change) keep the low bits and warn; "
+            "dtc 1.6.1 and older refuse the tree. memplan reports this only when told to follow dtc 1.7 "
+            "(--dtc-version, or a kernel tree's scripts/dtc in memplan lint)."
+        ),
+        fix="Write the value that is meant to be stored, or split it over two cells (/bits/ 64 or <hi lo>).",
+    ),
+    Code(
         "dtc-reg-format",
         "warning",
         "dts",

@@ -11,7 +11,13 @@ import sys
 from typing import Any
 
 from memplan.cli.exits import exit_help
-from memplan.cli.options import add_gate_options, add_include_dirs, add_overlays, new_subparser
+from memplan.cli.options import (
+    add_dtc_version,
+    add_gate_options,
+    add_include_dirs,
+    add_overlays,
+    new_subparser,
+)
 
 __all__ = ["CPP_CHOICES", "register", "run"]
 
@@ -30,19 +36,21 @@ def run(args: argparse.Namespace) -> int:
     from memplan.cli.dts_summary import load_tree, summarize
     from memplan.cli.gate import gate_status, kept
     from memplan.cli.inputs import STDIN, check_include_dirs, include_roots, stdin_dts_file
+    from memplan.dts.dtcversion import DEFAULT_DTC
     from memplan.errors import UsageError
     from memplan.source import Source
 
     dirs = check_include_dirs(args.include_dirs)
     roots = include_roots(args)
     path = str(stdin_dts_file(sys.stdin.buffer.read())) if args.file == STDIN else args.file
-    loaded = load_tree(path, dirs, args.cpp, symbols=args.symbols, include_roots=roots)
+    dtc = args.dtc_version if args.dtc_version is not None else DEFAULT_DTC
+    loaded = load_tree(path, dirs, args.cpp, symbols=args.symbols, include_roots=roots, dtc=dtc)
     if args.overlays:
         from memplan.cli.inputs import overlay_specs
         from memplan.dts.overlay_input import apply_overlay_specs
 
         specs = overlay_specs(args.overlays)
-        apply_overlay_specs(loaded.tree, specs, dirs, args.cpp, include_roots=roots)
+        apply_overlay_specs(loaded.tree, specs, dirs, args.cpp, include_roots=roots, dtc=dtc)
         loaded = attrs.evolve(loaded, files=(*loaded.files, *(s.path for s in specs)))
     if args.output:
         if os.path.isdir(args.output):
@@ -84,6 +92,7 @@ def register(subparsers: Any) -> None:
         help="add /__symbols__ (every label and its path) as dtc -@ does, so the tree can take overlays",
     )
     add_overlays(p)
+    add_dtc_version(p)
     p.add_argument(
         "--cpp", choices=CPP_CHOICES, default="auto",
         help="preprocessor: system cpp when installed, else pcpp (auto); or force one; none = no cpp",

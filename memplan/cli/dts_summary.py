@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 from memplan.diagnostics import diag
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.load import LoadedTree, is_dtb_file, load_device_tree
 from memplan.dts.tree import Node, Tree
 from memplan.errors import DtsError
@@ -21,9 +22,10 @@ __all__ = ["LoadedTree", "Summary", "is_dtb_file", "load_tree", "summarize"]
 
 
 def load_tree(path: str, include_dirs: Sequence[str] = (), cpp: str = "auto", *,
-              symbols: bool = False, include_roots: Sequence[str] | None = None) -> LoadedTree:
+              symbols: bool = False, include_roots: Sequence[str] | None = None,
+              dtc: DtcVersion = DEFAULT_DTC) -> LoadedTree:
     """Read ``path`` as a DTB (by magic) or as DTS source: :func:`memplan.dts.load_device_tree`."""
-    return load_device_tree(path, include_dirs, cpp, symbols=symbols, include_roots=include_roots)
+    return load_device_tree(path, include_dirs, cpp, symbols=symbols, include_roots=include_roots, dtc=dtc)
 
 
 class Summary(NamedTuple):

@@ -193,6 +193,7 @@ def prediction_kwargs(args: argparse.Namespace, *, observed_cmdline: str | None 
         "kernel_version": args.kernel_version,
         "precedence": args.precedence,
         "memory": args.memory,
+        "dtc_version": getattr(args, "dtc_version", None),
     }
     if args.example is not None:
         from memplan.examples import example

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from memplan.cli.exits import exit_help
-from memplan.cli.options import FAIL_ON_CHOICES, add_format, add_gate_options, new_subparser
+from memplan.cli.options import FAIL_ON_CHOICES, add_dtc_version, add_format, add_gate_options, new_subparser
 
 if TYPE_CHECKING:
     from memplan.lint.model import LintReport
@@ -94,6 +94,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     add_gate_options(p, what="a board", levels=("build-failed", *FAIL_ON_CHOICES),
                      default_means="an error or a build failure; build-failed: only a build failure")
+    add_dtc_version(p, default="the tree's own scripts/dtc, which its build uses")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it only shows on a terminal)")
     p.set_defaults(func=run)
 
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     show = not args.no_progress and sys.stderr.isatty()
     bar = ProgressBar(sys.stderr) if show else None
     report = lint_tree(args.srctree, arches=args.arches, boards=args.boards, config=args.config,
-                       jobs=args.jobs, progress=bar).without(ignore)
+                       jobs=args.jobs, progress=bar, dtc_version=args.dtc_version).without(ignore)
     text = _render(report, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:

@@ -18,6 +18,7 @@ __all__ = [
     "PRECEDENCE_CHOICES",
     "add_board_inputs",
     "add_cmdline_inputs",
+    "add_dtc_version",
     "add_format",
     "add_gate_options",
     "add_include_dirs",
@@ -66,6 +67,26 @@ def add_overlays(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     )
 
 
+def _dtc_version(text: str) -> object:
+    from memplan.dts.dtcversion import parse_dtc_version
+    from memplan.errors import MemplanError
+
+    try:
+        return parse_dtc_version(text)
+    except MemplanError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
+
+
+def add_dtc_version(p: argparse.ArgumentParser | argparse._ArgumentGroup, default: str = "1.6.1") -> None:
+    """``--dtc-version VERSION``: the dtc whose rules Device Tree source follows where versions differ."""
+    p.add_argument(
+        "--dtc-version", dest="dtc_version", type=_dtc_version, default=None, metavar="VERSION",
+        help=f"follow this dtc where dtc versions differ (default: {default}). Up to 1.6.1 an array "
+        "element out of range is an error; 1.7.0 and later (in the kernel's own scripts/dtc since "
+        "2023) keep its low bits with a warning",
+    )
+
+
 def add_board_inputs(p: argparse.ArgumentParser) -> None:
     """The Device Tree: ``--dts``, ``--dtb`` or ``--example``, and ``--include``."""
     g = p.add_argument_group("Device Tree")
@@ -81,6 +102,7 @@ def add_board_inputs(p: argparse.ArgumentParser) -> None:
     )
     add_include_dirs(g)
     add_overlays(g)
+    add_dtc_version(g)
 
 
 def add_cmdline_inputs(p: argparse.ArgumentParser, *, from_observed: bool = False) -> None:

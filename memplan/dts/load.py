@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 
 from memplan.dts.dtb import FDT_MAGIC, read_dtb
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.includes import IncludePolicy
 from memplan.dts.tree import Tree
 from memplan.errors import DtsError
@@ -61,13 +62,14 @@ def check_input_file(path: str | os.PathLike[str]) -> str:
 def load_device_tree(
     path: str | os.PathLike[str], include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto",
     *, symbols: bool = False, overlay: bool = False,
-    include_roots: Sequence[str | os.PathLike[str]] | None = None,
+    include_roots: Sequence[str | os.PathLike[str]] | None = None, dtc: DtcVersion = DEFAULT_DTC,
 ) -> LoadedTree:
     """Read ``path`` as a DTB (by its magic, whatever the name) or as DTS source (preprocessed
     with ``cpp``, then parsed; ``/include/`` is looked up next to the file, then in
     ``include_dirs``). ``symbols`` adds ``/__symbols__`` to source as ``dtc -@`` does (a blob
     keeps what it has); ``overlay`` reads a blob without dtc's checks (libfdt judges overlays).
-    ``include_roots`` confines every read, this file's included (:mod:`memplan.dts.includes`).
+    ``include_roots`` confines every read, this file's included (:mod:`memplan.dts.includes`);
+    ``dtc`` is the dtc whose rules the source follows (:mod:`memplan.dts.dtcversion`).
     Raises :class:`~memplan.errors.DtsError` for unusable input."""
     from memplan.dts.parser import parse_text
     from memplan.dts.preprocess import preprocess
@@ -86,6 +88,6 @@ def load_device_tree(
     dirs = [os.fspath(d) for d in include_dirs]
     pre = preprocess(name, include_dirs=dirs, cpp=cpp, include_roots=include_roots)
     tree = parse_text(pre.text, name, dirs, base_dir=Path(name).parent, symbols=symbols,
-                      include_roots=include_roots)
+                      include_roots=include_roots, dtc=dtc)
     extra = tuple(f for f in dict.fromkeys(tree.files) if f not in pre.files)
     return LoadedTree(tree, "dts", pre.files + extra, pre.tool, pre.diagnostics)

@@ -16,6 +16,7 @@ import attrs
 
 from memplan.diagnostics import diag
 from memplan.dts.checks import ADDRESS_CODES, address_warnings
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.load import load_device_tree
 from memplan.dts.overlay import apply_overlay, subnode
 from memplan.dts.overrides import apply_parameters
@@ -65,11 +66,11 @@ def parse_overlay_spec(text: str | os.PathLike[str] | OverlaySpec) -> OverlaySpe
 
 def load_overlay(spec: OverlaySpec, include_dirs: Sequence[str | os.PathLike[str]] = (),
                  cpp: str = "auto", include_roots: Sequence[str | os.PathLike[str]] | None = None,
-                 ) -> tuple[Tree, list[Diagnostic]]:
+                 dtc: DtcVersion = DEFAULT_DTC) -> tuple[Tree, list[Diagnostic]]:
     """The compiled overlay of ``spec`` (parameters applied) and the warnings met on the way
     (``include_roots`` confines its reads as in :func:`~memplan.dts.load_device_tree`)."""
     loaded = load_device_tree(spec.path, include_dirs, cpp, symbols=True, overlay=True,
-                              include_roots=include_roots)
+                              include_roots=include_roots, dtc=dtc)
     tree = loaded.tree
     notes = [*loaded.diagnostics, *tree.warnings]
     if loaded.kind == "dts" and not tree.plugin:
@@ -85,7 +86,8 @@ def load_overlay(spec: OverlaySpec, include_dirs: Sequence[str | os.PathLike[str
 
 def apply_overlay_specs(base: Tree, specs: Sequence[str | os.PathLike[str] | OverlaySpec],
                         include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto",
-                        include_roots: Sequence[str | os.PathLike[str]] | None = None) -> None:
+                        include_roots: Sequence[str | os.PathLike[str]] | None = None,
+                        dtc: DtcVersion = DEFAULT_DTC) -> None:
     """Load each overlay and apply it to ``base`` in order; their warnings go to ``base.warnings``,
     and dtc's address checks are run again on the merged tree. ``include_roots`` confines the
     overlays' reads as in :func:`~memplan.dts.load_device_tree`."""
@@ -95,7 +97,7 @@ def apply_overlay_specs(base: Tree, specs: Sequence[str | os.PathLike[str] | Ove
     kept = [w for w in base.warnings if w.code not in ADDRESS_CODES]
     for raw in specs:
         spec = parse_overlay_spec(raw)
-        overlay, notes = load_overlay(spec, include_dirs, cpp, include_roots)
+        overlay, notes = load_overlay(spec, include_dirs, cpp, include_roots, dtc)
         kept.extend(n for n in notes if n.code not in ADDRESS_CODES)
         apply_overlay(base, overlay, spec.path)
         base.files.extend(f for f in (spec.path, *overlay.files) if f not in base.files)

@@ -19,7 +19,8 @@ Grammar (as dtc accepts it)::
 The tokens (NAME, STRING, NUMBER, CHAR, BYTES, label, ref ...) are defined in
 :mod:`memplan.dts.lexer`, ``expr`` in :mod:`memplan.dts.expr`. ``/include/ "file"`` may
 appear between any two tokens. An array element that does not fit in N bits (unless its
-bits above N are all set, as a negative value's are) is an error, as in dtc.
+bits above N are all set, as a negative value's are) is an error, as in dtc 1.6 (a warning
+and truncation when following dtc 1.7: :mod:`memplan.dts.dtcversion`).
 
 Each block is built as a draft node (:mod:`memplan.dts.draft`) and merged into the tree the
 way dtc merges; then the semantic passes of :mod:`memplan.dts.semantics` resolve labels,
@@ -36,6 +37,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from memplan.diagnostics import diag
 from memplan.dts import expr
 from memplan.dts.checks import address_warnings
 from memplan.dts.draft import (
@@ -52,6 +54,7 @@ from memplan.dts.draft import (
     merge_nodes,
 )
 from memplan.dts.dtb import MAX_DEPTH
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.includes import IncludePolicy
 from memplan.dts.lexer import (
     BYTE_TOKEN,
@@ -112,8 +115,10 @@ class Parser:
     """The recursive-descent parser; one instance parses one input."""
 
     def __init__(self, text: str, filename: str, include_dirs: Sequence[Path], base_dir: Path | None,
-                 real: Path | None, policy: IncludePolicy | None = None) -> None:
+                 real: Path | None, policy: IncludePolicy | None = None, *,
+                 truncate_cells: bool = False) -> None:
         self.include_dirs = list(include_dirs)
+        self.truncate_cells = truncate_cells  # dtc >= 1.7: an out-of-range cell warns and keeps its low bits
         self.policy = policy if policy is not None else IncludePolicy()
         self.frame = _Frame(SourceMap(text, filename), base_dir, real)
         self.text = text
@@ -749,13 +754,22 @@ class Parser:
             value = self.primary()
             if value > mask and (value | mask) != expr.MASK64:
                 # dtc's rule: a value fits when its bits above N are all clear or all set
-                raise self.error_at(f"Value out of range for {bits}-bit array element", pos)
+                self._out_of_range(value, bits, pos)
             values.append(value & mask)
         if bits == 32:
             prop.value += struct.pack(f">{len(values)}I", *values)
         else:
             fmt = {8: "B", 16: "H", 64: "Q"}[bits]
             prop.value += struct.pack(f">{len(values)}{fmt}", *values)
+
+    def _out_of_range(self, value: int, bits: int, pos: int) -> None:
+        """An array element that does not fit: an error as dtc 1.6 says, or (``truncate_cells``,
+        dtc 1.7 and later) a ``dtc-value-truncated`` warning, the caller keeping the low bits."""
+        if not self.truncate_cells:
+            raise self.error_at(f"Value out of range for {bits}-bit array element", pos)
+        kept = value & ((1 << bits) - 1)
+        message = f"Value 0x{value:016x} truncated to 0x{kept:0{bits // 4}x}"
+        self.warnings.append(diag("dtc-value-truncated", message, self.frame.map.source(pos)))
 
     def bytestring(self, prop: DraftProp) -> None:
         """The inside of ``[ ... ]`` after the ``[``, through the ``]``."""
@@ -777,7 +791,8 @@ class Parser:
 
 def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str | os.PathLike[str]] = (),
                base_dir: str | os.PathLike[str] | None = None, *, symbols: bool = False,
-               include_roots: Sequence[str | os.PathLike[str]] | None = None) -> Tree:
+               include_roots: Sequence[str | os.PathLike[str]] | None = None,
+               dtc: DtcVersion = DEFAULT_DTC) -> Tree:
     """Parse DTS ``text`` (already preprocessed, line markers allowed) into a :class:`Tree`.
 
     ``/include/`` and ``/incbin/`` are searched in ``base_dir`` (default: the directory of
@@ -786,7 +801,9 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
     (:mod:`memplan.dts.includes`); text with no file location (no ``base_dir`` and a
     ``<name>`` for ``filename``) is confined to ``include_dirs`` unless ``include_roots`` says
     otherwise. ``symbols=True`` adds ``/__symbols__`` as ``dtc -@``
-    does (:mod:`memplan.dts.symbols`).
+    does (:mod:`memplan.dts.symbols`). ``dtc`` is the dtc whose rules apply where versions
+    differ (:mod:`memplan.dts.dtcversion`: an out-of-range array element is an error up to
+    1.6.1, a ``dtc-value-truncated`` warning from 1.7.0).
     """
     dirs = [Path(d) for d in include_dirs]
     base: Path | None
@@ -799,7 +816,8 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
     if include_roots is None and base is None:
         include_roots = list(include_dirs)  # text from nowhere reads only from its include dirs
     real = Path(filename).resolve() if filename and os.path.isfile(filename) else None
-    parser = Parser(text, filename, dirs, base, real, IncludePolicy.make(include_roots))
+    parser = Parser(text, filename, dirs, base, real, IncludePolicy.make(include_roots),
+                    truncate_cells=dtc.truncates_cells)
     # The parse allocates many small objects that all stay alive until it ends; the cyclic
     # collector would walk every live object of the process again and again meanwhile (a
     # quarter of the time in a long lint run) and find nothing. It is paused for the parse
@@ -844,7 +862,8 @@ def _check_depth(tree: Tree) -> None:
 def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = None,
               filename: str | None = None, include_dirs: Sequence[str | os.PathLike[str]] = (),
               cpp: str = "auto", defines: Sequence[str] = (), symbols: bool = False,
-              include_roots: Sequence[str | os.PathLike[str]] | None = None) -> Tree:
+              include_roots: Sequence[str | os.PathLike[str]] | None = None,
+              dtc: DtcVersion = DEFAULT_DTC) -> Tree:
     """Parse a DTS file (through the C preprocessor) or DTS ``text`` into a :class:`Tree`.
 
     With ``path``, the file is preprocessed the way kbuild does (``include_dirs`` become
@@ -857,12 +876,13 @@ def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = 
         raise TypeError("parse_dts() takes either a path or text=, not both")
     if text is not None:
         return parse_text(text, filename or "<string>", include_dirs, symbols=symbols,
-                          include_roots=include_roots)
+                          include_roots=include_roots, dtc=dtc)
     assert path is not None
     from memplan.dts.preprocess import preprocess
 
     pre = preprocess(path, include_dirs=include_dirs, cpp=cpp, defines=defines, include_roots=include_roots)
     tree = parse_text(pre.text, filename or os.fspath(path), include_dirs,
-                      base_dir=Path(os.fspath(path)).parent, symbols=symbols, include_roots=include_roots)
+                      base_dir=Path(os.fspath(path)).parent, symbols=symbols, include_roots=include_roots,
+                      dtc=dtc)
     tree.warnings[:0] = pre.diagnostics
     return tree

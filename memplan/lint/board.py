@@ -17,6 +17,7 @@ import attrs
 from memplan.api import resolve
 from memplan.diagnostics import diag
 from memplan.dts import Tree, load_device_tree
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.facts import extract
 from memplan.errors import MemplanError
 from memplan.kconfig import KernelConfig
@@ -38,6 +39,7 @@ class ArchContext:
     config: KernelConfig
     kernel_version: KernelVersion | None
     include_dirs: tuple[str, ...]
+    dtc: DtcVersion = DEFAULT_DTC  # the tree's own scripts/dtc: the dtc its build uses
 
 
 def _relative_source(src: Source | None, prefix: str) -> Source | None:
@@ -63,7 +65,7 @@ def lint_board(ctx: ArchContext, path: str) -> BoardResult:
     """Build and resolve ``path`` (relative to the tree); never raises."""
     full = f"{ctx.srctree}/{path}"
     try:
-        loaded = load_device_tree(full, ctx.include_dirs)
+        loaded = load_device_tree(full, ctx.include_dirs, dtc=ctx.dtc)
     except MemplanError as err:
         return BoardResult(path, ctx.arch, relativise((_error_diag("build-failed", err),), ctx.srctree))
     except Exception as exc:  # a memplan bug must not stop the other boards

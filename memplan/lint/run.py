@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from memplan.diagnostics import diag
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
 from memplan.kconfig import KernelConfig, load_config
 from memplan.lint.board import ArchContext, lint_board, relativise
 from memplan.lint.kbuild import KernelTree
@@ -124,6 +125,7 @@ def lint_tree(
     config: str | os.PathLike[str] | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    dtc_version: DtcVersion | None = None,
 ) -> LintReport:
     """Lint the board ``.dts`` files of a kernel source tree.
 
@@ -131,7 +133,9 @@ def lint_tree(
     tree); ``boards``: only these boards (paths or file names, see
     :meth:`KernelTree.select_boards`); ``config``: a ``.config`` or defconfig to use instead of
     ``arch/<arch>/configs/$(KBUILD_DEFCONFIG)`` (one architecture only); ``jobs``: worker
-    processes (default: one per core). Raises :class:`LintError` (or another
+    processes (default: one per core); ``dtc_version``: the dtc whose rules the sources follow
+    (default: the tree's own ``scripts/dtc``, which the kernel build uses, else dtc 1.6.1).
+    Raises :class:`LintError` (or another
     :class:`~memplan.errors.MemplanError` for an unreadable configuration) when the lint cannot
     run; problems of single boards are findings in the report.
     """
@@ -154,8 +158,10 @@ def lint_tree(
     config_jobs = [(str(paths[a]), a, srctree_mode, str(version) if version else None) for a in used]
     read = _map(_read_config, config_jobs, workers, ordered=True, isolate=True)
     loaded = dict(zip(used, read, strict=True))
+    dtc = dtc_version or tree_dtc_version(tree.root) or DEFAULT_DTC
     contexts = {
-        a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version, tree.include_dirs)
+        a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version, tree.include_dirs,
+                       dtc)
         for a in used
     }
     results: list[BoardResult] = []

@@ -6,6 +6,7 @@ a blob whose root node has a name. Every input is written here; dtc decides what
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from memplan import resolve
 from memplan.cli import main
 from memplan.dts import parse_text, read_dtb
-from memplan.errors import DtbError, DtsSyntaxError
+from memplan.dts.dtcversion import DtcVersion, parse_dtc_version, tree_dtc_version
+from memplan.errors import DtbError, DtsSyntaxError, ResolveError, UsageError
 
 DTC = shutil.which("dtc")
 needs_dtc = pytest.mark.skipif(DTC is None, reason="dtc is not installed")
@@ -53,23 +56,116 @@ def _dtc(src: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([DTC, *args, str(src)], capture_output=True, text=True, check=False, cwd=src.parent)
 
 
-@needs_dtc
+#: The dtc builds that judge the range rule: the installed one (Debian's 1.6.1 in CI) and the
+#: kernel tree's own (1.7.0 in Linux 6.12, built by ``make scripts_dtc``); they disagree on it.
+KERNEL_DTC = os.environ.get("MEMPLAN_KERNEL_DTC", "/work/linux-6.12/scripts/dtc/dtc")
+JUDGES = {"installed": DTC, "kernel-tree": KERNEL_DTC}
+_WARNING = re.compile(r"WARNING: [^:]*:(\d+)\.(\d+)-\d+: (Value 0x[0-9a-f]+ truncated to 0x[0-9a-f]+)")
+
+
+def _judge(which: str) -> tuple[str, DtcVersion]:
+    """The dtc binary called ``which`` and the version it reports; skips when it is absent."""
+    path = JUDGES[which]
+    if path is None or not os.access(path, os.X_OK):
+        pytest.skip(f"no {which} dtc (the kernel tree's: set MEMPLAN_KERNEL_DTC to scripts/dtc/dtc)")
+    res = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    return path, parse_dtc_version(res.stdout.strip().removeprefix("Version:"))
+
+
+@pytest.mark.parametrize("judge", sorted(JUDGES))
 @pytest.mark.parametrize("value", ARRAY_VALUES)
-def test_array_element_range_matches_dtc(value: str, tmp_path: Path) -> None:
+def test_array_element_range_matches_each_dtc(value: str, judge: str, tmp_path: Path) -> None:
+    """memplan told to follow the judging dtc's version does what that dtc does: the same bytes
+    and the same truncation warnings (1.7), or the same error at the same place (1.6)."""
+    dtc, version = _judge(judge)
     text = f"/dts-v1/;\n/ {{\n\tp = {value};\n}};\n"
     src = tmp_path / "t.dts"
     src.write_text(text)
-    res = _dtc(src, "-q", "-I", "dts", "-O", "dtb", "-b", "0", "-o", str(tmp_path / "t.dtb"))
+    res = subprocess.run([dtc, "-I", "dts", "-O", "dtb", "-b", "0", "-o", str(tmp_path / "t.dtb"), str(src)],
+                         capture_output=True, text=True, check=False, cwd=tmp_path)
     if res.returncode == 0:
-        assert parse_text(text, str(src)).to_dtb() == (tmp_path / "t.dtb").read_bytes()
+        tree = parse_text(text, str(src), dtc=version)
+        assert tree.to_dtb() == (tmp_path / "t.dtb").read_bytes()
+        got = [(w.source.line, w.source.column, w.message) for w in tree.warnings
+               if w.code == "dtc-value-truncated" and w.source is not None]
+        assert got == [(int(a), int(b), m) for a, b, m in _WARNING.findall(res.stderr)]
         return
     found = re.search(r":(\d+)\.(\d+)-\d+ Value out of range for (\d+)-bit array element", res.stderr)
     assert found is not None, res.stderr
     with pytest.raises(DtsSyntaxError) as err:
-        parse_text(text, str(src))
+        parse_text(text, str(src), dtc=version)
     assert err.value.message == f"Value out of range for {found.group(3)}-bit array element"
     assert err.value.source is not None
     assert (err.value.source.line, err.value.source.column) == (int(found.group(1)), int(found.group(2)))
+
+
+@needs_dtc
+@pytest.mark.parametrize("value", ["< 0x100000000 >", "/bits/ 16 < 0x10000 >", "/bits/ 8 <256>",
+                                   "< (-0xffffffff - 2) >"])
+def test_default_refuses_what_dtc_1_6_refuses_and_1_7_truncates(value: str, tmp_path: Path) -> None:
+    """By default memplan follows dtc 1.6.1 (the error); told 1.7 it builds dtc 1.7's bytes:
+    the low bits, as dtc 1.7.0 keeps them (its test suite's cell-overflow case)."""
+    text = f"/dts-v1/;\n/ {{ p = {value}; }};\n"
+    with pytest.raises(DtsSyntaxError, match="Value out of range for"):
+        parse_text(text, "t.dts")
+    tree = parse_text(text, "t.dts", dtc=parse_dtc_version("1.7.0"))
+    [warning] = [w for w in tree.warnings if w.code == "dtc-value-truncated"]
+    assert warning.severity == "warning"
+    bits = int(value.split()[1]) if value.startswith("/bits/") else 32
+    raw = tree.root.properties["p"].value
+    assert len(raw) == bits // 8
+    assert warning.message.endswith(f"truncated to 0x{int.from_bytes(raw, 'big'):0{bits // 4}x}")
+
+
+@pytest.mark.parametrize(("text", "truncates"), [
+    ("1.6.1", False), ("1.6", False), ("1.4.7", False), ("1.7", True), ("1.7.0", True), ("1.8.1", True),
+    ("DTC 1.7.0-gbcd02b52", True), ("Version: DTC 1.6.1", False),
+    ("DTC 1.6.1-g55778a03", False), ("DTC 1.6.1-gabbd523b", True), ("v1.6.1-66-gabbd523", True),
+])
+def test_dtc_version_spellings(text: str, truncates: bool) -> None:
+    """``dtc --version``, version_gen.h and git describe spellings; a 1.6.1 snapshot truncates
+    only from dtc commit 2cd89f8 on (the kernel's abbd523 import does, 55778a03 does not)."""
+    assert parse_dtc_version(text.removeprefix("Version:")).truncates_cells is truncates
+
+
+def test_bad_dtc_version_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="not a dtc version"):
+        parse_dtc_version("seven")
+
+
+def test_kernel_tree_dtc_version_is_read(tmp_path: Path) -> None:
+    (tmp_path / "scripts" / "dtc").mkdir(parents=True)
+    assert tree_dtc_version(tmp_path) is None
+    (tmp_path / "scripts" / "dtc" / "version_gen.h").write_text('#define DTC_VERSION "DTC 1.6.1-gabbd523b"\n')
+    found = tree_dtc_version(tmp_path)
+    assert found == DtcVersion(1, 6, 1, "abbd523b")
+    assert found.truncates_cells
+
+
+def test_cli_dtc_version_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "t.dts"
+    src.write_text("/dts-v1/;\n/ { p = /bits/ 8 <256 1>; };\n")
+    assert main(["dts", str(src)]) == 2
+    assert "Value out of range for 8-bit array element" in capsys.readouterr().err
+    out = tmp_path / "t.dtb"
+    assert main(["dts", str(src), "--dtc-version", "1.7", "-o", str(out)]) == 0
+    assert read_dtb(out.read_bytes()).root.properties["p"].value == b"\x00\x01"
+    assert main(["dts", str(src), "--dtc-version", "1.7"]) == 0
+    assert "[dtc-value-truncated] Value 0x0000000000000100 truncated to 0x00" in capsys.readouterr().out
+
+
+def test_resolve_dtc_version_argument(tmp_path: Path) -> None:
+    board = ("/dts-v1/;\n/ { #address-cells = <1>; #size-cells = <1>;\n"
+             "memory@40000000 { device_type = \"memory\"; reg = <0x40000000 0x40000000>; };\n"
+             "cpus { #address-cells = <1>; #size-cells = <0>; cpu@0 { device_type = \"cpu\"; "
+             "compatible = \"arm,cortex-a53\"; reg = <0>; }; };\n"
+             "x { p = <0x100000001>; }; };\n")
+    with pytest.raises(DtsSyntaxError):
+        resolve(dts=board, kernel_version="6.1")
+    plan = resolve(dts=board, kernel_version="6.1", dtc_version="1.7")
+    assert any(d.code == "dtc-value-truncated" for d in plan.diagnostics)
+    with pytest.raises(ResolveError, match="dtc_version="):
+        resolve(dts=board, dtc_version="x.y")
 
 
 # ---------------------------------------------------------------------------- blobs built by hand
