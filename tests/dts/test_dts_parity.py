@@ -149,6 +149,7 @@ def test_cli_dtc_version_option(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "Value out of range for 8-bit array element" in capsys.readouterr().err
     out = tmp_path / "t.dtb"
     assert main(["dts", str(src), "--dtc-version", "1.7", "-o", str(out)]) == 0
+    assert "[dtc-value-truncated] Value 0x0000000000000100 truncated to 0x00" in capsys.readouterr().err
     assert read_dtb(out.read_bytes()).root.properties["p"].value == b"\x00\x01"
     assert main(["dts", str(src), "--dtc-version", "1.7"]) == 0
     assert "[dtc-value-truncated] Value 0x0000000000000100 truncated to 0x00" in capsys.readouterr().out
