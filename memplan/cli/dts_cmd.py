@@ -35,16 +35,21 @@ def run(args: argparse.Namespace) -> int:
 
     from memplan.cli.dts_summary import load_tree, summarize
     from memplan.cli.gate import gate_status, kept
-    from memplan.cli.inputs import STDIN, check_include_dirs, include_roots, stdin_dts_file
+    from memplan.cli.inputs import STDIN, check_include_dirs, include_roots
     from memplan.dts.dtcversion import DEFAULT_DTC
     from memplan.errors import UsageError
     from memplan.source import Source
 
     dirs = check_include_dirs(args.include_dirs)
     roots = include_roots(args)
-    path = str(stdin_dts_file(sys.stdin.buffer.read())) if args.file == STDIN else args.file
     dtc = args.dtc_version if args.dtc_version is not None else DEFAULT_DTC
-    loaded = load_tree(path, dirs, args.cpp, symbols=args.symbols, include_roots=roots, dtc=dtc)
+    if args.file == STDIN:
+        from memplan.dts.load import load_device_tree_stdin
+
+        loaded = load_device_tree_stdin(sys.stdin.buffer.read(), dirs, args.cpp, symbols=args.symbols,
+                                        include_roots=roots, dtc=dtc)
+    else:
+        loaded = load_tree(args.file, dirs, args.cpp, symbols=args.symbols, include_roots=roots, dtc=dtc)
     if args.overlays:
         from memplan.cli.inputs import overlay_specs
         from memplan.dts.overlay_input import apply_overlay_specs

@@ -11,10 +11,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memplan.errors import CmdlineError, UsageError
 from memplan.source import Source
+
+if TYPE_CHECKING:
+    from memplan.dts.tree import Tree
 
 __all__ = [
     "STDIN",
@@ -24,7 +27,6 @@ __all__ = [
     "overlay_specs",
     "prediction_kwargs",
     "read_cmdline_file",
-    "stdin_dts_file",
 ]
 
 #: The file name that means standard input.
@@ -75,31 +77,28 @@ def include_roots(args: argparse.Namespace) -> list[str] | None:
     return None if roots is None else check_include_dirs(roots, "--include-root")
 
 
-def _stdin_dts(data: bytes) -> Path | bytes:
-    """DTS source from standard input, in a temporary file so that it goes through the C
-    preprocessor as a board file does (its includes are looked up in the --include folders); a
-    blob is passed on as bytes."""
+def _stdin_dts(data: bytes, args: argparse.Namespace) -> Tree | bytes:
+    """DTS source from standard input, preprocessed and parsed as cpp and dtc read their own
+    standard input (``<stdin>``; includes next to it are looked up in the current directory,
+    then in the --include folders; --include-root confines them); a blob is passed on as bytes.
+    The preprocessor's warnings come first in the tree's warnings."""
     if data[:4] == _FDT_MAGIC:
         return data
-    return stdin_dts_file(data)
+    from memplan.dts.dtcversion import DEFAULT_DTC
+    from memplan.dts.load import load_device_tree_stdin
 
-
-def stdin_dts_file(data: bytes) -> Path:
-    """``data`` (read from standard input) in a temporary file, removed when the process ends."""
-    import atexit  # here: only a run that reads standard input pays for these imports
-    import shutil
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="memplan-stdin-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = Path(folder) / "stdin.dts"
-    path.write_bytes(data)
-    return path
+    dtc = getattr(args, "dtc_version", None) or DEFAULT_DTC  # parsed by the option (--dtc-version)
+    loaded = load_device_tree_stdin(data, check_include_dirs(args.include_dirs), symbols=bool(
+        getattr(args, "overlays", None)), include_roots=include_roots(args), dtc=dtc)
+    loaded.tree.warnings[:0] = loaded.diagnostics
+    return loaded.tree
 
 
 def _dts(value: str, stdin: _Stdin) -> Path | bytes:
+    """The --dts path, or the bytes of standard input (read here, parsed by :func:`_stdin_dts`
+    once every option has taken its input)."""
     if value == STDIN:
-        return _stdin_dts(stdin.read("--dts"))
+        return stdin.read("--dts")
     path = existing_file("--dts", value)
     if path.suffix == ".dtsi":
         hint(f"{value} is an include file (.dtsi); pass the board .dts that includes it with --dts")
@@ -218,4 +217,6 @@ def prediction_kwargs(args: argparse.Namespace, *, observed_cmdline: str | None 
             raise UsageError("--cmdline-from-observed: the observed boot log has no 'Kernel command line:'")
         cmdline = observed_cmdline
     kwargs["cmdline"] = cmdline
+    if isinstance(kwargs.get("dts"), bytes):
+        kwargs["dts"] = _stdin_dts(kwargs["dts"], args)
     return {k: v for k, v in kwargs.items() if v is not None}

@@ -2,7 +2,8 @@
 
 A macro bomb can run for minutes, ``#include "/dev/zero"`` makes cc1 allocate without end,
 and an include of a FIFO or ``/dev/stdin`` waits forever. The preprocessor therefore runs in
-its own session with stdin closed (``/dev/stdin`` reads as empty), an address-space limit
+its own session with stdin closed (``/dev/stdin`` reads as empty; DTS read from memplan's own
+standard input is given to cpp from a temporary file), an address-space limit
 (inherited by cc1), a wall-clock deadline and a cap on what it may print; whichever bound is
 hit, the whole process group is killed and a :class:`~memplan.errors.PreprocessError` names
 the limit and the environment variable that raises it (:mod:`memplan.dts.limits`).
@@ -42,15 +43,28 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def run_cpp(cmd: Sequence[str], where: Source) -> tuple[int, bytes, bytes]:
-    """Run ``cmd`` bounded; ``(exit status, stdout, stderr)``. Raises :class:`PreprocessError`
-    (at ``where``) when a bound is hit or the program cannot be started."""
+def run_cpp(cmd: Sequence[str], where: Source, data: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """Run ``cmd`` bounded; ``(exit status, stdout, stderr)``. ``data`` is what the program reads
+    on standard input (from an unnamed temporary file, so nothing can block), else nothing.
+    Raises :class:`PreprocessError` (at ``where``) when a bound is hit or the program cannot be
+    started."""
+    if data is None:
+        return _run(cmd, where, subprocess.DEVNULL)
+    import tempfile
+
+    with tempfile.TemporaryFile() as feed:
+        feed.write(data)
+        feed.seek(0)
+        return _run(cmd, where, feed.fileno())
+
+
+def _run(cmd: Sequence[str], where: Source, stdin: int) -> tuple[int, bytes, bytes]:
     timeout = limits.value(limits.CPP_TIMEOUT)
     memory = limits.value(limits.CPP_MEMORY)
     cap = limits.value(limits.CPP_OUTPUT)
     try:
         proc = subprocess.Popen(
-            list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            list(cmd), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, preexec_fn=lambda: _limit_memory(memory),
         )
     except OSError as exc:

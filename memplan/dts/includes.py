@@ -25,6 +25,9 @@ from memplan.source import Source
 
 _DEV = os.sep + "dev" + os.sep
 
+#: The name cpp and memplan give DTS read from standard input.
+STDIN_NAME = "<stdin>"
+
 
 def _real(path: str) -> str:
     return os.path.realpath(os.path.abspath(path))
@@ -72,9 +75,14 @@ class IncludePolicy:
         ``search``) that is a file, as cpp searches; ``None`` when there is none. Confined, a
         candidate outside the roots stops the search with :meth:`outside_error`."""
         candidates = [name] if os.path.isabs(name) else [os.path.join(d, name) if d else name for d in search]
-        for cand in candidates:
+        for i, cand in enumerate(candidates):
             if not self.inside(cand):
-                raise self.outside_error(what, name, where)
+                err = self.outside_error(what, name, where)
+                if i == 0 and where is not None and where.file == STDIN_NAME and not os.path.isabs(name):
+                    err = IncludeError(
+                        f"{err.message}; standard input's includes are looked up first in the current "
+                        "directory, as cpp and dtc do: run memplan from inside an include root", where)
+                raise err
             if cand.startswith(_DEV) or _real(cand).startswith(_DEV):
                 raise IncludeError(
                     f"{what} {shorten(name)!r} names a device file; memplan does not read /dev", where

@@ -91,3 +91,26 @@ def load_device_tree(
                       include_roots=include_roots, dtc=dtc)
     extra = tuple(f for f in dict.fromkeys(tree.files) if f not in pre.files)
     return LoadedTree(tree, "dts", pre.files + extra, pre.tool, pre.diagnostics)
+
+
+def load_device_tree_stdin(
+    data: bytes, include_dirs: Sequence[str | os.PathLike[str]] = (), cpp: str = "auto",
+    *, symbols: bool = False, overlay: bool = False,
+    include_roots: Sequence[str | os.PathLike[str]] | None = None, dtc: DtcVersion = DEFAULT_DTC,
+) -> LoadedTree:
+    """:func:`load_device_tree` of ``data`` read from standard input: a blob by its magic, else
+    DTS source named ``<stdin>`` that cpp and the parser treat as cpp and dtc treat their own
+    standard input (includes next to it are looked up in the current directory, then in
+    ``include_dirs``; ``include_roots`` confines every include read; ``dtc`` as there)."""
+    from memplan.dts.includes import STDIN_NAME
+    from memplan.dts.parser import parse_text
+    from memplan.dts.preprocess import preprocess_stdin
+
+    if len(data) >= 4 and int.from_bytes(data[:4], "big") == FDT_MAGIC:
+        return LoadedTree(read_dtb(data, filename=STDIN_NAME, checks=not overlay), "dtb", (STDIN_NAME,))
+    dirs = [os.fspath(d) for d in include_dirs]
+    pre = preprocess_stdin(data, include_dirs=dirs, cpp=cpp, include_roots=include_roots)
+    tree = parse_text(pre.text, STDIN_NAME, dirs, base_dir=os.getcwd(), symbols=symbols,
+                      include_roots=include_roots, dtc=dtc)
+    extra = tuple(f for f in dict.fromkeys(tree.files) if f not in pre.files)
+    return LoadedTree(tree, "dts", pre.files + extra, pre.tool, pre.diagnostics)

@@ -42,7 +42,7 @@ import attrs
 from memplan.diagnostics import diag
 from memplan.dts import limits
 from memplan.dts.cpprun import run_cpp
-from memplan.dts.includes import IncludePolicy
+from memplan.dts.includes import STDIN_NAME, IncludePolicy
 from memplan.errors import IncludeError, MemplanError, PreprocessError, shorten
 from memplan.model import Diagnostic
 from memplan.source import Source
@@ -178,16 +178,47 @@ def preprocess(
     :class:`PreprocessError` with the position of the problem.
     """
     main = os.fspath(path)
-    dirs = tuple(os.fspath(d) for d in include_dirs)
-    defs = tuple(defines)
     policy = IncludePolicy.make(include_roots)
     where = Source.at(main, 1)
     if not os.path.isfile(main):
         raise IncludeError(f"no such DTS file: {main}", where)
     if not policy.inside(main):
         raise policy.outside_error("DTS file", main, where)
+    return _preprocess(main, None, include_dirs, cpp, defines, policy)
+
+
+
+#: Text of inputs that are not files (standard input), for carets under error positions.
+_MEMORY: dict[str, list[str]] = {}
+
+
+def preprocess_stdin(
+    data: bytes,
+    include_dirs: Iterable[str | os.PathLike[str]] = (),
+    cpp: CppChoice | str = "auto",
+    defines: Iterable[str] = (),
+    include_roots: Iterable[str | os.PathLike[str]] | None = None,
+) -> Preprocessed:
+    """Preprocess DTS read from standard input as ``cpp ... -`` does: the input is named
+    ``<stdin>`` and its quoted includes are looked up in the current directory, then in the
+    include dirs. ``include_roots`` confines every include read as for a file (the input
+    itself is not a file, so it is not checked); otherwise as :func:`preprocess`."""
+    text = data.decode(_ENCODING, _ERRORS)
+    text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    _MEMORY[STDIN_NAME] = text.splitlines()
+    return _preprocess(STDIN_NAME, text, include_dirs, cpp, defines, IncludePolicy.make(include_roots))
+
+
+def _preprocess(
+    main: str, data: str | None, include_dirs: Iterable[str | os.PathLike[str]], cpp: CppChoice | str,
+    defines: Iterable[str], policy: IncludePolicy,
+) -> Preprocessed:
+    """:func:`preprocess` of the file ``main``, or of the text ``data`` named ``main``."""
+    dirs = tuple(os.fspath(d) for d in include_dirs)
+    defs = tuple(defines)
+    where = Source.at(main, 1)
     if cpp == "none":
-        text = policy.read_text(main, "DTS file", where)
+        text = policy.read_text(main, "DTS file", where) if data is None else data
         body = text if text.endswith("\n") or not text else text + "\n"
         return Preprocessed(
             text=format_linemarker(1, main) + "\n" + body, files=(main,), tool="none", main_file=main,
@@ -200,12 +231,14 @@ def preprocess(
         raise PreprocessError("no system C preprocessor found (install cpp, or use --cpp pcpp)")
     if exe is not None and not (policy.confined and cpp == "auto"):
         if policy.confined:
-            _vet_includes(main, dirs, defs, policy)
-        return _run_system_cpp(exe, main, dirs, defs, policy)
-    return _run_pcpp(main, dirs, defs, policy)
+            _vet_includes(main, dirs, defs, policy, data)
+        return _run_system_cpp(exe, main, dirs, defs, policy, data)
+    return _run_pcpp(main, dirs, defs, policy, data)
 
 
-def _vet_includes(main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy) -> None:
+def _vet_includes(
+    main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy, data: str | None
+) -> None:
     """Before a confined system cpp run: walk the includes with the pcpp back end, whose every
     read memplan checks, so cpp is never started on an include outside the roots, a device or a
     FIFO.
@@ -217,7 +250,7 @@ def _vet_includes(main: str, dirs: tuple[str, ...], defs: tuple[str, ...], polic
     started at all: what it would read cannot be checked beforehand. Otherwise cpp runs and
     judges the input itself; the files it read are checked once more from its line markers.
     """
-    run = _PcppRun(main, dirs, defs, policy, vet=True)
+    run = _PcppRun(main, dirs, defs, policy, data, vet=True)
     try:
         run.run()
     except (IncludeError, PreprocessError):
@@ -240,6 +273,8 @@ _LINES: dict[tuple[str, int, int, int, IncludePolicy], list[str] | None] = {}
 def _lines_of(file: str, policy: IncludePolicy) -> list[str] | None:
     """The lines of ``file``, read once per (file, mtime, size) however many messages point
     into it (a file with thousands of ``#warning`` lines must not be read thousands of times)."""
+    if file in _MEMORY:
+        return _MEMORY[file]
     try:
         st = os.stat(file)
     except OSError:
@@ -305,18 +340,22 @@ def _missing_error(name: str, searched: Sequence[str], where: Source) -> Include
 
 
 def _run_system_cpp(
-    exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy
+    exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy,
+    data: str | None = None,
 ) -> Preprocessed:
     cmd: list[str] = [exe, "-nostdinc"]
     for d in dirs:
         cmd += ["-I", d]
     cmd += ["-undef", "-D__DTS__", "-x", "assembler-with-cpp"]
     cmd += [f"-D{d}" for d in defs]
-    cmd.append(main)
-    returncode, stdout, stderr = run_cpp(cmd, Source.at(main, 1))
+    cmd.append(main if data is None else "-")
+    given = None if data is None else data.encode(_ENCODING, _ERRORS)
+    returncode, stdout, stderr = run_cpp(cmd, Source.at(main, 1), given)
     out = stdout.decode(_ENCODING, _ERRORS)
     err = stderr.decode(_ENCODING, _ERRORS)
     files, problem = _scan_cpp_output(out, policy)
+    if data is not None:
+        files.insert(0, main)  # cpp names its standard input "<stdin>", which the scan skips
     errors, warnings = _parse_cpp_stderr(err, policy)
     if problem is not None:
         raise problem
@@ -442,12 +481,14 @@ def _is_quoted_include(where: Source) -> bool:
 # pcpp fallback
 
 
-def _run_pcpp(main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy) -> Preprocessed:
+def _run_pcpp(
+    main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy, data: str | None = None
+) -> Preprocessed:
     try:
         import pcpp  # noqa: F401  (probe only; the real import is in _make_pcpp)
     except ImportError as err:  # pragma: no cover - pcpp is a runtime dependency
         raise PreprocessError("no system cpp and the pcpp package is not installed") from err
-    return _PcppRun(main, dirs, defs, policy).run()
+    return _PcppRun(main, dirs, defs, policy, data).run()
 
 
 class _Event:
@@ -469,9 +510,10 @@ class _PcppRun:
 
     def __init__(
         self, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy,
-        *, vet: bool = False,
+        data: str | None = None, *, vet: bool = False,
     ) -> None:
         self.main = main
+        self.data = data  # the main text when it is not a file (standard input)
         #: a walk ahead of the system cpp: errors cpp goes on after are kept, not raised
         self.vet = vet
         self.errors: list[PreprocessError] = []
@@ -495,7 +537,8 @@ class _PcppRun:
         self.entered: set[str] = set()
 
     def run(self) -> Preprocessed:
-        text = self.policy.read_text(self.main, "DTS file", Source.at(self.main, 1))
+        text = self.data if self.data is not None else self.policy.read_text(
+            self.main, "DTS file", Source.at(self.main, 1))
         self.files[self.main] = None
         self.stack.append((self.main, _norm(self.main), None))
         self.entered.add(_norm(self.main))

@@ -313,3 +313,89 @@ def test_pcpp_follows_gnu_include_forms_like_cpp(tmp_path: Path) -> None:
     codes = [d.message for d in preprocess(board, include_dirs=dirs, cpp="pcpp").diagnostics]
     assert codes.count("#import is a deprecated GCC extension") == 2
     assert "#include_next in primary source file" in codes
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+STDIN_BOARD = b'/dts-v1/;\n#include "in.dtsi"\n/include/ "dtc.dtsi"\n/ { b = /incbin/("blob.bin"); };\n'
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_stdin_dts_is_confined_to_the_roots_like_a_file(
+    kernel: Path, tool: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--dts -`` with --include-root: includes next to <stdin> are looked up in the current
+    directory (as cpp and dtc do for their standard input) and confined to the roots."""
+    from memplan.cli import main
+
+    root = kernel / "proj"
+    write(root / "in.dtsi", "/ { inside; };\n")
+    write(root / "dtc.dtsi", "/ { by-dtc; };\n")
+    (root / "blob.bin").write_bytes(b"\x01\x02")
+    monkeypatch.chdir(root)
+    for roots in ([], ["--include-root", str(root)], ["--include-root", str(kernel)]):
+        _stdin(monkeypatch, STDIN_BOARD)
+        assert main(["dts", "-", "--cpp", tool, *roots]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        assert "source: <stdin>" in out and "in.dtsi" in out and "blob.bin" in out
+    # confined elsewhere: the include is refused, positioned in <stdin>, whichever back end
+    write(kernel / "elsewhere/x.dtsi", "")
+    _stdin(monkeypatch, STDIN_BOARD)
+    assert main(["dts", "-", "--cpp", tool, "--include-root", str(kernel / "elsewhere")]) == 2
+    err = capsys.readouterr().err
+    assert "<stdin>:2:10: include 'in.dtsi' is outside the include roots" in err
+    assert '    #include "in.dtsi"' in err  # the caret line comes from standard input
+    # climbing out of the root from the current directory is refused as from a file
+    _stdin(monkeypatch, b'/dts-v1/;\n#include "../secret.dtsi"\n')
+    assert main(["dts", "-", "--cpp", tool, "--include-root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "<stdin>:2:10: include '../secret.dtsi' is outside the include roots" in err
+    assert "top secret" not in err
+    # the dtc /include/ and /incbin/ of <stdin> are confined too
+    _stdin(monkeypatch, b'/dts-v1/;\n/ { b = /incbin/("../secret.dtsi"); };\n')
+    assert main(["dts", "-", "--cpp", tool, "--include-root", str(root)]) == 2
+    assert "<stdin>:2:18: /incbin/ '../secret.dtsi' is outside the include roots" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_stdin_dts_looks_in_include_dirs_after_the_current_directory(
+    kernel: Path, tool: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from memplan.cli import main
+
+    dts = kernel / "arch/arm/boot/dts"
+    monkeypatch.chdir(kernel)
+    text = b'/dts-v1/;\n#include "armv7-m.dtsi"\n/ { model = "m"; };\n'
+    _stdin(monkeypatch, text)
+    assert main(["dts", "-", "--cpp", tool]) == 2
+    assert "<stdin>:2:10: include file 'armv7-m.dtsi' not found" in capsys.readouterr().err
+    _stdin(monkeypatch, text)
+    assert main(["dts", "-", "--cpp", tool, "-I", str(dts)]) == 0, capsys.readouterr().err
+    assert "armv7-m.dtsi" in capsys.readouterr().out
+    # confined, the current directory (searched first for "...") must be inside a root too ...
+    _stdin(monkeypatch, text)
+    assert main(["dts", "-", "--cpp", tool, "-I", str(dts), "--include-root", str(dts)]) == 2
+    assert "run memplan from inside an include root" in capsys.readouterr().err
+    # ... <...> searches only the include dirs, and from inside the root "..." works
+    angled = text.replace(b'"armv7-m.dtsi"', b"<armv7-m.dtsi>")
+    _stdin(monkeypatch, angled)
+    assert main(["dts", "-", "--cpp", tool, "-I", str(dts), "--include-root", str(dts)]) == 0
+    assert "armv7-m.dtsi" in capsys.readouterr().out
+    monkeypatch.chdir(dts / "st")
+    _stdin(monkeypatch, text)
+    assert main(["dts", "-", "--cpp", tool, "-I", str(dts), "--include-root", str(dts)]) == 0
+    assert "armv7-m.dtsi" in capsys.readouterr().out
+    # resolve reads --dts - the same way
+    _stdin(monkeypatch, text)
+    argv = ["resolve", "--dts", "-", "-I", str(dts), "--arch", "arm", "--kernel-version", "6.1",
+            "--memory", "256M", "--include-root"]
+    assert main([*argv, str(dts)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    _stdin(monkeypatch, text)
+    assert main([*argv, str(dts / "st")]) == 2
+    assert "outside the include roots" in capsys.readouterr().err
