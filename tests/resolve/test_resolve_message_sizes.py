@@ -42,7 +42,8 @@ def test_dynamic_allocation_failure_names_the_exact_size() -> None:
 def test_static_reservation_failure_names_the_exact_size() -> None:
     rmem = "fw@50000000 { reg = <0 0x50000000 0 0x180000>; no-map; };"
     plan = memplan.resolve(
-        dts=board(rmem, head="/memreserve/ 0x50000000 0x1000;"), arch="arm64", kernel_version="6.1", config=CFG
+        dts=board(rmem, head="/memreserve/ 0x50000000 0x1000;"),
+        arch="arm64", kernel_version="6.1", config=CFG,
     )
     assert "base 0x50000000, size 1.5 MiB (" in message(plan, "rmem-reserve-failed")
 
