@@ -25,7 +25,8 @@ def build_candidates(
     era = run.era
     cmd = inp.cmdline.cma
     cfg = inp.config
-    default = st.default_area
+    default_slot = st.default_area
+    default = default_slot.region if default_slot is not None else None
     kernel_rule = inp.precedence == "kernel" and era is not Era.A
     rule = (
         "the kernel's rule for this version (5.6+: CMDLINE > DTS > KCONFIG)"
@@ -37,8 +38,9 @@ def build_candidates(
         )
     )
     out: list[CmaCandidate] = []
-    dt_defaults = [r for r in st.regions if r.default_cma and r.node is not None]
-    if len([r for r in dt_defaults if r.status == "ok" and r.is_cma_area]) > 1:
+    dt_slots = [s for s in st.regions if s.region.default_cma and s.node is not None]
+    dt_defaults = [s.region for s in dt_slots]
+    if len([s for s in dt_slots if s.region.status == "ok" and s.is_cma_area]) > 1:
         st.note(
             "cma-multiple-default",
             "several linux,cma-default nodes became CMA areas; the last one initialised "
@@ -46,8 +48,8 @@ def build_candidates(
             default.source if default is not None else dt_defaults[-1].source,
             default.path if default is not None else None,
         )
-    for r in dt_defaults:
-        node = r.node
+    for slot in dt_slots:
+        node, r = slot.node, slot.region
         assert node is not None
         status: Literal["selected", "overridden", "invalid", "disabled"]
         if r.status == "disabled":
@@ -59,12 +61,12 @@ def build_candidates(
                 if era is Era.D
                 else "the node is bypassed and its memory released"
             )
-        elif r is default:
+        elif slot is default_slot:
             status = "selected"
             why = "the linux,cma-default node became the default CMA area"
             if cmd is not None and ctx.dma_cma:
                 why += f"; cma= is ignored under {rule}"
-        elif r.status == "ok" and r.is_cma_area:
+        elif r.status == "ok" and slot.is_cma_area:
             status, why = (
                 "overridden",
                 "another linux,cma-default node was initialised later and is the default",
@@ -84,7 +86,9 @@ def build_candidates(
                 name=r.name,
             )
         )
-    g = run.global_region
+    g_slot = run.global_region
+    g = g_slot.region if g_slot is not None else None
+    default_is_global = default_slot is not None and default_slot is g_slot
     live_defaults = [r for r in dt_defaults if r.status != "disabled"]
     if not inp.version_known and cmd is not None and live_defaults and ctx.dma_cma:
         st.note(
@@ -105,7 +109,7 @@ def build_candidates(
     if cmd is not None:
         if not ctx.dma_cma:
             status, why = "disabled", "CONFIG_DMA_CMA is off: cma= is an unknown parameter"
-        elif default is not None and default is not g:
+        elif default is not None and not default_is_global:
             status = "overridden"
             why = f"the Device Tree default node '{default.name}' wins under {rule}"
             st.note(
@@ -137,7 +141,7 @@ def build_candidates(
         if not ctx.dma_cma:
             status, why = "disabled", "CONFIG_DMA_CMA is off: no global CMA area"
         elif g is not None and g.origin == "kconfig":
-            quirk = default is not None and default is not g
+            quirk = default is not None and not default_is_global
             if g.status != "ok":
                 status, why = "invalid", f"the Kconfig area could not be placed: {run.global_failure}"
             elif quirk:
@@ -162,7 +166,7 @@ def build_candidates(
                 "no cma=, no Device Tree default and a Kconfig size of 0: no global CMA area",
                 ksrc,
             )
-        elif cmd is not None and ctx.cma_given and (default is None or default is g):
+        elif cmd is not None and ctx.cma_given and (default is None or default_is_global):
             status, why = "overridden", "cma= on the command line takes precedence over the Kconfig size"
         else:
             status, why = (

@@ -14,7 +14,7 @@ from memplan.resolve.state import State
 
 def bind_devices(st: State, dt: DtFacts) -> tuple[Device, ...]:
     """Map each ``memory-region`` user to region names, with diagnostics for bad references."""
-    by_path = {r.path: r for r in st.regions if r.path is not None}
+    by_path = {s.region.path: s for s in st.regions if s.region.path is not None}
     out: list[Device] = []
     for dev in dt.devices:
         names: list[str] = []
@@ -28,10 +28,10 @@ def bind_devices(st: State, dt: DtFacts) -> tuple[Device, ...]:
                     dev.path,
                 )
                 continue
-            region = by_path.get(target)
+            slot = by_path.get(target)
             name = target.rsplit("/", 1)[-1]
             names.append(name)
-            if region is None:
+            if slot is None:
                 if not target.startswith("/reserved-memory/"):
                     st.note(
                         "device-region-not-reserved",
@@ -41,6 +41,7 @@ def bind_devices(st: State, dt: DtFacts) -> tuple[Device, ...]:
                         dev.path,
                     )
                 continue
+            region = slot.region
             if region.status == "disabled":
                 st.note(
                     "device-region-disabled",
@@ -48,7 +49,7 @@ def bind_devices(st: State, dt: DtFacts) -> tuple[Device, ...]:
                     dev.source,
                     dev.path,
                 )
-            elif region.status != "ok" or not region.registered:
+            elif region.status != "ok" or not slot.registered:
                 st.note(
                     "device-region-unavailable",
                     f"{dev.path}: memory-region '{region.name}' is not usable "

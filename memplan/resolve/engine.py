@@ -49,7 +49,7 @@ def resolve_inputs(inp: Inputs) -> Plan:
     global_cma = GlobalCma(
         origin=origin, size=size, base=base, region=name, candidates=tuple(cands), status=status
     )
-    regions = sorted((r.freeze() for r in st.regions), key=lambda r: (r.base is None, r.base or 0, r.name))
+    regions = sorted((s.region for s in st.regions), key=lambda r: (r.base is None, r.base or 0, r.name))
     diags = (*inp.diagnostics, *inp.config.diagnostics, *inp.cmdline.diagnostics, *st.diagnostics)
     diags = (*diags, *outside_ram(regions, run.banks, st.diagnostics))
     return Plan(

@@ -12,15 +12,17 @@ from __future__ import annotations
 import itertools
 from typing import Literal
 
+from attrs import evolve
+
 from memplan.argnames import argument
 from memplan.dts.facts import DtFacts, RmemNode
 from memplan.kernel import rules
 from memplan.kernel.events import EventKind
-from memplan.model import RegionKind
+from memplan.model import Region, RegionKind
 from memplan.resolve.arm32 import lowmem_remap_hangs
 from memplan.resolve.order import sorted_saved_array
 from memplan.resolve.precedence import Era, dt_default_action, era_of
-from memplan.resolve.state import Context, State, WorkRegion
+from memplan.resolve.state import Context, Slot, State
 from memplan.units import format_range, format_size
 
 SMP_CACHE_BYTES = 64
@@ -42,11 +44,12 @@ def _kind_for_flags(node: RmemNode) -> RegionKind:
     return "reserved"
 
 
-def _region_for(node: RmemNode) -> WorkRegion:
-    return WorkRegion(
+def _region_for(node: RmemNode) -> Slot:
+    region = Region(
         name=node.name,
         kind=_kind_for_flags(node),
         origin="dts",
+        status="ok",
         placement="static" if node.is_static else "dynamic",
         path=node.path,
         source=node.source,
@@ -54,8 +57,18 @@ def _region_for(node: RmemNode) -> WorkRegion:
         no_map=node.no_map,
         reusable=node.reusable,
         default_cma=node.default_cma,
-        node=node,
     )
+    return Slot.start(region, node)
+
+
+def _requested_range(region: Region, node: RmemNode) -> Region:
+    """A region the kernel skips keeps what the node asked for: its first ``reg`` entry, or its
+    size (the base is then not known)."""
+    if node.reg:
+        return evolve(region, base=node.reg[0][0], size=node.reg[0][1])
+    if node.size is not None:
+        return evolve(region, size=node.size)
+    return region
 
 
 def _reserve_memreserves(st: State, dt: DtFacts, check_dynamic: bool) -> None:
@@ -63,7 +76,7 @@ def _reserve_memreserves(st: State, dt: DtFacts, check_dynamic: bool) -> None:
         if size == 0:
             break
         if check_dynamic:
-            for r in st.regions:
+            for r in (slot.region for slot in st.regions):
                 if (
                     r.placement == "dynamic"
                     and r.base is not None
@@ -80,25 +93,25 @@ def _reserve_memreserves(st: State, dt: DtFacts, check_dynamic: bool) -> None:
                         r.name,
                     )
         st.mb.reserve(addr, size)
-        st.add(
-            WorkRegion(
-                name=f"memreserve{i}",
-                kind="memreserve",
-                origin="memreserve",
-                base=addr,
-                size=size,
-                source=src,
-                reason="/memreserve/ entry of the DTB header (invisible to memory-region)",
-            )
+        region = Region(
+            name=f"memreserve{i}",
+            kind="memreserve",
+            origin="memreserve",
+            status="ok",
+            placement="static",
+            base=addr,
+            size=size,
+            source=src,
+            reason="/memreserve/ entry of the DTB header (invisible to memory-region)",
         )
+        st.add(Slot.start(region))
 
 
-def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
+def _reserve_static(st: State, ctx: Context, r: Slot) -> None:
     node = r.node
     assert node is not None and node.reg is not None
     entries = node.reg
-    r.base, r.size = entries[0]
-    r.extra_ranges = tuple(entries[1:])
+    r.region = evolve(r.region, base=entries[0][0], size=entries[0][1], extra_ranges=tuple(entries[1:]))
     v = ctx.version
     for base, size in entries:
         failed = size == 0
@@ -113,10 +126,10 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
                     failed = True
                 else:
                     st.mb.mark_nomap(base, size)
-                    r.nomap = "marked"
+                    r.region = evolve(r.region, nomap="marked")
             else:
                 st.mb.remove_memory(base, size)
-                r.nomap = "removed"
+                r.region = evolve(r.region, nomap="removed")
         elif not failed:
             st.mb.reserve(base, size)
         if failed:
@@ -130,8 +143,7 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
                 node.path,
             )
             if (base, size) == entries[0]:
-                r.status = "failed"
-                r.reason = f"failed to reserve: {why}"
+                r.region = evolve(r.region, status="failed", reason=f"failed to reserve: {why}")
         # without any RAM, memory-none says it once; no warning per region
         if size and not inside_ram and ctx.arch != "x86" and st.mb.memory.total():
             st.note(
@@ -142,18 +154,15 @@ def _reserve_static(st: State, ctx: Context, r: WorkRegion) -> None:
             )
 
 
-def _bad_node(st: State, r: WorkRegion, code: str, message: str, event: EventKind) -> None:
+def _bad_node(st: State, r: Slot, code: str, message: str, event: EventKind) -> None:
     node = r.node
     assert node is not None
-    r.status = "rejected"
-    r.base = None
-    r.size = None
-    r.reason = message
+    r.region = evolve(r.region, status="rejected", base=None, size=None, reason=message)
     st.event(event, name=node.name)
     st.note(code, message, node.source, node.path)
 
 
-def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
+def _alloc_dynamic(st: State, ctx: Context, r: Slot) -> bool:
     """``__reserved_mem_alloc_size``: validate size/alignment/alloc-ranges and allocate."""
     node = r.node
     assert node is not None
@@ -203,7 +212,7 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
             top_down: bool | None = None
             if rules.alloc_ranges_contiguous(v):
                 up = down = False
-                for other in st.registered:
+                for other in (slot.region for slot in st.registered):
                     if not other.size or other.base is None:
                         continue
                     if other.base <= start <= other.base + other.size:
@@ -220,18 +229,18 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
     else:
         base = st.mb.alloc(size, align, 0, None)
     if base is None and st.mb.phys_mem_size() == 0:
-        r.status = "failed"
-        r.reason = f"no RAM is known (pass {argument('memory')}), so nothing can be allocated"
+        reason = f"no RAM is known (pass {argument('memory')}), so nothing can be allocated"
+        r.region = evolve(r.region, status="failed", reason=reason)
         return False
     if base is None:
-        r.status = "failed"
-        r.reason = f"no free {size:#x}-byte range aligned to {align:#x}" + (
+        reason = f"no free {size:#x}-byte range aligned to {align:#x}" + (
             " in alloc-ranges" if ranges else ""
         )
+        r.region = evolve(r.region, status="failed", reason=reason)
         st.event("rmem-alloc-failed", name=node.name, size=size)
         st.note(
             "rmem-alloc-failed",
-            f"failed to allocate memory for node '{node.name}': size {format_size(size)} ({r.reason})",
+            f"failed to allocate memory for node '{node.name}': size {format_size(size)} ({reason})",
             node.size_source or node.source,
             node.path,
         )
@@ -239,22 +248,22 @@ def _alloc_dynamic(st: State, ctx: Context, r: WorkRegion) -> bool:
     if node.no_map:
         if dynamic_nomap_marks(v):
             st.mb.mark_nomap(base, size)
-            r.nomap = "marked"
+            r.region = evolve(r.region, nomap="marked")
         else:
             st.mb.remove_memory(base, size)
-            r.nomap = "removed"
-    r.base, r.size = base, size
-    r.reason = (
+            r.region = evolve(r.region, nomap="removed")
+    reason = (
         f"allocated {direction}{' in alloc-ranges' if ranges else ''}, alignment {align:#x}"
         + (" (CMA minimum)" if cma_bump and align == ctx.cma_min_alignment else "")
         + "; assumes the boot loader left no DTB/initrd at the top of RAM"
     )
+    r.region = evolve(r.region, base=base, size=size, reason=reason)
     return True
 
 
-def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
+def _cma_setup(st: State, ctx: Context, slot: Slot) -> InitResult:
     """``rmem_cma_setup`` (kernel/dma/contiguous.c)."""
-    node = r.node
+    node, r = slot.node, slot.region
     assert node is not None and r.base is not None and r.size is not None
     action = dt_default_action(ctx.precedence, era_of(ctx.version), ctx.cma_given)
     if node.default_cma and action == "bypass":
@@ -274,10 +283,10 @@ def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
         )
     if (r.base | r.size) % ctx.cma_min_alignment:
         st.event("cma-misaligned", name=node.name)
-        r.reason = (
+        slot.region = evolve(r, reason=(
             f"base {r.base:#x} / size {r.size:#x} not aligned to the CMA granule "
             f"{ctx.cma_min_alignment:#x}: 'incorrect alignment of CMA region', released"
-        )
+        ))
         st.note(
             "cma-misaligned",
             f"CMA region '{node.name}' ({format_range(r.base, r.size)}) is "
@@ -289,7 +298,7 @@ def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
         return "fail"
     if st.cma_areas >= ctx.cma_slots:
         st.event("cma-unable", name=node.name)
-        r.reason = "no free CMA area slot ('unable to setup CMA region')"
+        slot.region = evolve(r, reason="no free CMA area slot ('unable to setup CMA region')")
         st.note(
             "cma-too-many-areas",
             f"no CMA slot left for '{node.name}' ({ctx.cma_slots} slots)",
@@ -298,15 +307,15 @@ def _cma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
         )
         return "fail"
     st.cma_areas += 1
-    r.kind = "reusable"
-    r.is_cma_area = True
+    slot.region = evolve(r, kind="reusable")
+    slot.is_cma_area = True
     if node.default_cma:
-        st.default_area = r
+        st.default_area = slot
     st.event("cma-created", name=node.name, base=r.base, size=r.size)
     return "ok"
 
 
-def _lowmem_remap_hang(st: State, ctx: Context, r: WorkRegion) -> bool:
+def _lowmem_remap_hang(st: State, ctx: Context, r: Region) -> bool:
     """arm32, era C/D (static regions reserved first, initialised late): a reusable static pool in
     lowmem that is not 2 MiB aligned hangs the boot (:func:`memplan.resolve.arm32.lowmem_remap_hangs`)."""
     if ctx.arch != "arm" or ctx.arm32_lowmem is None or r.placement != "static" or not ctx.dma_cma:
@@ -316,38 +325,40 @@ def _lowmem_remap_hang(st: State, ctx: Context, r: WorkRegion) -> bool:
     return lowmem_remap_hangs(r.base, r.size, st.mb.start_of_dram() + ctx.arm32_lowmem)
 
 
-def _dma_setup(st: State, ctx: Context, r: WorkRegion) -> InitResult:
+def _dma_setup(st: State, ctx: Context, slot: Slot) -> InitResult:
     """``rmem_dma_setup`` (kernel/dma/coherent.c): non-reusable; arm32 also needs no-map."""
-    node = r.node
+    node, r = slot.node, slot.region
     assert node is not None
     if node.reusable:
         return "fail"
     if ctx.arch == "arm" and not node.no_map:
         st.event("dma-needs-nomap", name=node.name)
-        r.reason = "arm32 coherent pools must be no-map ('regions without no-map are not yet supported')"
+        slot.region = evolve(
+            r, reason="arm32 coherent pools must be no-map ('regions without no-map are not yet supported')"
+        )
         return "fail"
-    r.kind = "dma-pool"
+    slot.region = evolve(r, kind="dma-pool")
     st.event("dma-created", name=node.name, base=r.base, size=r.size)
     return "ok"
 
 
-def _swiotlb_setup(st: State, r: WorkRegion) -> InitResult:
+def _swiotlb_setup(st: State, slot: Slot) -> InitResult:
     """``rmem_swiotlb_setup`` (kernel/dma/swiotlb.c, v5.15+)."""
-    node = r.node
+    node, r = slot.node, slot.region
     assert node is not None
     if node.reusable or node.default_cma or node.dma_default or node.no_map:
-        r.reason = (
+        slot.region = evolve(r, reason=(
             "restricted-dma-pool must have none of reusable, linux,cma-default, linux,dma-default, no-map"
-        )
+        ))
         return "fail"
-    r.kind = "restricted-dma"
+    slot.region = evolve(r, kind="restricted-dma")
     st.event("restricted-created", name=node.name, base=r.base, size=r.size)
     return "ok"
 
 
-def init_node(st: State, ctx: Context, r: WorkRegion) -> None:
+def init_node(st: State, ctx: Context, slot: Slot) -> None:
     """``__reserved_mem_init_node`` + the release on failure (``fdt_init_reserved_mem``)."""
-    node = r.node
+    node, r = slot.node, slot.region
     assert node is not None and r.base is not None and r.size is not None
     result: InitResult = "enoent"
     compat = ""
@@ -355,13 +366,13 @@ def init_node(st: State, ctx: Context, r: WorkRegion) -> None:
     if "shared-dma-pool" in node.compatible:
         compat = "shared-dma-pool"
         if ctx.dma_cma:
-            result = _cma_setup(st, ctx, r)
+            result = _cma_setup(st, ctx, slot)
             bypassed = result == "bypass"
         if result != "ok":
-            result = _dma_setup(st, ctx, r)
+            result = _dma_setup(st, ctx, slot)
     elif "restricted-dma-pool" in node.compatible and rules.restricted_dma_pool(ctx.version):
         compat = "restricted-dma-pool"
-        result = _swiotlb_setup(st, r)
+        result = _swiotlb_setup(st, slot)
     if result == "ok":
         st.event("rmem-initialized", name=node.name, text=compat)
     if result in ("ok", "enoent"):
@@ -380,8 +391,11 @@ def init_node(st: State, ctx: Context, r: WorkRegion) -> None:
     else:
         st.mb.free(r.base, r.size)
     if bypassed:
-        r.status = "bypassed"
-        r.reason = "cma= on the command line wins (5.6+): node bypassed and its memory released"
+        slot.region = evolve(
+            slot.region,
+            status="bypassed",
+            reason="cma= on the command line wins (5.6+): node bypassed and its memory released",
+        )
         st.note(
             "cma-dt-bypassed",
             f"'{node.name}' (linux,cma-default) is bypassed because "
@@ -390,36 +404,37 @@ def init_node(st: State, ctx: Context, r: WorkRegion) -> None:
             node.path,
         )
         return
-    r.status = "rejected"
+    reason = slot.region.reason
     if node.no_map and node.reusable and "shared-dma-pool" in node.compatible:
-        r.reason = "no-map together with reusable: refused by both handlers, released"
+        reason = "no-map together with reusable: refused by both handlers, released"
         st.note(
             "cma-nomap-reusable",
             f"'{node.name}' has both no-map and reusable; no handler accepts it and its memory is released",
             node.source,
             node.path,
         )
-    elif r.reason is None or not r.reason:
-        r.reason = "refused by the handler of its compatible, released"
+    elif not reason:
+        reason = "refused by the handler of its compatible, released"
     if node.reusable and not ctx.dma_cma and "shared-dma-pool" in node.compatible:
-        r.reason = "CONFIG_DMA_CMA is off: no CMA handler, the coherent handler refuses reusable; released"
+        reason = "CONFIG_DMA_CMA is off: no CMA handler, the coherent handler refuses reusable; released"
+    slot.region = evolve(slot.region, status="rejected", reason=reason)
     specific = ("cma-misaligned", "cma-nomap-reusable", "cma-too-many-areas")
     if not any(d.subject == node.path and d.code in specific for d in st.diagnostics):
-        st.note("rmem-init-failed", f"'{node.name}': {r.reason}", node.source, node.path)
+        st.note("rmem-init-failed", f"'{node.name}': {reason}", node.source, node.path)
 
 
-def _overlap_check(st: State, ctx: Context, entries: list[WorkRegion], with_index: bool) -> None:
+def _overlap_check(st: State, ctx: Context, entries: list[Slot], with_index: bool) -> None:
     """``__rmem_check_for_overlap``: sort, compare neighbours; report only."""
     v = ctx.version
     keyed = sorted(
         entries,
-        key=lambda r: (
-            (r.base or 0, r.size or 0, r.node.index if r.node else 0)
+        key=lambda s: (
+            (s.region.base or 0, s.region.size or 0, s.node.index if s.node else 0)
             if with_index or rules.rmem_sort_key_width(v) == 3
-            else (r.base or 0, r.size or 0)
+            else (s.region.base or 0, s.region.size or 0)
         ),
     )
-    for this, nxt in itertools.pairwise(keyed):
+    for this, nxt in itertools.pairwise(s.region for s in keyed):
         tb, ts, nb, ns = this.base or 0, this.size or 0, nxt.base or 0, nxt.size or 0
         if rules.overlap_check_skips_zero_base(v) and not (tb and nb):
             continue
@@ -436,7 +451,7 @@ def _overlap_check(st: State, ctx: Context, entries: list[WorkRegion], with_inde
             )
 
 
-def _register(st: State, r: WorkRegion) -> None:
+def _register(st: State, r: Slot) -> None:
     r.registered = True
     st.registered.append(r)
 
@@ -459,37 +474,33 @@ def scan_reserved(st: State, ctx: Context, dt: DtFacts) -> None:
         )
         for node in dt.rmem_nodes:
             r = st.add(_region_for(node))
-            r.status = "rejected"
-            r.reason = "/reserved-memory ignored (unsupported node format)"
-            if node.reg:
-                r.base, r.size = node.reg[0]
+            base, size = node.reg[0] if node.reg else (None, None)
+            r.region = evolve(
+                r.region,
+                status="rejected",
+                reason="/reserved-memory ignored (unsupported node format)",
+                base=base,
+                size=size,
+            )
         _reserve_memreserves(st, dt, check_dynamic=False)
         return
     early_memreserve = memreserve_before_rmem(v)
     if early_memreserve and era in (Era.A, Era.B):
         _reserve_memreserves(st, dt, check_dynamic=False)
     limit = max_reserved_regions(v)
-    saved: list[WorkRegion] = []
-    dynamics: list[WorkRegion] = []
+    saved: list[Slot] = []
+    dynamics: list[Slot] = []
     action = dt_default_action(ctx.precedence, era, ctx.cma_given)
     for node in dt.rmem_nodes:
         r = st.add(_region_for(node))
         if not node.enabled:
-            r.status = "disabled"
-            r.reason = "status is not okay: skipped"
-            if node.reg:
-                r.base, r.size = node.reg[0]
-            elif node.size is not None:
-                r.size = node.size
+            r.region = evolve(r.region, status="disabled", reason="status is not okay: skipped")
+            r.region = _requested_range(r.region, node)
             st.note("rmem-disabled", f"'{node.name}' is disabled and skipped", node.source, node.path)
             continue
         if node.default_cma and action == "skip":
-            r.status = "bypassed"
-            r.reason = "cma= on the command line: skipped before reservation (6.19+)"
-            if node.reg:
-                r.base, r.size = node.reg[0]
-            elif node.size is not None:
-                r.size = node.size  # the requested size stays known; only the base is not
+            reason = "cma= on the command line: skipped before reservation (6.19+)"
+            r.region = _requested_range(evolve(r.region, status="bypassed", reason=reason), node)
             st.event("cma-skip", name=node.name, count=2 if node.is_static else 1)
             st.note(
                 "cma-dt-skipped",
@@ -516,14 +527,13 @@ def scan_reserved(st: State, ctx: Context, dt: DtFacts) -> None:
             else:
                 st.pending_statics.append(r)
         elif node.has_size:
-            r.placement = "dynamic"
+            r.region = evolve(r.region, placement="dynamic")
             if era in (Era.A, Era.B):
                 saved.append(r)
             else:
                 dynamics.append(r)
         else:
-            r.status = "rejected"
-            r.reason = "neither reg nor size: ignored"
+            r.region = evolve(r.region, status="rejected", reason="neither reg nor size: ignored")
             st.note(
                 "rmem-no-reg-or-size",
                 f"'{node.name}' has neither reg nor size; the kernel ignores it",
@@ -535,40 +545,43 @@ def scan_reserved(st: State, ctx: Context, dt: DtFacts) -> None:
             _reserve_memreserves(st, dt, check_dynamic=False)
         if limit is not None and len(saved) > limit:
             st.event("rmem-too-many")
-            for r in saved[limit:]:
+            for slot in saved[limit:]:
+                reg = slot.region
                 st.note(
                     "rmem-too-many",
-                    f"'{r.name}' is beyond the {limit} regions the kernel can register",
-                    r.source,
-                    r.path,
+                    f"'{reg.name}' is beyond the {limit} regions the kernel can register",
+                    reg.source,
+                    reg.path,
                 )
-                if r.placement == "dynamic":
-                    r.status = "failed"
-                    r.reason = f"not registered (more than {limit} regions): never allocated"
+                if reg.placement == "dynamic":
+                    reason = f"not registered (more than {limit} regions): never allocated"
+                    slot.region = evolve(reg, status="failed", reason=reason)
                 else:
-                    r.reason = f"reserved but not registered (more than {limit} regions)"
+                    reason = f"reserved but not registered (more than {limit} regions)"
+                    slot.region = evolve(reg, reason=reason)
             saved = saved[:limit]
-        for r in saved:
-            if r.node is not None and r.node.reg is not None and len(r.node.reg) > 1:
+        for slot in saved:
+            if slot.node is not None and slot.node.reg is not None and len(slot.node.reg) > 1:
                 st.note(
                     "rmem-extra-reg",
-                    f"'{r.name}' has {len(r.node.reg)} reg entries; all "
+                    f"'{slot.region.name}' has {len(slot.node.reg)} reg entries; all "
                     "are reserved but only the first is registered",
-                    r.source,
-                    r.path,
+                    slot.region.source,
+                    slot.region.path,
                 )
         keys = [
-            ((r.base or 0, r.size or 0, i) if r.placement == "static" else (0, 0, i))
-            for i, r in enumerate(saved)
+            ((s.region.base or 0, s.region.size or 0, i) if s.region.placement == "static" else (0, 0, i))
+            for i, s in enumerate(saved)
         ]
         ordered = [saved[i] for i in sorted_saved_array(keys, v)]
-        for r in ordered:
-            _register(st, r)
-        _overlap_check(st, ctx, [r for r in ordered if r.placement == "static"], with_index=False)
-        for r in ordered:
-            if r.placement == "dynamic" and not _alloc_dynamic(st, ctx, r):
+        for slot in ordered:
+            _register(st, slot)
+        statics = [s for s in ordered if s.region.placement == "static"]
+        _overlap_check(st, ctx, statics, with_index=False)
+        for slot in ordered:
+            if slot.region.placement == "dynamic" and not _alloc_dynamic(st, ctx, slot):
                 continue
-            init_node(st, ctx, r)
+            init_node(st, ctx, slot)
         return
     # era C / D: dynamics in DT order, immediately initialised; then /memreserve/
     if len(dynamics) > 64:
@@ -590,12 +603,13 @@ def init_late_statics(st: State, ctx: Context) -> None:
     """Era C/D ``unflatten_device_tree()`` → ``fdt_scan_reserved_mem_reg_nodes()``: register the
     static regions (first ``reg`` entry) in DT order, initialise them, check overlaps."""
     v = ctx.version
-    for r in st.pending_statics:
-        node = r.node
+    for slot in st.pending_statics:
+        node, r = slot.node, slot.region
         assert node is not None and node.reg is not None
         if len(node.reg) > 1:
             if not rules.extra_reg_entries_registered(v):
-                r.reason = (r.reason or "") + "several reg entries: reserved but not registered (6.19+)"
+                reason = (r.reason or "") + "several reg entries: reserved but not registered (6.19+)"
+                slot.region = evolve(r, reason=reason)
                 st.note(
                     "rmem-extra-reg",
                     f"'{r.name}' has {len(node.reg)} reg entries; 6.19+ "
@@ -613,7 +627,7 @@ def init_late_statics(st: State, ctx: Context) -> None:
             )
         if not r.size:
             continue
-        _register(st, r)
-        init_node(st, ctx, r)
+        _register(st, slot)
+        init_node(st, ctx, slot)
     st.pending_statics = []
-    _overlap_check(st, ctx, [r for r in st.registered if r.size], with_index=True)
+    _overlap_check(st, ctx, [s for s in st.registered if s.region.size], with_index=True)

@@ -14,7 +14,7 @@ from memplan.resolve.memblock import Memblock
 from memplan.resolve.numa import NodeMap
 from memplan.resolve.platform import is_64bit, zone_dma_bits
 from memplan.resolve.precedence import Era, era_of
-from memplan.resolve.state import Context, State, WorkRegion
+from memplan.resolve.state import Context, Slot, State
 
 
 @attrs.define
@@ -29,7 +29,7 @@ class Boot:
     dma_bits: int
     banks: list[MemoryBank] = attrs.Factory(list)
     nodes: NodeMap = attrs.Factory(dict)
-    global_region: WorkRegion | None = None
+    global_region: Slot | None = None
     global_failure: str | None = None
     kconfig_size: int = 0
     #: Steps already run (a step listed twice in a boot order runs once).

@@ -1,4 +1,5 @@
-"""The resolver's working state: memblock, the regions being built, diagnostics and events."""
+"""The resolver's working state: memblock, the regions being built (model Regions in slots),
+diagnostics and events."""
 
 from __future__ import annotations
 
@@ -6,80 +7,60 @@ import attrs
 
 from memplan.dts.facts import RmemNode
 from memplan.kernel.events import BootEvent, EventKind
-from memplan.model import (
-    Diagnostic,
-    NomapApplied,
-    Origin,
-    Placement,
-    Precedence,
-    Region,
-    RegionKind,
-    RegionStatus,
-)
+from memplan.model import Diagnostic, Origin, Precedence, Region, RegionKind
 from memplan.resolve.memblock import Memblock
 from memplan.source import Source
 from memplan.version import KernelVersion
 
 
-@attrs.define
-class WorkRegion:
-    """A region under construction: the mutable builder of :class:`~memplan.model.Region`.
+@attrs.define(eq=False)
+class Slot:
+    """One region of the layout being built: ``region`` is the model's frozen
+    :class:`~memplan.model.Region` as decided so far (a rule that changes it replaces it with
+    ``attrs.evolve``, checked by mypy); the other fields are what only the resolver needs and the
+    Region does not have: the DT node it came from, whether it was registered as a reserved-memory
+    region, whether it became a CMA area. Slots compare by identity (the resolver asks "is this the
+    default area?")."""
 
-    The kernel rules change a region step by step (reserved, then allocated, refused,
-    released ...), so the resolver works on this mutable twin and :meth:`freeze` turns it into
-    the frozen value. It carries every field of ``Region`` under the same name (a test pins
-    that) plus the resolver's own bookkeeping: ``node``, ``registered``, ``is_cma_area``.
-    """
-
-    name: str
-    kind: RegionKind
-    origin: Origin
-    status: RegionStatus = "ok"
-    placement: Placement = "static"
-    base: int | None = None
-    size: int | None = None
-    path: str | None = None
-    source: Source | None = None
-    compatible: tuple[str, ...] = ()
-    no_map: bool = False
-    reusable: bool = False
-    default_cma: bool = False
-    reason: str | None = None
-    extra_ranges: tuple[tuple[int, int], ...] = ()
-    activated: bool | None = None
-    nomap: NomapApplied | None = None
+    region: Region
     node: RmemNode | None = None
     registered: bool = False
     is_cma_area: bool = False
 
-    def freeze(self) -> Region:
-        """The immutable :class:`Region` (every ``Region`` field, copied by name)."""
-        return Region(**{f.name: getattr(self, f.name) for f in attrs.fields(Region)})
+    @classmethod
+    def start(cls, region: Region, node: RmemNode | None = None, *, is_cma_area: bool = False) -> Slot:
+        """A slot for a region the resolver is about to decide. Activation and no-map handling
+        start undecided (``None``): the rules that decide them (``zones``, ``reserved``) set them,
+        so the Region's defaults never guess for the resolver."""
+        return cls(attrs.evolve(region, activated=None, nomap=None), node, is_cma_area=is_cma_area)
 
 
-def arch_block(name: str, base: int, size: int, what: str, reason: str) -> WorkRegion:
+def arch_block(name: str, base: int, size: int, what: str, reason: str) -> Slot:
     """An early architecture allocation memplan models (page tables, ``NODE_DATA``, the sparse
     ``struct page`` buffers): placed by the model, so ``modelled``; ``what`` names the kernel code."""
-    return WorkRegion(
-        name=name,
-        kind="reserved",
-        origin="arch",
-        base=base,
-        size=size,
-        placement="modelled",
-        source=Source.builtin(what),
-        reason=reason,
+    return Slot.start(
+        Region(
+            name=name,
+            kind="reserved",
+            origin="arch",
+            status="ok",
+            placement="modelled",
+            base=base,
+            size=size,
+            source=Source.builtin(what),
+            reason=reason,
+        )
     )
 
 
 def cma_area(
     name: str, kind: RegionKind, size: int, source: Source | None, origin: Origin = "cmdline"
-) -> WorkRegion:
+) -> Slot:
     """A CMA area declared by ``cma_declare_contiguous_nid()`` (global, per-node or hugetlb):
     placed by the allocator, so ``modelled``; tracked as a CMA area for activation checks."""
-    region = WorkRegion(name=name, kind=kind, origin=origin, size=size, source=source, placement="modelled")
-    region.is_cma_area = True
-    return region
+    region = Region(name=name, kind=kind, origin=origin, status="ok", placement="modelled", size=size,
+                    source=source)
+    return Slot.start(region, is_cma_area=True)
 
 
 @attrs.define
@@ -87,18 +68,18 @@ class State:
     """Everything that changes while the layout is built."""
 
     mb: Memblock
-    regions: list[WorkRegion] = attrs.Factory(list)
+    regions: list[Slot] = attrs.Factory(list)
     diagnostics: list[Diagnostic] = attrs.Factory(list)
     events: list[BootEvent] = attrs.Factory(list)
-    registered: list[WorkRegion] = attrs.Factory(list)
-    default_area: WorkRegion | None = None
+    registered: list[Slot] = attrs.Factory(list)
+    default_area: Slot | None = None
     cma_areas: int = 0
-    pending_statics: list[WorkRegion] = attrs.Factory(list)
+    pending_statics: list[Slot] = attrs.Factory(list)
 
-    def add(self, region: WorkRegion) -> WorkRegion:
-        """Track ``region`` and return it."""
-        self.regions.append(region)
-        return region
+    def add(self, slot: Slot) -> Slot:
+        """Track ``slot`` and return it."""
+        self.regions.append(slot)
+        return slot
 
     def note(self, code: str, message: str, source: Source | None = None, subject: str | None = None) -> None:
         """Add a diagnostic with a registered ``code``."""

@@ -3,10 +3,13 @@ are :mod:`memplan.resolve.crashkernel`."""
 
 from __future__ import annotations
 
+from attrs import evolve
+
+from memplan.model import Region
 from memplan.resolve.crashkernel import place_crashkernel, size_from_ranges
 from memplan.resolve.platform import arch_dma_limit
 from memplan.resolve.run import Boot
-from memplan.resolve.state import WorkRegion
+from memplan.resolve.state import Slot
 from memplan.units import SZ_4G, format_size
 
 
@@ -36,42 +39,44 @@ def crashkernel(run: Boot) -> None:
     p = place_crashkernel(
         st.mb, size=size, offset=ck.offset, high=ck.high, low_size=ck.low_size, arch=inp.arch, low_max=low_max
     )
-    region = WorkRegion(
-        name="crashkernel",
-        kind="crashkernel",
-        origin="cmdline",
-        size=size,
-        source=ck.source,
-        placement="static" if ck.offset is not None else "modelled",
+    slot = Slot.start(
+        Region(
+            name="crashkernel",
+            kind="crashkernel",
+            origin="cmdline",
+            status="ok",
+            placement="static" if ck.offset is not None else "modelled",
+            size=size,
+            source=ck.source,
+        )
     )
     if p.base is None:
-        region.status = "failed"
-        region.reason = p.failure
+        slot.region = evolve(slot.region, status="failed", reason=p.failure)
         st.event("crashkernel-failed", size=size, text=p.failure)
         st.note("crashkernel-failed", f"crashkernel= ({format_size(size)}) not reserved: {p.failure}",
                 ck.source, "crashkernel")
     else:
-        region.base = p.base
-        region.reason = (
+        reason = (
             "fixed @offset"
             if ck.offset is not None
             else f"top-down below {low_max:#x}"
             if p.base < low_max
             else "high memory"
         )
+        slot.region = evolve(slot.region, base=p.base, reason=reason)
         st.event("crashkernel", base=p.base, size=size, other_size=total)
         if p.low_base is not None:
-            st.add(
-                WorkRegion(
-                    name="crashkernel-low",
-                    kind="crashkernel",
-                    origin="cmdline",
-                    base=p.low_base,
-                    size=p.low_size,
-                    source=ck.source,
-                    placement="modelled",
-                    reason="default low part for a high crash kernel",
-                )
+            low = Region(
+                name="crashkernel-low",
+                kind="crashkernel",
+                origin="cmdline",
+                status="ok",
+                placement="modelled",
+                base=p.low_base,
+                size=p.low_size,
+                source=ck.source,
+                reason="default low part for a high crash kernel",
             )
+            st.add(Slot.start(low))
             st.event("crashkernel-low", base=p.low_base, size=p.low_size)
-    st.add(region)
+    st.add(slot)

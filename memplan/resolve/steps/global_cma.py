@@ -3,6 +3,8 @@ mm/cma.c ``cma_declare_contiguous_nid``); who provides it is :mod:`memplan.resol
 
 from __future__ import annotations
 
+from attrs import evolve
+
 from memplan.argnames import argument
 from memplan.kernel import rules
 from memplan.model import Origin
@@ -70,13 +72,11 @@ def global_cma(run: Boot) -> None:
         highmem_start=highmem,
     )
     shown = size if rules.cma_reserved_line_shows_requested_size(v) else p.size
-    region = cma_area("reserved", "cma", p.size, src, origin)
+    slot = cma_area("reserved", "cma", p.size, src, origin)
     if fixed and p.ok:
-        region.placement = "static"
+        slot.region = evolve(slot.region, placement="static")
     if not p.ok:
-        region.status = "failed"
-        region.base = None
-        region.reason = p.message
+        slot.region = evolve(slot.region, status="failed", base=None, reason=p.message)
         run.global_failure = p.message
         if p.failure == "misaligned-fixed":
             st.event("cma-aligned-base", base=base, other_base=p.alignment)
@@ -92,14 +92,14 @@ def global_cma(run: Boot) -> None:
         )
     else:
         st.cma_areas += 1
-        region.base = p.base
-        region.reason = "placed " + _WHERE[p.strategy].format(limit=p.limit)
-        if region.placement == "modelled":
-            region.reason += (
+        reason = "placed " + _WHERE[p.strategy].format(limit=p.limit)
+        if slot.region.placement == "modelled":
+            reason += (
                 "; the exact address depends on early allocations (page tables, the unflattened DT, "
                 "initrd, struct pages ...), which are modelled"
             )
+        slot.region = evolve(slot.region, base=p.base, reason=reason)
         st.event("cma-reserved", base=p.base, size=shown, name="reserved")
         if st.default_area is None:
-            st.default_area = region
-    run.global_region = st.add(region)
+            st.default_area = slot
+    run.global_region = st.add(slot)

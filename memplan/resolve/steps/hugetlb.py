@@ -4,6 +4,8 @@ pages. arm64 reserves it in ``bootmem_init()`` before ``sparse_init()`` and the 
 
 from __future__ import annotations
 
+from attrs import evolve
+
 from memplan.kernel import rules
 from memplan.resolve import fitted
 from memplan.resolve.cma import CmaRequest, declare_contiguous
@@ -52,17 +54,17 @@ def hugetlb_cma(run: Boot) -> None:
         min_alignment=run.cma_min,
         phys_64bit=True,
     )
-    region = cma_area("hugetlb0", "hugetlb-cma", p.size, src)
+    slot = cma_area("hugetlb0", "hugetlb-cma", p.size, src)
     if p.ok:
         st.cma_areas += 1
-        region.base = p.base
-        region.reason = f"hugetlb_cma= area for gigantic pages ({p.strategy})"
+        slot.region = evolve(
+            slot.region, base=p.base, reason=f"hugetlb_cma= area for gigantic pages ({p.strategy})"
+        )
         st.event("cma-reserved", base=p.base, size=p.size, node=0, name="hugetlb0", hugetlb=True)
         st.event("hugetlb-cma-reserved", size=p.size, node=0)
     else:
-        region.status = "failed"
-        region.reason = p.message
+        slot.region = evolve(slot.region, status="failed", reason=p.message)
         st.event("cma-failed", size=p.size, name="hugetlb0", hugetlb=True)
         st.event("hugetlb-cma-failed", node=0, count=-12)
         st.note("cma-place-failed", f"hugetlb_cma= area not created: {p.message}", src, "hugetlb0")
-    st.add(region)
+    st.add(slot)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from attrs import evolve
+
 from memplan.kernel import rules
 from memplan.resolve.cma import CmaRequest, declare_contiguous
 from memplan.resolve.numa import node_cma_available, node_cma_requests
@@ -41,10 +43,9 @@ def node_cma(run: Boot) -> None:
     shows_request = rules.cma_reserved_line_shows_requested_size(v)
     for req in reqs:
         rsrc = cl.pernuma_source if req.kind == "pernuma" else cl.numa_cma_source
-        region = st.add(cma_area(req.name, "numa-cma", req.size, rsrc))
+        slot = st.add(cma_area(req.name, "numa-cma", req.size, rsrc))
         if st.cma_areas >= ctx.cma_slots:
-            region.status, region.base = "failed", None
-            region.reason = "no free CMA area slot"
+            slot.region = evolve(slot.region, status="failed", base=None, reason="no free CMA area slot")
             st.note("cma-too-many-areas", f"no CMA slot left for '{req.name}'", rsrc, req.name)
             continue
         p = declare_contiguous(
@@ -54,16 +55,14 @@ def node_cma(run: Boot) -> None:
             min_alignment=run.cma_min,
             phys_64bit=ctx.phys_64bit,
         )
-        region.size = p.size
         if p.ok:
             st.cma_areas += 1
-            region.base = p.base
-            region.reason = f"{req.kind} area of node {req.nid}, placed {p.strategy} inside the node"
+            reason = f"{req.kind} area of node {req.nid}, placed {p.strategy} inside the node"
+            slot.region = evolve(slot.region, size=p.size, base=p.base, reason=reason)
             st.event("cma-reserved", base=p.base, size=req.size if shows_request else p.size, node=req.nid,
                      name=req.name)
         else:
-            region.status = "failed"
-            region.reason = p.message
+            slot.region = evolve(slot.region, size=p.size, status="failed", reason=p.message)
             st.event("numa-cma-failed", name=req.name, count=req.nid, node=req.nid)
             st.note(
                 "cma-place-failed",

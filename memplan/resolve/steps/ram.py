@@ -8,13 +8,13 @@ import attrs
 
 from memplan.argnames import argument
 from memplan.kernel import rules
-from memplan.model import MemoryBank
+from memplan.model import MemoryBank, Region
 from memplan.resolve import arm32
 from memplan.resolve.e820 import E820_RAM, E820Entry, MemmapOp, apply_memmap, log_type_name, ram_of
 from memplan.resolve.memory import arm32_mem_banks, limit_by_address, limit_by_size, page_align_inward
 from memplan.resolve.numa import NodeMap, numa_nodes
 from memplan.resolve.run import Boot
-from memplan.resolve.state import WorkRegion
+from memplan.resolve.state import Slot
 from memplan.source import Source
 from memplan.units import format_size
 
@@ -106,17 +106,18 @@ def _memmap(run: Boot, table: list[E820Entry]) -> list[E820Entry]:
     for e in new:
         st.event("memmap-map", base=e.base, size=e.size, text=log_type_name(e.kind))
         if e.kind != E820_RAM and (e.base, e.size, e.kind) not in before:
-            st.add(
-                WorkRegion(
-                    name=f"memmap@{e.base:x}",
-                    kind="memmap",
-                    origin="cmdline",
-                    base=e.base,
-                    size=e.size,
-                    source=src,
-                    reason=f"memmap= made it E820 type {e.kind} ({log_type_name(e.kind)})",
-                )
+            region = Region(
+                name=f"memmap@{e.base:x}",
+                kind="memmap",
+                origin="cmdline",
+                status="ok",
+                placement="static",
+                base=e.base,
+                size=e.size,
+                source=src,
+                reason=f"memmap= made it E820 type {e.kind} ({log_type_name(e.kind)})",
             )
+            st.add(Slot.start(region))
             st.mb.reserve(e.base, e.size)
     if cl.memmap:
         st.note("memmap-applied", f"memmap= produced a user-defined map of {len(new)} entries", src)

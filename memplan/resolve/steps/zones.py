@@ -3,6 +3,8 @@ all in one zone is not activated ("CMA area %s could not be activated")."""
 
 from __future__ import annotations
 
+import attrs
+
 from memplan.kernel import rules
 from memplan.resolve.platform import zone_boundaries
 from memplan.resolve.run import Boot
@@ -11,15 +13,16 @@ from memplan.units import format_range
 
 def activate_cma_areas(run: Boot) -> None:
     """Step ``activate``: decide, for every CMA area that was reserved, whether it is activated
-    (``WorkRegion.activated``)."""
+    (``Region.activated``)."""
     st, v = run.st, run.inp.version
     bounds = zone_boundaries(run.inp.arch, v, st.mb, run.dma_bits, run.ctx.arm32_lowmem)
-    for r in st.regions:
-        if not r.is_cma_area or r.status != "ok" or r.base is None or not r.size:
+    for slot in st.regions:
+        r = slot.region
+        if not slot.is_cma_area or r.status != "ok" or r.base is None or not r.size:
             continue
         cut = next((b for b in bounds if r.base < b < r.base + r.size), None)
         if cut is None:
-            r.activated = True
+            slot.region = attrs.evolve(r, activated=True)
             continue
         # The range stays where memblock put it (the boot-time /proc/iomem lists it as
         # reserved), but it never becomes CMA. From 5.9 the kernel hands the pages to the
@@ -29,12 +32,11 @@ def activate_cma_areas(run: Boot) -> None:
             if rules.inactive_cma_pages_released(v)
             else "its pages stay reserved"
         )
-        r.status = "failed"
-        r.activated = False
-        r.reason = (
+        reason = (
             f"could not be activated: spans zones (boundary at {cut:#x}); reserved at boot, "
             f"then not a CMA area (not in CmaTotal), {fate}"
         )
+        slot.region = attrs.evolve(r, status="failed", activated=False, reason=reason)
         st.event("cma-not-activated", name=r.name)
         st.note(
             "cma-not-activated",
