@@ -59,6 +59,11 @@ class DtcVersion:
             return any(commit.startswith(c) or c.startswith(commit) for c in _WARNING_COMMITS_AFTER_161)
         return False
 
+    @property
+    def release(self) -> tuple[int, int, int]:
+        """``(major, minor, patch)``."""
+        return (self.major, self.minor, self.patch)
+
     def __str__(self) -> str:
         text = f"{self.major}.{self.minor}.{self.patch}"
         return f"{text}-g{self.commit}" if self.commit else text

@@ -9,7 +9,7 @@ children are merged into the target. Applying one, in libfdt's order:
 3. each ``__fixups__`` entry (``label = "path:property:offset"...``) gets the phandle of the
    base node the base's ``__symbols__`` names for that label; then an overlay node merged into
    a base node that already has a phandle loses its own, and the overlay's references to it
-   take the base's (libfdt 1.7 and later, so that a labelled ``__overlay__`` does not renumber
+   take the base's (libfdt 1.7.1 and later, so that a labelled ``__overlay__`` does not renumber
    its target; libfdt 1.6 overwrote the base's phandle);
 4. each fragment's ``__overlay__`` is merged into its target (a new property or child goes
    first, before the existing ones; an existing one is replaced in place or merged);
@@ -288,7 +288,7 @@ class _Apply:
                             f"({len(prop.value)} bytes) (libfdt: FDT_ERR_NOSPACE)", entry.source)
         _patch(node, prop, offset, phandle)
 
-    # 4a. a node that already has a phandle keeps it (libfdt 1.7+ overlay_prevent_phandle_overwrite)
+    # 4a. a node that already has a phandle keeps it (libfdt 1.7.1+ overlay_prevent_phandle_overwrite)
     def keep_base_phandles(self) -> None:
         for fragment in self.ov.root.children.values():
             body = subnode(fragment, "__overlay__")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.dts.libfdt_tools import JUDGES, fdtoverlay
+
 DTC = shutil.which("dtc")
 
 
@@ -51,3 +53,10 @@ def dtc_rejects(tmp_path: Path) -> Callable[[str], str]:
         return res.stderr
 
     return run
+
+
+@pytest.fixture(params=JUDGES)
+def fdto(request: pytest.FixtureRequest) -> str:
+    """Each fdtoverlay that judges overlay parity: the installed one (1.6.1 in CI) and the kernel
+    tree's (1.7.0, built from its sources: :mod:`tests.dts.libfdt_tools`); skips an absent one."""
+    return fdtoverlay(request.param)

@@ -6,7 +6,6 @@ a blob whose root node has a name. Every input is written here; dtc decides what
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import struct
@@ -21,6 +20,7 @@ from memplan.cli import main
 from memplan.dts import parse_text, read_dtb
 from memplan.dts.dtcversion import DtcVersion, parse_dtc_version, tree_dtc_version
 from memplan.errors import DtbError, DtsSyntaxError, ResolveError, UsageError
+from tests.dts import libfdt_tools
 
 DTC = shutil.which("dtc")
 needs_dtc = pytest.mark.skipif(DTC is None, reason="dtc is not installed")
@@ -56,23 +56,17 @@ def _dtc(src: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([DTC, *args, str(src)], capture_output=True, text=True, check=False, cwd=src.parent)
 
 
-#: The dtc builds that judge the range rule: the installed one (Debian's 1.6.1 in CI) and the
-#: kernel tree's own (1.7.0 in Linux 6.12, built by ``make scripts_dtc``); they disagree on it.
-KERNEL_DTC = os.environ.get("MEMPLAN_KERNEL_DTC", "/work/linux-6.12/scripts/dtc/dtc")
-JUDGES = {"installed": DTC, "kernel-tree": KERNEL_DTC}
 _WARNING = re.compile(r"WARNING: [^:]*:(\d+)\.(\d+)-\d+: (Value 0x[0-9a-f]+ truncated to 0x[0-9a-f]+)")
 
 
 def _judge(which: str) -> tuple[str, DtcVersion]:
-    """The dtc binary called ``which`` and the version it reports; skips when it is absent."""
-    path = JUDGES[which]
-    if path is None or not os.access(path, os.X_OK):
-        pytest.skip(f"no {which} dtc (the kernel tree's: set MEMPLAN_KERNEL_DTC to scripts/dtc/dtc)")
-    res = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
-    return path, parse_dtc_version(res.stdout.strip().removeprefix("Version:"))
+    """The dtc called ``which`` (installed: Debian's 1.6.1 in CI; kernel-tree: Linux 6.12's
+    1.7.0, which disagree on this rule) and the version it reports; skips when it is absent."""
+    tool = libfdt_tools.dtc(which)
+    return tool, libfdt_tools.version_of(tool)
 
 
-@pytest.mark.parametrize("judge", sorted(JUDGES))
+@pytest.mark.parametrize("judge", libfdt_tools.JUDGES)
 @pytest.mark.parametrize("value", ARRAY_VALUES)
 def test_array_element_range_matches_each_dtc(value: str, judge: str, tmp_path: Path) -> None:
     """memplan told to follow the judging dtc's version does what that dtc does: the same bytes
