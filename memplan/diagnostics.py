@@ -281,6 +281,18 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Set cma= or CONFIG_CMA_SIZE_MBYTES/PERCENTAGE if a global area is wanted.",
     ),
     Code(
+        "kconfig-cma-size-wraps",
+        "warning",
+        "resolve",
+        title="Kconfig CMA size wraps around",
+        meaning=(
+            "CONFIG_CMA_SIZE_MBYTES or CONFIG_CMA_SIZE_PERCENTAGE is negative or too large. Kconfig gives "
+            "them no range, so the kernel builds, and computes the size in unsigned arithmetic: a huge "
+            "size that cannot be reserved (the boot has no global CMA area) or one that wraps to 0."
+        ),
+        fix="Write the size the global CMA area should have (0 to disable it).",
+    ),
+    Code(
         "hugetlb-cma-unsupported",
         "warning",
         "resolve",

@@ -22,9 +22,12 @@ INT_MAX = (1 << 31) - 1
 
 #: Allowed ranges (inclusive) and why; symbols not listed are not read as numbers.
 RANGES: dict[str, tuple[int, int, str]] = {
-    # (phys_addr_t)CONFIG_CMA_SIZE_MBYTES * SZ_1M must be a 64-bit size
-    "CMA_SIZE_MBYTES": (0, (1 << 44) - 1, "a size in MiB that fits in 64 bits"),
-    "CMA_SIZE_PERCENTAGE": (0, INT_MAX, "a percentage of RAM (a C int)"),
+    # Kconfig gives these no range; the kernel computes (phys_addr_t)CONFIG_CMA_SIZE_MBYTES * SZ_1M
+    # and total_pages * CONFIG_CMA_SIZE_PERCENTAGE / 100 in unsigned arithmetic, so a negative
+    # or huge value builds and wraps (memplan.resolve.precedence.kconfig_cma_size); only a
+    # number no C integer constant can hold does not build.
+    "CMA_SIZE_MBYTES": (-(1 << 64) + 1, (1 << 64) - 1, "a C integer constant"),
+    "CMA_SIZE_PERCENTAGE": (-(1 << 63), (1 << 63) - 1, "a C integer constant of a signed type"),
     "CMA_ALIGNMENT": (0, 63, "an alignment order"),
     # MAX_CMA_AREAS sizes a static array: a negative count does not compile
     "CMA_AREAS": (0, INT_MAX, "a count of area slots"),

@@ -85,8 +85,14 @@ def declare_contiguous(mb: Memblock, req: CmaRequest, *, version: KernelVersion,
                             message=f"Region at {req.base:#x} must be aligned to {align:#x} bytes",
                             alignment=align)
     base = align_up(req.base, align)
-    size = align_up(req.size, align)
+    # ALIGN() in phys_addr_t: a size within one alignment step of its top wraps to 0, which
+    # cma_init_reserved_mem() refuses after the (empty) allocation, printing the failure
+    size = align_up(req.size, align) & ((1 << (64 if phys_64bit else 32)) - 1)
     limit = align_down(req.limit, align)
+    if size == 0:
+        return CmaPlacement(0, failure="no-memory", alignment=align, message=(
+            f"the size {req.size:#x} wraps to 0 when rounded up to {align:#x} (phys_addr_t "
+            "arithmetic), and a 0-byte area is refused"))
     if base == 0:
         fixed = False
     if fixed and highmem_start is not None and base < highmem_start < base + size:

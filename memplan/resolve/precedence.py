@@ -71,16 +71,28 @@ SizeSel = Literal["mbytes", "percentage", "min", "max"]
 
 
 def kconfig_cma_size(sel: SizeSel, mbytes: int | None, percentage: int | None,
-                     phys_mem_size: int, page_size: int) -> int:
+                     phys_mem_size: int, page_size: int, phys_bits: int = 64, long_bits: int = 64) -> int:
     """The Kconfig size of the global CMA area in bytes (before alignment rounding).
 
     ``dma_contiguous_reserve()`` / ``cma_early_percent_memory()`` (kernel/dma/contiguous.c, all
     versions 4.19 – 6.19): an undefined symbol counts as 0; the percentage is taken of
-    ``memblock_phys_mem_size()`` in whole pages, truncated.
+    ``memblock_phys_mem_size()`` in whole pages, truncated. The arithmetic is the kernel's:
+    ``(phys_addr_t)CONFIG_CMA_SIZE_MBYTES * SZ_1M`` in ``phys_bits`` bits, and
+    ``(total_pages * CONFIG_CMA_SIZE_PERCENTAGE / 100) << PAGE_SHIFT`` in unsigned long
+    (``long_bits``), so a negative value wraps to a huge size (:func:`kconfig_size_wraps`).
     """
-    size_bytes = (mbytes or 0) * 1024 * 1024
+    phys_mask = (1 << phys_bits) - 1
+    long_mask = (1 << long_bits) - 1
+    size_bytes = ((mbytes or 0) & phys_mask) * 1024 * 1024 & phys_mask
     pages = phys_mem_size // page_size
-    percent_bytes = pages * (percentage or 0) // 100 * page_size
+    pct = percentage or 0
+    if long_bits == 32 and not -(1 << 31) <= pct < 1 << 31:
+        # a constant beyond int is a long long on 32-bit: the product is computed signed in 64 bits
+        product = _wrap_signed(pages * pct, 64)
+        quotient = abs(product) // 100 * (1 if product >= 0 else -1)  # C division truncates
+        percent_bytes = quotient * page_size & phys_mask
+    else:
+        percent_bytes = (pages * (pct & long_mask) & long_mask) // 100 * page_size & long_mask & phys_mask
     if sel == "mbytes":
         return size_bytes
     if sel == "percentage":
@@ -88,6 +100,28 @@ def kconfig_cma_size(sel: SizeSel, mbytes: int | None, percentage: int | None,
     if sel == "min":
         return min(size_bytes, percent_bytes)
     return max(size_bytes, percent_bytes)
+
+
+def _wrap_signed(value: int, bits: int) -> int:
+    """``value`` as a two's complement integer of ``bits`` bits."""
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def kconfig_size_wraps(sel: SizeSel, mbytes: int | None, percentage: int | None, phys_mem_size: int,
+                       page_size: int, phys_bits: int = 64, long_bits: int = 64) -> str | None:
+    """Why the Kconfig size the kernel computes (:func:`kconfig_cma_size`) is not the plain
+    arithmetic one (a negative or huge CONFIG_CMA_SIZE_MBYTES/PERCENTAGE wraps), else ``None``."""
+    uses_mbytes, uses_percentage = sel != "percentage", sel != "mbytes"
+    if uses_mbytes and mbytes is not None and not 0 <= mbytes * 1024 * 1024 < 1 << phys_bits:
+        return (f"CONFIG_CMA_SIZE_MBYTES={mbytes} is computed as (phys_addr_t){mbytes} * SZ_1M in "
+                f"{phys_bits} bits (Kconfig gives the symbol no range, so the kernel builds with it)")
+    pages = phys_mem_size // page_size
+    if uses_percentage and percentage is not None and not 0 <= pages * percentage < 1 << long_bits:
+        return (f"CONFIG_CMA_SIZE_PERCENTAGE={percentage} is computed as total_pages * {percentage} / 100 "
+                f"in {long_bits}-bit unsigned long (Kconfig gives the symbol no range, so the kernel "
+                "builds with it)")
+    return None
 
 
 def resolve_policy(requested: str, version_known: bool) -> Precedence:

@@ -10,7 +10,7 @@ from memplan.kernel import rules
 from memplan.model import Origin
 from memplan.resolve.cma import CmaRequest, declare_contiguous
 from memplan.resolve.platform import arch_dma_limit, arm32_highmem_start
-from memplan.resolve.precedence import SizeSel, cmdline_limit, kconfig_cma_size
+from memplan.resolve.precedence import SizeSel, cmdline_limit, kconfig_cma_size, kconfig_size_wraps
 from memplan.resolve.run import Boot
 from memplan.resolve.state import cma_area
 from memplan.units import format_size
@@ -33,11 +33,18 @@ def global_cma(run: Boot) -> None:
     for known in ("percentage", "min", "max"):
         if cfg.size_sel == known:
             sel = known
-    run.kconfig_size = kconfig_cma_size(sel, cfg.mbytes, cfg.percentage, st.mb.phys_mem_size(), ctx.page_size)
+    phys_bits, long_bits = (64 if ctx.phys_64bit else 32), (32 if inp.arch == "arm" else 64)
+    run.kconfig_size = kconfig_cma_size(sel, cfg.mbytes, cfg.percentage, st.mb.phys_mem_size(), ctx.page_size,
+                                        phys_bits, long_bits)
     cmd = inp.cmdline.cma if ctx.cma_given else None
     if st.default_area is not None:
         return
     size = cmd.size if cmd is not None else run.kconfig_size
+    wrapped = None if cmd is not None else kconfig_size_wraps(
+        sel, cfg.mbytes, cfg.percentage, st.mb.phys_mem_size(), ctx.page_size, phys_bits, long_bits)
+    if wrapped is not None:
+        st.note("kconfig-cma-size-wraps", f"{wrapped}: the kernel's global CMA size is "
+                f"{size:#x} bytes ({format_size(size)})", cfg.size_source, "reserved")
     if size == 0:
         return
     if st.mb.phys_mem_size() == 0:
