@@ -15,7 +15,9 @@ children are merged into the target. Applying one, in libfdt's order:
    first, before the existing ones; an existing one is replaced in place or merged);
 5. the overlay's ``__symbols__`` that point into an ``__overlay__`` are rewritten to the path in
    the base and added to the base's ``__symbols__`` (created when missing), so a later overlay
-   can use them.
+   can use them; memplan also adds those labels to :attr:`Tree.labels` and the nodes' ``labels``
+   (replacing a base label of the same name, as the symbol does), with the overlay's position of
+   each in :attr:`Tree.label_sources`.
 
 Everything libfdt refuses raises :class:`~memplan.errors.OverlayError` naming the overlay file
 (and the property or node at fault). Merged properties and nodes keep their own
@@ -166,6 +168,7 @@ class _Apply:
         self.name = name
         self.phandles: dict[int, Node] = {}
         self.pending = _Pending()
+        self.new_labels: list[tuple[str, Node | None, Source]] = []
 
     def fail(self, message: str, source: Source | None) -> OverlayError:
         return _fail(self.name, message, source)
@@ -397,6 +400,23 @@ class _Apply:
             full = base_path + ("/" if len(base_path) > 1 else "") + rel
             value = full.encode("utf-8", "surrogateescape") + b"\0"
             self.pending.set_property(root_sym, Property(label, value, prop.source))
+            self.new_labels.append((label, path_lookup(self.base, full, pending=self.pending), prop.source))
+
+    # 6. the labels the overlay brought, in the tree's label tables (after libfdt's work)
+    def labels(self) -> None:
+        base = self.base
+        for label, node, source in self.new_labels:
+            old = base.labels.get(label)
+            if old is not None and old is not node and label in old.labels:
+                old.labels.remove(label)  # the overlay's symbol replaced the base's
+            if node is None:
+                base.labels.pop(label, None)
+                base.label_sources.pop(label, None)
+                continue
+            if label not in node.labels:
+                node.labels.insert(0, label)
+            base.labels[label] = node
+            base.label_sources[label] = source
 
 
 def set_property(node: Node, prop: Property) -> None:
@@ -439,6 +459,7 @@ def apply_overlay(base: Tree, overlay: Tree, name: str) -> None:
     job.merge()
     job.symbols()
     job.pending.finish()
+    job.labels()
     base.rebuild_tables()
 
 

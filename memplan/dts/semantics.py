@@ -277,7 +277,9 @@ def build_tree(parser: Parser, resolver: Resolver) -> Tree:
         node.source = draft.pos.source()
         node.labels = [name for name, live in draft.labels.items() if live]
         for label in node.labels:
-            tree.labels.setdefault(label, node)
+            if label not in tree.labels:
+                tree.labels[label] = node
+                tree.label_sources[label] = draft.label_pos.get(label, draft.pos).source()
         if draft.phandle:
             node.phandle = draft.phandle
             tree.phandles.setdefault(draft.phandle, node)

@@ -235,6 +235,9 @@ class Tree:
     root: Node = attrs.field(factory=lambda: Node(""))
     memreserves: list[MemReserve] = attrs.field(factory=list)
     labels: dict[str, Node] = attrs.field(factory=dict)
+    #: Where each label of :attr:`labels` is defined (a source label, or an applied overlay's
+    #: ``__symbols__`` entry: the overlay file and line, or a ``.dtbo``'s byte offset).
+    label_sources: dict[str, Source] = attrs.field(factory=dict)
     phandles: dict[int, Node] = attrs.field(factory=dict)
     warnings: list[Diagnostic] = attrs.field(factory=list)
     #: Files read by dtc-level ``/include/`` and ``/incbin/`` (the C preprocessor's are in
