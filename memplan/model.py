@@ -10,7 +10,8 @@ from typing import Any, Literal, get_args
 
 import attrs
 
-from memplan.source import Source, source_json
+from memplan.jsonform import json_field, json_record
+from memplan.source import Source
 
 Severity = Literal["error", "warning", "info"]
 Origin = Literal["dts", "cmdline", "kconfig", "memreserve", "arch", "observed"]
@@ -51,26 +52,6 @@ def _non_negative(_inst: object, attribute: attrs.Attribute[Any], value: Any) ->
         raise ValueError(f"{attribute.name} must be >= 0, got {value}")
 
 
-def _json_value(_inst: object, field: attrs.Attribute[Any] | None, value: Any) -> Any:
-    """One field as JSON: a :class:`Source` as its record, ``extra_ranges`` as ``{base, size}``
-    records, nested model values as their records, tuples as lists."""
-    if isinstance(value, Source):
-        return source_json(value)
-    if field is not None and field.name == "extra_ranges":
-        return [{"base": b, "size": s} for b, s in value]
-    if isinstance(value, tuple):
-        return [json_record(v) if attrs.has(type(v)) else v for v in value]
-    return value
-
-
-def json_record(inst: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, object]:
-    """A model value as a JSON-ready dictionary: every field but ``exclude``, by
-    :func:`attrs.asdict` (the one serializer of the model; the JSON format is in docs/json-format.md)."""
-    return attrs.asdict(
-        inst, recurse=False, filter=lambda a, _v: a.name not in exclude, value_serializer=_json_value
-    )
-
-
 @attrs.frozen
 class Diagnostic:
     """A finding about the inputs or the layout, with a stable ``code``.
@@ -99,7 +80,7 @@ class MemoryBank:
     base: int = attrs.field(validator=_non_negative)
     size: int = attrs.field(validator=_non_negative)
     source: Source | None = None
-    hotpluggable: bool = False
+    hotpluggable: bool = attrs.field(default=False, metadata=json_field(skip=True))
     #: NUMA node of this bank when the kernel sees several nodes (``None``: one node or no NUMA).
     node: int | None = None
 
@@ -109,7 +90,7 @@ class MemoryBank:
         return self.base + self.size
 
     def to_dict(self) -> dict[str, object]:
-        return json_record(self, exclude=("hotpluggable",))
+        return json_record(self)
 
 
 @attrs.frozen
@@ -139,7 +120,9 @@ class Region:
     reusable: bool = False
     default_cma: bool = False
     reason: str | None = None
-    extra_ranges: tuple[tuple[int, int], ...] = ()
+    extra_ranges: tuple[tuple[int, int], ...] = attrs.field(
+        default=(), metadata=json_field(pairs=("base", "size"))
+    )
     #: For a CMA area reserved at boot: whether ``cma_activate_area()`` activated it (``False``:
     #: reserved at boot, then not a CMA area). ``None`` for anything else.
     activated: bool | None = attrs.field(

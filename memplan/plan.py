@@ -16,6 +16,7 @@ import attrs
 
 from memplan import _VIEWS as VIEWS
 from memplan.arch import Arch
+from memplan.jsonform import json_record
 from memplan.kernel.events import BootEvent
 from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, PrecedenceRequest, Region
 from memplan.schemas import SCHEMA_VERSION
@@ -64,6 +65,28 @@ class Plan:
     #: The architecture model used (``None`` for a hand-built plan: 64-bit unless ``arch`` is arm).
     arch_model: ArchModel | None = None
 
+    #: The JSON record (:meth:`to_dict`): its keys in order; events and the architecture model
+    #: are not part of it.
+    __json_keys__ = (
+        "schema_version",
+        "arch",
+        "kernel_version",
+        "precedence",
+        "precedence_requested",
+        "model_version",
+        "cmdline",
+        "cmdline_origin",
+        "page_size",
+        "cma_alignment",
+        "global_cma",
+        "memory",
+        "regions",
+        "devices",
+        "diagnostics",
+    )
+    #: The version of the JSON format (:mod:`memplan.schemas`).
+    schema_version = SCHEMA_VERSION
+
     @property
     def phys_addr_bits(self) -> int:
         """Width of ``phys_addr_t`` in the resolved kernel."""
@@ -99,24 +122,9 @@ class Plan:
 
     # -- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary; integers for addresses and sizes (a stable format)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "arch": self.arch,
-            "kernel_version": str(self.kernel_version) if self.kernel_version is not None else None,
-            "precedence": self.precedence,
-            "precedence_requested": self.precedence_requested,
-            "model_version": str(self.model_version) if self.model_version is not None else None,
-            "cmdline": self.cmdline,
-            "cmdline_origin": self.cmdline_origin,
-            "page_size": self.page_size,
-            "cma_alignment": self.cma_alignment,
-            "global_cma": self.global_cma.to_dict(),
-            "memory": [m.to_dict() for m in self.memory],
-            "regions": [r.to_dict() for r in self.regions],
-            "devices": [d.to_dict() for d in self.devices],
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-        }
+        """A JSON-ready dictionary; integers for addresses and sizes (a stable format, see
+        ``__json_keys__``; :func:`memplan.jsonform.json_record`)."""
+        return json_record(self)
 
     def explain(self) -> str:
         """Plain-words account of every decision: which CMA pool wins and why (``render.explain``)."""

@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "memplan.arch",
             "memplan.ranges",
             "memplan.kernel",
+            "memplan.jsonform",
             "memplan.model",
         ),
     ),

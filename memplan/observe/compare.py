@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from memplan.jsonform import json_field, json_record
 from memplan.kernel import rules
 from memplan.model import Region
 from memplan.observe.combine import NOT_ACTIVATED_REASON, RESERVE_FAILED_REASON
 from memplan.observe.model import Observed, ObservedGlobalCma, ObservedRegion
 from memplan.schemas import SCHEMA_VERSION
-from memplan.source import source_json
 from memplan.units import align_up, optional_size
 from memplan.version import KernelVersion
 
@@ -66,11 +66,27 @@ class RegionComparison:
 
     name: str
     status: EntryStatus
-    predicted: Region | None
-    observed: ObservedRegion | None
+    predicted: Region | None = attrs.field(
+        metadata=json_field(only=("base", "size", "kind", "status", "placement", "source"))
+    )
+    observed: ObservedRegion | None = attrs.field(
+        metadata=json_field(only=("base", "size", "size_granule", "kind", "status", "evidence"))
+    )
     matched_by: MatchedBy = "none"
     reason: str | None = None
     tolerated: bool = False
+
+    #: The JSON record: the verdict first, then what was predicted and what was observed.
+    __json_keys__ = (
+        "name",
+        "status",
+        "matched_by",
+        ("mismatch", "is_mismatch"),
+        "tolerated",
+        "reason",
+        "predicted",
+        "observed",
+    )
 
     @property
     def is_mismatch(self) -> bool:
@@ -98,35 +114,7 @@ class RegionComparison:
         return None if self.observed is None else self.observed.size
 
     def to_dict(self) -> dict[str, Any]:
-        p, o = self.predicted, self.observed
-        return {
-            "name": self.name,
-            "status": self.status,
-            "matched_by": self.matched_by,
-            "mismatch": self.is_mismatch,
-            "tolerated": self.tolerated,
-            "reason": self.reason,
-            "predicted": None
-            if p is None
-            else {
-                "base": p.base,
-                "size": p.size,
-                "kind": p.kind,
-                "status": p.status,
-                "placement": p.placement,
-                "source": source_json(p.source),
-            },
-            "observed": None
-            if o is None
-            else {
-                "base": o.base,
-                "size": o.size,
-                "size_granule": o.size_granule,
-                "kind": o.kind,
-                "status": o.status,
-                "evidence": [str(s) for s in o.evidence],
-            },
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -142,25 +130,26 @@ class GlobalComparison:
     reasons: tuple[str, ...] = ()
     tolerated: bool = False
 
+    #: The JSON record: the verdict, the predicted area (one object), the observed one, why.
+    __json_keys__ = ("status", ("mismatch", "is_mismatch"), "tolerated", "predicted", "observed", "reasons")
+
+    @property
+    def predicted(self) -> dict[str, str | int | None]:
+        """The predicted global area as one record: ``origin``, ``size``, ``base``, ``region``."""
+        return {
+            "origin": self.predicted_origin,
+            "size": self.predicted_size,
+            "base": self.predicted_base,
+            "region": self.predicted_region,
+        }
+
     @property
     def is_mismatch(self) -> bool:
         """True when the verdict differs (and the difference is not tolerated)."""
         return self.status == "differs" and not self.tolerated
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "mismatch": self.is_mismatch,
-            "tolerated": self.tolerated,
-            "predicted": {
-                "origin": self.predicted_origin,
-                "size": self.predicted_size,
-                "base": self.predicted_base,
-                "region": self.predicted_region,
-            },
-            "observed": self.observed.to_dict(),
-            "reasons": list(self.reasons),
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -173,6 +162,21 @@ class Comparison:
     observed_version: KernelVersion | None
     notes: tuple[str, ...] = ()
     tolerate_modelled: bool = False
+
+    #: The JSON record: the verdict first, then its parts.
+    __json_keys__ = (
+        "schema_version",
+        "ok",
+        "inconclusive",
+        "tolerate_modelled",
+        "predicted_version",
+        "observed_version",
+        "global_cma",
+        "entries",
+        "notes",
+    )
+    #: The version of the JSON format (:mod:`memplan.schemas`).
+    schema_version = SCHEMA_VERSION
 
     @property
     def mismatches(self) -> tuple[RegionComparison, ...]:
@@ -199,18 +203,8 @@ class Comparison:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "ok": self.ok,
-            "inconclusive": self.inconclusive,
-            "tolerate_modelled": self.tolerate_modelled,
-            "predicted_version": str(self.predicted_version) if self.predicted_version else None,
-            "observed_version": str(self.observed_version) if self.observed_version else None,
-            "global_cma": self.global_cma.to_dict(),
-            "entries": [e.to_dict() for e in self.entries],
-            "notes": list(self.notes),
-        }
+        """A JSON-ready dictionary (``__json_keys__``; :func:`memplan.jsonform.json_record`)."""
+        return json_record(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""

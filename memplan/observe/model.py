@@ -17,6 +17,7 @@ import attrs
 
 from memplan.diagnostics import diag
 from memplan.errors import MemplanError
+from memplan.jsonform import json_field, json_record, omit_empty, omit_none
 from memplan.kernel import rules
 from memplan.model import Diagnostic
 from memplan.schemas import SCHEMA_VERSION
@@ -29,23 +30,8 @@ ObservedStatus = Literal["ok", "rejected", "bypassed", "failed"]
 ObservedOrigin = Literal["dts", "cmdline", "kconfig", "cmdline-or-kconfig"]
 
 
-def _hex(value: int | None) -> str | None:
-    return None if value is None else f"0x{value:x}"
-
-
-def _plain(value: Any) -> Any:
-    """``value`` ready for JSON: sources as text, tuples as lists, values by their ``to_dict``."""
-    if isinstance(value, Source):
-        return str(value)
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    to_dict = getattr(value, "to_dict", None)
-    return to_dict() if callable(to_dict) else value
-
-
-def _record(obj: object, *names: str) -> dict[str, Any]:
-    """The attributes ``names`` of ``obj``, in that order, ready for JSON."""
-    return {name: _plain(getattr(obj, name)) for name in names}
+#: A source written as its one-line text (the observe model's JSON form).
+_TEXT = json_field(text=True)
 
 
 class _PrintedSize:
@@ -81,8 +67,8 @@ class IomemEntry:
     start: int
     end: int
     name: str
-    depth: int
-    source: Source
+    depth: int = attrs.field(metadata=json_field(skip=True))
+    source: Source = attrs.field(metadata=_TEXT)
     children: tuple[IomemEntry, ...] = ()
 
     @property
@@ -101,7 +87,7 @@ class IomemEntry:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        return _record(self, "start", "end", "name", "source", "children")
+        return json_record(self)
 
 
 @attrs.frozen
@@ -113,6 +99,8 @@ class Iomem:
     hidden: bool = False
     file: str | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
+
+    __json_keys__ = ("file", "hidden", "entries")
 
     def walk(self) -> tuple[IomemEntry, ...]:
         """Every entry (all depths) in file order."""
@@ -126,7 +114,7 @@ class Iomem:
         return tuple(e for e in self.walk() if e.name == name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "hidden": self.hidden, "entries": [e.to_dict() for e in self.entries]}
+        return json_record(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,7 +127,7 @@ class MeminfoField:
     name: str
     value: int
     unit: str
-    source: Source
+    source: Source = attrs.field(metadata=json_field(skip=True))
 
     @property
     def bytes(self) -> int:
@@ -151,9 +139,11 @@ class MeminfoField:
 class Meminfo:
     """A parsed ``/proc/meminfo``."""
 
-    fields: tuple[MeminfoField, ...]
+    fields: tuple[MeminfoField, ...] = attrs.field(metadata=json_field(by="name"))
     file: str | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
+
+    __json_keys__ = ("file", "fields")
 
     def get(self, name: str) -> MeminfoField | None:
         """The field called ``name`` (e.g. ``CmaTotal``), or ``None``."""
@@ -183,10 +173,7 @@ class Meminfo:
         return self.bytes_of("CmaFree")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "fields": {f.name: {"value": f.value, "unit": f.unit} for f in self.fields},
-        }
+        return json_record(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,7 +185,7 @@ class CmaRange:
 
     index: int
     base_pfn: int
-    bitmap: tuple[int, ...] = ()
+    bitmap: tuple[int, ...] = attrs.field(default=(), metadata=json_field(skip=True))
 
 
 @attrs.frozen
@@ -220,8 +207,23 @@ class DebugfsCmaArea:
     maxchunk: int | None
     bitmap: tuple[int, ...] | None
     ranges: tuple[CmaRange, ...]
-    source: Source
+    source: Source = attrs.field(metadata=_TEXT)
     page_size: int = 4096
+
+    __json_keys__ = (
+        "dirname",
+        "name",
+        "name_truncated",
+        "base_pfn",
+        "count",
+        "order_per_bit",
+        "used",
+        "maxchunk",
+        "base",
+        "size",
+        "ranges",
+        "source",
+    )
 
     @property
     def base(self) -> int | None:
@@ -234,20 +236,7 @@ class DebugfsCmaArea:
         return None if self.count is None else self.count * self.page_size
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "dirname": self.dirname,
-            "name": self.name,
-            "name_truncated": self.name_truncated,
-            "base_pfn": self.base_pfn,
-            "count": self.count,
-            "order_per_bit": self.order_per_bit,
-            "used": self.used,
-            "maxchunk": self.maxchunk,
-            "base": self.base,
-            "size": self.size,
-            "ranges": [{"index": r.index, "base_pfn": r.base_pfn} for r in self.ranges],
-            "source": str(self.source),
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -255,8 +244,8 @@ class SysfsCmaArea:
     """One directory of ``/sys/kernel/mm/cma/``: its counters (values in pages)."""
 
     name: str
-    counters: tuple[tuple[str, int], ...]
-    source: Source
+    counters: tuple[tuple[str, int], ...] = attrs.field(metadata=json_field(pairs="object"))
+    source: Source = attrs.field(metadata=_TEXT)
 
     def get(self, counter: str) -> int | None:
         """A counter such as ``alloc_pages_success``, or ``None`` when the file is absent."""
@@ -266,12 +255,20 @@ class SysfsCmaArea:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "counters": dict(self.counters), "source": _plain(self.source)}
+        return json_record(self)
 
 
 # --------------------------------------------------------------------------------------------
 # boot log
 # --------------------------------------------------------------------------------------------
+_OMIT_NONE = json_field(omit=omit_none)
+
+
+def _exact_size(event: LogEvent, granule: int) -> bool:
+    """The printed unit is written only for a size printed in a coarser unit than bytes."""
+    return event.size is None or granule == 1
+
+
 @attrs.frozen
 class LogEvent:
     """One recognised boot-log line.
@@ -284,31 +281,40 @@ class LogEvent:
     """
 
     kind: str
-    source: Source
-    name: str | None = None
-    base: int | None = None
-    size: int | None = None
-    size_granule: int = 1
-    end: int | None = None
-    node: int | None = None
-    text: str | None = None
-    numbers: tuple[int, ...] = ()
-    other_name: str | None = None
-    other_base: int | None = None
-    other_end: int | None = None
+    source: Source = attrs.field(metadata=_TEXT)
+    name: str | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    base: int | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    size: int | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    size_granule: int = attrs.field(default=1, metadata=json_field(omit=_exact_size))
+    end: int | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    node: int | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    text: str | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    numbers: tuple[int, ...] = attrs.field(default=(), metadata=json_field(omit=omit_empty))
+    other_name: str | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    other_base: int | None = attrs.field(default=None, metadata=_OMIT_NONE)
+    other_end: int | None = attrs.field(default=None, metadata=_OMIT_NONE)
     prefix: str = ""
 
+    #: The JSON record: what the line carried (unknown fields left out), the printed unit and
+    #: the other numbers last.
+    __json_keys__ = (
+        "kind",
+        "source",
+        "name",
+        "base",
+        "size",
+        "end",
+        "node",
+        "text",
+        "other_name",
+        "other_base",
+        "other_end",
+        "size_granule",
+        "numbers",
+    )
+
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "source": str(self.source)}
-        for key in ("name", "base", "size", "end", "node", "text", "other_name", "other_base", "other_end"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        if self.size is not None and self.size_granule != 1:
-            out["size_granule"] = self.size_granule
-        if self.numbers:
-            out["numbers"] = list(self.numbers)
-        return out
+        return json_record(self)
 
 
 @attrs.frozen
@@ -320,6 +326,8 @@ class BootLog:
     file: str | None = None
     lines: int = 0
     diagnostics: tuple[Diagnostic, ...] = ()
+
+    __json_keys__ = ("file", "lines", "events")
 
     def of_kind(self, *kinds: str) -> tuple[LogEvent, ...]:
         """Events whose kind is one of ``kinds``, in log order."""
@@ -372,7 +380,7 @@ class BootLog:
         return None if e is None else e.text
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "lines": self.lines, "events": [e.to_dict() for e in self.events]}
+        return json_record(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,7 +406,7 @@ class ObservedRegion(_PrintedSize):
     reusable: bool | None = None
     compatible: str | None = None
     reason: str | None = None
-    evidence: tuple[Source, ...] = ()
+    evidence: tuple[Source, ...] = attrs.field(default=(), metadata=_TEXT)
 
     @property
     def source(self) -> Source | None:
@@ -406,7 +414,7 @@ class ObservedRegion(_PrintedSize):
         return self.evidence[0] if self.evidence else None
 
     def to_dict(self) -> dict[str, Any]:
-        return _record(self, *(f.name for f in attrs.fields(ObservedRegion)))
+        return json_record(self)
 
 
 @attrs.frozen
@@ -417,14 +425,13 @@ class ObservedCma:
     base: int | None
     size: int | None
     size_granule: int = 1
-    source: Source | None = None
+    source: Source | None = attrs.field(default=None, metadata=_TEXT)
     used: int | None = None
 
+    __json_keys__ = ("name", "base", "size", "size_granule", ("used_bytes", "used"), "source")
+
     def to_dict(self) -> dict[str, Any]:
-        return _record(self, "name", "base", "size", "size_granule") | {
-            "used_bytes": self.used,
-            "source": _plain(self.source),
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -444,7 +451,7 @@ class ObservedGlobalCma(_PrintedSize):
     size_granule: int = 1
     dt_default_dropped: bool = False
     reason: str = ""
-    evidence: tuple[Source, ...] = ()
+    evidence: tuple[Source, ...] = attrs.field(default=(), metadata=_TEXT)
     #: True when ``name`` was taken as the DT default only because it is the one DT CMA pool and
     #: no DTB was read (a comparison whose Device Tree says otherwise drops the guess).
     guessed_default: bool = attrs.field(default=False, eq=False)
@@ -453,9 +460,26 @@ class ObservedGlobalCma(_PrintedSize):
     #: global area to be any of them.
     ambiguous_bases: tuple[int, ...] = attrs.field(default=(), eq=False)
 
+    __json_keys__ = (
+        "known",
+        "origin",
+        "name",
+        "base",
+        "base_hex",
+        "size",
+        "size_granule",
+        "dt_default_dropped",
+        "reason",
+        "evidence",
+    )
+
+    @property
+    def base_hex(self) -> str | None:
+        """The base in hex (``0x...``), for reading the JSON record."""
+        return None if self.base is None else f"0x{self.base:x}"
+
     def to_dict(self) -> dict[str, Any]:
-        head = _record(self, "known", "origin", "name", "base") | {"base_hex": _hex(self.base)}
-        return head | _record(self, "size", "size_granule", "dt_default_dropped", "reason", "evidence")
+        return json_record(self)
 
 
 @attrs.frozen
@@ -466,15 +490,17 @@ class MemoryRange:
     base: int
     end: int
     type: str
-    source: Source | None = None
+    source: Source | None = attrs.field(default=None, metadata=_TEXT)
     user_defined: bool = False
+
+    __json_keys__ = ("base", "end", "type", "user_defined", "source")
 
     @property
     def size(self) -> int:
         return self.end - self.base
 
     def to_dict(self) -> dict[str, Any]:
-        return _record(self, "base", "end", "type", "user_defined", "source")
+        return json_record(self)
 
 
 @attrs.frozen
@@ -509,6 +535,34 @@ class Observed:
     sources: tuple[str, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
 
+    #: The JSON record: its keys in order (the raw pieces are written through their parsed
+    #: values; the iomem tree, meminfo and the DTB are not part of it).
+    __json_keys__ = (
+        "schema_version",
+        "kernel_version",
+        "kernel_release",
+        "cmdline",
+        "machine",
+        "page_size",
+        "global_cma",
+        "cma_total",
+        "cma_free",
+        "mem_total",
+        "cma_reserved_log",
+        "memory_limit",
+        "dt_default_cma",
+        "regions",
+        "cma_areas",
+        "memory",
+        "debugfs",
+        "sysfs",
+        "sources",
+        "log",
+        "diagnostics",
+    )
+    #: The version of the JSON format (:mod:`memplan.schemas`).
+    schema_version = SCHEMA_VERSION
+
     def region(self, name: str) -> ObservedRegion:
         """The observed region called ``name``; raises ``KeyError``."""
         for r in self.regions:
@@ -528,27 +582,5 @@ class Observed:
         return v is not None and rules.rmem_summary_line(v)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kernel_version": str(self.kernel_version) if self.kernel_version is not None else None,
-            "kernel_release": self.kernel_release,
-            "cmdline": self.cmdline,
-            "machine": self.machine,
-            "page_size": self.page_size,
-            "global_cma": self.global_cma.to_dict(),
-            "cma_total": self.cma_total,
-            "cma_free": self.cma_free,
-            "mem_total": self.mem_total,
-            "cma_reserved_log": self.cma_reserved_log,
-            "memory_limit": self.memory_limit,
-            "dt_default_cma": list(self.dt_default_cma),
-            "regions": [r.to_dict() for r in self.regions],
-            "cma_areas": [c.to_dict() for c in self.cma_areas],
-            "memory": [m.to_dict() for m in self.memory],
-            "debugfs": [a.to_dict() for a in self.debugfs],
-            "sysfs": [a.to_dict() for a in self.sysfs],
-            "sources": list(self.sources),
-            "log": self.log.to_dict() if self.log is not None else None,
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-        }
+        """A JSON-ready dictionary (``__json_keys__``; :func:`memplan.jsonform.json_record`)."""
+        return json_record(self)
