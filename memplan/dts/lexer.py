@@ -66,7 +66,7 @@ SKIP = re.compile(
         [ \t\r\n\f\v]+
       | //[^\n]*
       | /\*[^*]*\*+(?:[^/*][^*]*\*+)*/
-      | ^[ \t]*\#(?:line)?[ \t]+[0-9]+[^\n]*
+      | ^\#(?:line)?[ \t]+[0-9]+[ \t]+"(?:[^"\\]++|\\.)*+"(?:[ \t]+[0-9]+)*+
     )*""",
     re.VERBOSE | re.MULTILINE,
 )
@@ -95,8 +95,13 @@ NAME = re.compile(r"\\?([a-zA-Z0-9,._+*#?@-]+)")
 #: Inside ``[ ... ]``: a run of hex byte pairs, a label, or the closing bracket.
 BYTE_TOKEN = re.compile(r"(?P<label>[A-Za-z_][A-Za-z0-9_]*):|(?P<hex>(?:[0-9a-fA-F]{2})+)|(?P<end>\])")
 
+#: A line marker as dtc's lexer takes it (1.6.1 and 1.7.0 alike): at the very start of a line,
+#: ``#`` or ``#line``, blanks, the line number, blanks, a file name string, then any number of
+#: blank-separated numeric flags. The rest of the line is read as ordinary tokens (and stands
+#: on the line before the one the marker names); anything else (no file name, a name not set
+#: off by a blank, leading blanks) is not a marker, and dtc rejects it as a syntax error.
 _LINEMARKER = re.compile(
-    r'^[ \t]*\#(?:line)?[ \t]+([0-9]+)(?:[ \t]+"((?:[^"\\\n]++|\\.)*+)")?[^\n]*$', re.MULTILINE
+    r'^\#(?:line)?[ \t]+([0-9]+)[ \t]+"((?:[^"\\]++|\\.)*+)"(?:[ \t]+[0-9]+)*+', re.MULTILINE
 )
 _NEWLINE = re.compile(r"\n")
 _MARKER_ESCAPE = re.compile(r"\\(.)")
@@ -120,13 +125,14 @@ class SourceMap:
         self._marker_at: list[int] = []
         self._markers: list[tuple[str, int]] = []
         if "#" in text:
-            current = filename
             for m in _LINEMARKER.finditer(text):
                 line_index = bisect_right(self.starts, m.start()) - 1
-                if m.group(2) is not None:
-                    current = _MARKER_ESCAPE.sub(r"\1", m.group(2))
-                self._marker_at.append(line_index + 1)
-                self._markers.append((current, self._marker_line(m, line_index)))
+                # from the end of the marker on, this is line N - 1 of the named file (dtc
+                # sets the position there; the line end that follows makes it line N)
+                end_index = bisect_right(self.starts, m.end()) - 1
+                self._marker_at.append(end_index)
+                name = _MARKER_ESCAPE.sub(r"\1", m.group(2))
+                self._markers.append((name, self._marker_line(m, line_index) - 1))
 
     def _marker_line(self, m: re.Match[str], line_index: int) -> int:
         """The line number a marker sets, read with the bounded :func:`parse_int`."""

@@ -68,11 +68,11 @@ def test_source_map_gnu_and_pcpp_markers() -> None:
         "b;\n"                     # :2
         '#line 40 "c.h"\n'
         "c;\n"                     # c.h:40
-        "# 7\n"                    # same file, line 7
+        "# 7\n"                    # no file name: not a marker for dtc (a syntax error there)
         "d;\n"
     )
     smap = SourceMap(text, "<pp>")
     assert smap.locate(text.index("/dts-v1/"))[:3] == ("board.dts", 1, 1)
     assert smap.locate(text.index("b;"))[:3] == ('dir/a "q".dtsi', 2, 1)
     assert smap.locate(text.index("c;"))[:3] == ("c.h", 40, 1)
-    assert smap.locate(text.index("d;"))[:3] == ("c.h", 7, 1)
+    assert smap.locate(text.index("d;"))[:3] == ("c.h", 42, 1)
