@@ -47,11 +47,52 @@ def seeds(target: str) -> tuple[str, ...]:
                               "cmdline": "cmdline.txt"}[target])
     elif target == "version":
         out = ["6.1", "5.10.223-rc1", "v6.12.0-13-arm64", "4.19"]
+    elif target == "debugfs":
+        out = ["base_pfn=524288\ncount=16384\norder_per_bit=0\nused=12\nmaxchunk=16372\nbitmap=4095 0 0 0\n",
+               "base_pfn=0x80000\ncount=4096\nranges/0/base_pfn=524288\nranges/0/bitmap=1 2\n"]
+    elif target == "sysfs":
+        out = ["alloc_pages_success=12\nalloc_pages_fail=0\nrelease_pages_success=4\ntotal_pages=16384\n"
+               "available_pages=16372\n"]
     else:
         raise KeyError(target)
     out += [p.read_text(encoding="utf-8", errors="surrogateescape")
             for p in sorted((REGRESSIONS / target).glob("*.in"))]
     return tuple(s for s in out if s)
+
+
+def _area_dir(text: str, area: Path) -> None:
+    """Write ``name=value`` lines of ``text`` as the value files of one CMA area directory
+    (``a/b=v`` makes a subdirectory; other characters in names become ``_``)."""
+    import re
+
+    for line in text.split("\n"):
+        name, sep, value = line.partition("=")
+        parts = [re.sub(r"[^A-Za-z0-9_]", "_", p)[:40] or "_" for p in name.split("/")[:3]]
+        if not sep or not parts:
+            continue
+        path = area.joinpath(*parts)
+        if path.is_dir():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent.is_file():
+            continue
+        path.write_text(value + "\n", encoding="utf-8", errors="surrogateescape")
+
+
+def _debugfs(text: str) -> None:
+    from memplan.observe.debugfs import read_debugfs_cma
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _area_dir(text, Path(tmp) / "cma" / "reserved")
+        read_debugfs_cma(Path(tmp) / "cma")
+
+
+def _sysfs(text: str) -> None:
+    from memplan.observe.sysfs import read_sysfs_cma
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _area_dir(text, Path(tmp) / "cma" / "reserved")
+        read_sysfs_cma(Path(tmp) / "cma")
 
 
 def _dts(text: str) -> None:
@@ -122,6 +163,8 @@ TARGETS: dict[str, tuple[Callable[[str], None], bool]] = {
     "meminfo": (_meminfo, True),
     "cmdline": (_cmdline, True),
     "version": (_version, False),
+    "debugfs": (_debugfs, True),
+    "sysfs": (_sysfs, True),
 }
 
 
