@@ -1586,6 +1586,23 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Check that the right file was given, and that it was compiled from a /plugin/ source.",
     ),
     Code(
+        "overlay-phandle-kept",
+        "info",
+        "dts",
+        title="Overlay result depends on the libfdt version",
+        meaning=(
+            "An overlay node with its own phandle (a labelled __overlay__ that something references) was "
+            "merged into a base node that already has one. memplan keeps the base's phandle, as libfdt "
+            "1.7.1 and later do (the Linux 6.12 tree's fdtoverlay too); an older libfdt in the boot loader "
+            "(fdtoverlay 1.6.1) gives the node the overlay's phandle, leaving the base's references to it "
+            "dangling, or fails with FDT_ERR_NOTFOUND when the label names the fragment's target."
+        ),
+        fix=(
+            "Nothing, when the boot loader's libfdt is 1.7.1 or newer; otherwise drop the label from the "
+            "__overlay__ node and refer to the target by its base label."
+        ),
+    ),
+    Code(
         "dts-summary",
         "warning",
         "cli",

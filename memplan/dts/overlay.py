@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import attrs
 
+from memplan.diagnostics import diag
 from memplan.dts.tree import Node, Property, Tree
 from memplan.errors import OverlayError
+from memplan.model import Diagnostic
 from memplan.source import Source
 
 __all__ = ["apply_overlay", "apply_overlays", "get_phandle", "path_lookup", "set_property", "subnode"]
@@ -169,6 +171,7 @@ class _Apply:
         self.phandles: dict[int, Node] = {}
         self.pending = _Pending()
         self.new_labels: list[tuple[str, Node | None, Source]] = []
+        self.notes: list[Diagnostic] = []
 
     def fail(self, message: str, source: Source | None) -> OverlayError:
         return _fail(self.name, message, source)
@@ -306,6 +309,10 @@ class _Apply:
                 base_node, ov_node = stack.pop()
                 kept, mine = get_phandle(base_node), get_phandle(ov_node)
                 if kept and mine:
+                    message = (f"overlay {self.name}: {base_node.path} keeps its phandle 0x{kept:x} "
+                               f"(libfdt 1.7.1 and later); an older libfdt gives it the overlay's "
+                               f"0x{mine:x} or fails (FDT_ERR_NOTFOUND)")
+                    self.notes.append(diag("overlay-phandle-kept", message, ov_node.source, base_node.path))
                     self.retarget_local_references(mine, kept)
                     ov_node.properties.pop("phandle", None)
                     ov_node.properties.pop("linux,phandle", None)
@@ -444,8 +451,9 @@ def _merge_node(target: Node, body: Node, phandles: dict[int, Node], pending: _P
         _merge_node(existing, child, phandles, pending)
 
 
-def apply_overlay(base: Tree, overlay: Tree, name: str) -> None:
-    """Apply ``overlay`` (a compiled overlay tree) to ``base`` in place, as ``fdt_overlay_apply``.
+def apply_overlay(base: Tree, overlay: Tree, name: str) -> list[Diagnostic]:
+    """Apply ``overlay`` (a compiled overlay tree) to ``base`` in place, as ``fdt_overlay_apply``;
+    returns the notes met (``overlay-phandle-kept``: where libfdt versions differ).
 
     ``name`` (the overlay's file) starts every error message. Raises
     :class:`~memplan.errors.OverlayError` wherever libfdt fails; ``base`` is then unusable.
@@ -461,9 +469,12 @@ def apply_overlay(base: Tree, overlay: Tree, name: str) -> None:
     job.pending.finish()
     job.labels()
     base.rebuild_tables()
+    return job.notes
 
 
-def apply_overlays(base: Tree, overlays: list[tuple[Tree, str]]) -> None:
-    """Apply each ``(overlay, name)`` in order, like ``fdtoverlay -i base ov1 ov2 ...``."""
+def apply_overlays(base: Tree, overlays: list[tuple[Tree, str]]) -> list[Diagnostic]:
+    """Apply each ``(overlay, name)`` in order, like ``fdtoverlay -i base ov1 ov2 ...``; the notes."""
+    notes: list[Diagnostic] = []
     for overlay, name in overlays:
-        apply_overlay(base, overlay, name)
+        notes.extend(apply_overlay(base, overlay, name))
+    return notes

@@ -99,6 +99,6 @@ def apply_overlay_specs(base: Tree, specs: Sequence[str | os.PathLike[str] | Ove
         spec = parse_overlay_spec(raw)
         overlay, notes = load_overlay(spec, include_dirs, cpp, include_roots, dtc)
         kept.extend(n for n in notes if n.code not in ADDRESS_CODES)
-        apply_overlay(base, overlay, spec.path)
+        kept.extend(apply_overlay(base, overlay, spec.path))
         base.files.extend(f for f in (spec.path, *overlay.files) if f not in base.files)
     base.warnings = [*kept, *address_warnings(base)]

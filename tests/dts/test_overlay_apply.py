@@ -219,7 +219,10 @@ def test_base_phandle_kept_when_a_labelled_overlay_node_merges() -> None:
     assert cma is not None and cma.phandle
     before = cma.phandle
     src = HERE / "newer-libfdt" / "keep-base-phandle.dtso"
-    apply_overlay(base, parse_text(src.read_text(), str(src), symbols=True), str(src))
+    [note] = apply_overlay(base, parse_text(src.read_text(), str(src), symbols=True), str(src))
+    assert (note.code, note.severity) == ("overlay-phandle-kept", "info")
+    assert note.subject == "/reserved-memory/linux,cma"
+    assert note.source is not None and note.source.file == str(src) and note.source.line == 6
     cma = base.find("/reserved-memory/linux,cma")
     assert cma is not None and cma.properties["phandle"].as_u32() == before
     assert cma.properties["size"].as_u64() == 0x8000000
