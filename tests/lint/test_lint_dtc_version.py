@@ -21,8 +21,8 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "linux"
     shutil.copytree(MINI, root, symlinks=True)
     clean = (root / "arch/arm64/boot/dts/vendor/board-clean.dts").read_text()
-    (root / BOARD).write_text(clean.replace('compatible = "memplan,board-clean";',
-                                            'compatible = "memplan,board-clean";\n\tvendor,wide = <0x100000001>;'))
+    line = 'compatible = "memplan,board-clean";'
+    (root / BOARD).write_text(clean.replace(line, line + "\n\tvendor,wide = <0x100000001>;"))
     return root
 
 
