@@ -51,9 +51,9 @@ if TYPE_CHECKING:
         RegionStatus,
         Severity,
     )
-    from memplan.observe.compare import Comparison
     from memplan.observe.model import Observed
     from memplan.observe.snapshot import read_observed
+    from memplan.observe.verdict import Comparison
     from memplan.plan import Plan
     from memplan.source import Source, SourceKind
     from memplan.version import KernelVersion
@@ -78,7 +78,7 @@ _HOMES: dict[str, str] = {
     "RegionKind": "memplan.model",
     "RegionStatus": "memplan.model",
     "Severity": "memplan.model",
-    "Comparison": "memplan.observe.compare",
+    "Comparison": "memplan.observe.verdict",
     "Observed": "memplan.observe.model",
     "read_observed": "memplan.observe.snapshot",
     "Plan": "memplan.plan",

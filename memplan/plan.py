@@ -10,7 +10,7 @@ neither: its methods call the functions the ``memplan`` package lists in ``mempl
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,6 +22,10 @@ from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence,
 from memplan.schemas import SCHEMA_VERSION
 from memplan.units import format_size
 from memplan.version import KernelVersion
+
+if TYPE_CHECKING:  # values only: the observed boot and the comparison result (no observe logic)
+    from memplan.observe.model import Observed
+    from memplan.observe.verdict import Comparison
 
 
 @attrs.frozen
@@ -167,8 +171,10 @@ class Plan:
         return str(VIEWS["svg"](self))
 
     # -- comparison with a running kernel (memplan.observe) ------------------------------
-    def compare(self, observed: Any, tolerate_modelled: bool = False) -> Any:
+    def compare(self, observed: Observed, tolerate_modelled: bool = False) -> Comparison:
         """Compare this prediction with what a kernel reported (:func:`memplan.observe.compare`):
-        ``observed`` is a :class:`memplan.observe.model.Observed`, the result a
-        :class:`memplan.observe.compare.Comparison`."""
-        return VIEWS["compare"](self, observed, tolerate_modelled=tolerate_modelled)
+        ``observed`` is read by :func:`memplan.read_observed` (or built by
+        :func:`memplan.observe.build_observed`); the result says which regions and which global
+        CMA area agree."""
+        comparison: Comparison = VIEWS["compare"](self, observed, tolerate_modelled=tolerate_modelled)
+        return comparison

@@ -32,6 +32,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "memplan.kernel",
             "memplan.jsonform",
             "memplan.model",
+            # what a booted kernel reported and the comparison result: values without logic (the
+            # Plan names them in ``Plan.compare``); the observer's parsers and logic come later
+            "memplan.observe.model",
+            "memplan.observe.verdict",
         ),
     ),
     ("sources", ("memplan.dts", "memplan.cmdline", "memplan.kconfig")),

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from memplan.observe.combine import build_observed
-from memplan.observe.compare import Comparison, GlobalComparison, RegionComparison, compare
+from memplan.observe.compare import compare
 from memplan.observe.debugfs import read_debugfs_cma
 from memplan.observe.dmesg import parse_dmesg, read_dmesg
 from memplan.observe.iomem import parse_iomem, read_iomem
@@ -33,6 +33,7 @@ from memplan.observe.model import (
 from memplan.observe.snapshot import read_live, read_observed, save_live_snapshot
 from memplan.observe.sysfs import read_sysfs_cma
 from memplan.observe.text import render_observed_text
+from memplan.observe.verdict import Comparison, GlobalComparison, RegionComparison
 
 __all__ = [
     "BootLog",
