@@ -40,6 +40,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lint_cmd",
     "collect_cmd",
 )
+#: Each subcommand's module (``<name>_cmd``), so a run builds only the parser it uses.
+_COMMANDS = {module.removesuffix("_cmd"): module for module in COMMAND_MODULES}
 
 _EPILOG = (
     "exit status (each command's --help says what 1 and 3 mean for it):\n"
@@ -50,8 +52,9 @@ _EPILOG = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every registered subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every registered subcommand, or only with ``command`` (what a
+    run of that subcommand needs: the other sub-parsers are not built)."""
     parser = argparse.ArgumentParser(
         prog="memplan",
         description="Predict the physical memory layout (reserved memory, CMA) a Linux kernel will build.",
@@ -60,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"memplan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if command is None else (_COMMANDS[command],):
         module = importlib.import_module(f"memplan.cli.{name}")
         module.register(sub)
     return parser
@@ -84,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list == ["--version"]:  # the fast path: no parser to build
         sys.stdout.write(f"memplan {__version__}\n")
         return EXIT_OK
-    parser = build_parser()
+    # `memplan COMMAND ...` builds only that sub-parser; anything else (--help, a typo) gets all
+    command = args_list[0] if args_list and args_list[0] in _COMMANDS else None
+    parser = build_parser(command)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as stop:  # --help, or a usage error argparse has already printed
@@ -93,18 +98,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    from memplan.errors import MemplanError
+    from memplan.cli.early import stop_unused
 
     try:
         return func(args)
-    except MemplanError as err:
-        print(f"memplan: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:  # pragma: no cover - e.g. `memplan ... | head`
-        return EXIT_OK
-    except OSError as err:
-        print(f"memplan: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    except Exception as err:
+        # memplan.errors is imported here, not before the run: the subcommand starts the C
+        # preprocessor before it imports the rest (memplan.cli.early)
+        from memplan.errors import MemplanError
+
+        if isinstance(err, BrokenPipeError):  # pragma: no cover - e.g. `memplan ... | head`
+            return EXIT_OK
+        if isinstance(err, MemplanError | OSError):
+            print(f"memplan: error: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    finally:
+        stop_unused()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,6 +31,10 @@ DTS_EXITS = exit_help(
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``memplan dts``."""
+    from memplan.cli.early import start_cpp
+
+    start_cpp(args.file, args.include_dirs, args.cpp, args.include_roots)
+
     import attrs
 
     from memplan.cli.dts_summary import load_tree, summarize

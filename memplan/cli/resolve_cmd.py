@@ -64,6 +64,14 @@ def render(plan: Any, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve and print; returns the exit status."""
+    if args.dts is not None:
+        import os
+        from pathlib import Path
+
+        from memplan.cli.early import start_cpp
+
+        start_cpp(os.fspath(Path(args.dts)), args.include_dirs, include_roots=args.include_roots)
+
     import memplan
     from memplan.argnames import cli_spelling
     from memplan.cli.gate import apply_gate

@@ -7,22 +7,58 @@ standard input is given to cpp from a temporary file), an address-space limit
 (inherited by cc1), a wall-clock deadline and a cap on what it may print; whichever bound is
 hit, the whole process group is killed and a :class:`~memplan.errors.PreprocessError` names
 the limit and the environment variable that raises it (:mod:`memplan.dts.limits`).
+
+Start-up: :func:`prestart` starts a command before the caller imports the parser, and
+:func:`run_cpp` takes that process (same command, same bounds, the deadline counted from its
+start) instead of starting another; the preprocessor then runs while Python imports. This
+module imports only the standard library and :mod:`memplan.dts.limits` until an error is raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from memplan.dts import limits
-from memplan.errors import PreprocessError
-from memplan.source import Source
+
+if TYPE_CHECKING:
+    from memplan.source import Source
+
+__all__ = ["cpp_command", "discard_prestarted", "find_system_cpp", "prestart", "run_cpp"]
 
 _CHUNK = 1 << 16
+#: Pipe size asked for the preprocessor's output (Linux), so that a started preprocessor can
+#: write a whole board's output before anyone reads it.
+_PIPE_SIZE = 1 << 20
+#: Processes :func:`prestart` started, by command, with their start time.
+_PRESTARTED: dict[tuple[str, ...], tuple[subprocess.Popen[bytes], float]] = {}
+
+
+def find_system_cpp() -> str | None:
+    """The system C preprocessor (``$MEMPLAN_CPP`` or ``cpp`` on ``PATH``), if any."""
+    override = os.environ.get("MEMPLAN_CPP")
+    if override:
+        return shutil.which(override) or override
+    return shutil.which("cpp")
+
+
+def cpp_command(exe: str, main: str, dirs: Sequence[str], defs: Sequence[str] = ()) -> list[str]:
+    """The preprocessor command kbuild runs over a DTS file (``-nostdinc``, the include
+    directories, ``-undef -D__DTS__ -x assembler-with-cpp``, the defines, the file)."""
+    cmd: list[str] = [exe, "-nostdinc"]
+    for d in dirs:
+        cmd += ["-I", d]
+    cmd += ["-undef", "-D__DTS__", "-x", "assembler-with-cpp"]
+    cmd += [f"-D{d}" for d in defs]
+    cmd.append(main)
+    return cmd
 
 
 def _limit_memory(size: int) -> None:  # pragma: no cover - runs in the child
@@ -43,11 +79,64 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def _start(cmd: Sequence[str], stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in its own session, reading ``stdin`` (closed by default), under the memory
+    bound."""
+    memory = limits.value(limits.CPP_MEMORY)
+    proc = subprocess.Popen(
+        list(cmd), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True, preexec_fn=lambda: _limit_memory(memory),
+    )
+    if proc.stdout is not None:
+        _widen(proc.stdout.fileno())
+    return proc
+
+
+def _widen(fd: int) -> None:
+    """Ask for a :data:`_PIPE_SIZE` pipe (Linux); elsewhere, or above the system's maximum, the
+    pipe stays as it is (the output is the same, the preprocessor only waits for a reader)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, set_size, _PIPE_SIZE)
+
+
+def prestart(cmd: Sequence[str]) -> None:
+    """Start ``cmd`` now, bounded as :func:`run_cpp` bounds it, for a later ``run_cpp(cmd)``.
+
+    Nothing is reported here: if the program cannot be started, :func:`run_cpp` starts it again
+    and says why. A process nobody takes is stopped by :func:`discard_prestarted`."""
+    key = tuple(cmd)
+    if key in _PRESTARTED:
+        return
+    # whatever fails here fails again in run_cpp, which reports it
+    with contextlib.suppress(Exception):
+        _PRESTARTED[key] = (_start(key), time.monotonic())
+
+
+def discard_prestarted() -> None:
+    """Stop every process :func:`prestart` started that :func:`run_cpp` did not take."""
+    while _PRESTARTED:
+        _key, (proc, _started) = _PRESTARTED.popitem()
+        _close(proc)
+
+
+def _close(proc: subprocess.Popen[bytes]) -> None:
+    _kill(proc)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def run_cpp(cmd: Sequence[str], where: Source, data: bytes | None = None) -> tuple[int, bytes, bytes]:
-    """Run ``cmd`` bounded; ``(exit status, stdout, stderr)``. ``data`` is what the program reads
-    on standard input (from an unnamed temporary file, so nothing can block), else nothing.
-    Raises :class:`PreprocessError` (at ``where``) when a bound is hit or the program cannot be
-    started."""
+    """Run ``cmd`` bounded (or take the process :func:`prestart` started for it);
+    ``(exit status, stdout, stderr)``. ``data`` is what the program reads on standard input
+    (from an unnamed temporary file, so nothing can block), else nothing. Raises
+    :class:`PreprocessError` (at ``where``) when a bound is hit or the program cannot be started."""
     if data is None:
         return _run(cmd, where, subprocess.DEVNULL)
     import tempfile
@@ -59,19 +148,23 @@ def run_cpp(cmd: Sequence[str], where: Source, data: bytes | None = None) -> tup
 
 
 def _run(cmd: Sequence[str], where: Source, stdin: int) -> tuple[int, bytes, bytes]:
+    from memplan.errors import PreprocessError
+
     timeout = limits.value(limits.CPP_TIMEOUT)
-    memory = limits.value(limits.CPP_MEMORY)
     cap = limits.value(limits.CPP_OUTPUT)
-    try:
-        proc = subprocess.Popen(
-            list(cmd), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, preexec_fn=lambda: _limit_memory(memory),
-        )
-    except OSError as exc:
-        raise PreprocessError(f"cannot run {cmd[0]}: {exc}", where) from exc
+    # a started process reads nothing: it stands for a run without input only
+    prestarted = _PRESTARTED.pop(tuple(cmd), None) if stdin == subprocess.DEVNULL else None
+    if prestarted is not None:
+        proc, started = prestarted
+    else:
+        try:
+            proc = _start(cmd, stdin)
+        except OSError as exc:
+            raise PreprocessError(f"cannot run {cmd[0]}: {exc}", where) from exc
+        started = time.monotonic()
     assert proc.stdout is not None and proc.stderr is not None
     out, err = bytearray(), bytearray()
-    deadline = time.monotonic() + timeout
+    deadline = started + timeout
     try:
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ, out)
@@ -99,9 +192,7 @@ def _run(cmd: Sequence[str], where: Source, stdin: int) -> tuple[int, bytes, byt
             raise PreprocessError(limits.exceeded("the C preprocessor ran too long", limits.CPP_TIMEOUT),
                                   where) from None
     finally:
-        _kill(proc)
-        proc.stdout.close()
-        proc.stderr.close()
+        _close(proc)
     text = bytes(err)
     oom = b"out of memory" in text or b"memory exhausted" in text
     if oom or status in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT):

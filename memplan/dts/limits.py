@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import os
 
-from memplan.errors import PreprocessError
-from memplan.numbers import parse_int
-from memplan.source import Source
-
 #: (environment variable, default, unit) of each limit.
 CPP_TIMEOUT = ("MEMPLAN_CPP_TIMEOUT", 60, "seconds")
 CPP_MEMORY = ("MEMPLAN_CPP_MEMORY", 1 << 30, "bytes")
@@ -32,6 +28,11 @@ def value(limit: tuple[str, int, str]) -> int:
     raw = os.environ.get(env, "").strip()
     if not raw:
         return default
+    # here, not at the top: the C preprocessor is started before the rest of memplan is imported
+    from memplan.errors import PreprocessError
+    from memplan.numbers import parse_int
+    from memplan.source import Source
+
     return parse_int(raw, error=PreprocessError, what=env, min_value=1,
                      source=Source("builtin", text=f"${env}"))
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
@@ -41,7 +40,7 @@ import attrs
 
 from memplan.diagnostics import diag
 from memplan.dts import limits
-from memplan.dts.cpprun import run_cpp
+from memplan.dts.cpprun import cpp_command, find_system_cpp, run_cpp
 from memplan.dts.includes import STDIN_NAME, IncludePolicy
 from memplan.errors import IncludeError, MemplanError, PreprocessError, shorten
 from memplan.model import Diagnostic
@@ -149,14 +148,6 @@ def source_lines(text: str) -> Iterator[tuple[str, int, str]]:
             continue
         yield file, line, raw
         line += 1
-
-
-def find_system_cpp() -> str | None:
-    """The system C preprocessor (``$MEMPLAN_CPP`` or ``cpp`` on ``PATH``), if any."""
-    override = os.environ.get("MEMPLAN_CPP")
-    if override:
-        return shutil.which(override) or override
-    return shutil.which("cpp")
 
 
 def preprocess(
@@ -343,12 +334,7 @@ def _run_system_cpp(
     exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy,
     data: str | None = None,
 ) -> Preprocessed:
-    cmd: list[str] = [exe, "-nostdinc"]
-    for d in dirs:
-        cmd += ["-I", d]
-    cmd += ["-undef", "-D__DTS__", "-x", "assembler-with-cpp"]
-    cmd += [f"-D{d}" for d in defs]
-    cmd.append(main if data is None else "-")
+    cmd = cpp_command(exe, main if data is None else "-", dirs, defs)
     given = None if data is None else data.encode(_ENCODING, _ERRORS)
     returncode, stdout, stderr = run_cpp(cmd, Source.at(main, 1), given)
     out = stdout.decode(_ENCODING, _ERRORS)

@@ -196,3 +196,19 @@ def test_diagnostics_name_options_in_the_cli_and_keywords_in_the_api(capsys: Cap
     plan = memplan.resolve(**EVK.inputs(), arch="x86", memory="1G", kernel_version="5.10")  # type: ignore[arg-type]
     api = next(d for d in plan.diagnostics if d.code == "kconfig-arch-mismatch")
     assert "but arch=x86 was given" in api.message
+
+
+def test_a_run_builds_only_its_own_subparser_and_the_same_one(capsys: Capsys) -> None:
+    def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return dict(sub.choices)
+
+    full = subparsers(build_parser())
+    assert list(full) == ["dts", "resolve", "observe", "check", "lint", "collect"]
+    for command, parser in full.items():
+        alone = subparsers(build_parser(command))
+        assert list(alone) == [command]
+        assert alone[command].format_help() == parser.format_help()
+    # a mistyped command still hears every choice
+    assert main(["resolv"]) == 2
+    assert "invalid choice: 'resolv' (choose from 'dts', 'resolve', 'observe'" in capsys.readouterr().err
