@@ -31,9 +31,9 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     real_start, real_prestart = cpprun._start, cpprun.prestart
     early = [False]
 
-    def counting(cmd: Any) -> Any:
+    def counting(cmd: Any, *args: Any) -> Any:
         started.append((*cmd, "early") if early[0] else tuple(cmd))
-        return real_start(cmd)
+        return real_start(cmd, *args)
 
     def prestart(cmd: Any) -> None:
         early[0] = True
