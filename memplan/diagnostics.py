@@ -543,6 +543,18 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Use an LPAE kernel (CONFIG_ARM_LPAE) to use RAM above 4 GiB.",
     ),
     Code(
+        "arm32-vmalloc-clamped",
+        "warning",
+        "resolve",
+        title="vmalloc= out of range on 32-bit ARM",
+        meaning=(
+            "arch/arm/mm/mmu.c takes a vmalloc area of at least 16 MiB and at most what leaves 32 MiB of "
+            "lowmem; the kernel prints 'vmalloc area is too small/big, limiting to ...' and uses the "
+            "bound. Lowmem (and so where highmem starts) follows the bound, not the given value."
+        ),
+        fix="Give a vmalloc= size within the range.",
+    ),
+    Code(
         "cma-lowmem-remap-hang",
         "error",
         "resolve",

@@ -2,8 +2,11 @@
 and armmp-lpae-6.12-* under ``tests/kernel/fixtures``).
 
 * Lowmem ends ``VMALLOC_END - vmalloc size - VMALLOC_OFFSET`` above ``PAGE_OFFSET`` in virtual
-  addresses (arch/arm/mm/mmu.c ``vmalloc_min``), i.e. at ``PHYS_OFFSET + that size``: 768 MiB
-  with the standard 3G/1G split and the default 240 MiB of vmalloc space.
+  addresses (arch/arm/mm/mmu.c ``adjust_lowmem_bounds()``), i.e. at ``PHYS_OFFSET + that size``:
+  768 MiB with the standard 3G/1G split and the default 240 MiB of vmalloc space. ``vmalloc=``
+  sets the vmalloc size (``early_vmalloc()``): at least 16 MiB, at most what leaves 32 MiB of
+  lowmem; the limit is not rounded (``vmalloc=301M``: highmem starts at 0x6c300000; recorded
+  boots ``armmp*-6.12-vmalloc-*``).
 * ``arm_dma_limit`` (arch/arm/mm/init.c) is ``~0`` on machines without a DMA zone size (QEMU
   ``virt``, every Device Tree machine memplan can recognise): the global CMA area's limit is
   4 GiB - 1, which ``cma_declare_contiguous_nid()`` rounds down to the CMA granule, so with RAM
@@ -21,8 +24,11 @@ from memplan.units import MiB as M
 #: arch/arm/include/asm/pgtable.h (all versions): ``VMALLOC_END`` and ``VMALLOC_OFFSET``.
 VMALLOC_END = 0xFF800000
 VMALLOC_OFFSET = 8 * M
-#: arch/arm/mm/mmu.c: the vmalloc space reserved by default (``vmalloc=`` changes it; not modelled).
+#: arch/arm/mm/mmu.c: the vmalloc space reserved by default (``vmalloc=`` changes it).
 DEFAULT_VMALLOC_SIZE = 240 * M
+#: ``early_vmalloc()``: the smallest vmalloc size, and the lowmem a larger one must leave.
+MIN_VMALLOC_SIZE = 16 * M
+MIN_LOWMEM = 32 * M
 #: ``CONFIG_PAGE_OFFSET`` by memory split (arch/arm/Kconfig), for a config that lacks the value.
 VMSPLIT_PAGE_OFFSET: tuple[tuple[str, int], ...] = (
     ("VMSPLIT_1G", 0x40000000),
@@ -54,10 +60,29 @@ def page_offset(values: Mapping[str, str]) -> int:
     return DEFAULT_PAGE_OFFSET
 
 
-def lowmem_size(page_offset: int) -> int:
+def vmalloc_size(requested: int | None, page_offset: int) -> tuple[int, str | None]:
+    """The vmalloc size the kernel uses for ``vmalloc=requested`` (``None``: not given) and,
+    when it was raised or lowered, why (the kernel warns "vmalloc area is too small/big").
+
+    The value is an ``unsigned long`` (32 bits on arm): ``memparse`` results wrap."""
+    if requested is None:
+        return DEFAULT_VMALLOC_SIZE, None
+    size = requested & 0xFFFFFFFF
+    if size < MIN_VMALLOC_SIZE:
+        least = MIN_VMALLOC_SIZE // M
+        return MIN_VMALLOC_SIZE, f"below the {least} MiB minimum: the kernel uses {least} MiB"
+    most = VMALLOC_END - (page_offset + MIN_LOWMEM + VMALLOC_OFFSET)
+    if size > most:
+        return most, (f"above the maximum for PAGE_OFFSET {page_offset:#x}: the kernel uses "
+                      f"{most // M} MiB (32 MiB of lowmem remain)")
+    return size, None
+
+
+def lowmem_size(page_offset: int, vmalloc: int = DEFAULT_VMALLOC_SIZE) -> int:
     """How much RAM from the start of DRAM the kernel maps linearly (lowmem) for
-    ``CONFIG_PAGE_OFFSET`` = ``page_offset``."""
-    return VMALLOC_END - DEFAULT_VMALLOC_SIZE - VMALLOC_OFFSET - page_offset
+    ``CONFIG_PAGE_OFFSET`` = ``page_offset`` and a vmalloc area of ``vmalloc`` bytes (as
+    :func:`vmalloc_size` returns it)."""
+    return VMALLOC_END - vmalloc - VMALLOC_OFFSET - page_offset
 
 
 def highmem_start(dram_start: int, dram_end: int, lowmem: int) -> int | None:
@@ -96,4 +121,5 @@ __all__ = [
     "lowmem_remap_hangs",
     "lowmem_size",
     "page_offset",
+    "vmalloc_size",
 ]

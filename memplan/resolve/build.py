@@ -16,6 +16,7 @@ from memplan.resolve.arm32 import page_offset as arm32_page_offset
 from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
 from memplan.resolve.inputs import CmaFact, CmdlineFacts, ConfigFacts, CrashFact, MemFact
 from memplan.source import Source
+from memplan.units import memparse
 
 if TYPE_CHECKING:  # the front ends are imported only when they are used
     from memplan.cmdline import Cmdline
@@ -110,6 +111,7 @@ def cmdline_facts(cl: Cmdline, origin: str, arch: str) -> CmdlineFacts:
                 low,
                 spec.source,
             )
+    vmalloc = cl.get("vmalloc") if arch == "arm" else None
     ht = cl.hugetlb_cma
     ht_size = None
     if ht is not None:
@@ -129,6 +131,8 @@ def cmdline_facts(cl: Cmdline, origin: str, arch: str) -> CmdlineFacts:
         pernuma_source=cl.cma_pernuma.source if cl.cma_pernuma is not None else None,
         numa_cma=cl.numa_cma.sizes if cl.numa_cma is not None else (),
         numa_cma_source=cl.numa_cma.source if cl.numa_cma is not None else None,
+        vmalloc=memparse(vmalloc.value or "", source=vmalloc.source)[0] if vmalloc is not None else None,
+        vmalloc_source=vmalloc.source if vmalloc is not None else None,
     )
 
 

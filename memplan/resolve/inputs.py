@@ -71,6 +71,9 @@ class CmdlineFacts:
     #: ``numa_cma=`` sizes by node id, and the last token.
     numa_cma: tuple[tuple[int, int], ...] = ()
     numa_cma_source: Source | None = None
+    #: arm ``vmalloc=`` (bytes, as memparse reads it) and its token.
+    vmalloc: int | None = None
+    vmalloc_source: Source | None = None
 
 
 @attrs.frozen

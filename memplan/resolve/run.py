@@ -42,6 +42,10 @@ class Boot:
         hugetlb = cfg.hugetlb if cfg.hugetlb is not None else default_hugetlb(inp.arch, cfg.lpae)
         cma_min = cma_min_alignment(v, cfg.page_size, cfg.max_buddy_order, hugetlb)
         dma_cma = cfg.cma and cfg.dma_cma
+        lowmem, vmalloc_note = None, None
+        if inp.arch == "arm":
+            vmalloc, vmalloc_note = arm32.vmalloc_size(inp.cmdline.vmalloc, cfg.page_offset)
+            lowmem = arm32.lowmem_size(cfg.page_offset, vmalloc)
         ctx = Context(
             arch=inp.arch,
             version=v,
@@ -53,9 +57,9 @@ class Boot:
             cma_slots=cma_slots(v, cfg.cma_areas, cfg.numa),
             page_size=cfg.page_size,
             phys_64bit=is_64bit(inp.arch, cfg.lpae),
-            arm32_lowmem=arm32.lowmem_size(cfg.page_offset) if inp.arch == "arm" else None,
+            arm32_lowmem=lowmem,
         )
-        return cls(
+        boot = cls(
             inp=inp,
             era=era_of(v),
             cma_min=cma_min,
@@ -63,3 +67,8 @@ class Boot:
             st=State(Memblock(cfg.page_size)),
             dma_bits=zone_dma_bits(inp.dt.dma_max_cpu_address if inp.dt is not None else None),
         )
+        if vmalloc_note is not None:
+            src = inp.cmdline.vmalloc_source
+            token = src.text if src is not None and src.text else "vmalloc="
+            boot.st.note("arm32-vmalloc-clamped", f"{token}: {vmalloc_note}", src, "vmalloc")
+        return boot

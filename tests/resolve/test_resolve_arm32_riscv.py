@@ -62,6 +62,35 @@ def test_lowmem_end_from_the_split() -> None:
     assert glob(arm(arm_board(size=1 << 30, bootargs="cma=384M"), split2g))[2] == 0x68000000
 
 
+@pytest.mark.parametrize(("vmalloc", "config", "base", "clamped"), [
+    ("512M", ARMMP, 0x68000000, False),  # lowmem ends 0x5f000000: 384 MiB fit in highmem
+    ("128M", ARMMP, 0x5F000000, False),  # lowmem ends 0x77000000
+    ("301M", ARMMP, 0x54000000, False),  # lowmem ends 0x6c300000 (not rounded); 8 MiB granule
+    ("301M", LPAE, 0x54200000, False),   # the same end, 2 MiB granule
+    ("0x12d00000", LPAE, 0x54200000, False),  # memparse: the same 301 MiB
+    ("8M", ARMMP, 0x7A000000, True),     # raised to 16 MiB: lowmem ends 0x7e000000 (cma=64M)
+    ("4G", ARMMP, 0x7A000000, True),     # an unsigned long on arm: 4G wraps to 0, raised to 16 MiB
+    ("1000M", ARMMP, 0x7C000000, True),  # lowered so 32 MiB of lowmem remain: all but 32 MiB highmem
+])
+def test_vmalloc_moves_the_lowmem_end(vmalloc: str, config: str, base: int, clamped: bool) -> None:
+    """armmp*-6.12-vmalloc-* boots: lowmem ends VMALLOC_END - vmalloc - 8 MiB above PAGE_OFFSET."""
+    size = "64M" if clamped else "384M"
+    plan = arm(arm_board(size=1 << 30, bootargs=f"vmalloc={vmalloc} cma={size}"), config)
+    assert glob(plan)[2] == base
+    notes = [d for d in plan.diagnostics if d.code == "arm32-vmalloc-clamped"]
+    assert bool(notes) is clamped
+    if notes:
+        assert notes[0].severity == "warning" and f"vmalloc={vmalloc}" in notes[0].message
+        assert notes[0].source is not None and notes[0].source.text == f"vmalloc={vmalloc}"
+
+
+def test_vmalloc_is_ignored_off_arm() -> None:
+    rv = memplan.resolve(dts=board("", bootargs="vmalloc=512M cma=64M"), arch="arm64", kernel_version="6.12")
+    assert "arm32-vmalloc-clamped" not in codes(rv)
+    assert rv.global_cma.base == memplan.resolve(dts=board("", bootargs="cma=64M"), arch="arm64",
+                                                 kernel_version="6.12").global_cma.base
+
+
 def test_default_pool_near_the_boundary_is_kept() -> None:
     """A default pool with alloc-ranges inside lowmem ends at 0x70000000 (armmp-6.12-dt-default-lowmem)."""
     rmem = ("linux,cma { compatible = \"shared-dma-pool\"; reusable; size = <0x0 0x4000000>;"

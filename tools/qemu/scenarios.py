@@ -467,6 +467,25 @@ for _k in ARM32_KERNELS:
         _named(_k, "cma-repeat", "cma=64M@0x70000000 cma=32M.", "Repeated cma= keeps base/limit.",
                cmdline="cma=64M@0x70000000 cma=32M"),
     ]
+# vmalloc= moves the end of lowmem (arch/arm/mm/mmu.c early_vmalloc(): lowmem ends at
+# VMALLOC_END - vmalloc size - 8 MiB above PAGE_OFFSET; below 16 MiB the size is raised to 16 MiB).
+# On -m 1G a cma= too large for highmem goes to the top of lowmem, which shows where lowmem ends.
+ARM32_VMALLOC: tuple[tuple[str, str, str, str], ...] = (
+    ("vmalloc-512m", "vmalloc=512M cma=384M", "lowmem 496 MiB (ends 0x5f000000), 528 MiB highmem",
+     "A larger vmalloc area: the 384 MiB area now fits in highmem (top of RAM)."),
+    ("vmalloc-128m", "vmalloc=128M cma=384M", "lowmem 880 MiB (ends 0x77000000)",
+     "A smaller vmalloc area: the area goes to the top of a larger lowmem."),
+    ("vmalloc-301m", "vmalloc=301M cma=384M", "lowmem ends 0x6c300000 (not 2 MiB aligned)",
+     "A vmalloc size that leaves lowmem ending off a 2 MiB boundary: how the kernel rounds."),
+    ("vmalloc-8m", "vmalloc=8M cma=64M",
+     "below the 16 MiB minimum, raised to it: lowmem 992 MiB (ends 0x7e000000)",
+     "A vmalloc size below the minimum is raised to 16 MiB (vmalloc area is too small)."),
+)
+for _k in ARM32_KERNELS:
+    SCENARIOS += [
+        _named(_k, name, f"{cmdline} on -m 1G: {what}.", tests, ram="1G", cmdline=cmdline)
+        for name, cmdline, what, tests in ARM32_VMALLOC
+    ]
 # The lowmem hang: a reusable static pool in lowmem that is not 2 MiB aligned stops 6.12 after
 # "cma: Reserved". The console log (loglevel=8) is kept; the boot is expected not to complete.
 HANG_SCENARIOS: list[Scenario] = [
