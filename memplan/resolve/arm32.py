@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from memplan.units import MiB as M
+from memplan.units import format_size
 
 #: arch/arm/include/asm/pgtable.h (all versions): ``VMALLOC_END`` and ``VMALLOC_OFFSET``.
 VMALLOC_END = 0xFF800000
@@ -69,12 +70,12 @@ def vmalloc_size(requested: int | None, page_offset: int) -> tuple[int, str | No
         return DEFAULT_VMALLOC_SIZE, None
     size = requested & 0xFFFFFFFF
     if size < MIN_VMALLOC_SIZE:
-        least = MIN_VMALLOC_SIZE // M
-        return MIN_VMALLOC_SIZE, f"below the {least} MiB minimum: the kernel uses {least} MiB"
+        least = format_size(MIN_VMALLOC_SIZE)
+        return MIN_VMALLOC_SIZE, f"below the {least} minimum: the kernel uses {least}"
     most = VMALLOC_END - (page_offset + MIN_LOWMEM + VMALLOC_OFFSET)
     if size > most:
         return most, (f"above the maximum for PAGE_OFFSET {page_offset:#x}: the kernel uses "
-                      f"{most // M} MiB (32 MiB of lowmem remain)")
+                      f"{format_size(most)} ({format_size(MIN_LOWMEM)} of lowmem remain)")
     return size, None
 
 

@@ -557,7 +557,7 @@ SCENARIOS += [
     _arm("6.12", "mem0", "mem=0 on 2 GiB, Kconfig global area.",
          "arm64 ignores a zero mem= limit (memblock_mem_limit_remove_map(0) returns).", cmdline="mem=0"),
 ]
-for _v in ("6.1", "6.12", "7.2"):
+for _v in ("5.10", "6.1", "6.12", "7.2"):
     SCENARIOS += [
         _arm(_v, "nomap-pools", "Five dynamic no-map DMA pools (4, 2, 8, 1, 16 MiB), Kconfig global area.",
              "Global area below no-map regions at the top of RAM (early allocations in between).",
