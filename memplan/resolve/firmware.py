@@ -4,8 +4,15 @@ The kernel reserves what the tree it *receives* says, and firmware edits that tr
 OpenSBI adds ``/reserved-memory/mmode_resv0@<start of RAM>`` (its own image, 512 KiB with the
 OpenSBI QEMU ships; recorded boots riscv64-6.12-*: the node is in ``/sys/firmware/fdt`` and in
 the boot log, not in the DTS given to QEMU) and creates ``/reserved-memory`` when it is missing;
-on arm and arm64, TF-A (BL31) and OP-TEE add ``/reserved-memory`` nodes for the secure world when
-the platform port does so. A plan built from the build's DTS cannot see these nodes.
+on arm and arm64, TF-A and OP-TEE edit it for the secure world. Verified with TF-A 2.12.1 (Debian's
+source built for ``PLAT=qemu``, ``SPD=opteed``) and Debian's OP-TEE 4.10 ``vexpress-qemu_armv8a``
+under ``qemu-system-aarch64 -M virt,secure=on,gic-version=3`` booting Debian's 6.12.117
+(tests/kernel/firmware/arm64-6.12-tfa-optee): TF-A's BL2 adds ``/psci`` (``method = "smc"``) and
+``enable-method = "psci"`` to the CPUs; OP-TEE creates ``/reserved-memory`` with
+``optee_core@e100000`` (15 MiB, no-map, its secure RAM outside ``/memory``) and
+``optee_shm@42000000`` (2 MiB, no-map, inside RAM) and adds ``/firmware/optee``. The DTS QEMU
+gives has none of them, only ``secure-status`` properties on the secure-only devices and a
+``/secure-chosen`` node. A plan built from the build's DTS cannot see these nodes.
 """
 
 from __future__ import annotations
@@ -30,6 +37,18 @@ def _string(tree: Tree, path: str, prop: str) -> str | None:
         return None
 
 
+def _has_secure_status(tree: Tree) -> bool:
+    """True when a node carries ``secure-status``: the tree describes a secure world (a device
+    only the secure firmware uses), so TF-A/OP-TEE run before the kernel."""
+    stack = [tree.root]
+    while stack:
+        node = stack.pop()
+        if node.get("secure-status") is not None:
+            return True
+        stack.extend(node.children.values())
+    return False
+
+
 def firmware_notes(arch: str, tree: Tree) -> list[Diagnostic]:
     """The ``firmware-dt-edits`` note for a source tree whose firmware is known to edit it."""
     if not _is_source_tree(tree):
@@ -42,9 +61,13 @@ def firmware_notes(arch: str, tree: Tree) -> list[Diagnostic]:
     elif arch in ("arm", "arm64"):
         optee = tree.find("/firmware/optee") is not None
         psci_smc = _string(tree, "/psci", "method") == "smc"
-        if optee:
-            adds.append("OP-TEE (/firmware/optee) adds /reserved-memory nodes for its core and shared "
-                        "memory (optee_core, optee_shm) unless the DTS already has them")
+        secure = tree.find("/secure-chosen") is not None or _has_secure_status(tree)
+        if optee or secure:
+            adds.append("OP-TEE adds /reserved-memory nodes for its core and shared memory "
+                        "(optee_core, optee_shm, no-map; on QEMU virt 15 MiB at 0xe100000 and 2 MiB at "
+                        "0x42000000), creating /reserved-memory and /firmware/optee when missing")
+        if secure and not psci_smc:
+            adds.append("TF-A adds /psci and the CPUs' enable-method")
         if psci_smc:
             adds.append("TF-A (PSCI over SMC) may add a /reserved-memory node for BL31 on platforms "
                         "whose port does so")
