@@ -31,10 +31,15 @@ DTS_EXITS = exit_help(
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``memplan dts``."""
+    from memplan.argnames import cli_spelling
     from memplan.cli.early import start_cpp
 
     start_cpp(args.file, args.include_dirs, args.cpp, args.include_roots)
+    with cli_spelling():  # messages name the options (--dtc-version), not the API's keywords
+        return _run(args)
 
+
+def _run(args: argparse.Namespace) -> int:
     import attrs
 
     from memplan.cli.dts_summary import load_tree, summarize

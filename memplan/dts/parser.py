@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from memplan.argnames import argument_value
 from memplan.diagnostics import diag
 from memplan.dts import expr
 from memplan.dts.checks import address_warnings
@@ -766,7 +767,9 @@ class Parser:
         """An array element that does not fit: an error as dtc 1.6 says, or (``truncate_cells``,
         dtc 1.7 and later) a ``dtc-value-truncated`` warning, the caller keeping the low bits."""
         if not self.truncate_cells:
-            raise self.error_at(f"Value out of range for {bits}-bit array element", pos)
+            follow = argument_value("dtc_version", "1.7")
+            raise self.error_at(f"Value out of range for {bits}-bit array element (as dtc 1.6 says; dtc 1.7 "
+                                f"and later keep the low bits with a warning: {follow})", pos)
         kept = value & ((1 << bits) - 1)
         message = f"Value 0x{value:016x} truncated to 0x{kept:0{bits // 4}x}"
         self.warnings.append(diag("dtc-value-truncated", message, self.frame.map.source(pos)))

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from memplan.api import resolve
+from memplan.argnames import cli_spelling
 from memplan.diagnostics import diag
 from memplan.dts import Tree, load_device_tree
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
@@ -65,7 +66,8 @@ def lint_board(ctx: ArchContext, path: str) -> BoardResult:
     """Build and resolve ``path`` (relative to the tree); never raises."""
     full = f"{ctx.srctree}/{path}"
     try:
-        loaded = load_device_tree(full, ctx.include_dirs, dtc=ctx.dtc)
+        with cli_spelling():  # a build error's hint names the lint's options (--dtc-version)
+            loaded = load_device_tree(full, ctx.include_dirs, dtc=ctx.dtc)
     except MemplanError as err:
         return BoardResult(path, ctx.arch, relativise((_error_diag("build-failed", err),), ctx.srctree))
     except Exception as exc:  # a memplan bug must not stop the other boards

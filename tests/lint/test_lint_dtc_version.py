@@ -40,6 +40,7 @@ def test_without_a_dtc_version_the_board_fails_as_with_dtc_1_6(tree: Path) -> No
     board = _board(tree)
     assert board.status == "build-failed"
     assert "Value out of range for 32-bit array element" in board.diagnostics[0].message
+    assert board.diagnostics[0].message.endswith("with a warning: --dtc-version 1.7)")
 
 
 @pytest.mark.parametrize("version", ["1.7.0-gbcd02b52", "1.6.1-gabbd523b"])
