@@ -24,7 +24,6 @@ from memplan.dts.archhint import infer_arch
 from memplan.dts.dtb import FDT_MAGIC
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, parse_dtc_version
 from memplan.dts.facts import DtFacts, extract
-from memplan.dts.overlay_input import OverlaySpec
 from memplan.errors import ConfigError, MemplanError, ResolveError
 from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
@@ -38,7 +37,8 @@ from memplan.source import Source
 from memplan.units import parse_size
 from memplan.version import KernelVersion
 
-if TYPE_CHECKING:  # the .config front end is imported only when a .config is given
+if TYPE_CHECKING:  # the .config front end and overlays are imported only when given
+    from memplan.dts.overlay_input import OverlaySpec
     from memplan.kconfig import KernelConfig
     from memplan.kconfig.dotconfig import DotConfig
 
@@ -160,7 +160,7 @@ def _apply_overlays(
     dtc: DtcVersion = DEFAULT_DTC,
 ) -> Tree:
     """``tree`` (a copy when the caller passed a Tree) with ``overlays`` applied in order."""
-    from memplan.dts.overlay_input import apply_overlay_specs
+    from memplan.dts.overlay_input import OverlaySpec, apply_overlay_specs
 
     if tree is None:
         raise _arg_error("overlays", "overlays need a base Device Tree (dts= or dtb=)")

@@ -20,7 +20,6 @@ from memplan.cmdline.common import (
     show,
     where,
 )
-from memplan.cmdline.grammar import parse_cma_value, parse_node_list
 from memplan.cmdline.tokenize import Token
 from memplan.errors import CmdlineError
 from memplan.kernel import rules
@@ -90,6 +89,9 @@ def parse_cma(
                 token,
             )
         return previous
+    # the value grammars are imported on the first value parsed (start-up)
+    from memplan.cmdline.grammar import parse_cma_value
+
     syntax = parse_cma_value(text)
     size = syntax.size.value(token.source)
     base = previous.base if previous else 0
@@ -161,6 +163,8 @@ def _node_list(token: Token, sink: Sink, code: str) -> tuple[dict[int, int], boo
     """
     text = token.value or ""
     out: dict[int, int] = {}
+    from memplan.cmdline.grammar import parse_node_list
+
     syntax = parse_node_list(text)
     if not syntax.nodes:
         return out, True

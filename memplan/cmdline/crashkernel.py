@@ -8,18 +8,20 @@ next space) ends with that kind's suffix; plain occurrences are those with no kn
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from memplan.cmdline.common import Sink
-from memplan.cmdline.grammar import RangeSyntax, parse_crash_ranges, parse_crash_value
 from memplan.cmdline.tokenize import OriginLookup, Token
 from memplan.diagnostics import diag
 from memplan.kernel import rules
 from memplan.source import SHOWN_TEXT_LIMIT, LineRef, Source, shorten
 from memplan.units import align_up, format_size, memparse
 from memplan.version import KernelVersion
+
+if TYPE_CHECKING:
+    from memplan.cmdline.grammar import RangeSyntax
 
 CrashKind = Literal["plain", "high", "low", "cma"]
 
@@ -216,6 +218,9 @@ def _parse_spec(kind: CrashKind, token: Token, text: str, suffixes: dict[CrashKi
     def at(i: int) -> str:
         return f"at offset {token.at(i)}"
 
+    # the value grammars are imported on the first value parsed (start-up)
+    from memplan.cmdline.grammar import parse_crash_value
+
     syntax = parse_crash_value(value)
     if syntax.size.empty:
         return CrashkernelSpec(kind, src, error=f"a size is expected {at(0)}")
@@ -264,6 +269,8 @@ def _parse_ranges(token: Token, src: Source) -> CrashkernelSpec:
     ranges: list[CrashRange] = []
     error: str | None = None
     i = 0  # where the kernel stops: after the last element read, or at the malformed one
+    from memplan.cmdline.grammar import parse_crash_ranges
+
     for element in parse_crash_ranges(value):
         error = _range_error(element, ranges, src, token)
         if error is not None:

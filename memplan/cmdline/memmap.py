@@ -19,7 +19,6 @@ from typing import Literal
 import attrs
 
 from memplan.cmdline.common import Sink, show
-from memplan.cmdline.grammar import parse_memmap_element
 from memplan.cmdline.tokenize import Token
 from memplan.source import Source
 from memplan.units import format_size
@@ -150,6 +149,9 @@ def _parse_element(token: Token, raw: str, offset: int, arch: str | None, sink: 
             f"{label}: unexpected {show(text, at)} after the element; the kernel still applies it",
             token,
         )
+
+    # the value grammars are imported on the first value parsed (start-up)
+    from memplan.cmdline.grammar import parse_memmap_element
 
     syntax = parse_memmap_element(text)  # positions are in the unescaped element
     if syntax.exactmap:

@@ -18,7 +18,6 @@ from memplan.cmdline.common import (
     show,
     where,
 )
-from memplan.cmdline.grammar import parse_count_list
 from memplan.cmdline.tokenize import Token
 from memplan.source import Source
 from memplan.units import align_up
@@ -126,6 +125,8 @@ class HugepagesBuilder:
         per_node: dict[int, int] = {}
         count, i = read_decimal(text, 0, token.source)
         if count is not None and text[i : i + 1] == ":":
+            from memplan.cmdline.grammar import parse_count_list  # loaded on the first value parsed
+
             syntax = parse_count_list(text)
             for node in syntax.nodes:
                 per_node[node.nid.value(token.source)] = node.size.value(token.source)
