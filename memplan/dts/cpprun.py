@@ -23,7 +23,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from memplan.dts import limits
@@ -79,13 +79,33 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+#: The shell that applies the address-space limit before it becomes the preprocessor.
+_SHELL = "/bin/sh"
+_BOUNDED = 'ulimit -v {kib} 2>/dev/null; exec "$0" "$@"'
+
+
+def _spawn_args(cmd: Sequence[str], memory: int) -> tuple[list[str], Callable[[], None] | None]:
+    """The command to start and the function to run in the child before it.
+
+    The limit is set by a small shell that then replaces itself with the preprocessor
+    (``ulimit -v``, inherited by cc1), so this process can be cloned with ``vfork``: a
+    ``preexec_fn`` forces a full ``fork`` of the Python process, which costs milliseconds per
+    board in a lint worker of a hundred megabytes. Without that shell, or when the program
+    cannot be found (the error then comes from starting it), the limit is set in the child.
+    """
+    exe = shutil.which(cmd[0]) if cmd else None
+    if exe is not None and os.path.isfile(_SHELL) and os.access(_SHELL, os.X_OK):
+        return [_SHELL, "-c", _BOUNDED.format(kib=max(memory // 1024, 1)), exe, *cmd[1:]], None
+    return list(cmd), lambda: _limit_memory(memory)
+
+
 def _start(cmd: Sequence[str], stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     """Start ``cmd`` in its own session, reading ``stdin`` (closed by default), under the memory
     bound."""
-    memory = limits.value(limits.CPP_MEMORY)
+    args, preexec = _spawn_args(cmd, limits.value(limits.CPP_MEMORY))
     proc = subprocess.Popen(
-        list(cmd), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True, preexec_fn=lambda: _limit_memory(memory),
+        args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True, preexec_fn=preexec,
     )
     if proc.stdout is not None:
         _widen(proc.stdout.fileno())

@@ -96,6 +96,19 @@ _PLAIN_CELLS_VALUE = re.compile(
 )
 _PLAIN_STRING_VALUE = re.compile(r'[ \t]*"([^"\\]*)"[ \t]*;')
 _U32 = 0xFFFFFFFF
+#: After ``name =``: a list of ``< ... >`` (plain cells and ``&label`` references) and plain
+#: strings separated by commas, over any number of lines, up to the ';' -- the values the two
+#: one-line forms above leave (phandle lists, ``reg`` tables on several lines, string lists).
+#: A comment, a line marker, a label, an expression or a suffixed number is left to
+#: :meth:`Parser.propdata`.
+_CELL_ITEM = r"(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0|&[A-Za-z_][A-Za-z0-9_]*)(?=[ \t\r\n>])"
+_VALUE_ITEM = rf'(?:<(?:[ \t\r\n]*{_CELL_ITEM})*[ \t\r\n]*>|"[^"\\]*")'
+_PLAIN_LIST_VALUE = re.compile(rf"[ \t\r\n]*{_VALUE_ITEM}(?:[ \t\r\n]*,[ \t\r\n]*{_VALUE_ITEM})*[ \t\r\n]*;")
+#: The pieces of a value :data:`_PLAIN_LIST_VALUE` accepted, one at a time.
+_LIST_PIECE = re.compile(
+    r'[ \t\r\n,]*(?:(?P<open><)|(?P<close>>)|0[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+)'
+    r'|&(?P<ref>[A-Za-z_][A-Za-z0-9_]*)|"(?P<str>[^"\\]*)"|(?P<end>;))'
+)
 _PLAIN_CELL = re.compile(r"[ \t\r\n\f\v]*(?:0[xX]([0-9a-fA-F]{1,16})|([1-9][0-9]{0,18}|0))(?=[ \t\r\n\f\v>])")
 
 
@@ -619,7 +632,49 @@ class Parser:
             prop.value.append(0)
             self.pos = m.end()
             return True
+        m = _PLAIN_LIST_VALUE.match(text, self.pos)
+        if m is not None:
+            return self._plain_list(prop, m.end())
         return False
+
+    def _plain_list(self, prop: DraftProp, end: int) -> bool:
+        """The pieces of a value :data:`_PLAIN_LIST_VALUE` matched up to ``end``, appended as
+        :meth:`propdata` would append them (``False``, nothing kept, for a cell over 32 bits)."""
+        value = bytearray()
+        refs: list[Ref] = []
+        cells: list[int] = []
+        base = len(prop.value)
+        piece = _LIST_PIECE.match
+        text = self.text
+        pos = self.pos
+        while True:
+            m = piece(text, pos)
+            assert m is not None
+            pos = m.end()
+            kind = m.lastgroup
+            if kind == "hex" or kind == "dec":
+                cell = int(m.group(kind), 16 if kind == "hex" else 10)
+                if cell > _U32:
+                    return False  # the long way reports it
+                cells.append(cell)
+            elif kind == "ref":
+                offset = base + len(value) + 4 * len(cells)
+                refs.append(Ref(PHANDLE_REF, offset, m.group("ref"), self.here(m.start("ref") - 1)))
+                cells.append(_U32)
+            elif kind == "open":
+                cells = []
+            elif kind == "close":
+                value += struct.pack(f">{len(cells)}I", *cells)
+            elif kind == "str":
+                value += m.group("str").encode("utf-8", errors="surrogateescape")
+                value.append(0)
+            else:
+                break
+        assert pos == end
+        prop.value += value
+        prop.refs.extend(refs)
+        self.pos = end
+        return True
 
     def _add_child(self, parent: DraftNode, child: DraftNode, labels: list[tuple[str, int]],
                    omit: bool) -> None:

@@ -76,6 +76,7 @@ _DIAGNOSTIC = re.compile(
     r"^(?P<file>.+?):(?P<line>[0-9]{1,12}):(?:(?P<col>[0-9]{1,12}):)?\s*"
     r"(?P<kind>fatal error|error|warning|note):\s*(?P<msg>.*)$"
 )
+_HASH_LINE = re.compile(r"^#[^\n]*", re.MULTILINE)
 _INCLUDE_TARGET = re.compile(r'#\s*(?:include(?:_next)?|import)\s*(?P<target>["<])')
 _INCLUDE_NAME = re.compile(r'#\s*(?:include(?:_next)?|import)\s*["<](?P<name>[^">]*)[">]')
 
@@ -370,13 +371,20 @@ def _run_system_cpp(
 
 
 def _drop_builtin_markers(out: str) -> str:
-    """Remove GCC's ``# 0 "<built-in>"``-style preamble markers (they name no real file)."""
-    lines = out.split("\n")
-    keep = []
-    for i, line in enumerate(lines):
-        if i < 4 and line.startswith("# 0 "):
-            continue
-        keep.append(line)
+    """Remove GCC's ``# 0 "<built-in>"``-style preamble markers (they name no real file): any of
+    the first four lines that starts with ``# 0 `` (only those lines are looked at)."""
+    keep: list[str] = []
+    start = 0
+    for _ in range(4):
+        end = out.find("\n", start)
+        if end < 0:
+            if not out.startswith("# 0 ", start):
+                keep.append(out[start:])
+            return "\n".join(keep)
+        if not out.startswith("# 0 ", start):
+            keep.append(out[start:end])
+        start = end + 1
+    keep.append(out[start:])
     return "\n".join(keep)
 
 
@@ -385,10 +393,8 @@ def _scan_cpp_output(out: str, policy: IncludePolicy) -> tuple[list[str], Includ
     files: dict[str, None] = {}
     stack: list[str] = []
     escaped: tuple[str, str] | None = None  # (escaping file, its includer)
-    for line in out.split("\n"):
-        if not line.startswith("#"):
-            continue
-        mk = parse_linemarker(line)
+    for found in _HASH_LINE.finditer(out):  # the lines that start with '#' (only they can be markers)
+        mk = parse_linemarker(found.group())
         if mk is None or mk.file.startswith("<"):
             continue
         if 1 in mk.flags:

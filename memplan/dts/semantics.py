@@ -57,25 +57,35 @@ class Resolver:
         self.used: set[int] = set()
         self.next_phandle = 1
         self.label_index: dict[str, DraftNode] | None = None
+        #: The live nodes in pre-order while :meth:`run` is running (no pass before the
+        #: ``/omit-if-no-ref/`` removal adds or deletes a node, so one walk serves them all).
+        self._nodes: list[DraftNode] | None = None
         #: ``dtc -@``: a labelled ``/omit-if-no-ref/`` node is kept (an overlay may use it).
         self.keep_labelled = False
 
     def live(self) -> Iterator[DraftNode]:
         """Every live node, pre-order."""
+        if self._nodes is not None:
+            yield from self._nodes
+            return
         stack = [self.root]
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(c for c in reversed(node.children) if not c.deleted)
+            stack.extend([c for c in reversed(node.children) if not c.deleted])
 
     def run(self) -> None:
         """All passes, in dtc's order; raises the first error dtc would report."""
-        self.check_duplicates()
-        self.name_properties()
-        self.duplicate_labels()
-        self.explicit_phandles()
-        self.phandle_references()
-        self.path_references()
+        self._nodes = list(self.live())
+        try:
+            self.check_duplicates()
+            self.name_properties()
+            self.duplicate_labels()
+            self.explicit_phandles()
+            self.phandle_references()
+            self.path_references()
+        finally:
+            self._nodes = None
         for node in list(self.live()):
             if node.deleted or not node.omit or node.referenced:
                 continue
@@ -92,12 +102,16 @@ class Resolver:
                                    node.pos.source())
                 if node.name.count("@") > 1:
                     raise DtsError(f"{node.path()}: multiple '@' characters in node name", node.pos.source())
-            for prop in node.live_props():
-                bad = BAD_PROP_CHAR.search(prop.name)
-                if bad is not None:
-                    raise DtsError(f"{node.path()}: bad character '{bad.group(0)}' in property name "
-                                   f"'{prop.name}'", prop.pos.source())
+            names = [prop.name for prop in node.props if not prop.deleted]
+            if BAD_PROP_CHAR.search("".join(names)) is not None:
+                for prop in node.live_props():
+                    bad = BAD_PROP_CHAR.search(prop.name)
+                    if bad is not None:
+                        raise DtsError(f"{node.path()}: bad character '{bad.group(0)}' in property name "
+                                       f"'{prop.name}'", prop.pos.source())
             children = node.children
+            if len({child.name for child in children}) == len(children) and len(set(names)) == len(names):
+                continue  # no two children and no two properties share a name
             # like dtc: a live child clashes with any later sibling, even a /delete-node/ marker;
             # the first live child with a later namesake is reported, at that namesake (one
             # backward pass finds each child's next namesake, so this is linear)
@@ -143,6 +157,8 @@ class Resolver:
                 raise LabelError(f"duplicate label '{label}' on {prev[2]} and {what}", pos.source())
 
         for node in self.live():
+            if not node.labels and not any(prop.labels or prop.value_labels for prop in node.props):
+                continue  # nothing to claim
             path = node.path()
             for label, live in node.labels.items():
                 if live:
@@ -174,6 +190,8 @@ class Resolver:
         """Record ``phandle``/``linux,phandle`` values given in the source; check them as dtc does."""
         owner: dict[int, DraftNode] = {}
         for node in self.live():
+            if not any(p.name == "phandle" or p.name == "linux,phandle" for p in node.props):
+                continue
             phandle = self._explicit(node, "phandle")
             legacy = self._explicit(node, "linux,phandle")
             if not phandle and not legacy:
@@ -226,7 +244,7 @@ class Resolver:
         """Insert the full path string of each ``&ref`` outside ``< >``; later offsets shift."""
         for node in self.live():
             for prop in node.live_props():
-                if not any(r.kind == PATH_REF for r in prop.refs):
+                if not prop.refs or not any(r.kind == PATH_REF for r in prop.refs):
                     continue
                 old = bytes(prop.value)
                 value = bytearray()
@@ -274,20 +292,23 @@ def build_tree(parser: Parser, resolver: Resolver) -> Tree:
     root = resolver.root
 
     def convert(draft: DraftNode, node: Node) -> None:
-        node.source = draft.pos.source()
-        node.labels = [name for name, live in draft.labels.items() if live]
-        for label in node.labels:
-            if label not in tree.labels:
-                tree.labels[label] = node
-                tree.label_sources[label] = draft.label_pos.get(label, draft.pos).source()
+        pos = draft.pos
+        node.source = pos.map.source(pos.offset)
+        if draft.labels:
+            node.labels = [name for name, live in draft.labels.items() if live]
+            for label in node.labels:
+                if label not in tree.labels:
+                    tree.labels[label] = node
+                    tree.label_sources[label] = draft.label_pos.get(label, draft.pos).source()
         if draft.phandle:
             node.phandle = draft.phandle
             tree.phandles.setdefault(draft.phandle, node)
         props = node.properties
         for prop in draft.props:
             if not prop.deleted:
-                labels = tuple(name for name, live in prop.labels.items() if live)
-                props[prop.name] = Property(prop.name, bytes(prop.value), prop.pos.source(), labels)
+                labels = tuple([name for name, live in prop.labels.items() if live]) if prop.labels else ()
+                pos = prop.pos
+                props[prop.name] = Property(prop.name, bytes(prop.value), pos.map.source(pos.offset), labels)
         children = node.children
         for child in draft.children:
             if not child.deleted:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from memplan.dts import parse_text
-from memplan.errors import DtsSyntaxError
+from memplan.errors import DtsError, DtsSyntaxError
 
 H = "/dts-v1/;\n"
 
@@ -35,6 +35,14 @@ SAME = {
     "items-after-markers": '/ { a = <1>;\n# 7 "other.dtsi"\n b = <2>;\n# 9 "x.dts" 2\n'
                            '#c = <3>;\n\t#line = <4>; n { };'
                            '\n# 3 "y.dtsi"\n};\n# 4 "z.dtsi"\n/ { };',
+    # values over several lines, phandle lists, strings and cells mixed (one pattern, then pieces)
+    "lists": "/ { p = <&a 1 2>,\n\t<&b 0x3 4294967295>,\n\t<0 &a>;"
+             " q = \"x\", <1 &b>, \"\",<>,\n<&a>; r = <&a&b>; s = <\n&a\n>\t, \"t\r\n\"\n ;"
+             " t = <1 2\n 3>; u = <&a>; v = <1>, \"\u00e9\"; a: a { }; b: b { }; };",
+    "lists-neighbours": "/ { p = <&a 1>,\n# 5 \"x.dtsi\"\n <2>; q = <&a (1 + 2)>, <3>;"
+                        " r = <&a 0x100>, /bits/ 8 <1>; s = <&{/a} 2>,\n <3>; t = <&a 07>,\n <1>;"
+                        " u = <1 l: 2>,\n <3>; v = <1>, [01 02], <2>; w = <1U>,\n <2>; x = &a, <&a>;"
+                        " a: a { }; };",
     "item-heads": "/ { #address-cells = <1>; a=<1>; b;c ; d /* x */ = <2>; e\n= \"s\"; f\n; l: g = <3>;"
                   " \\h = <4>; i,j+k?.-m = [01]; n { }; o\n{ }; p/**/{ }; l2: q { }; };",
 }
@@ -49,6 +57,8 @@ REJECTED = {
     "prop-after-node": ("/ { n { }; p = <1>; };", "properties must precede subnodes"),
     "empty-prop-after-node": ("/ { n { }; p; };", "properties must precede subnodes"),
     "item-missing-semicolon": ("/ { p = <1> q = <2>; };", "';' or ','"),
+    "list-too-big": ("/ { p = <&a 1>,\n <0x100000000>; a: a { }; };", "out of range"),
+    "list-unknown-ref": ("/ { p = <1>,\n <&nope 2>; };", "nope"),
 }
 
 
@@ -63,10 +73,10 @@ def test_bad_cells_fail_where_dtc_fails(name: str, dtc_rejects: Callable[[str], 
     body, needle = REJECTED[name]
     text = H + body + "\n"
     dtc_rejects(text)
-    with pytest.raises(DtsSyntaxError) as info:
+    with pytest.raises(DtsError) as info:
         parse_text(text, filename="cells.dts")
     assert needle in str(info.value)
-    assert info.value.source is not None and info.value.source.line == 2
+    assert info.value.source is not None and info.value.source.line == 2 + body.count("\n")
 
 
 def test_cell_values_and_error_column() -> None:
@@ -77,3 +87,17 @@ def test_cell_values_and_error_column() -> None:
         parse_text(H + "/ { p = <1 2 0x100000000>; };\n", filename="c.dts")
     assert info.value.source is not None
     assert (info.value.source.line, info.value.source.column) == (2, 14)
+
+
+def test_list_values_keep_reference_positions() -> None:
+    """A value taken by the several-line pattern gives every reference the position of its '&',
+    as the long way does (an unknown label is reported there)."""
+    text = H + "/ { p = <1>,\n\t<&a 2>, \"s\",\n <3 &nope>; a: a { }; };\n"
+    with pytest.raises(DtsError) as info:
+        parse_text(text, filename="l.dts")
+    assert info.value.source is not None
+    assert (info.value.source.line, info.value.source.column) == (4, 5)
+    tree = parse_text(text.replace("&nope", "&a"))
+    assert tree.root.properties["p"].value == (
+        b"\0\0\0\1" + b"\0\0\0\1\0\0\0\2" + b"s\0" + b"\0\0\0\3\0\0\0\1"
+    )
