@@ -212,3 +212,26 @@ def test_a_run_builds_only_its_own_subparser_and_the_same_one(capsys: Capsys) ->
     # a mistyped command still hears every choice
     assert main(["resolv"]) == 2
     assert "invalid choice: 'resolv' (choose from 'dts', 'resolve', 'observe'" in capsys.readouterr().err
+
+
+def test_one_board_commands_pause_the_collector_and_resume_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    import gc
+
+    import memplan.cli.resolve_cmd as resolve_cmd
+
+    seen: list[bool] = []
+    real = resolve_cmd.run
+
+    def spy(args: argparse.Namespace) -> int:
+        seen.append(gc.isenabled())
+        return real(args)
+
+    monkeypatch.setattr(resolve_cmd, "run", spy)
+    assert gc.isenabled()
+    assert main(["resolve", "--example", "evk", *VERSION]) == 0
+    assert seen == [False] and gc.isenabled()
+    assert main(["resolve", "--example", "evk", "--memory", "lots"]) == 2  # an error resumes it too
+    assert seen == [False, False] and gc.isenabled()
+    capsys.readouterr()
