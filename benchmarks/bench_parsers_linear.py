@@ -4,15 +4,25 @@ Run: ``python benchmarks/bench_parsers_linear.py [--scale K]``. For each parser 
 of n, 2n, 4n and 8n units (DTS: properties on ONE line plus as many sibling nodes, and one
 string literal of n x 64 bytes; dmesg: ``cma:`` reservation lines; .config: lines), times the
 parse (best of 3) and prints the time, the time per unit and the ratio to the n-unit run next
-to the ratio a linear parser gives (2, 4, 8). A quadratic parser shows 4, 16, 64. The peer of
-each row is the same parser on the smallest input, in the same run; nothing here asserts a time.
+to the ratio a linear parser gives (2, 4, 8). A quadratic parser shows 4, 16, 64. The peak
+memory of one more parse (``tracemalloc``, input text excluded) is shown per unit as well: a
+lean parser keeps it flat. The peer of each row is the same parser on the smallest input, in
+the same run; nothing here asserts a time.
+
+``--config-lines N`` (e.g. 1000000) instead loads one N-line ``.config`` file the way
+``memplan resolve --config`` does and prints its size against the default limit
+(``MEMPLAN_MAX_CONFIG_BYTES``), the time and the peak memory of the (fresh) process.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
+import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,10 +79,51 @@ def best_of(func: Callable[[str], object], text: str, runs: int = 3) -> float:
     return best
 
 
+def peak_bytes(func: Callable[[str], object], text: str) -> int:
+    """Peak memory ``func(text)`` allocates (traced), the input text excluded."""
+    tracemalloc.start()
+    try:
+        func(text)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def big_config(lines: int) -> None:
+    """Load one ``lines``-line .config file as ``memplan resolve --config`` does."""
+    from memplan.kconfig.limits import DEFAULT_MAX_CONFIG_BYTES, max_config_bytes
+
+    load_config(text="CONFIG_CMA=y\n", arch="arm64", kernel_version="6.1")  # the Kconfig model, once
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "big.config")
+        with open(path, "w") as fh:
+            fh.write("CONFIG_CMA=y\nCONFIG_DMA_CMA=y\n")
+            for i in range(lines):  # line by line: the process peak is the load's, not the writer's
+                fh.write(f"CONFIG_SYMBOL_{i}=y\n")
+        size = os.path.getsize(path)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        start = time.perf_counter()
+        if size > max_config_bytes():
+            print(f".config of {lines} lines: {size / 1e6:.1f} MB is over the limit "
+                  f"({max_config_bytes()} bytes)")
+            return
+        cfg = load_config(path, arch="arm64", kernel_version="6.1")
+        took = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(f".config of {lines} lines: {size / 1e6:.1f} MB (default limit "
+          f"{DEFAULT_MAX_CONFIG_BYTES / 1e6:.0f} MB), {took:.1f} s, process peak {peak / 1e6:.0f} MB "
+          f"(before the load {before / 1e6:.0f} MB; "
+          f"{(peak - before) / lines:.0f} B/line), {len(cfg.diagnostics)} diagnostics")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every input size by this")
+    ap.add_argument("--config-lines", type=int, default=0, help="then load one .config of this many lines")
     args = ap.parse_args()
+    if args.config_lines:
+        big_config(args.config_lines)
+        return
     for title, unit, build, parse in CASES:
         n0 = max(1, int(unit * args.scale))
         print(f"{title}:")
@@ -82,8 +133,9 @@ def main() -> None:
             text = build(n)
             t = best_of(parse, text)
             base = base or t
+            mem = peak_bytes(parse, text)
             print(f"  n={n:>8}  {len(text) / 1e6:7.2f} MB  {t * 1e3:9.1f} ms  {t / n * 1e6:7.2f} us/unit  "
-                  f"ratio {t / base:5.2f} (linear {k})")
+                  f"ratio {t / base:5.2f} (linear {k})  peak {mem / 1e6:7.1f} MB  {mem / n:6.0f} B/unit")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ turns every difference into a positioned :class:`~memplan.model.Diagnostic`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -17,7 +17,8 @@ import kconfiglib
 
 from memplan.diagnostics import diag
 from memplan.errors import shorten
-from memplan.kconfig.dotconfig import Assignment, is_well_formed_value, unquote
+from memplan.kconfig.dotconfig import INTERNAL_PREFIX as _INTERNAL_PREFIX
+from memplan.kconfig.dotconfig import Assignment, AssignmentTable, is_well_formed_value, unquote
 from memplan.kconfig.engine import model_lock, seeded_symbols
 from memplan.kconfig.symbols import MEMPLAN_SYMBOLS
 from memplan.model import Diagnostic
@@ -29,7 +30,7 @@ _HEX_RE = re.compile(r"^(?:0[xX])?[0-9a-fA-F]+$")
 _STRING_RE = re.compile(r'^"(?:[^"\\]|\\.)*"$')
 
 #: Internal symbols of memplan's model (version eras); never taken from a user's file.
-INTERNAL_PREFIX = "MEMPLAN_"
+INTERNAL_PREFIX = _INTERNAL_PREFIX
 
 
 @attrs.frozen
@@ -195,7 +196,7 @@ def _clamp_to_ranges(kconf: Any) -> None:
 class _Explainer:
     """Builds the findings for one evaluation (called with the model lock held)."""
 
-    def __init__(self, kconf: Any, user: dict[str, Assignment], version_text: str) -> None:
+    def __init__(self, kconf: Any, user: Mapping[str, Assignment], version_text: str) -> None:
         self.kconf = kconf
         self.user = user
         self.version_text = version_text
@@ -364,12 +365,24 @@ def _spaced(written: str) -> str:
     return written if written.startswith("=") else f" {written}"
 
 
+def _modelled(kconf: Any, assignments: Iterable[Assignment]) -> Iterator[Assignment]:
+    """The assignments (file order) of symbols the model defines; from an
+    :class:`AssignmentTable` only those are made into objects."""
+    if isinstance(assignments, AssignmentTable):
+        syms = kconf.syms
+        for i, name in enumerate(assignments.names):
+            if name in syms:
+                yield assignments[i]
+        return
+    yield from assignments
+
+
 def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnostic], set[int]]:
     """Set user values the way kconfiglib's own .config loader does. Returns the findings and
     the line numbers whose values were not applied (invalid for the type, or reserved)."""
     diags: list[Diagnostic] = []
     skipped: set[int] = set()
-    for a in assignments:
+    for a in _modelled(kconf, assignments):
         sym = kconf.syms.get(a.name)
         if sym is None or not sym.nodes:
             continue
@@ -420,8 +433,8 @@ def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnost
 
 def evaluate(
     kconf: Any,
-    assignments: tuple[Assignment, ...],
-    effective: dict[str, Assignment],
+    assignments: Sequence[Assignment],
+    effective: Mapping[str, Assignment],
     version_text: str,
     config_name: str,
     partial_model: bool = True,
@@ -458,10 +471,11 @@ def evaluate(
                 sources[sym.name] = Source.builtin(
                     f"CONFIG_{sym.name} selected by " + ", ".join(f"CONFIG_{s}" for s in selectors)
                 )
-        for name, a in effective.items():
+        for name in effective:
             sym = kconf.syms.get(name)
             if sym is None or not sym.nodes or name.startswith(INTERNAL_PREFIX):
                 continue
+            a = effective[name]
             if a.line in skipped:
                 sources[name] = Source.builtin(
                     f"Kconfig default of CONFIG_{name} (line {a.line} of {config_name} is invalid)"

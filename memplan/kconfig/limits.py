@@ -44,9 +44,12 @@ PAGE_SHIFTS: tuple[int, ...] = (12, 13, 14, 15, 16, 18)
 TOOL_WARNING_LIMIT = 400
 
 #: Default largest kernel config, in bytes (characters for ``text=``), after decompression. A
-#: real one is under 1 MB; reading costs about 650 bytes of memory per line, so this bounds a
-#: load at a few hundred MB.
-DEFAULT_MAX_CONFIG_BYTES = 16 << 20
+#: real one is under 1 MB (about 12,000 lines); a million-line config of real-length lines is
+#: about 35 MB and fits. Reading costs about 200 bytes of memory per line (the text, each name
+#: once, a slot in the columns and the name index: :mod:`memplan.kconfig.dotconfig`), about
+#: 250 MB for a million lines; the most a config at this limit can take is about 850 MB (64 MB
+#: of the shortest lines, ``CONFIG_XXXXX=y``, 4.5 million of them).
+DEFAULT_MAX_CONFIG_BYTES = 64 << 20
 #: Environment variable that raises (or lowers) :data:`DEFAULT_MAX_CONFIG_BYTES`.
 MAX_CONFIG_ENV = "MEMPLAN_MAX_CONFIG_BYTES"
 

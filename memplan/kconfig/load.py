@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from memplan.arch import normalise_arch
@@ -14,7 +15,14 @@ from memplan.argnames import argument, argument_value
 from memplan.diagnostics import diag
 from memplan.errors import ConfigError, MemplanError, shorten
 from memplan.kconfig import limits
-from memplan.kconfig.dotconfig import Assignment, DotConfig, decode, parse_dotconfig, unquote
+from memplan.kconfig.dotconfig import (
+    Assignment,
+    DotConfig,
+    WrittenSources,
+    WrittenValues,
+    decode,
+    parse_dotconfig,
+)
 from memplan.kconfig.engine import ModelKey, load_model
 from memplan.kconfig.evaluate import INTERNAL_PREFIX, Evaluation, evaluate
 from memplan.kconfig.model import CmaSizeSel, CmdlineMode, KernelConfig
@@ -322,21 +330,21 @@ def _version_text(arch: str, version: KernelVersion) -> str:
     return f"on {arch} in Linux {version.major}.{version.minor}"
 
 
-def _absent_symbols(effective: dict[str, Assignment], result: Evaluation, where: str) -> list[Diagnostic]:
+def _absent_symbols(effective: Mapping[str, Assignment], result: Evaluation, where: str) -> list[Diagnostic]:
     """Lines setting a symbol memplan reads that this architecture/release does not have."""
     out = []
-    for name, a in effective.items():
+    for name in effective:
         if name in MEMPLAN_SYMBOLS and name not in result.defined:
             out.append(diag(
                 "kconfig-not-in-version",
                 f"CONFIG_{name} does not exist {where}; the line has no effect",
-                a.source, f"CONFIG_{name}",
+                effective[name].source, f"CONFIG_{name}",
             ))
     return out
 
 
 def _unknown_symbols(
-    effective: dict[str, Assignment], result: Evaluation, where: str, *, full_model: bool
+    effective: Mapping[str, Assignment], result: Evaluation, where: str, *, full_model: bool
 ) -> list[Diagnostic]:
     """Lines naming a symbol the Kconfig files do not define (the kernel's tools skip them silently).
 
@@ -348,7 +356,7 @@ def _unknown_symbols(
     by_upper = {name.upper(): name for name in known}
     prefixes = {name[:3] for name in MEMPLAN_SYMBOLS}
     out = []
-    for name, a in effective.items():
+    for name in effective:
         if name in result.defined or name in MEMPLAN_SYMBOLS or name.startswith(INTERNAL_PREFIX):
             continue
         guess = by_upper.get(name.upper())
@@ -362,7 +370,7 @@ def _unknown_symbols(
         out.append(diag(
             "kconfig-unknown-symbol",
             f"CONFIG_{name} is not a symbol {where}; the kernel's tools ignore the line{hint}",
-            a.source, f"CONFIG_{name}",
+            effective[name].source, f"CONFIG_{name}",
         ))
     return out
 
@@ -372,21 +380,20 @@ def _build(
     version: KernelVersion | None,
     modelled: KernelVersion,
     label: str,
-    effective: dict[str, Assignment],
+    effective: Mapping[str, Assignment],
     result: Evaluation,
     diags: list[Diagnostic],
 ) -> KernelConfig:
-    values: dict[str, str] = {}
-    sources: dict[str, Source] = dict(result.sources)
-    for name, a in effective.items():
-        if name.startswith(INTERNAL_PREFIX) or name in result.defined:
-            continue
-        if name in MEMPLAN_SYMBOLS:  # a symbol this kernel lacks: the line has no effect
-            sources[name] = Source.builtin(f"CONFIG_{name} does not exist here (line {a.line} of {label})")
-            continue
-        values[name] = "n" if a.unset else unquote(a.value)
-        sources[name] = a.source
-    values.update(result.values)
+    # Every other written symbol keeps its value as written and its line, looked up in the
+    # config's own columns when asked for (no copy per line: a config may have a million).
+    hidden = frozenset(result.defined | (MEMPLAN_SYMBOLS & effective.keys()))
+    own_sources: dict[str, Source] = dict(result.sources)
+    for name in MEMPLAN_SYMBOLS & effective.keys():
+        if name not in result.defined:  # a symbol this kernel lacks: the line has no effect
+            line = effective[name].line
+            own_sources[name] = Source.builtin(f"CONFIG_{name} does not exist here (line {line} of {label})")
+    values: Mapping[str, str] = WrittenValues(dict(result.values), effective, hidden)
+    sources: Mapping[str, Source] = WrittenSources(own_sources, effective, frozenset(result.defined))
 
     def on(symbol: str) -> bool:
         return values.get(symbol) in ("y", "m")
@@ -425,7 +432,7 @@ def _build(
     )
 
 
-def _size_sel(values: dict[str, str]) -> CmaSizeSel:
+def _size_sel(values: Mapping[str, str]) -> CmaSizeSel:
     for symbol, sel in (
         ("CMA_SIZE_SEL_PERCENTAGE", "percentage"),
         ("CMA_SIZE_SEL_MIN", "min"),
@@ -436,7 +443,7 @@ def _size_sel(values: dict[str, str]) -> CmaSizeSel:
     return "mbytes"
 
 
-def _cmdline_mode(arch: str, values: dict[str, str]) -> CmdlineMode:
+def _cmdline_mode(arch: str, values: Mapping[str, str]) -> CmdlineMode:
     """How the built-in command line combines with the bootloader's (kernel-semantics §6)."""
     if arch == "x86":
         if values.get("CMDLINE_BOOL") != "y":
@@ -449,7 +456,7 @@ def _cmdline_mode(arch: str, values: dict[str, str]) -> CmdlineMode:
     return "fallback" if arch == "riscv" else "bootloader"
 
 
-def _page_size(values: dict[str, str], sources: dict[str, Source], diags: list[Diagnostic]) -> int:
+def _page_size(values: Mapping[str, str], sources: Mapping[str, Source], diags: list[Diagnostic]) -> int:
     for symbol in ("ARM64_PAGE_SHIFT", "PAGE_SHIFT"):
         shift = limits.page_shift(symbol, values.get(symbol, ""), sources.get(symbol), diags)
         if shift:
@@ -462,7 +469,7 @@ def _page_size(values: dict[str, str], sources: dict[str, Source], diags: list[D
 
 
 def _max_order(
-    values: dict[str, str], sources: dict[str, Source], version: KernelVersion, page_size: int
+    values: Mapping[str, str], sources: Mapping[str, Source], version: KernelVersion, page_size: int
 ) -> int:
     """The largest buddy order, inclusive. Before 6.4 the Kconfig value is ``MAX_ORDER``, one
     more than the largest order ("mm, treewide: redefine MAX_ORDER sanely", 6.4). The result

@@ -20,6 +20,10 @@ def _strip_prefix(symbol: str) -> str:
 
 
 def _copy_map(value: Mapping[str, object]) -> Mapping[str, object]:
+    from memplan.kconfig.dotconfig import WrittenSources, WrittenValues
+
+    if isinstance(value, WrittenValues | WrittenSources):
+        return value  # immutable views of the config's own columns (picklable; no copy per line)
     return dict(value)  # a private copy (a plain dict keeps the value picklable)
 
 

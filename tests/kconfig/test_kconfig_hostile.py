@@ -162,3 +162,50 @@ def test_resolve_reads_a_gzip_bomb_config_bounded(tmp_path: Path, monkeypatch: p
     with pytest.raises(ConfigError) as info:
         memplan.resolve(dts=dts, config=bomb, arch="arm64", memory="1G")
     assert "config=" in info.value.message and MAX_CONFIG_ENV in info.value.message
+
+
+def test_config_reading_is_lean() -> None:
+    """A .config is kept as its text plus columns: a couple of hundred bytes a line at most
+    (it was about 650), measured as the peak of the parse, the text itself excluded."""
+    import tracemalloc
+
+    from memplan.kconfig import parse_dotconfig
+
+    n = 150_000
+    text = "\n".join(["CONFIG_CMA=y"] + [f"CONFIG_SYMBOL_NUMBER_{i}=y" for i in range(n)]) + "\n"
+    tracemalloc.start()
+    try:
+        dot = parse_dotconfig(text, "big")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / n < 200, f"{peak / n:.0f} bytes per line"
+    assert len(dot.assignments) == n + 1 and dot.last()["SYMBOL_NUMBER_77"].line == 79
+    assert dot.assignments[-1].source.text == f"CONFIG_SYMBOL_NUMBER_{n - 1}=y"
+
+
+def test_a_million_real_lines_fit_under_the_default_limit() -> None:
+    """The default limit admits a million lines as long as those of real configs (their
+    average, taken from the recorded Debian configs), with room to spare."""
+    from memplan.kconfig.limits import DEFAULT_MAX_CONFIG_BYTES
+
+    configs = sorted((Path(__file__).resolve().parents[1] / "kernel/fixtures/configs").glob("*.config.gz"))
+    assert configs
+    lines = [line for gz in configs for line in gzip.decompress(gz.read_bytes()).splitlines()]
+    average = sum(len(line) + 1 for line in lines) / len(lines)
+    assert 1_000_000 * average * 1.5 < DEFAULT_MAX_CONFIG_BYTES
+
+
+def test_kernel_config_of_a_big_file_keeps_every_value_and_line_and_pickles() -> None:
+    import pickle
+
+    lines = ["CONFIG_CMA=y", "CONFIG_DMA_CMA=y", 'CONFIG_NAME="a \\"b\\""', "# CONFIG_OFF is not set"]
+    lines += [f"CONFIG_SYMBOL_{i}={i}" for i in range(20_000)]
+    c = load_config(text="\n".join(lines) + "\n", name="big", arch="arm64", kernel_version="6.1")
+    assert c.value("NAME") == 'a "b"' and c.value("OFF") == "n" and c.value("SYMBOL_19999") == "19999"
+    assert c.value("CMA") == "y" and c.value("NOT_THERE") == ""
+    src = c.source_of("SYMBOL_5")
+    assert (src.file, src.line, src.text) == ("big", 10, "CONFIG_SYMBOL_5=5")
+    assert "SYMBOL_123" in c.values and len(c.values) == len(list(c.values))
+    again = pickle.loads(pickle.dumps(c))
+    assert again.value("SYMBOL_19999") == "19999" and dict(again.values) == dict(c.values)
