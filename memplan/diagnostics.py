@@ -1084,6 +1084,19 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Write the value that is meant to be stored, or split it over two cells (/bits/ 64 or <hi lo>).",
     ),
     Code(
+        "dt-too-deep-for-kernel",
+        "warning",
+        "dts",
+        title="Nodes deeper than the kernel unflattens",
+        meaning=(
+            "dtc builds the tree, but the kernel skips every node 63 or more levels below the root when it "
+            "unflattens the blob (FDT_MAX_DEPTH 64), with a WARN at boot: those nodes are missing from the "
+            "live tree and no driver binds to them. The early memory scans read the flat tree and still "
+            "see /reserved-memory and /memory."
+        ),
+        fix="Flatten the node hierarchy: no real board nests more than about 10 levels.",
+    ),
+    Code(
         "dtc-reg-format",
         "warning",
         "dts",

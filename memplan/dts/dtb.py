@@ -27,6 +27,7 @@ import struct
 
 from memplan.dts.blobchecks import check_blob_tree
 from memplan.dts.checks import address_warnings
+from memplan.dts.depthcheck import unflatten_depth_warnings
 from memplan.dts.tree import MemReserve, Node, Property, Tree, register_dtb_writer
 from memplan.errors import DtbError, DtsError
 from memplan.source import Source
@@ -109,6 +110,7 @@ class _Reader:
             check_blob_tree(tree)
         tree.rebuild_tables()
         tree.warnings.extend(address_warnings(tree))
+        tree.warnings.extend(unflatten_depth_warnings(tree))
         return tree
 
     def _read_rsvmap(self, tree: Tree, pos: int, end: int) -> None:

@@ -41,6 +41,7 @@ from memplan.argnames import argument_value
 from memplan.diagnostics import diag
 from memplan.dts import expr
 from memplan.dts.checks import address_warnings
+from memplan.dts.depthcheck import unflatten_depth_warnings
 from memplan.dts.draft import (
     PATH_REF,
     PHANDLE_REF,
@@ -898,6 +899,7 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
             gc.enable()
     _check_depth(tree)
     tree.warnings.extend(address_warnings(tree))
+    tree.warnings.extend(unflatten_depth_warnings(tree))
     tree.filename = filename
     return tree
 
