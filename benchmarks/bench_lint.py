@@ -17,6 +17,12 @@ What is timed (wall clock):
   defconfig through the tree's Kconfig (once per architecture, before the first board; kbuild's
   ``make defconfig`` is not timed on the other side either); ``lint (all)`` includes it.
 
+``--profile N`` instead profiles the lint of N of those boards in this process (one job, as one
+worker runs them) with cProfile on CPU time and prints each phase's share: reading the defconfig
+through the tree's Kconfig (with its toolchain probes), the preprocessor (memplan's side and the
+``cpp`` processes), the DTS parse, dtc's semantic checks and the tree conversion, the resolve,
+the cyclic garbage collector, the JSON report, and sending results back from a worker (pickling).
+
 The two are run alternately ``--rounds`` times and the minimum of each is kept (on a shared
 machine the minimum is least disturbed by other load). Besides wall time, the CPU time (user +
 system, of this process and every finished descendant: cpp and dtc, the lint's workers and their
@@ -28,7 +34,11 @@ Nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import gc
 import os
+import pickle
+import pstats
 import resource
 import subprocess
 import sys
@@ -87,6 +97,89 @@ def time_lint(
     return end - start, end - wall_mark, cpu_end - cpu, cpu_end - cpu_mark, built
 
 
+#: Phases of one board and the functions whose cumulative CPU time is theirs.
+_PHASES = (
+    ("preprocessor (memplan's side)", "memplan/dts/preprocess.py", "preprocess"),
+    ("DTS parse", "memplan/dts/parser.py", "parse"),
+    ("dtc semantic checks", "memplan/dts/semantics.py", "run"),
+    ("tree conversion", "memplan/dts/semantics.py", "build_tree"),
+    ("dtc address checks", "memplan/dts/checks.py", "address_warnings"),
+    ("resolve (twice without RAM)", "memplan/lint/board.py", "_resolve"),
+)
+
+
+def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
+    """Each phase's share of linting ``boards`` in this process, CPU time (see the module doc)."""
+    from memplan.dts.dtcversion import DEFAULT_DTC, tree_dtc_version
+    from memplan.lint.board import ArchContext, lint_board
+    from memplan.lint.model import LintReport
+    from memplan.lint.render import render_json
+    from memplan.lint.run import _lint_one, _read_config
+
+    cpu0, own0 = cpu_seconds(), time.process_time()
+    kc = _read_config((str(tree.default_config(arch)), arch, str(tree.root), None))
+    config_cpu = cpu_seconds() - cpu0
+    config_own = time.process_time() - own0
+    ctx = ArchContext(str(tree.root), arch, kc, kc.kernel_version or tree.version, tree.include_dirs,
+                      tree_dtc_version(tree.root) or DEFAULT_DTC)
+    import memplan.lint.run as run
+
+    run._init_worker({arch: ctx})
+    lint_board(ctx, boards[0])  # imports and caches fill once, as in a worker before its first board
+    gc.collect()
+    gc.freeze()
+    collector = [0.0, 0.0]
+
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collector[1] = time.process_time()
+        else:
+            collector[0] += time.process_time() - collector[1]
+
+    gc.callbacks.append(on_gc)
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own0 = time.process_time()
+    results = [_lint_one((arch, b)) for b in boards]  # as a worker runs them, unprofiled
+    own = time.process_time() - own0
+    gc.callbacks.remove(on_gc)
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpp_cpu = kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    for b in boards:  # again, profiled: only the shares of the phases are taken from this run
+        _lint_one((arch, b))
+    prof.disable()
+    start = time.process_time()
+    for r in results:
+        pickle.dumps(r)
+    pickling = time.process_time() - start
+    start = time.process_time()
+    render_json(LintReport(str(tree.root), str(tree.version), (), tuple(results)))
+    rendering = time.process_time() - start
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    cumulative: dict[str, float] = {}
+    for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items():
+        for label, where, name in _PHASES:
+            if func == name and file.endswith(where):
+                cumulative[label] = cumulative.get(label, 0.0) + ct
+    n = len(boards)
+    # cProfile's own cost inflates every phase alike: the shares are scaled to the run without it
+    scale = own / max(sum(st[3] for key, st in stats.items() if key[2] == "_lint_one"), 1e-9)
+    other = own - sum(cumulative.values()) * scale - collector[0]
+    rows = [("defconfig through the tree's Kconfig (once)", config_cpu, config_own)]
+    rows += [(label, cumulative.get(label, 0.0) * scale, None) for label, _w, _f in _PHASES]
+    rows += [("the rest of a board (lint, loading, GC aside)", other, None)]
+    rows += [("cpp processes", cpp_cpu, None), ("cyclic garbage collector", collector[0], None),
+             ("pickling the results", pickling, None), ("JSON report", rendering, None)]
+    total = config_cpu + own + cpp_cpu + pickling + rendering
+    print(f"profile of {n} boards of {arch} (one process, CPU time; cProfile's overhead scaled out)")
+    for label, value, own_part in rows:
+        per = value / n * 1000
+        extra = f"  ({own_part:.2f} s in this process)" if own_part is not None else ""
+        print(f"  {label:46} {value:7.2f} s {per:7.1f} ms/board {100 * value / total:5.1f} %{extra}")
+    print(f"  {'all':46} {total:7.2f} s {total / n * 1000:7.1f} ms/board")
+
+
 def _has_reserved_memory(tree: KernelTree, board: str) -> bool:
     res = subprocess.run(["cpp", *KBUILD_CPP_FLAGS, board], cwd=tree.root, capture_output=True, text=True,
                          errors="replace")
@@ -102,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reserved-memory", action="store_true", help="only boards with /reserved-memory")
     ap.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="parallel processes")
     ap.add_argument("--rounds", type=int, default=1, help="alternate runs of each side (minimum kept)")
+    ap.add_argument("--profile", type=int, metavar="N", help="profile N of the boards instead (see above)")
     args = ap.parse_args(argv)
     if not args.tree:
         ap.error("give --tree or set MEMPLAN_KERNEL_TREE")
@@ -114,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         step = len(boards) / args.sample
         boards = [boards[int(i * step)] for i in range(args.sample)]
     where = f"{', '.join(arches)} in {tree.root} (Linux {tree.version})"
+    if args.profile:
+        step = len(boards) / min(args.profile, len(boards))
+        profile(tree, arches[0], [boards[int(i * step)] for i in range(min(args.profile, len(boards)))])
+        return 0
     print(f"{len(boards)} boards of {where}, {args.jobs} jobs")
     kb: list[float] = []
     kb_cpu: list[float] = []

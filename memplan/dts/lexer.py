@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate, repeat
+from operator import add
 
 from memplan.errors import DtsSyntaxError, shorten
 from memplan.numbers import parse_int
@@ -103,7 +105,6 @@ BYTE_TOKEN = re.compile(r"(?P<label>[A-Za-z_][A-Za-z0-9_]*):|(?P<hex>(?:[0-9a-fA
 _LINEMARKER = re.compile(
     r'^\#(?:line)?[ \t]+([0-9]+)[ \t]+"((?:[^"\\]++|\\.)*+)"(?:[ \t]+[0-9]+)*+', re.MULTILINE
 )
-_NEWLINE = re.compile(r"\n")
 _MARKER_ESCAPE = re.compile(r"\\(.)")
 _ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{0,2}|[0-7]{1,3}|.)", re.DOTALL)
 _SIMPLE_ESCAPES = {
@@ -120,8 +121,8 @@ class SourceMap:
     def __init__(self, text: str, filename: str) -> None:
         self.text = text
         self.filename = filename
-        self.starts = [0]
-        self.starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        # the offset after each '\n': running sums of the line lengths plus one (all in C)
+        self.starts = list(accumulate(map(add, map(len, text.split("\n")[:-1]), repeat(1)), initial=0))
         self._marker_at: list[int] = []
         self._markers: list[tuple[str, int]] = []
         if "#" in text:
@@ -135,7 +136,11 @@ class SourceMap:
                 self._markers.append((name, self._marker_line(m, line_index) - 1))
 
     def _marker_line(self, m: re.Match[str], line_index: int) -> int:
-        """The line number a marker sets, read with the bounded :func:`parse_int`."""
+        """The line number a marker sets, read with the bounded :func:`parse_int` (a number of
+        up to nine digits is within every bound: read directly)."""
+        digits = m.group(1)
+        if len(digits) <= 9:
+            return int(digits)
         where = Source("file", file=self.filename, line=line_index + 1,
                        column=m.start(1) - self.starts[line_index] + 1, lines=self.line_ref(line_index))
         return parse_int(m.group(1), error=DtsSyntaxError, source=where, what="line marker number")

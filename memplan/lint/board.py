@@ -79,6 +79,16 @@ def lint_board(ctx: ArchContext, path: str) -> BoardResult:
         return BoardResult(path, ctx.arch, relativise(diags, ctx.srctree))
     except Exception as exc:
         return _internal(ctx, path, exc)
+    finally:
+        _unlink(loaded.tree)
+
+
+def _unlink(tree: Tree) -> None:
+    """Drop the tree's parent links once the board is done: the tree is then freed by reference
+    counting, not left for the cyclic garbage collector to find (which cost a fifth of a lint
+    worker's time)."""
+    for node in tree.walk():
+        node.parent = None
 
 
 def _internal(ctx: ArchContext, path: str, exc: Exception) -> BoardResult:
