@@ -173,7 +173,8 @@ def diagnostic_code(value: str) -> str:
     nearest = difflib.get_close_matches(value.strip().lower(), list(CODES), n=1, cutoff=0.0)
     hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
     raise argparse.ArgumentTypeError(
-        f"{value!r} is not a registered diagnostic code{hint} (the codes are listed in docs/diagnostics.md)"
+        f"{value!r} is not a registered diagnostic code{hint} (the diagnostic catalogue, "
+        "docs/diagnostics.md in the source release, lists every code)"
     )
 
 
