@@ -31,7 +31,7 @@ from memplan.kernel import rules
 from memplan.observe.model import LogEvent
 from memplan.version import KernelVersion
 
-_CMA_LINES = ("cma-reserved", "cma-reserved-ranges", "cma-failed")
+_CMA_LINES = ("cma-reserved", "cma-failed")
 
 
 @attrs.frozen
@@ -61,7 +61,9 @@ def numa_params(cmdline: str | None) -> tuple[int | None, tuple[tuple[int, int],
 
 
 _HUGETLB_END = ("hugetlb-cma-reserved", "hugetlb-cma-failed")
-_HUGETLB_STOP = (*_CMA_LINES, "pool-created", "rmem-initialized", "hugetlb-cma-reserve")
+_HUGETLB_STOP = (
+    *_CMA_LINES, "cma-created", "dma-created", "restricted-created", "rmem-initialized", "hugetlb-cma-reserve"
+)
 
 
 def cma_param(cmdline: str | None) -> int | None:

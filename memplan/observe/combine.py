@@ -44,13 +44,20 @@ from memplan.observe.model import (
 from memplan.source import Source
 from memplan.version import KernelVersion
 
-_POOL_KIND = {"cma": "reusable", "dma": "dma-pool", "restricted-dma": "restricted-dma"}
+_POOL_KIND = {"cma-created": "reusable", "dma-created": "dma-pool", "restricted-created": "restricted-dma"}
 _CMA_PARAM_RE = re.compile(r"(?:^|\s)cma=")
 _CMA_ERRORS = {
-    "misaligned": "fixed base not aligned to the CMA alignment",
-    "boundary": "region straddles the low/high memory boundary",
-    "limit": "base + size exceeds the limit",
-    "slots": "no free CMA area slot",
+    "cma-aligned-base": "fixed base not aligned to the CMA alignment",
+    "cma-boundary": "region straddles the low/high memory boundary",
+    "cma-exceeds-limit": "base + size exceeds the limit",
+    "cma-no-slots": "no free CMA area slot",
+}
+#: The reserved-memory messages about an invalid property, and the property each names.
+_BAD_PROPERTY = {
+    "rmem-bad-reg": "reg",
+    "rmem-bad-size": "size",
+    "rmem-bad-alignment": "alignment",
+    "rmem-bad-alloc-ranges": "alloc-ranges",
 }
 _NUMA_NAME_RE = re.compile(r"^(?:pernuma|numa)\d+$")
 
@@ -109,16 +116,16 @@ def _from_log(log: BootLog) -> _LogFacts:
     pending_reason: tuple[str, LogEvent] | None = None
     cma_lines = attribute_cma_lines(events, log.cmdline, log.kernel_version)
     cma_error: LogEvent | None = None
-    user_map = any(e.kind == "e820-user" for e in events)
+    user_map = any(e.kind == "memmap-map" for e in events)
     for index, e in enumerate(events):
         k = e.kind
-        if k == "pool-created":
+        if k in _POOL_KIND:
             pending_pool = e
-        elif k in ("cma-bypass", "cma-bad-alignment", "cma-setup-failed", "dma-needs-nomap"):
+        elif k in ("cma-bypass", "cma-misaligned", "cma-unable", "dma-needs-nomap"):
             reason = {
                 "cma-bypass": "bypassed: the command line's cma= takes precedence over the DT default",
-                "cma-bad-alignment": "incorrect alignment of CMA region",
-                "cma-setup-failed": "unable to set up the CMA region",
+                "cma-misaligned": "incorrect alignment of CMA region",
+                "cma-unable": "unable to set up the CMA region",
                 "dma-needs-nomap": "DMA pool without no-map is not supported on this architecture",
             }[k]
             pending_reason = (reason, e)
@@ -130,7 +137,7 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg.update(status="ok", compatible=e.text)
             reg.evidence.append(e.source)
             if pending_pool is not None:
-                reg.update(kind=_POOL_KIND.get(pending_pool.text or "", "reserved"))
+                reg.update(kind=_POOL_KIND[pending_pool.kind])
                 reg.place(pending_pool.base, pending_pool.size, pending_pool.size_granule)
                 reg.evidence.insert(len(reg.evidence) - 1, pending_pool.source)
                 if reg.value.kind == "reusable":
@@ -138,13 +145,13 @@ def _from_log(log: BootLog) -> _LogFacts:
                     facts.created_index[e.name] = index
             pending_pool = None
             pending_reason = None
-        elif k == "rmem-matching-fail" and e.name is not None:
+        elif k == "rmem-match-fail" and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
             if pending_reason is not None:
                 reg.evidence.append(pending_reason[1].source)
                 status: ObservedStatus = "bypassed" if pending_reason[1].kind == "cma-bypass" else "rejected"
                 reg.update(reason=pending_reason[0], status=status)
-                if pending_reason[1].kind in ("cma-bypass", "cma-bad-alignment"):
+                if pending_reason[1].kind in ("cma-bypass", "cma-misaligned"):
                     reg.update(kind="reusable", reusable=True)
             else:
                 reg.update(
@@ -176,13 +183,13 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg.update(status="failed", reason=RESERVE_FAILED_REASON)
             reg.place(e.base, e.size, e.size_granule)
             reg.evidence.append(e.source)
-        elif k == "rmem-invalid-property" and e.name is not None:
+        elif k in _BAD_PROPERTY and e.name is not None:
             reg = _region(facts, e.name, "reserved", index)
-            reg.update(status="rejected", reason=f"invalid {e.text} property")
+            reg.update(status="rejected", reason=f"invalid {_BAD_PROPERTY[k]} property")
             reg.evidence.append(e.source)
-        elif k == "rmem-skip-default":
+        elif k == "cma-skip":
             facts.dropped.append(e)
-        elif k == "rmem-overlap":
+        elif k == "rmem-overlap" and e.name is not None:
             for name, base, end in ((e.name, e.base, e.end), (e.other_name, e.other_base, e.other_end)):
                 if name is None or base is None or end is None:
                     continue
@@ -199,7 +206,7 @@ def _from_log(log: BootLog) -> _LogFacts:
                     subject=e.name,
                 )
             )
-        elif k in ("cma-reserved", "cma-reserved-ranges"):
+        elif k == "cma-reserved":
             line = cma_lines.get(index)
             if line is None:
                 continue
@@ -212,7 +219,7 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg.update(status="ok")
             reg.place(e.base, e.size, e.size_granule)
             reg.evidence.append(e.source)
-        elif k == "cma-error":
+        elif k in _CMA_ERRORS:
             cma_error = e
         elif k == "cma-failed":
             line = cma_lines.get(index)
@@ -223,7 +230,7 @@ def _from_log(log: BootLog) -> _LogFacts:
                 facts.global_failed = e
             reason = "cma: Failed to reserve"
             if cma_error is not None:
-                reason += f" ({_CMA_ERRORS.get(cma_error.text or '', cma_error.text)})"
+                reason += f" ({_CMA_ERRORS[cma_error.kind]})"
                 reg.evidence.append(cma_error.source)
                 cma_error = None
             reg.update(status="failed", reason=reason)
@@ -244,10 +251,10 @@ def _from_log(log: BootLog) -> _LogFacts:
             reg = _region(facts, "swiotlb", "swiotlb", index)
             reg.place(e.base, e.size, 1)
             reg.evidence.append(e.source)
-        elif k in ("e820-bios", "e820-user") and e.base is not None and e.end is not None:
-            if (k == "e820-user") == user_map:
-                facts.memory.append(MemoryRange(e.base, e.end, e.text or "", e.source, k == "e820-user"))
-        elif k == "memory-limited":
+        elif k in ("e820-bios", "memmap-map") and e.base is not None and e.end is not None:
+            if (k == "memmap-map") == user_map:
+                facts.memory.append(MemoryRange(e.base, e.end, e.text or "", e.source, k == "memmap-map"))
+        elif k == "mem-limit":
             facts.memory_limit = e.size
         elif k == "memory-summary" and e.size is not None:
             facts.cma_reserved_log = e.size
@@ -436,8 +443,8 @@ def build_observed(
         if name in dt_default and reg.value.status == "ok":
             reg.update(reason=reg.value.reason or "linux,cma-default (from the DTB)")
     # A skip line (6.19+) does not name the node: use the DTB when we have it.
-    if any(e.kind == "rmem-skip-default" for e in facts.dropped):
-        skip = next(e for e in facts.dropped if e.kind == "rmem-skip-default")
+    if any(e.kind == "cma-skip" for e in facts.dropped):
+        skip = next(e for e in facts.dropped if e.kind == "cma-skip")
         for name in dt_default:
             if name not in facts.regions:
                 reg = _region(facts, name, "reusable", 0)

@@ -5,30 +5,41 @@ syslog priority (``<6>``), a ``[    0.000000]`` timestamp, a ``[    T0]`` caller
 syslog ``host kernel:`` (busybox: ``host kern.info kernel:``) prefix are removed; then the
 ``OF: fdt: `` / ``OF: reserved mem: `` prefix is split off and kept in :attr:`LogEvent.prefix`.
 
-The message is matched against the rules below. Each rule has a *prefix* that identifies the
-message and one or more *forms* (the per-version formats). A line whose prefix matches but
-which fits no form is a malformed known line and becomes an ``observe-malformed-line``
-diagnostic; any other line is skipped silently.
+The message is matched against the formats of the message table
+(:data:`memplan.kernel.messages.MESSAGES`), each compiled into a pattern here (:data:`FORMS`):
+the event gets the row's kind, the name the printer uses too. A line that starts like a known
+message (the format up to its first field) but fits no format is a malformed known line and
+becomes an ``observe-malformed-line`` diagnostic; any other line is skipped silently.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import string
 from pathlib import Path
 
 import attrs
 
 from memplan.errors import ObserveError
+from memplan.kernel.messages import (
+    FIELD_PATTERNS,
+    MEMORY_SUMMARY_PART,
+    MESSAGES,
+    OFDT,
+    OFRM,
+    OPTIONAL_PREFIXES,
+    UPSTREAM_VERSION_PATTERNS,
+    LogKind,
+    Message,
+)
 from memplan.model import Diagnostic
 from memplan.numbers import parse_int
 from memplan.observe._common import U64_MAX, malformed, observed_source, read_text
 from memplan.observe.model import BootLog, LogEvent
 from memplan.source import Source
-from memplan.units import MiB as MIB
+from memplan.units import KiB, MiB
 from memplan.version import KernelVersion
 
-KIB = 1 << 10
 #: At most this many significant digits in a logged number (a 64-bit value has 20 in decimal).
 _MAX_DIGITS = 24
 
@@ -43,71 +54,97 @@ _HEADER_RES = (
     re.compile(r"^\[\s*[TC]\d+\]\s?"),  # CONFIG_PRINTK_CALLER
 )
 _OF_PREFIX_RE = re.compile(r"^OF: (?:fdt|reserved mem): ")
-_HEX = r"(0x[0-9a-fA-F]+)"
+_OF_PREFIX_RE = re.compile(r"^OF: (?:fdt|reserved mem): ")
 
-#: Every ``LogEvent.kind`` this parser produces.
-EVENT_KINDS: tuple[str, ...] = (
-    "linux-version",
-    "kernel-cmdline",
-    "machine-model",
-    "rmem-initialized",
-    "rmem-matching-fail",
-    "rmem-summary",
-    "rmem-overlap-detected",
-    "rmem-overlap",
-    "rmem-alloc-failed",
-    "rmem-reserve-failed",
-    "rmem-unsupported-format",
-    "rmem-no-node",
-    "rmem-invalid-property",
-    "rmem-skip-default",
-    "rmem-ignores-regions",
-    "pool-created",
-    "cma-bypass",
-    "cma-bad-alignment",
-    "cma-setup-failed",
-    "dma-needs-nomap",
-    "cma-reserved",
-    "cma-reserved-ranges",
-    "cma-failed",
-    "cma-not-activated",
-    "cma-error",
-    "e820-bios-header",
-    "e820-bios",
-    "e820-bios-gap",
-    "e820-user-header",
-    "e820-user",
-    "e820-user-gap",
-    "memory-summary",
-    "memory-limited",
-    "crashkernel",
-    "crashkernel-low",
-    "crashkernel-failed",
-    "crashkernel-cma",
-    "swiotlb",
-    "hugetlb-cma-reserve",
-    "hugetlb-cma-reserved",
-    "hugetlb-cma-failed",
-    "hugetlb-cma-multiple",
-    "numa-cma-failed",
-    "numa-cma-invalid-node",
-    "rmem-too-many",
+#: Every ``LogEvent.kind`` this parser produces: the kinds of the message table.
+EVENT_KINDS: tuple[LogKind, ...] = tuple(dict.fromkeys(m.kind for m in MESSAGES if m.read and m.formats))
+
+#: A known message is recognised by at most this many words of its leading text (words ending
+#: in ``:``, the subsystem prefixes, not counted).
+_KEY_WORDS = 3
+_HEX_FIELDS = frozenset(
+    ("base", "end", "last", "other_base", "other_end", "limit", "align", "size_hex", "start32", "end32",
+     "start64", "end64", "e820_start", "e820_last")
 )
-
-_Builder = Callable[[re.Match[str], Source, str], LogEvent | None]
-
-
-@attrs.frozen
-class _Form:
-    regex: re.Pattern[str]
-    build: _Builder
+_SIGNED_FIELDS = frozenset(("count", "node"))
+_TEXT_FIELDS = frozenset(("name", "other", "text", "parts", "map", "reuse", "release", "rest"))
+_UPSTREAM_RES = tuple(re.compile(p) for p in UPSTREAM_VERSION_PATTERNS)
+_MEMORY_PART_RE = re.compile(MEMORY_SUMMARY_PART)
 
 
 @attrs.frozen
-class _Rule:
-    what: str
-    prefix: re.Pattern[str]
-    forms: tuple[_Form, ...]
+class Form:
+    """One format line of a table row, compiled: ``pattern`` reads the whole message, ``key`` (or
+    ``None``) recognises it when the rest does not fit; ``fields`` are the group names in order
+    (a field used twice gets a ``__2`` suffix the second time)."""
+
+    message: Message
+    text: str
+    pattern: re.Pattern[str]
+    key: re.Pattern[str] | None
+    fields: tuple[str, ...]
+
+
+def _literal(text: str) -> str:
+    return re.escape(text).replace(" ", " +")
+
+
+def _first_words(text: str) -> str:
+    """``text`` up to the end of its :data:`_KEY_WORDS`-th word (and the blank after it)."""
+    words = [w for w in re.finditer(r"\S+", text) if not w.group().endswith(":")]
+    if len(words) <= _KEY_WORDS:
+        return text
+    cut = words[_KEY_WORDS - 1].end()
+    return text[: cut + 1] if text[cut : cut + 1] == " " else text[:cut]
+
+
+def compile_format(message: Message, fmt: str) -> Form:
+    """The pattern of one table format: the ``OF:`` prefix is read apart (every message may carry
+    it), a leading :data:`~memplan.kernel.messages.OPTIONAL_PREFIXES` entry may be missing, a
+    literal blank matches one or more, a final period is optional, fields match their
+    :data:`~memplan.kernel.messages.FIELD_PATTERNS`."""
+    body = fmt
+    for of in (OFRM, OFDT):
+        body = body.removeprefix(of)
+    lead = optional_words = ""
+    for optional in OPTIONAL_PREFIXES:
+        if body.startswith(optional):
+            body = body[len(optional) :]
+            lead, optional_words = f"(?:{_literal(optional)})?", optional
+            break
+    body = body.removesuffix(".")
+    parts: list[str] = [lead]
+    key: str | None = None
+    fields: list[str] = []
+    for literal, field, _spec, _conv in string.Formatter().parse(body):
+        # the key: the leading words (two or more), else through the fields up to a literal of
+        # two or more characters ("Memory: 123K/", "0x...\.\.", "name (0x...--")
+        words = len((literal if fields else optional_words + literal).split())
+        distinctive = len(literal.replace(" ", "")) >= 2 and (bool(fields) or words >= 2)
+        if key is None and distinctive:
+            key = "".join(parts) + _literal(_first_words(literal))
+        parts.append(_literal(literal))
+        if field is None:
+            continue
+        name = field if field not in fields else f"{field}__{fields.count(field) + 1}"
+        while name in fields:
+            name += "_"
+        fields.append(name)
+        parts.append(f"(?P<{name}>{FIELD_PATTERNS[field]})")
+    full = "".join(parts) + r"\.?\s*$"
+    return Form(
+        message,
+        fmt,
+        re.compile(full, re.ASCII),
+        re.compile(key, re.ASCII) if key is not None else None,
+        tuple(fields),
+    )
+
+
+#: Every readable format of the message table, compiled, in table order.
+FORMS: tuple[Form, ...] = tuple(
+    compile_format(m, fmt) for m in MESSAGES if m.read for fmt in m.formats
+)
 
 
 def _hex(text: str) -> int:
@@ -126,496 +163,104 @@ def _sdec(text: str) -> int:
     return parse_int(text, error=ObserveError, base=10, what="number", signed=True, max_digits=_MAX_DIGITS)
 
 
-def _h(text: str | None) -> int | None:
-    return None if text is None else _hex(text)
+def _value(field: str, text: str) -> int | str:
+    base = field.split("__")[0]
+    if base in _TEXT_FIELDS:
+        return text
+    if base in _HEX_FIELDS:
+        return _hex(text)
+    return _sdec(text) if base in _SIGNED_FIELDS else _dec(text)
 
 
-def _i(text: str | None) -> int | None:
-    return None if text is None else _sdec(text)
-
-
-def _ev(kind: str) -> _Builder:
-    """A builder for a message without parameters."""
-
-    def build(_m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        return LogEvent(kind, src, prefix=prefix)
-
-    return build
-
-
-_UPSTREAM_RES = (
-    re.compile(r"\sDebian (\d+\.\d+(?:\.\d+)?)-\S+ \([\d-]+\)\s*$"),
-    re.compile(r"\(Ubuntu \S+ (\d+\.\d+(?:\.\d+)?)\)\s*$"),
-)
-
-
-def _linux_version(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-    """``text`` is the release as ``uname -r`` prints it; ``name`` the upstream version when a
-    distribution prints it separately (Debian ``... Debian 5.10.223-1 (date)``, Ubuntu
-    ``(Ubuntu 5.15.0-91.101-generic 5.15.131)``), because the release string of those kernels
-    carries an ABI number instead of the stable patch level."""
-    try:
-        KernelVersion.parse(m.group(1))
-    except Exception:
-        return None
-    upstream = None
-    for rx in _UPSTREAM_RES:
-        um = rx.search(m.group(0))
-        if um is not None:
-            upstream = um.group(1)
-            break
-    return LogEvent("linux-version", src, text=m.group(1), name=upstream, prefix=prefix)
-
-
-def _text(kind: str) -> _Builder:
-    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        return LogEvent(kind, src, text=m.group(1).strip(), prefix=prefix)
-
-    return build
-
-
-def _initialized(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent("rmem-initialized", src, name=m.group(1), text=m.group(2), prefix=prefix)
-
-
-def _named(kind: str) -> _Builder:
-    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        return LogEvent(kind, src, name=m.group(1), prefix=prefix)
-
-    return build
-
-
-def _summary(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-    base, last = _hex(m.group(1)), _hex(m.group(2))
-    if last < base:
-        return None
-    flags = f"{m.group(5)} {m.group(6)}"
-    return LogEvent(
-        "rmem-summary",
-        src,
-        name=m.group(7),
-        base=base,
-        size=last - base + 1,
-        end=last + 1,
-        text=flags,
-        numbers=(_dec(m.group(3)),),
-        prefix=prefix,
-    )
-
-
-def _overlap(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent(
-        "rmem-overlap",
-        src,
-        name=m.group(1),
-        base=_hex(m.group(2)),
-        end=_hex(m.group(3)),
-        other_name=m.group(4),
-        other_base=_hex(m.group(5)),
-        other_end=_hex(m.group(6)),
-        prefix=prefix,
-    )
-
-
-def _alloc_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    mib = _i(m.group(2))
-    return LogEvent(
-        "rmem-alloc-failed",
-        src,
-        name=m.group(1),
-        size=None if mib is None else mib * MIB,
-        size_granule=MIB,
-        prefix=prefix,
-    )
-
-
-def _reserve_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent(
-        "rmem-reserve-failed",
-        src,
-        name=m.group(1),
-        base=_hex(m.group(2)),
-        size=_dec(m.group(3)) * MIB,
-        size_granule=MIB,
-        prefix=prefix,
-    )
-
-
-def _invalid(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent("rmem-invalid-property", src, name=m.group(2), text=m.group(1), prefix=prefix)
-
-
-def _skip(form: str) -> _Builder:
-    def build(_m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        return LogEvent("rmem-skip-default", src, text=form, prefix=prefix)
-
-    return build
-
-
-def _ignores(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent("rmem-ignores-regions", src, name=m.group(2), numbers=(_dec(m.group(1)),), prefix=prefix)
-
-
-_POOL_KINDS = {"CMA memory": "cma", "DMA memory": "dma", "restricted DMA": "restricted-dma"}
-
-
-def _pool(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    unit = _unit(m.group(4))
-    return LogEvent(
-        "pool-created",
-        src,
-        text=_POOL_KINDS[m.group(1)],
-        base=_hex(m.group(2)),
-        size=_dec(m.group(3)) * unit,
-        size_granule=unit,
-        prefix=prefix,
-    )
-
-
-def _unit(text: str) -> int:
-    return MIB if text == "MiB" else KIB
-
-
-def _sized(kind: str, unit: int | None = None, *, base: int = 0, node: int = 0, count: int = 0) -> _Builder:
-    """A builder for ``<size> <unit> ...`` messages: the size is group 1, printed in ``unit``
-    (group 2 names it, ``MiB`` or ``KiB``, when ``unit`` is None). ``base``, ``node`` and
-    ``count`` are group numbers (0: not in this message) of a hex address, a NUMA node and one
-    more decimal number."""
-
-    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        granule = unit if unit is not None else _unit(m.group(2))
-        return LogEvent(
-            kind,
-            src,
-            size=_dec(m.group(1)) * granule,
-            size_granule=granule,
-            base=_hex(m.group(base)) if base else None,
-            node=_i(m.group(node)) if node else None,
-            numbers=(_dec(m.group(count)),) if count else (),
-            prefix=prefix,
-        )
-
-    return build
-
-
-_cma_reserved = _sized("cma-reserved", base=3, node=4)
-_cma_ranges = _sized("cma-reserved-ranges", count=3)
-_cma_failed = _sized("cma-failed", node=3)
-_memory_limited = _sized("memory-limited", MIB)
-_crash_cma = _sized("crashkernel-cma", MIB, count=2)
-_hugetlb_reserve = _sized("hugetlb-cma-reserve", MIB, count=2)
-_hugetlb_reserved = _sized("hugetlb-cma-reserved", MIB, node=2)
-
-
-def _numa_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent(
-        "numa-cma-failed",
-        src,
-        node=_dec(m.group(3)),
-        numbers=(_sdec(m.group(2)),),
-        text=m.group(1),
-        prefix=prefix,
-    )
-
-
-def _numa_invalid(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent("numa-cma-invalid-node", src, node=_sdec(m.group(1)), prefix=prefix)
-
-
-def _cma_error(what: str) -> _Builder:
-    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        nums = tuple(_hex(g) for g in m.groups() if g is not None)
-        return LogEvent(
-            "cma-error", src, text=what, base=nums[0] if nums else None, numbers=nums, prefix=prefix
-        )
-
-    return build
-
-
-def _e820(kind: str) -> _Builder:
-    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-        base, last = _hex(m.group(1)), _hex(m.group(2))
+def _event(form: Form, m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
+    """The event of a matched line: every field goes where the printer took it from (the fields
+    of :func:`memplan.render.dmesg.fields`); a size printed in MiB/KiB keeps its unit as the
+    granule unless the line also gives the exact range; other numbers, in order, go to
+    ``numbers``."""
+    v: dict[str, int | str] = {f: _value(f, m.group(f)) for f in form.fields if m.group(f) is not None}
+    ints = {k: x for k, x in v.items() if isinstance(x, int)}
+    strs = {k: x for k, x in v.items() if isinstance(x, str)}
+    base = next((ints[k] for k in ("base", "e820_start", "start32", "start64") if k in ints), None)
+    if "base_mib" in ints:
+        base = ints["base_mib"] * MiB
+    end = size = None
+    granule = 1
+    numbers: list[int] = []
+    last = next((ints[k] for k in ("last", "e820_last") if k in ints), None)
+    stop = next((ints[k] for k in ("end32", "end64") if k in ints), None)
+    if last is not None and base is not None:
         if last < base:
             return None
-        return LogEvent(
-            kind, src, base=base, end=last + 1, size=last - base + 1, text=m.group(3), prefix=prefix
-        )
-
-    return build
-
-
-def _memory_summary(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    parts: dict[str, int] = {}
-    for item in m.group(3).split(","):
-        pm = re.match(r"^\s*(\d+)K (.+?)\s*$", item)
-        if pm:
-            parts[pm.group(2)] = _dec(pm.group(1))
-    cma = parts.get("cma-reserved")
+        end, size = last + 1, last - base + 1
+    elif stop is not None and base is not None:
+        if stop < base:
+            return None
+        end, size = stop, stop - base
+    elif "end" in ints:
+        end = ints["end"]
+    if "size_hex" in ints:
+        size = ints["size_hex"]
+    for field in form.fields:
+        unit = MiB if field.startswith("size_mib") else KiB if field.startswith("size_kib") else 0
+        if unit and field in ints:
+            if size is None:
+                size, granule = ints[field] * unit, unit
+            else:
+                numbers.append(ints[field])
+        elif field.split("__")[0] in ("count", "total_mib", "avail_kib", "total_kib") and field in ints:
+            numbers.append(ints[field])
+    text = strs.get("text")
+    name = strs.get("name")
+    if "map" in strs:
+        text = f"{strs['map']} {strs['reuse']}"
+    if form.message.kind == "linux-version":
+        text, name = strs["release"], _upstream(m.group(0))
+        try:
+            KernelVersion.parse(text)
+        except Exception:
+            return None
+    elif form.message.kind == "memory-summary":
+        parts = _memory_parts(strs.get("parts", ""))
+        numbers.append(parts.get("reserved", -1))
+        cma = parts.get("cma-reserved")
+        size, granule, text = (None if cma is None else cma * KiB), KiB, strs.get("parts", "")
+    elif form.message.kind == "kernel-cmdline":
+        text = (text or "").strip()
     return LogEvent(
-        "memory-summary",
+        form.message.kind,
         src,
-        numbers=(_dec(m.group(1)), _dec(m.group(2)), parts.get("reserved", -1)),
-        size=None if cma is None else cma * KIB,
-        size_granule=KIB,
-        text=m.group(3),
+        name=name,
+        base=base,
+        size=size,
+        size_granule=granule,
+        end=end,
+        node=ints.get("node"),
+        text=text,
+        numbers=tuple(numbers),
+        other_name=strs.get("other"),
+        other_base=next((ints[k] for k in ("other_base", "limit", "align") if k in ints), None),
+        other_end=ints.get("other_end"),
         prefix=prefix,
     )
 
 
-def _mapped_range(kind: str) -> _Builder:
-    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
-        base, end = _hex(m.group(1)), _hex(m.group(2))
-        if end < base:
-            return None
-        return LogEvent(
-            kind, src, base=base, end=end, size=end - base, numbers=(_dec(m.group(3)),), prefix=prefix
-        )
-
-    return build
+def _upstream(message: str) -> str | None:
+    """The upstream version a distribution banner prints beside the release, if any: the
+    release of those kernels carries an ABI number instead of the stable patch level."""
+    for rx in _UPSTREAM_RES:
+        um = rx.search(message)
+        if um is not None:
+            return um.group(1)
+    return None
 
 
-def _crash_x86(kind: str) -> _Builder:
-    def build(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-        return LogEvent(
-            kind,
-            src,
-            size=_dec(m.group(1)) * MIB,
-            size_granule=MIB,
-            base=_dec(m.group(2)) * MIB,
-            numbers=(_dec(m.group(3)),),
-            prefix=prefix,
-        )
-
-    return build
-
-
-def _crash_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent("crashkernel-failed", src, text=m.group(1), prefix=prefix)
-
-
-def _hugetlb_failed(m: re.Match[str], src: Source, prefix: str) -> LogEvent:
-    return LogEvent(
-        "hugetlb-cma-failed", src, node=_dec(m.group(2)), numbers=(_sdec(m.group(1)),), prefix=prefix
-    )
-
-
-def _f(pattern: str, build: _Builder) -> _Form:
-    return _Form(re.compile(pattern + r"\s*$", re.ASCII), build)
-
-
-def _r(what: str, prefix: str, *forms: _Form) -> _Rule:
-    return _Rule(what, re.compile(prefix, re.ASCII), forms)
-
-
-_RM = r"(?:Reserved memory: )?"
-
-RULES: tuple[_Rule, ...] = (
-    _r("Linux version", r"Linux version ", _f(r"Linux version (\d+\.\d+\S*)(?: .*)?", _linux_version)),
-    _r(
-        "Kernel command line",
-        r"Kernel command line:",
-        _f(r"Kernel command line:(.*)", _text("kernel-cmdline")),
-    ),
-    _r("Machine model", r"Machine model: ", _f(r"Machine model: (.+)", _text("machine-model"))),
-    _r(
-        "reserved-mem initialized node",
-        r"initialized node ",
-        _f(r"initialized node (\S+), compatible id (\S+)", _initialized),
-    ),
-    _r(
-        "reserved-mem matching fail",
-        r"node \S+ compatible ",
-        _f(r"node (\S+) compatible matching fail", _named("rmem-matching-fail")),
-    ),
-    _r(
-        "reserved-mem summary",
-        r"0x[0-9a-fA-F]+\.\.",
-        _f(
-            _HEX + r"\.\." + _HEX + r" \(\s*(\d+) (KiB|KB)\s*\) (nomap|map) (reusable|non-reusable) (\S+)",
-            _summary,
-        ),
-    ),
-    _r("OVERLAP DETECTED", r"OVERLAP DETECTED", _f(r"OVERLAP DETECTED!", _ev("rmem-overlap-detected"))),
-    _r(
-        "reserved-mem overlap",
-        r"\S+ \(0x[0-9a-fA-F]+--",
-        _f(
-            r"(\S+) \(" + _HEX + "--" + _HEX + r"\) overlaps with (\S+) \(" + _HEX + "--" + _HEX + r"\)",
-            _overlap,
-        ),
-    ),
-    _r(
-        "reserved-mem failed to allocate",
-        _RM + r"failed to allocate memory for node",
-        _f(_RM + r"failed to allocate memory for node '([^']*)'(?:: size (\d+) MiB)?", _alloc_failed),
-    ),
-    _r(
-        "reserved-mem failed to reserve",
-        _RM + r"failed to reserve memory for node",
-        _f(
-            _RM + r"failed to reserve memory for node '([^']*)': base " + _HEX + r", size (\d+) MiB",
-            _reserve_failed,
-        ),
-    ),
-    _r(
-        "reserved-mem unsupported node format",
-        _RM + r"unsupported node format",
-        _f(_RM + r"unsupported node format, ignoring", _ev("rmem-unsupported-format")),
-    ),
-    _r(
-        "reserved-mem no node",
-        _RM + r"No reserved-memory node",
-        _f(_RM + r"No reserved-memory node in the DT", _ev("rmem-no-node")),
-    ),
-    _r(
-        "reserved-mem invalid property",
-        _RM + r"invalid (?:reg|size|alignment|alloc-ranges) property",
-        _f(_RM + r"invalid (reg|alloc-ranges) property in '([^']*)', skipping node\.?", _invalid),
-        _f(_RM + r"invalid (size|alignment) property in '([^']*)' node\.?", _invalid),
-    ),
-    _r(
-        "Skipping dt linux,cma-default",
-        r"Skipping dt linux,cma-default",
-        _f(r'Skipping dt linux,cma-default for "cma=" kernel param\.?', _skip("6.19")),
-        _f(r'Skipping dt linux,cma-default node in favou?r (?:for|of) "cma=" kernel param\.?', _skip("7.x")),
-    ),
-    _r(
-        "reserved-mem ignores regions",
-        r"fdt_scan_reserved_mem_reg_nodes\(\) ignores",
-        _f(r"fdt_scan_reserved_mem_reg_nodes\(\) ignores (\d+) regions? in node '([^']*)'", _ignores),
-    ),
-    _r(
-        "Reserved memory: created pool",
-        r"Reserved memory: created ",
-        _f(
-            r"Reserved memory: created (CMA memory|DMA memory|restricted DMA) pool at "
-            + _HEX
-            + r", size (\d+) (MiB|KiB)",
-            _pool,
-        ),
-    ),
-    _r(
-        "Reserved memory: bypass",
-        r"Reserved memory: bypass ",
-        _f(r"Reserved memory: bypass (\S+) node, using cmdline CMA params instead", _named("cma-bypass")),
-    ),
-    _r(
-        "Reserved memory: CMA/DMA setup",
-        r"Reserved memory: (?:incorrect alignment|unable to setup|regions without no-map)",
-        _f(r"Reserved memory: incorrect alignment of CMA region", _ev("cma-bad-alignment")),
-        _f(r"Reserved memory: unable to setup CMA region", _ev("cma-setup-failed")),
-        _f(r"Reserved memory: regions without no-map are not yet supported", _ev("dma-needs-nomap")),
-    ),
-    _r(
-        "cma: Reserved",
-        r"cma: Reserved ",
-        _f(r"cma: Reserved (\d+) (MiB|KiB) at " + _HEX + r"(?: on node (-?\d+))?", _cma_reserved),
-        _f(r"cma: Reserved (\d+) (MiB|KiB) in (\d+) ranges?", _cma_ranges),
-    ),
-    _r(
-        "cma: CMA area not activated",
-        r"cma: CMA area ",
-        _f(r"cma: CMA area (\S+) could not be activated", _named("cma-not-activated")),
-    ),
-    _r(
-        "cma: Failed to reserve",
-        r"cma: Failed to reserve ",
-        _f(r"cma: Failed to reserve (\d+) (MiB|KiB)(?: on node (-?\d+))?", _cma_failed),
-    ),
-    _r(
-        "cma: per-node area",
-        r"cma: (?:dma_(?:numa|pernuma)_cma_reserve|invalid node)",
-        _f(
-            r"cma: (dma_numa_cma_reserve|dma_pernuma_cma_reserve): reservation failed: "
-            r"err (-?\d+), node (\d+)",
-            _numa_failed,
-        ),
-        _f(r"cma: invalid node (-?\d+) specified", _numa_invalid),
-    ),
-    _r(
-        "reserved-mem not enough space",
-        r"not enough space ",
-        _f(r"not enough space (?:for )?all defined regions\.?", _ev("rmem-too-many")),
-    ),
-    _r(
-        "cma: placement error",
-        r"cma: (?:Region at |Size \(|Not enough slots)",
-        _f(r"cma: Region at " + _HEX + r" must be aligned to " + _HEX + r" bytes", _cma_error("misaligned")),
-        _f(
-            r"cma: Region at " + _HEX + r" defined on low/high memory boundary \(" + _HEX + r"\)",
-            _cma_error("boundary"),
-        ),
-        _f(
-            r"cma: Size \(" + _HEX + r"\) of region at " + _HEX + r" exceeds limit \(" + _HEX + r"\)",
-            _cma_error("limit"),
-        ),
-        _f(r"cma: Not enough slots for CMA reserved regions!", _cma_error("slots")),
-    ),
-    _r(
-        "e820 BIOS map",
-        r"(?:e820: )?BIOS-(?:provided|e820)",
-        _f(r"(?:e820: )?BIOS-provided physical RAM map:", _ev("e820-bios-header")),
-        _f(r"(?:e820: )?BIOS-e820: \[mem " + _HEX + "-" + _HEX + r"\]\s+(.+)", _e820("e820-bios")),
-        _f(r"(?:e820: )?BIOS-e820: \[gap " + _HEX + "-" + _HEX + r"\]()", _e820("e820-bios-gap")),
-    ),
-    _r(
-        "e820 user map",
-        r"(?:e820: )?(?:user-defined physical RAM map|user: \[)",
-        _f(r"(?:e820: )?user-defined physical RAM map:", _ev("e820-user-header")),
-        _f(r"(?:e820: )?user: \[mem " + _HEX + "-" + _HEX + r"\]\s+(.+)", _e820("e820-user")),
-        _f(r"(?:e820: )?user: \[gap " + _HEX + "-" + _HEX + r"\]()", _e820("e820-user-gap")),
-    ),
-    _r(
-        "Memory: available",
-        r"Memory: \d+K/",
-        _f(r"Memory: (\d+)K/(\d+)K available \((.*)\)", _memory_summary),
-    ),
-    _r("Memory limited", r"Memory limited to ", _f(r"Memory limited to (\d+)MB", _memory_limited)),
-    _r(
-        "crashkernel",
-        r"crashkernel (?:reserved|low memory reserved|reservation failed|CMA reserved)",
-        _f(r"crashkernel reserved: " + _HEX + " - " + _HEX + r" \((\d+) MB\)", _mapped_range("crashkernel")),
-        _f(
-            r"crashkernel low memory reserved: " + _HEX + " - " + _HEX + r" \((\d+) MB\)",
-            _mapped_range("crashkernel-low"),
-        ),
-        _f(r"crashkernel reservation failed - (.+)", _crash_failed),
-        _f(r"crashkernel CMA reserved: (\d+) MB in (\d+) ranges?", _crash_cma),
-    ),
-    _r(
-        "cannot allocate crashkernel",
-        r"cannot allocate crashkernel",
-        _f(r"(cannot allocate crashkernel \(size:0x[0-9a-fA-F]+\))", _crash_failed),
-    ),
-    _r(
-        "Reserving ... for crashkernel",
-        r"Reserving \d+MB of (?:low )?memory at ",
-        _f(
-            r"Reserving (\d+)MB of memory at (\d+)MB for crashkernel \(System RAM: (\d+)MB\)",
-            _crash_x86("crashkernel"),
-        ),
-        _f(
-            r"Reserving (\d+)MB of low memory at (\d+)MB for crashkernel \(low RAM limit: (\d+)MB\)",
-            _crash_x86("crashkernel-low"),
-        ),
-    ),
-    _r(
-        "software IO TLB",
-        r"software IO TLB: mapped ",
-        _f(
-            r"software IO TLB: mapped \[mem " + _HEX + "-" + _HEX + r"\] \((\d+)MB\)",
-            _mapped_range("swiotlb"),
-        ),
-    ),
-    _r(
-        "hugetlb_cma",
-        r"hugetlb_cma: (?:reserv|cma area must)",
-        _f(r"hugetlb_cma: reserve (\d+) MiB, up to (\d+) MiB per node", _hugetlb_reserve),
-        _f(r"hugetlb_cma: reserved (\d+) MiB on node (\d+)", _hugetlb_reserved),
-        _f(r"hugetlb_cma: reservation failed: err (-?\d+), node (\d+)", _hugetlb_failed),
-        _f(r"hugetlb_cma: cma area must be a multiple of (\d+) MiB", _sized("hugetlb-cma-multiple", MIB)),
-    ),
-)
+def _memory_parts(text: str) -> dict[str, int]:
+    parts: dict[str, int] = {}
+    for item in text.split(","):
+        pm = _MEMORY_PART_RE.match(item)
+        if pm:
+            parts[pm.group(2)] = _dec(pm.group(1))
+    return parts
 
 
 def message_of(line: str) -> str:
@@ -646,30 +291,29 @@ def parse_line(line: str, source: Source) -> tuple[LogEvent | None, bool]:
     prefix_match = _OF_PREFIX_RE.match(message)
     prefix = prefix_match.group(0) if prefix_match else ""
     body = message[len(prefix) :]
-    for rule in RULES:
-        if not rule.prefix.match(body):
+    for form in FORMS:
+        m = form.pattern.match(body)
+        if m is None:
             continue
-        for form in rule.forms:
-            m = form.regex.match(body)
-            if m is None:
-                continue
-            try:
-                event = form.build(m, source, prefix)
-            except ObserveError:
-                return None, True
-            if event is not None:
-                return (event, False) if _fits_64_bits(event) else (None, True)
+        try:
+            event = _event(form, m, source, prefix)
+        except ObserveError:
+            return None, True
+        if event is not None:
+            return (event, False) if _fits_64_bits(event) else (None, True)
         return None, True
-    return None, False
+    return None, _known(body) is not None
+
+
+def _known(body: str) -> Form | None:
+    """The first format whose key the message starts with (a known message), else ``None``."""
+    return next((f for f in FORMS if f.key is not None and f.key.match(body)), None)
 
 
 def _rule_name(line: str) -> str:
-    message = message_of(line)
-    body = _OF_PREFIX_RE.sub("", message, count=1)
-    for rule in RULES:
-        if rule.prefix.match(body):
-            return rule.what
-    return "boot log"
+    body = _OF_PREFIX_RE.sub("", message_of(line), count=1)
+    form = _known(body)
+    return form.message.kind if form is not None else "boot log"
 
 
 def parse_dmesg(text: str, file: str | None = None) -> BootLog:

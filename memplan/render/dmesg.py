@@ -76,7 +76,7 @@ def render_dmesg(plan: Plan) -> str:
         if ev.kind == "cma-not-activated":
             continue
         if ev.kind == "memmap-map" and not header_done:
-            out.append("user-defined physical RAM map:")
+            out.extend(message_for("memmap-header", v, plan.arch).formats)
             header_done = True
         out.extend(event_lines(ev, v, wide, plan.arch))
     if plan.cmdline:

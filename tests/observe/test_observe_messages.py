@@ -1,14 +1,16 @@
 """The message table (memplan.kernel.messages) and the boot-log parser agree: every format of
 every event kind, on versions on both sides of each rule and on every architecture, is read back
-by memplan.observe.dmesg as the kind the table names, with the same address and size."""
+by memplan.observe.dmesg as the kind the table names, with the same address and size; the parser
+has no pattern of its own: every one is compiled from a table row."""
 
 from __future__ import annotations
 
 import pytest
 
 from memplan.kernel.events import EVENT_KINDS, BootEvent
-from memplan.kernel.messages import MESSAGES, PARSED_AS, message_for
-from memplan.observe.dmesg import parse_line
+from memplan.kernel.messages import MESSAGES, message_for
+from memplan.observe import dmesg
+from memplan.observe.dmesg import FORMS, parse_line
 from memplan.render.dmesg import event_lines
 from memplan.source import Source
 from memplan.version import KernelVersion
@@ -63,18 +65,20 @@ def test_both_crashkernel_failures_are_read_back(text: str) -> None:
     assert not bad and event is not None and event.kind == "crashkernel-failed"
 
 
-def test_every_event_kind_has_a_message_and_a_parsed_kind() -> None:
-    kinds = {m.kind for m in MESSAGES}
-    assert kinds == set(EVENT_KINDS)
-    printed = {m.kind for m in MESSAGES if m.formats}
-    assert printed == set(PARSED_AS)
+PRINTED = sorted({m.kind for m in MESSAGES if m.printed and m.formats and m.kind in EVENT_KINDS})
+
+
+def test_every_event_kind_has_a_message_and_is_read_under_its_own_name() -> None:
+    assert set(EVENT_KINDS) <= {m.kind for m in MESSAGES}
+    # the parser's kinds are the table's: a printed kind is read back under the same name
+    assert set(PRINTED) <= set(dmesg.EVENT_KINDS) <= {m.kind for m in MESSAGES}
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=str)
 @pytest.mark.parametrize("arch", ARCHES)
 def test_every_printed_line_is_read_back_as_its_kind(version: KernelVersion, arch: str) -> None:
     wide = arch != "arm"
-    for kind in sorted(PARSED_AS):
+    for kind in PRINTED:
         for hugetlb in (False, True):
             ev = _event(kind, hugetlb)
             lines = event_lines(ev, version, wide, arch)
@@ -85,7 +89,7 @@ def test_every_printed_line_is_read_back_as_its_kind(version: KernelVersion, arc
                 continue
             parsed = [parse_line(line, Source.builtin("test")) for line in lines]
             kinds = [e.kind for e, bad in parsed if e is not None and not bad]
-            want = message.parsed or PARSED_AS[ev.kind]
+            want = ev.kind
             assert want in kinds, (kind, str(version), arch, lines)
             for e, bad in parsed:
                 assert not bad, (kind, lines)
@@ -100,3 +104,33 @@ def test_every_printed_line_is_read_back_as_its_kind(version: KernelVersion, arc
                     "cma-created",
                 ):
                     assert e.size == ev.size, (kind, lines)
+
+
+def test_every_parser_pattern_comes_from_the_table() -> None:
+    """The parser reads with the table's formats and nothing else: each compiled form is one
+    format of one row, every readable format has its form, and the parser's source holds no
+    message text and no pattern besides the line framing (timestamps, syslog headers, ``OF:``)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    readable = [(id(m), fmt) for m in MESSAGES if m.read for fmt in m.formats]
+    assert [(id(f.message), f.text) for f in FORMS] == readable
+    source = Path(dmesg.__file__).read_text()
+    tree = ast.parse(source)
+    compiled = [
+        node for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ("re.compile", "re.match", "re.search")
+    ]
+    literal = [ast.unparse(c.args[0]) for c in compiled if isinstance(c.args[0], ast.Constant)]
+    framing = {ast.unparse(c.args[0]) for c in compiled if isinstance(c.args[0], ast.Constant)
+               and ("kernel" in c.args[0].value or c.args[0].value.startswith(("^\\[", "^\\d", "^<", "^OF")))}
+    assert literal and set(literal) == framing, set(literal) - framing
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    strings = {
+        n.value for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    }
+    chunks = {c.strip() for m in MESSAGES for fmt in m.formats for c in re.split(r"\{[^}]*\}", fmt)}
+    found = {c for c in chunks if len(c) >= 12 for s in strings if c in s}
+    assert found == set(), "message text in the parser"

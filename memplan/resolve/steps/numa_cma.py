@@ -33,7 +33,7 @@ def node_cma(run: Boot) -> None:
         return
     reqs, offline = node_cma_requests(v, run.nodes, cl.pernuma, cl.numa_cma)
     for nid in offline:
-        st.event("numa-cma-invalid-node", count=nid)
+        st.event("numa-cma-invalid-node", count=nid, node=nid)
         st.note(
             "numa-cma-offline",
             f"numa_cma= names node {nid}, which is not online ('invalid node {nid} specified')",
