@@ -77,6 +77,10 @@ def observed_nothing(observed: Observed) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Observe, resolve, compare, print; exit 0 on agreement, 1 on mismatch, 3 when inconclusive."""
+    from memplan.cli.early import start_prediction_cpp
+
+    start_prediction_cpp(args)
+
     import attrs
 
     import memplan

@@ -10,11 +10,12 @@ exit (:func:`stop_unused`). Only the standard library and :mod:`memplan.dts.cppr
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Sequence
 
-__all__ = ["start_cpp", "stop_unused"]
+__all__ = ["start_cpp", "start_prediction_cpp", "stop_unused"]
 
 _FDT_MAGIC = b"\xd0\x0d\xfe\xed"
 
@@ -42,6 +43,15 @@ def start_cpp(board: str, include_dirs: Sequence[str], cpp: str = "auto",
     exe = cpprun.find_system_cpp()
     if exe is not None:
         cpprun.prestart(cpprun.cpp_command(exe, board, [os.fspath(d) for d in include_dirs]))
+
+
+def start_prediction_cpp(args: argparse.Namespace) -> None:
+    """:func:`start_cpp` for the ``--dts`` of a prediction (``resolve``, ``check``), named as
+    :func:`memplan.resolve` names it (a :class:`~pathlib.Path` of the option's value)."""
+    if args.dts is not None and args.dts != "-":
+        from pathlib import Path
+
+        start_cpp(os.fspath(Path(args.dts)), args.include_dirs, include_roots=args.include_roots)
 
 
 def stop_unused() -> None:

@@ -64,13 +64,9 @@ def render(plan: Any, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve and print; returns the exit status."""
-    if args.dts is not None:
-        import os
-        from pathlib import Path
+    from memplan.cli.early import start_prediction_cpp
 
-        from memplan.cli.early import start_cpp
-
-        start_cpp(os.fspath(Path(args.dts)), args.include_dirs, include_roots=args.include_roots)
+    start_prediction_cpp(args)
 
     import memplan
     from memplan.argnames import cli_spelling

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.skipif(shutil.which("cpp") is None, reason="needs the s
 
 EVK = example("evk")
 ROOT = Path(__file__).resolve().parents[2]
+#: A recorded boot the prediction matches.
+FIXTURE = ROOT / "tests" / "kernel" / "fixtures" / "arm64-5.10-dt-default-cma"
 Capsys = pytest.CaptureFixture[str]
 
 
@@ -84,6 +86,15 @@ def test_resolve_takes_the_started_preprocessor(starts: list[tuple[str, ...]], c
     plan = json.loads(capsys.readouterr().out)
     assert len(starts) == 1 and starts[0][-1] == "early" and not cpprun._PRESTARTED
     assert plan["global_cma"]["origin"] == "cmdline"
+
+
+@pytest.mark.skipif(not FIXTURE.is_dir(), reason="recorded boot fixtures not present")
+def test_check_takes_the_started_preprocessor(starts: list[tuple[str, ...]], capsys: Capsys) -> None:
+    argv = ["check", str(FIXTURE), "--dts", str(FIXTURE / "board.dts"), "--cmdline-file",
+            str(FIXTURE / "cmdline.txt"), "--arch", "arm64", "--format", "json"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert len(starts) == 1 and starts[0][-1] == "early" and not cpprun._PRESTARTED
 
 
 def test_nothing_is_started_when_the_loader_would_not_run_cpp(
