@@ -93,7 +93,8 @@ def register(subparsers: Any) -> None:
     add_format(p, FORMATS)
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     add_gate_options(p, what="a board", levels=("build-failed", *FAIL_ON_CHOICES),
-                     default_means="an error or a build failure; build-failed: only a build failure")
+                     default_means="an error or a build failure; build-failed: only a build failure",
+                     never_means="no finding and no build failure changes the exit status")
     add_dtc_version(p, default="the tree's own scripts/dtc, which its build uses")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it only shows on a terminal)")
     p.set_defaults(func=run)

@@ -181,18 +181,19 @@ def diagnostic_code(value: str) -> str:
 def add_gate_options(
     p: argparse.ArgumentParser, *, what: str = "a diagnostic", levels: tuple[str, ...] = FAIL_ON_CHOICES,
     default: str = "error", default_means: str = "an error",
+    never_means: str = "diagnostics do not change the exit status",
 ) -> None:
     """``--fail-on LEVEL`` and ``--ignore CODE`` (repeatable): what makes the exit status 1.
 
     ``what`` names what reaches a level (``"a diagnostic"``, ``"a board"``); ``levels`` are the
-    choices (the shared ones, or a subcommand's own before them) and ``default_means`` says in
-    words what the default level catches.
+    choices (the shared ones, or a subcommand's own before them); ``default_means`` and
+    ``never_means`` say in words what the default level catches and what ``never`` does.
     """
     g = p.add_argument_group("gate")
     g.add_argument(
         "--fail-on", choices=levels, default=default,
-        help=f"exit 1 when {what} at this level or worse remains; never: diagnostics do not change "
-        f"the exit status (default {default}: {default_means})",
+        help=f"exit 1 when {what} at this level or worse remains; never: {never_means} "
+        f"(default {default}: {default_means})",
     )
     g.add_argument(
         "--ignore", metavar="CODE", action="append", default=[], type=diagnostic_code,
