@@ -68,6 +68,10 @@ class Plan:
     model_version: KernelVersion | None = None
     #: The architecture model used (``None`` for a hand-built plan: 64-bit unless ``arch`` is arm).
     arch_model: ArchModel | None = None
+    #: ``CmaTotal`` of ``/proc/meminfo`` after boot, in bytes: the CMA areas ``cma_activate_area()``
+    #: activated (an area spanning zones is reserved but not counted). ``None`` for a kernel
+    #: without ``CONFIG_CMA`` (no such line) and for a hand-built plan. For ``render.meminfo``.
+    cma_total: int | None = None
 
     #: The JSON record (:meth:`to_dict`): its keys in order; events and the architecture model
     #: are not part of it.

@@ -449,8 +449,8 @@ def compare(plan: Plan, observed: Observed, tolerate_modelled: bool = False) -> 
         notes.append(vnote)
     if observed.cmdline is not None and observed.cmdline.split() != plan.cmdline.split():
         notes.append(f"command line differs: predicted {plan.cmdline!r}, observed {observed.cmdline!r}")
-    if observed.cma_total is not None:
-        predicted_total = sum(r.size or 0 for r in plan.regions if r.status == "ok" and r.is_cma)
+    if observed.cma_total is not None and plan.cma_total is not None:
+        predicted_total = plan.cma_total
         if predicted_total != observed.cma_total:
             notes.append(
                 f"CmaTotal: predicted {optional_size(predicted_total)}, "

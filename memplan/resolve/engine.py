@@ -14,6 +14,7 @@ from memplan.resolve.devices import bind_devices
 from memplan.resolve.inputs import Inputs
 from memplan.resolve.run import Boot
 from memplan.resolve.steps import crashkernel, early, global_cma, hugetlb, numa_cma, ram, reserved, zones
+from memplan.resolve.steps.zones import cma_total
 
 #: What each boot step of the order table runs.
 STEPS: dict[Step, Callable[[Boot], None]] = {
@@ -72,6 +73,7 @@ def resolve_inputs(inp: Inputs) -> Plan:
             phys_addr_bits=64 if ctx.phys_64bit else 32,
             boot_steps=tuple(boot_steps(inp.arch, inp.version)),
         ),
+        cma_total=cma_total(regions) if ctx.cma_enabled else None,
     )
 
 

@@ -342,6 +342,18 @@ def test_predicted_global_cma(fx: Fixture, tmp_path: Path) -> None:
         assert got.region == g["region"]
 
 
+@pytest.mark.parametrize("fx", _param("meminfo", [f for f in FIXTURES if f.file("meminfo.txt").is_file()]))
+def test_predicted_meminfo_cma_total(fx: Fixture, tmp_path: Path) -> None:
+    """The CmaTotal line memplan prints (render.meminfo, Plan.cma_total) is the kernel's, byte
+    for byte; a kernel without CONFIG_CMA has none."""
+    from memplan.render.meminfo import render_meminfo
+
+    plan = predict(fx, tmp_path)
+    lines = fx.file("meminfo.txt").read_text().splitlines()
+    booted = [line for line in lines if line.startswith("CmaTotal:")]
+    assert render_meminfo(plan).splitlines() == booted
+
+
 @pytest.mark.parametrize("fx", _param("regions", [f for f in FIXTURES if f.expected["regions"]]))
 def test_predicted_dt_regions(fx: Fixture, tmp_path: Path) -> None:
     plan = predict(fx, tmp_path)
