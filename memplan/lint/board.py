@@ -19,7 +19,7 @@ from memplan.argnames import cli_spelling
 from memplan.diagnostics import diag
 from memplan.dts import Tree, load_device_tree
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
-from memplan.dts.facts import extract
+from memplan.dts.facts import DtFacts, extract
 from memplan.errors import MemplanError
 from memplan.kconfig import KernelConfig
 from memplan.lint.memory import assume_ram
@@ -104,7 +104,7 @@ def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnosti
     plan = _plan(ctx, tree, None)
     facts = extract(tree)
     assumed = None
-    if not plan.memory:
+    if not plan.memory and not _sized_memory(facts):
         assumed = assume_ram(facts, ctx.arch, ctx.config.arm_lpae)
         plan = _plan(ctx, tree, [(assumed.base, assumed.size)])
     own = set(ctx.config.diagnostics)
@@ -126,6 +126,13 @@ def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnosti
         regions=len(plan.regions),
         global_cma=_strip_prefix(plan.global_cma.to_dict(), ctx.srctree.rstrip("/") + "/"),
     )
+
+
+def _sized_memory(facts: DtFacts) -> bool:
+    """Whether a /memory node gives a bank a size. Only when none does is RAM assumed: a sized
+    bank the kernel cannot use (above 4 GiB without LPAE, say) is a finding, not a gap the boot
+    loader fills."""
+    return any(size > 0 for node in facts.memory_nodes for _base, size in (node.ranges or ()))
 
 
 def _plan(ctx: ArchContext, tree: Tree, memory: list[tuple[int, int]] | None) -> Plan:

@@ -73,6 +73,26 @@ def test_a_board_without_a_memory_size_is_laid_out_on_the_assumed_bank(mini_repo
     assert board.status == "clean"
 
 
+def test_a_sized_bank_the_kernel_cannot_use_is_not_replaced_by_an_assumed_one(tmp_path: Path) -> None:
+    """A /memory that gives its size is the board's RAM even when the configuration cannot use
+    it (above 4 GiB on 32-bit ARM without LPAE): that is the finding, no bank is assumed."""
+    root = tmp_path / "linux"
+    shutil.copytree(MINI, root, symlinks=True)
+    high = root / "arch/arm/boot/dts/vendor2/board-high.dts"
+    high.write_text(
+        (root / "arch/arm/boot/dts/vendor2/board32.dts").read_text()
+        .replace("memory@60000000", "memory@800000000")
+        .replace("reg = <0x60000000 0x20000000>;", "reg = <0x8 0x0 0x20000000>;")
+        .replace("/ {", "/ {\n\t#address-cells = <2>;\n\t#size-cells = <1>;", 1)
+    )
+    (board,) = lint_tree(root, boards=["board-high.dts"], jobs=1).boards
+    codes = [d.code for d in board.diagnostics]
+    assert not board.memory_assumed and board.memory == ()
+    assert "lint-memory-assumed" not in codes
+    assert "memory-above-4g" in codes and "memory-none" in codes
+    assert board.status == "errors"
+
+
 def test_each_architecture_uses_its_default_configuration(mini_report: LintReport) -> None:
     configs = {c.arch: c for c in mini_report.configs}
     assert configs["arm"].config == "arch/arm/configs/multi_v7_defconfig"  # KBUILD_DEFCONFIG
