@@ -101,10 +101,11 @@ def _internal(ctx: ArchContext, path: str, exc: Exception) -> BoardResult:
 
 
 def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnostic, ...]) -> BoardResult:
-    plan = _plan(ctx, tree, None)
     facts = extract(tree)
     assumed = None
-    if not plan.memory and not _sized_memory(facts):
+    if _sized_memory(facts):
+        plan = _plan(ctx, tree, None)
+    else:  # resolved as written, the board would have no RAM at all
         assumed = assume_ram(facts, ctx.arch, ctx.config.arm_lpae)
         plan = _plan(ctx, tree, [(assumed.base, assumed.size)])
     own = set(ctx.config.diagnostics)
