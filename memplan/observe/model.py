@@ -19,6 +19,7 @@ from memplan.diagnostics import diag
 from memplan.errors import MemplanError
 from memplan.jsonform import json_field, json_record, omit_empty, omit_none
 from memplan.kernel import rules
+from memplan.kernel.messages import LogKind
 from memplan.model import Diagnostic
 from memplan.schemas import SCHEMA_VERSION
 from memplan.source import Source
@@ -273,14 +274,14 @@ def _exact_size(event: LogEvent, granule: int) -> bool:
 class LogEvent:
     """One recognised boot-log line.
 
-    ``kind`` names the message (see :data:`memplan.observe.dmesg.EVENT_KINDS`); the other
+    ``kind`` names the message (a :data:`memplan.kernel.messages.LogKind`, the printer's name); the other
     fields are filled where the message carries them: ``name`` (node or area name),
     ``base``/``size`` (bytes; ``size_granule`` is the printed unit), ``end`` (exclusive),
     ``node`` (NUMA node), ``text`` (free text: compatible, command line, e820 type ...),
     ``numbers`` (other integers in the order printed).
     """
 
-    kind: str
+    kind: LogKind
     source: Source = attrs.field(metadata=_TEXT)
     name: str | None = attrs.field(default=None, metadata=_OMIT_NONE)
     base: int | None = attrs.field(default=None, metadata=_OMIT_NONE)
@@ -329,11 +330,11 @@ class BootLog:
 
     __json_keys__ = ("file", "lines", "events")
 
-    def of_kind(self, *kinds: str) -> tuple[LogEvent, ...]:
+    def of_kind(self, *kinds: LogKind) -> tuple[LogEvent, ...]:
         """Events whose kind is one of ``kinds``, in log order."""
         return tuple(e for e in self.events if e.kind in kinds)
 
-    def first(self, kind: str) -> LogEvent | None:
+    def first(self, kind: LogKind) -> LogEvent | None:
         """The first event of ``kind``."""
         for e in self.events:
             if e.kind == kind:
