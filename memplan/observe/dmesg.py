@@ -22,12 +22,15 @@ import attrs
 
 from memplan.errors import ObserveError
 from memplan.kernel.messages import (
+    DECIMAL_PATTERN,
     FIELD_PATTERNS,
+    HEX_PATTERN,
     MEMORY_SUMMARY_PART,
     MESSAGES,
     OFDT,
     OFRM,
     OPTIONAL_PREFIXES,
+    SIGNED_PATTERN,
     UPSTREAM_VERSION_PATTERNS,
     LogKind,
     Message,
@@ -62,12 +65,6 @@ EVENT_KINDS: tuple[LogKind, ...] = tuple(dict.fromkeys(m.kind for m in MESSAGES 
 #: A known message is recognised by at most this many words of its leading text (words ending
 #: in ``:``, the subsystem prefixes, not counted).
 _KEY_WORDS = 3
-_HEX_FIELDS = frozenset(
-    ("base", "end", "last", "other_base", "other_end", "limit", "align", "size_hex", "start32", "end32",
-     "start64", "end64", "e820_start", "e820_last")
-)
-_SIGNED_FIELDS = frozenset(("count", "node"))
-_TEXT_FIELDS = frozenset(("name", "other", "text", "parts", "map", "reuse", "release", "rest"))
 _UPSTREAM_RES = tuple(re.compile(p) for p in UPSTREAM_VERSION_PATTERNS)
 _MEMORY_PART_RE = re.compile(MEMORY_SUMMARY_PART)
 
@@ -164,12 +161,13 @@ def _sdec(text: str) -> int:
 
 
 def _value(field: str, text: str) -> int | str:
-    base = field.split("__")[0]
-    if base in _TEXT_FIELDS:
-        return text
-    if base in _HEX_FIELDS:
+    """A field's text read as its pattern in the table says (hex, decimal, signed or text)."""
+    pattern = FIELD_PATTERNS[field.split("__")[0]]
+    if pattern == HEX_PATTERN:
         return _hex(text)
-    return _sdec(text) if base in _SIGNED_FIELDS else _dec(text)
+    if pattern == DECIMAL_PATTERN:
+        return _dec(text)
+    return _sdec(text) if pattern == SIGNED_PATTERN else text
 
 
 def _event(form: Form, m: re.Match[str], src: Source, prefix: str) -> LogEvent | None:
