@@ -111,6 +111,7 @@ def compile_format(message: Message, fmt: str) -> Form:
             break
     body = body.removesuffix(".")
     parts: list[str] = [lead]
+    key_parts: list[str] = [lead]  # the same, fields as unnamed groups (keys are joined in one pattern)
     key: str | None = None
     fields: list[str] = []
     for literal, field, _spec, _conv in string.Formatter().parse(body):
@@ -119,8 +120,9 @@ def compile_format(message: Message, fmt: str) -> Form:
         words = len((literal if fields else optional_words + literal).split())
         distinctive = len(literal.replace(" ", "")) >= 2 and (bool(fields) or words >= 2)
         if key is None and distinctive:
-            key = "".join(parts) + _literal(_first_words(literal))
+            key = "".join(key_parts) + _literal(_first_words(literal))
         parts.append(_literal(literal))
+        key_parts.append(_literal(literal))
         if field is None:
             continue
         name = field if field not in fields else f"{field}__{fields.count(field) + 1}"
@@ -128,6 +130,7 @@ def compile_format(message: Message, fmt: str) -> Form:
             name += "_"
         fields.append(name)
         parts.append(f"(?P<{name}>{FIELD_PATTERNS[field]})")
+        key_parts.append(f"(?:{FIELD_PATTERNS[field]})")
     full = "".join(parts) + r"\.?\s*$"
     return Form(
         message,
@@ -142,6 +145,11 @@ def compile_format(message: Message, fmt: str) -> Form:
 FORMS: tuple[Form, ...] = tuple(
     compile_format(m, fmt) for m in MESSAGES if m.read for fmt in m.formats
 )
+#: Formats without a key are always tried; a line that starts like no keyed format (most lines of
+#: a boot log) is settled by one match against every key at once (a form's key is a prefix of
+#: its pattern, so no keyed form can match such a line).
+_UNKEYED = tuple(f for f in FORMS if f.key is None)
+_ANY_KEY = re.compile("|".join(f"(?:{f.key.pattern})" for f in FORMS if f.key is not None), re.ASCII)
 
 
 def _hex(text: str) -> int:
@@ -289,7 +297,8 @@ def parse_line(line: str, source: Source) -> tuple[LogEvent | None, bool]:
     prefix_match = _OF_PREFIX_RE.match(message)
     prefix = prefix_match.group(0) if prefix_match else ""
     body = message[len(prefix) :]
-    for form in FORMS:
+    known = _ANY_KEY.match(body) is not None
+    for form in FORMS if known else _UNKEYED:
         m = form.pattern.match(body)
         if m is None:
             continue
@@ -300,7 +309,7 @@ def parse_line(line: str, source: Source) -> tuple[LogEvent | None, bool]:
         if event is not None:
             return (event, False) if _fits_64_bits(event) else (None, True)
         return None, True
-    return None, _known(body) is not None
+    return None, known
 
 
 def _known(body: str) -> Form | None:
