@@ -16,7 +16,9 @@ from memplan.source import Source
 from memplan.version import KernelVersion
 
 PKG = Path(memplan.__file__).parent
-SERIALISED = ("plan.py", "model.py", "observe/model.py", "observe/compare.py")
+SERIALISED = (
+    "plan.py", "model.py", "observe/model.py", "observe/compare.py", "observe/verdict.py", "kconfig/model.py",
+)
 
 
 @attrs.frozen

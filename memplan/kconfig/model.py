@@ -7,6 +7,7 @@ from typing import Literal
 
 import attrs
 
+from memplan.jsonform import json_record
 from memplan.model import Diagnostic
 from memplan.source import Source
 from memplan.version import KernelVersion
@@ -109,27 +110,30 @@ class KernelConfig:
         """Diagnostics of severity ``error``."""
         return tuple(d for d in self.diagnostics if d.severity == "error")
 
+    #: The JSON summary's keys: the memory-relevant facts, in this order (see memplan.jsonform).
+    __json_keys__ = (
+        "arch",
+        "kernel_version",
+        "cma",
+        "dma_cma",
+        "cma_size_sel",
+        "cma_size_mbytes",
+        "cma_size_percentage",
+        "cma_alignment",
+        "cma_areas",
+        "dma_numa_cma",
+        "dma_pernuma_cma",
+        "numa",
+        "cmdline",
+        "cmdline_mode",
+        "page_size",
+        "max_order",
+        "page_block_max_order",
+        "hugetlb",
+        "transparent_hugepage",
+        "diagnostics",
+    )
+
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready summary of the memory-relevant facts."""
-        return {
-            "arch": self.arch,
-            "kernel_version": str(self.kernel_version) if self.kernel_version else None,
-            "cma": self.cma,
-            "dma_cma": self.dma_cma,
-            "cma_size_sel": self.cma_size_sel,
-            "cma_size_mbytes": self.cma_size_mbytes,
-            "cma_size_percentage": self.cma_size_percentage,
-            "cma_alignment": self.cma_alignment,
-            "cma_areas": self.cma_areas,
-            "dma_numa_cma": self.dma_numa_cma,
-            "dma_pernuma_cma": self.dma_pernuma_cma,
-            "numa": self.numa,
-            "cmdline": self.cmdline,
-            "cmdline_mode": self.cmdline_mode,
-            "page_size": self.page_size,
-            "max_order": self.max_order,
-            "page_block_max_order": self.page_block_max_order,
-            "hugetlb": self.hugetlb,
-            "transparent_hugepage": self.transparent_hugepage,
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-        }
+        return json_record(self)
