@@ -104,7 +104,7 @@ _PHASES = (
     ("dtc semantic checks", "memplan/dts/semantics.py", "run"),
     ("tree conversion", "memplan/dts/semantics.py", "build_tree"),
     ("dtc address checks", "memplan/dts/checks.py", "address_warnings"),
-    ("resolve (twice without RAM)", "memplan/lint/board.py", "_resolve"),
+    ("DT facts and resolve", "memplan/lint/board.py", "_resolve"),
 )
 
 
@@ -165,11 +165,12 @@ def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
     n = len(boards)
     # cProfile's own cost inflates every phase alike: the shares are scaled to the run without it
     scale = own / max(sum(st[3] for key, st in stats.items() if key[2] == "_lint_one"), 1e-9)
-    other = own - sum(cumulative.values()) * scale - collector[0]
+    other = own - sum(cumulative.values()) * scale
     rows = [("defconfig through the tree's Kconfig (once)", config_cpu, config_own)]
     rows += [(label, cumulative.get(label, 0.0) * scale, None) for label, _w, _f in _PHASES]
-    rows += [("the rest of a board (lint, loading, GC aside)", other, None)]
-    rows += [("cpp processes", cpp_cpu, None), ("cyclic garbage collector", collector[0], None),
+    rows += [("the rest of a board's lint", other, None)]
+    rows += [("  (of the above: cyclic garbage collector)", collector[0], None),
+             ("cpp processes", cpp_cpu, None),
              ("pickling the results", pickling, None), ("JSON report", rendering, None)]
     total = config_cpu + own + cpp_cpu + pickling + rendering
     print(f"profile of {n} boards of {arch} (one process, CPU time; cProfile's overhead scaled out)")
