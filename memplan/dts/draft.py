@@ -202,16 +202,18 @@ def delete_prop(prop: DraftProp) -> None:
 
 
 def delete_node(node: DraftNode) -> None:
-    """Mark ``node`` and everything under it deleted; their labels stop being live."""
-    node.deleted = True
-    for child in node.children:
-        if not child.deleted:
-            delete_node(child)
-    for prop in node.props:
-        if not prop.deleted:
-            delete_prop(prop)
-    for name in node.labels:
-        node.labels[name] = False
+    """Mark ``node`` and everything under it deleted; their labels stop being live (an
+    explicit stack: any depth)."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        node.deleted = True
+        todo.extend(child for child in node.children if not child.deleted)
+        for prop in node.props:
+            if not prop.deleted:
+                delete_prop(prop)
+        for name in node.labels:
+            node.labels[name] = False
 
 
 _Named = TypeVar("_Named", DraftProp, DraftNode)
@@ -228,8 +230,33 @@ def merge_nodes(old: DraftNode, new: DraftNode, index: LabelIndex) -> None:
     A property of ``new`` replaces the same-named one of ``old`` in place (reviving it when
     it was deleted) or is appended; a ``/delete-property/`` or ``/delete-node/`` marker
     deletes the same-named entry; a child of ``new`` merges into the same-named child of
-    ``old`` or is appended.
+    ``old`` or is appended. Iterative (a list of the pairs still to merge): any depth.
     """
+    _merge_props(old, new, index)
+    # the blocks being merged, each with the children of ``new`` still to take (an explicit
+    # stack in place of dtc's recursion: the same order, any depth)
+    stack = [(old, iter(new.children))]
+    while stack:
+        old, children = stack[-1]
+        for nchild in children:
+            same = old.named_children(nchild.name)
+            ochild = same[0] if same else None
+            if nchild.deleted:
+                if ochild is not None:
+                    delete_node(ochild)
+            elif ochild is None:
+                nchild.parent = old
+                old.children.append(nchild)
+            else:
+                _merge_props(ochild, nchild, index)
+                stack.append((ochild, iter(nchild.children)))
+                break
+        else:
+            stack.pop()
+
+
+def _merge_props(old: DraftNode, new: DraftNode, index: LabelIndex) -> None:
+    """The node-level part of :func:`merge_nodes`: labels and properties of ``new`` into ``old``."""
     old.deleted = False
     new.dead = True
     for name in new.labels:
@@ -254,17 +281,6 @@ def merge_nodes(old: DraftNode, new: DraftNode, index: LabelIndex) -> None:
             oprop.value_labels = nprop.value_labels
             oprop.pos = nprop.pos
             oprop.deleted = False
-    for nchild in new.children:
-        same = old.named_children(nchild.name)
-        ochild = same[0] if same else None
-        if nchild.deleted:
-            if ochild is not None:
-                delete_node(ochild)
-        elif ochild is None:
-            nchild.parent = old
-            old.children.append(nchild)
-        else:
-            merge_nodes(ochild, nchild, index)
 
 
 def find_path(node: DraftNode | None, path: str) -> DraftNode | None:
@@ -282,13 +298,12 @@ def find_path(node: DraftNode | None, path: str) -> DraftNode | None:
 
 def find_label(node: DraftNode, label: str) -> DraftNode | None:
     """The first live node, in pre-order from ``node``, carrying the live label ``label``."""
-    if node.labels.get(label):
-        return node
-    for child in node.children:
-        if not child.deleted:
-            found = find_label(child, label)
-            if found is not None:
-                return found
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        if node.labels.get(label):
+            return node
+        todo.extend(child for child in reversed(node.children) if not child.deleted)
     return None
 
 

@@ -42,9 +42,12 @@ _NOP = 4
 _END = 9
 _HEADER = struct.Struct(">10I")
 _HEADER_SIZE = 40
-#: Deepest node nesting (root = 1) the blob reader accepts; the DTS parser refuses deeper trees too,
-#: so memplan never writes a blob it cannot read back.
-MAX_DEPTH = 256
+#: Deepest node nesting (root = 1) the blob reader accepts, and the blob writer writes (so memplan
+#: never writes a blob it cannot read back). dtc has no rule here: ``dtc -I dtb`` (1.6.1, 1.7.0)
+#: reads a 30,000-level blob and crashes (its C stack) on a 100,000-level one. The deepest tree a
+#: single DTS block gives is dtc's parser-stack bound, 3,330 levels; merges of ``&label { }``
+#: blocks or an overlay can go deeper, hence the margin.
+MAX_DEPTH = 10_000
 _U32 = struct.Struct(">I")
 _RSV = struct.Struct(">QQ")
 _PROP_HEAD = struct.Struct(">III")
@@ -241,7 +244,17 @@ def dtb_bytes(tree: Tree, *, boot_cpuid: int | None = None) -> bytes:
     pack_u32 = _U32.pack
     pack_prop = _PROP_HEAD.pack
 
-    def emit(node: Node, depth: int = 1) -> None:
+    # pre-order with an explicit stack (any depth): a node, or None for the END_NODE that
+    # closes the node opened before its children
+    todo: list[Node | None] = [tree.root]
+    depth = 0
+    while todo:
+        node = todo.pop()
+        if node is None:
+            out.extend(pack_u32(_END_NODE))
+            depth -= 1
+            continue
+        depth += 1
         if depth > MAX_DEPTH:  # never write what read_dtb refuses (an overlay can deepen a tree)
             raise DtsError(f"nodes nested deeper than {MAX_DEPTH} levels: not written as a blob", node.source)
         raw = node.name.encode("utf-8", errors="surrogateescape")
@@ -254,11 +267,8 @@ def dtb_bytes(tree: Tree, *, boot_cpuid: int | None = None) -> bytes:
             out.extend(value)
             if len(value) & 3:
                 out.extend(b"\0" * (4 - (len(value) & 3)))
-        for child in node.children.values():
-            emit(child, depth + 1)
-        out.extend(pack_u32(_END_NODE))
-
-    emit(tree.root)
+        todo.append(None)
+        todo.extend(reversed(node.children.values()))
     out.extend(pack_u32(_END))
     rsv = bytearray()
     for entry in tree.memreserves:

@@ -85,17 +85,32 @@ class ExprSource(Protocol):
     def error_at(self, message: str, pos: int) -> DtsSyntaxError:
         """A syntax error at offset ``pos``."""
 
+    def grow(self, count: int, pos: int) -> None:
+        """``count`` more symbols on dtc's parser stack, the last read at offset ``pos``."""
+
+    def shrink(self, count: int) -> None:
+        """``count`` symbols of dtc's parser stack reduced away."""
+
 
 def evaluate(src: ExprSource) -> int:
-    """Parse and evaluate one expression (the inside of ``( ... )``)."""
+    """Parse and evaluate one expression (the inside of ``( ... )``).
+
+    Every operand leaves one symbol on dtc's parser stack (``src.grow``/``src.shrink``); a
+    pending binary operator keeps its left operand and itself there, a unary operator itself,
+    a pending ``c ?`` two and ``c ? a :`` four, as dtc's bison grammar holds them."""
     cond = _binary(src, 1)
     peeked = src.peek_op()
     if peeked is None or peeked[0] != "?":
         return cond
+    src.grow(1, peeked[1])
     src.take_op("?")
     when_true = evaluate(src)
+    peeked = src.peek_op()
+    if peeked is not None and peeked[0] == ":":
+        src.grow(1, peeked[1])
     src.expect_op(":")
     when_false = evaluate(src)
+    src.shrink(4)
     return when_true if cond else when_false
 
 
@@ -103,10 +118,12 @@ def _unary(src: ExprSource) -> int:
     ops: list[str] = []
     peeked = src.peek_op()
     while peeked is not None and peeked[0] in _UNARY:
+        src.grow(1, peeked[1])
         src.take_op(peeked[0])
         ops.append(peeked[0])
         peeked = src.peek_op()
     value = src.primary()
+    src.shrink(len(ops))
     for op in reversed(ops):
         value = _UNARY[op](value)
     return value
@@ -123,8 +140,10 @@ def _binary(src: ExprSource, min_prec: int) -> int:
         if entry is None or entry[0] < min_prec:
             return left
         prec, func = entry
+        src.grow(1, pos)
         src.take_op(op)
         right = _binary(src, prec + 1)
+        src.shrink(2)
         try:
             left = func(left, right)
         except ZeroDivisionError:

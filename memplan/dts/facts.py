@@ -180,29 +180,30 @@ def _rmem_node(child: Node, index: int, ac: int, sc: int) -> RmemNode:
     )
 
 
-def _dma_max_cpu_address(node: Node, parent_ac: int) -> int | None:
-    """drivers/of/address.c ``of_dma_get_max_cpu_address()`` (v5.11+), without address translation."""
+def _dma_max_cpu_address(top: Node, top_parent_ac: int) -> int | None:
+    """drivers/of/address.c ``of_dma_get_max_cpu_address()`` (v5.11+), without address translation:
+    the lowest end of any ``dma-ranges`` in ``top`` or below it through enabled nodes (an
+    explicit stack: any depth)."""
     best: int | None = None
-    prop = node.get("dma-ranges")
-    if prop is not None and prop.value:
-        child_ac = _u32(node.get("#address-cells"), 2)
-        sc = _u32(node.get("#size-cells"), 1)
-        width = 4 * (child_ac + parent_ac + sc)
-        raw = prop.value
-        if width and len(raw) % width == 0:
-            end = 0
-            for off in range(0, len(raw), width):
-                cpu = int.from_bytes(raw[off + 4 * child_ac : off + 4 * (child_ac + parent_ac)], "big")
-                size = int.from_bytes(raw[off + 4 * (child_ac + parent_ac) : off + width], "big")
-                end = max(end, cpu + size - 1)
-            best = end
-    ac = _u32(node.get("#address-cells"), 2)
-    for child in node.children.values():
-        if not child.is_enabled:
-            continue
-        sub = _dma_max_cpu_address(child, ac)
-        if sub is not None and (best is None or sub < best):
-            best = sub
+    todo = [(top, top_parent_ac)]
+    while todo:
+        node, parent_ac = todo.pop()
+        prop = node.get("dma-ranges")
+        if prop is not None and prop.value:
+            child_ac = _u32(node.get("#address-cells"), 2)
+            sc = _u32(node.get("#size-cells"), 1)
+            width = 4 * (child_ac + parent_ac + sc)
+            raw = prop.value
+            if width and len(raw) % width == 0:
+                end = 0
+                for off in range(0, len(raw), width):
+                    cpu = int.from_bytes(raw[off + 4 * child_ac : off + 4 * (child_ac + parent_ac)], "big")
+                    size = int.from_bytes(raw[off + 4 * (child_ac + parent_ac) : off + width], "big")
+                    end = max(end, cpu + size - 1)
+                if best is None or end < best:
+                    best = end
+        ac = _u32(node.get("#address-cells"), 2)
+        todo.extend((child, ac) for child in node.children.values() if child.is_enabled)
     return best
 
 

@@ -144,13 +144,23 @@ def _strings(prop: Property) -> str:
 
 # ---------------------------------------------------------------- the mutable overlay copy
 
-def _copy(node: Node, parent: Node | None) -> Node:
-    twin = Node(node.name, parent=parent, source=node.source)
-    twin.properties = dict(node.properties)
-    twin.labels = list(node.labels)
-    twin.phandle = node.phandle
-    twin.children = {name: _copy(child, twin) for name, child in node.children.items()}
-    return twin
+def _copy(top: Node, top_parent: Node | None) -> Node:
+    """A copy of the subtree ``top`` (properties shared, nodes new), with an explicit stack."""
+    first: Node | None = None
+    todo = [(top, top_parent)]
+    while todo:
+        node, parent = todo.pop()
+        twin = Node(node.name, parent=parent, source=node.source)
+        twin.properties = dict(node.properties)
+        twin.labels = list(node.labels)
+        twin.phandle = node.phandle
+        if first is None:
+            first = twin
+        elif parent is not None:
+            parent.children[node.name] = twin
+        todo.extend((child, twin) for child in reversed(node.children.values()))
+    assert first is not None
+    return first
 
 
 def _set(node: Node, name: str, value: bytes) -> None:
@@ -435,6 +445,27 @@ def set_property(node: Node, prop: Property) -> None:
 
 
 def _merge_node(target: Node, body: Node, phandles: dict[int, Node], pending: _Pending) -> None:
+    """``body`` merged into ``target`` as libfdt's overlay_apply_node does, children depth first
+    in order (an explicit stack of the open levels: any depth)."""
+    _merge_level(target, body, phandles, pending)
+    stack = [(target, iter(body.children.values()))]
+    while stack:
+        target, children = stack[-1]
+        for child in children:
+            existing = subnode(target, child.name, pending)
+            if existing is None:
+                existing = Node(child.name, parent=target, source=child.source)
+                existing.labels = list(child.labels)
+                pending.add_child(target, existing)
+            _merge_level(existing, child, phandles, pending)
+            stack.append((existing, iter(child.children.values())))
+            break
+        else:
+            stack.pop()
+
+
+def _merge_level(target: Node, body: Node, phandles: dict[int, Node], pending: _Pending) -> None:
+    """The properties of ``body`` into ``target`` (one level of :func:`_merge_node`)."""
     for prop in body.properties.values():
         pending.set_property(target, prop)
     if phandles and ("phandle" in body.properties or "linux,phandle" in body.properties):
@@ -442,13 +473,6 @@ def _merge_node(target: Node, body: Node, phandles: dict[int, Node], pending: _P
     if body.properties:
         # the node now says what the overlay wrote: its regions and findings point there
         target.source = next(iter(body.properties.values())).source
-    for child in body.children.values():
-        existing = subnode(target, child.name, pending)
-        if existing is None:
-            existing = Node(child.name, parent=target, source=child.source)
-            existing.labels = list(child.labels)
-            pending.add_child(target, existing)
-        _merge_node(existing, child, phandles, pending)
 
 
 def apply_overlay(base: Tree, overlay: Tree, name: str) -> list[Diagnostic]:

@@ -55,7 +55,6 @@ from memplan.dts.draft import (
     find_ref,
     merge_nodes,
 )
-from memplan.dts.dtb import MAX_DEPTH
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.includes import IncludePolicy
 from memplan.dts.lexer import (
@@ -79,7 +78,13 @@ __all__ = ["parse_dts", "parse_text"]
 
 _T = TypeVar("_T")
 
-_MAX_NESTING = 400
+#: The most states dtc's parser stack holds: bison's ``YYMAXDEPTH`` (10,000) less one, as bison
+#: gives up ("memory exhausted") when a push would fill the last entry. The initial state takes
+#: one; every grammar symbol dtc has read but not yet reduced takes one more
+#: (:class:`Parser` counts them in :attr:`Parser.sp`).
+DTC_STACK = 9_999
+#: Deepest parenthesis nesting in an expression (the expression evaluator recurses).
+_MAX_PARENS = 200
 _MAX_INCLUDE_DEPTH = 100
 _SKIP_START = frozenset(" \t\r\n\f\v/#")
 #: A plain hex or decimal cell after optional blanks, followed by a blank or '>': the common case
@@ -145,6 +150,12 @@ class Parser:
         self.memreserves: list[tuple[int, int, list[str], Pos]] = []
         self.fragments = 0
         self.depth = 0
+        #: States on dtc's parser stack at the cursor, as dtc's bison grammar (dtc-parser.y) would
+        #: have them: the initial state, then one per symbol read and not yet reduced. Nesting,
+        #: earlier siblings (``subnodes`` is right-recursive), labels and ``/memreserve/``
+        #: entries (right-recursive too) pile up; a push past :data:`DTC_STACK` is refused
+        #: where dtc refuses it.
+        self.sp = 1
         self.files: list[str] = []
         self.index = LabelIndex()
         self.warnings: list[Diagnostic] = []
@@ -325,14 +336,25 @@ class Parser:
             raise self.unexpected(f"'{op}'")
         self.pos += len(op)
 
-    def _enter(self, pos: int) -> None:
-        """One more level of node or parenthesis nesting; deeper than any real tree is an error
-        (checked explicitly so it never depends on Python's recursion limit)."""
-        self.depth += 1
-        if self.depth > _MAX_NESTING:
+    def grow(self, count: int, pos: int) -> None:
+        """``count`` more symbols on dtc's parser stack, the last read at offset ``pos``."""
+        self.sp += count
+        if self.sp > DTC_STACK:
             raise self.error_at(
-                f"nodes or expressions nested too deeply (more than {_MAX_NESTING} levels)", pos
-            )
+                f"dtc refuses this: its parser stack overflows here (bison 'memory exhausted', "
+                f"more than {DTC_STACK + 1} entries: nodes nested too deeply, or too many earlier "
+                "siblings, labels or /memreserve/ entries)", pos)
+
+    def shrink(self, count: int) -> None:
+        """``count`` symbols of dtc's parser stack reduced away."""
+        self.sp -= count
+
+    def _enter(self, pos: int) -> None:
+        """One more level of parenthesis nesting (checked explicitly so it never depends on
+        Python's recursion limit: the expression evaluator recurses)."""
+        self.depth += 1
+        if self.depth > _MAX_PARENS:
+            raise self.error_at(f"expressions nested too deeply (more than {_MAX_PARENS} parentheses)", pos)
 
     def primary(self) -> int:
         """``integer_prim``: a number, a character literal or ``( expr )``."""
@@ -342,17 +364,23 @@ class Parser:
             kind = m.lastgroup
             if kind == "number":
                 start = self.pos
+                self.grow(1, start)
                 self.pos = m.end()
                 return self._decode(int_value, m.group(0), start)
             if kind == "char":
                 start = self.pos
+                self.grow(1, start)
                 self.pos = m.end()
                 return self._decode(char_value, m.group(0), start)
             if kind == "op" and m.group(0) == "(":
                 self._enter(self.pos)
+                self.grow(1, self.pos)
                 self.pos += 1
                 value = expr.evaluate(self)
+                self.skip()
+                self.grow(1, self.pos)
                 self.expect_op(")")
+                self.shrink(2)  # '(' expr ')' -> integer_prim
                 self.depth -= 1
                 return value
         raise self.unexpected("a number, a character literal or '('")
@@ -415,29 +443,53 @@ class Parser:
             header_at = self.pos
             if not self.take_keyword("/dts-v1/"):
                 break
+            # 'headers' is right-recursive: every header stays on dtc's stack until the last
+            self.grow(1, header_at)
+            self.skip()
+            self.grow(1, self.pos)
             self.expect(";")
+            self.skip()
+            plugin_at = self.pos
             plugin = self.take_keyword("/plugin/")
             if plugin:
+                self.grow(1, plugin_at)
+                self.skip()
+                self.grow(1, self.pos)
                 self.expect(";")
+                self.shrink(2)
+            self.shrink(1)  # DT_V1 ';' [...] -> header
             if not first and plugin != self.plugin:
                 raise self.error_at("header flags don't match earlier ones", header_at)
             self.plugin = self.plugin or plugin
             first = False
+        self.sp = 2  # header* -> headers
         self._memreserves()
         self._devicetree()
 
     def _memreserves(self) -> None:
+        # 'memreserves' is right-recursive too: each entry stays on dtc's stack until the tree
         while True:
             self.skip()
             start = self.pos
+            sp = self.sp
             labels = self.labels()
             if not self.take_keyword("/memreserve/"):
                 self.pos = start
+                self.sp = sp
+                self.skip()
+                self.grow(1, self.pos)  # the empty 'memreserves' that ends the list
+                self.sp = 3  # headers memreserves
                 return
+            for _label, lpos in labels:
+                self.grow(1, lpos)
+            self.grow(1, self.pos - len("/memreserve/"))
             at = self.here(start)
             address = self.primary()
             size = self.primary()
+            self.skip()
+            self.grow(1, self.pos)
             self.expect(";")
+            self.sp = sp + 1  # [labels] DT_MEMRESERVE prim prim ';' -> memreserve
             self.memreserves.append((address, size, [name for name, _lpos in labels], at))
 
     def _devicetree(self) -> None:
@@ -447,7 +499,10 @@ class Parser:
                 break
             start = self.pos
             c = self.text[start]
+            # after the first block, dtc's stack holds headers, memreserves and 'devicetree'
+            self.sp = 3 if self.root is None else 4
             if c == "/" and self.keyword() is None:
+                self.grow(1, start)
                 self.pos += 1
                 node = self.nodedef("", start)
                 if self.root is None:
@@ -458,10 +513,16 @@ class Parser:
             if c == "/":
                 word = self.keyword()
                 if word in ("/delete-node/", "/omit-if-no-ref/") and self.root is not None:
+                    self.grow(1, start)
                     self.pos += len(word or "")
+                    self.skip()
+                    ref_at = self.pos
                     ref = self.ref()
                     if ref is None:
                         raise self.unexpected("a &label or &{/path} reference")
+                    self.grow(1, ref_at)
+                    self.skip()
+                    self.grow(1, self.pos)
                     self.expect(";")
                     target = self._lookup_or_fail(ref)
                     if word == "/delete-node/":
@@ -478,6 +539,7 @@ class Parser:
             ref = self.ref()
             if ref is None:
                 raise self.unexpected("a &reference after the label" if labels else "'/ {' or a &reference")
+            self.grow(len(labels) + 1, ref[1])
             node = self.nodedef("", ref[1])
             self._merge_into_ref(ref, node, labels)
         if self.root is None:
@@ -529,23 +591,43 @@ class Parser:
         frag.parent = self.root
         self.root.children.append(frag)
 
-    def nodedef(self, name: str, start: int) -> DraftNode:
-        """``'{' propdef* subnode* '}' ';'`` (the cursor is before the brace)."""
+    def _open(self, name: str, start: int) -> DraftNode:
+        """A new node block: its ``'{'`` (at the cursor) consumed; dtc's stack gets ``'{'`` and
+        the empty ``proplist``."""
         node = DraftNode(name, self.here(start))
         self.made.append(node)
+        self.skip()
+        brace = self.pos
         self.expect("{", "'{'")
-        self._enter(start)
+        self.grow(2, brace)
+        return node
+
+    def nodedef(self, name: str, start: int) -> DraftNode:
+        """``'{' propdef* subnode* '}' ';'`` (the cursor is before the brace), its subnodes
+        included: iterative, with an explicit stack of the open blocks, so that any depth dtc
+        takes is parsed whatever Python's recursion limit. The caller has counted the block's
+        name (or ``/`` or reference) on dtc's stack; the block leaves one symbol more there."""
+        node = self._open(name, start)
+        # the open ancestors: (node, seen_child, the labels and /omit-if-no-ref/ of the child
+        # being parsed, dtc's stack before that child, the ancestor's base)
+        ancestors: list[tuple[DraftNode, bool, list[tuple[str, int]], bool, int, int]] = []
+        base = self.sp  # dtc's stack after '{' proplist; each finished child adds one
         seen_child = False
         text_props = node.props
         while True:
-            plain = _PLAIN_ITEM.match(self.text, self.pos)
+            # the common shapes, taken at once, while dtc's stack has room for any of them
+            plain = _PLAIN_ITEM.match(self.text, self.pos) if self.sp + 8 <= DTC_STACK else None
             if plain is not None:
                 item_start = plain.start(1)
                 pname, sep = plain.groups()
                 if sep == "{":
                     self.pos = plain.end() - 1
-                    self._add_child(node, self.nodedef(pname, item_start), [], False)
-                    seen_child = True
+                    ancestors.append((node, seen_child, [], False, self.sp, base))
+                    self.grow(1, item_start)
+                    node = self._open(pname, item_start)
+                    base = self.sp
+                    seen_child = False
+                    text_props = node.props
                     continue
                 if seen_child:
                     raise self.error_at("properties must precede subnodes", item_start)
@@ -555,42 +637,78 @@ class Parser:
                     text_props.append(prop)
                     continue
                 if sep == "=":
+                    sp = self.sp
+                    self.grow(2, plain.start(2))
                     self.propdata(prop)
+                    self.skip()
+                    self.grow(1, self.pos)
                     self.expect(";", "';' or ',' after the property value")
+                    self.sp = sp
                 text_props.append(prop)
                 continue
             c = self.peek_char()
             if c == "}":
+                close = self.pos
+                self.grow(1, close)  # the empty 'subnodes' ending the right-recursive list
+                self.sp = base + 1
+                self.grow(1, close)
                 self.pos += 1
+                self.skip()
+                self.grow(1, self.pos)
                 self.expect(";", "';' after '}'")
-                self.depth -= 1
-                return node
+                self.sp = base - 1  # name '{' proplist subnodes '}' ';' -> name nodedef
+                if not ancestors:
+                    return node
+                child = node
+                node, seen_child, labels, omit, sp, base = ancestors.pop()
+                self._add_child(node, child, labels, omit)
+                self.sp = sp + 1  # one more finished subnode
+                seen_child = True
+                text_props = node.props
+                continue
             if not c:
                 raise self.unexpected("'}'")
             item_start = self.pos
+            sp = self.sp
             labels = self.labels()
+            for _label, lpos in labels:
+                self.grow(1, lpos)
             omit = False
             word = self.keyword()
             while word == "/omit-if-no-ref/":
+                self.grow(1, self.pos)
                 self.pos += len(word)
                 omit = True
-                labels.extend(self.labels())
+                more = self.labels()
+                for _label, lpos in more:
+                    self.grow(1, lpos)
+                labels.extend(more)
                 word = self.keyword()
             if word == "/delete-property/" and not omit:
                 if seen_child:
                     raise self.error_at("properties must precede subnodes", item_start)
+                self.grow(1, self.pos)
                 self.pos += len(word)
                 pname, ppos = self.name("a property name after /delete-property/")
+                self.grow(1, ppos)
+                self.skip()
+                self.grow(1, self.pos)
                 self.expect(";")
+                self.sp = sp
                 prop = DraftProp(pname, self.here(ppos), deleted=True)
                 for label, _lpos in labels:
                     add_label(prop.labels, label)
                 text_props.append(prop)
                 continue
             if word == "/delete-node/":
+                self.grow(1, self.pos)
                 self.pos += len(word)
                 cname, cpos = self.name("a node name after /delete-node/")
+                self.grow(1, cpos)
+                self.skip()
+                self.grow(1, self.pos)
                 self.expect(";")
+                self.sp = sp + 1
                 marker = DraftNode(cname, self.here(cpos), deleted=True)
                 self.made.append(marker)
                 self._add_child(node, marker, labels, omit)
@@ -601,8 +719,12 @@ class Parser:
             pname, ppos = self.name("a property or node name, or '}'")
             c = self.peek_char()
             if c == "{":
-                self._add_child(node, self.nodedef(pname, ppos), labels, omit)
-                seen_child = True
+                ancestors.append((node, seen_child, labels, omit, sp, base))
+                self.grow(1, ppos)
+                node = self._open(pname, ppos)
+                base = self.sp
+                seen_child = False
+                text_props = node.props
                 continue
             if omit:
                 raise self.unexpected("'{' (/omit-if-no-ref/ applies to nodes)")
@@ -611,14 +733,20 @@ class Parser:
             prop = DraftProp(pname, self.here(ppos))
             for label, _lpos in labels:
                 add_label(prop.labels, label)
+            self.grow(1, ppos)
             if c == "=":
+                self.grow(1, self.pos)
                 self.pos += 1
                 self.propdata(prop)
+                self.skip()
+                self.grow(1, self.pos)
                 self.expect(";", "';' or ',' after the property value")
             elif c == ";":
+                self.grow(1, self.pos)
                 self.pos += 1
             else:
                 raise self.unexpected("'=', ';' or '{' after the name")
+            self.sp = sp
             text_props.append(prop)
 
     def _plain_value(self, prop: DraftProp) -> bool:
@@ -697,29 +825,43 @@ class Parser:
             node.label_pos.setdefault(label, self.here(lpos))
 
     def propdata(self, prop: DraftProp) -> None:
-        """``value (',' value)*`` appended to ``prop.value``."""
+        """``value (',' value)*`` appended to ``prop.value``.
+
+        dtc's stack: the empty ``propdataprefix`` first, then each value's symbols until the
+        value reduces (``propdata``); a ``,`` makes the list a prefix again."""
         value = prop.value
+        self.grow(1, self.pos)
         while True:
             self._value_labels(prop)
             self.skip()
             start = self.pos
             c = self.text[start : start + 1]
             if c == '"' and (plain := _PLAIN_STRING.match(self.text, start)) is not None:
+                self.grow(1, start)
+                self.shrink(1)
                 self.pos = plain.end()
                 value += plain.group(1).encode("utf-8", errors="surrogateescape")
                 value.append(0)
             elif c == '"':
+                self.grow(1, start)
+                self.shrink(1)
                 found = self.string()
                 assert found is not None
                 value += self._decode(string_bytes, found[0], start)
                 value.append(0)
             elif c == "<":
+                self.grow(1, start)
                 self.pos += 1
                 self.cells(prop, 32)
+                self.shrink(2)  # prefix arrayprefix '>' -> propdata
             elif c == "[":
+                self.grow(2, start)  # '[' and the empty bytestring
                 self.pos += 1
                 self.bytestring(prop)
+                self.shrink(3)  # prefix '[' bytestring ']' -> propdata
             elif c == "&":
+                self.grow(1, start)
+                self.shrink(1)
                 ref = self.ref()
                 if ref is None:
                     raise self.unexpected("a property value")
@@ -727,28 +869,41 @@ class Parser:
             elif c == "/":
                 word = self.keyword()
                 if word == "/bits/":
+                    self.grow(1, start)
                     self.pos += len(word)
                     self.skip()
                     bits_at = self.pos
                     tok = self.token()
                     if tok is None or tok[0] != "number":
                         raise self.unexpected("the element size after /bits/")
+                    self.grow(1, bits_at)
                     self.pos += len(tok[1])
                     bits = self._decode(int_value, tok[1], bits_at)
                     if bits not in (8, 16, 32, 64):
                         raise self.error_at("array elements must be 8, 16, 32 or 64 bits", bits_at)
+                    self.skip()
+                    self.grow(1, self.pos)
                     self.expect("<", "'<' after /bits/ N")
+                    self.shrink(2)  # DT_BITS DT_LITERAL '<' -> arrayprefix
                     self.cells(prop, bits)
+                    self.shrink(2)
                 elif word == "/incbin/":
+                    sp = self.sp
+                    self.grow(1, start)
                     self.pos += len(word)
                     self._incbin_value(prop)
+                    self.sp = sp
                 else:
                     raise self.unexpected("a property value")
             else:
                 raise self.unexpected("a property value (string, <cells>, [bytes] or &reference)")
             self._value_labels(prop)
-            if not self.accept(","):
+            self.skip()
+            if not self.text.startswith(",", self.pos):
                 return
+            self.grow(1, self.pos)
+            self.shrink(1)  # propdata ',' -> propdataprefix
+            self.pos += 1
 
     def _value_labels(self, prop: DraftProp) -> None:
         self.skip()
@@ -756,19 +911,32 @@ class Parser:
         if not (c.isalpha() or c == "_"):
             return  # no label can start here
         for label, lpos in self.labels():
+            self.grow(1, lpos)
+            self.shrink(1)  # ... DT_LABEL -> propdataprefix / propdata
             prop.value_labels.append((label, self.here(lpos)))
 
     def _incbin_value(self, prop: DraftProp) -> None:
+        self.skip()
+        self.grow(1, self.pos)
         self.expect("(", "'(' after /incbin/")
+        self.skip()
+        self.grow(1, self.pos)
         found = self.string()
         if found is None:
             raise self.unexpected("a file name string")
         name = self._decode(string_bytes, found[0], found[1]).decode("utf-8", errors="surrogateescape")
         offset = length = None
-        if self.accept(","):
+        self.skip()
+        if self.text.startswith(",", self.pos):
+            self.grow(1, self.pos)
+            self.pos += 1
             offset = self.primary()
+            self.skip()
+            self.grow(1, self.pos)
             self.expect(",")
             length = self.primary()
+        self.skip()
+        self.grow(1, self.pos)
         self.expect(")")
         prop.value += self._incbin(name, found[1], offset, length)
 
@@ -781,6 +949,8 @@ class Parser:
         while True:
             text = self.text
             m = plain(text, self.pos)
+            if m is not None and self.sp >= DTC_STACK:
+                self.grow(1, m.start(1) if m.group(1) is not None else m.start(2))
             while m is not None:
                 hexdigits = m.group(1)
                 value = int(hexdigits, 16) if hexdigits is not None else int(m.group(2))
@@ -794,9 +964,12 @@ class Parser:
             pos = self.pos
             c = text[pos : pos + 1]
             if c == ">":
+                self.grow(1, pos)  # the caller reduces
                 self.pos += 1
                 break
             if c == "&":
+                self.grow(1, pos)
+                self.shrink(1)
                 ref = self.ref()
                 if ref is None:
                     raise self.unexpected("a cell value or '>'")
@@ -809,12 +982,15 @@ class Parser:
             kind = m.lastgroup if m is not None else None
             if kind == "label":
                 assert m is not None
+                self.grow(1, pos)
+                self.shrink(1)
                 prop.value_labels.append((m.group("label"), self.here(pos)))
                 self.pos = m.end()
                 continue
             if kind not in ("number", "char") and not (kind == "op" and c == "("):
                 raise self.unexpected("a cell value or '>'")
             value = self.primary()
+            self.shrink(1)  # arrayprefix integer_prim -> arrayprefix
             if value > mask and (value | mask) != expr.MASK64:
                 # dtc's rule: a value fits when its bits above N are all clear or all set
                 self._out_of_range(value, bits, pos)
@@ -845,9 +1021,11 @@ class Parser:
             if m is None:
                 raise self.unexpected("hex byte pairs or ']'")
             kind = m.lastgroup
+            self.grow(1, self.pos)
             if kind == "end":
                 self.pos = m.end()
-                return
+                return  # the caller reduces
+            self.shrink(1)
             if kind == "label":
                 prop.value_labels.append((m.group("label"), self.here(self.pos)))
             else:
@@ -904,7 +1082,6 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
     finally:
         if collecting:
             gc.enable()
-    _check_depth(tree)
     tree.warnings.extend(address_warnings(tree))
     tree.warnings.extend(unflatten_depth_warnings(tree))
     tree.filename = filename
@@ -917,21 +1094,6 @@ def _unlink(nodes: list[DraftNode]) -> None:
     (and costing) a run of the cyclic garbage collector."""
     for node in nodes:
         node.parent = None
-
-
-def _check_depth(tree: Tree) -> None:
-    """Refuse a tree deeper than the blob reader accepts (:data:`memplan.dts.dtb.MAX_DEPTH`),
-    so memplan never writes a DTB it would refuse to read; at the first node too deep."""
-    todo = [(tree.root, 1)]
-    while todo:
-        node, depth = todo.pop()
-        if depth > MAX_DEPTH:
-            raise DtsSyntaxError(
-                f"nodes nested deeper than {MAX_DEPTH} levels (the most a flattened tree memplan "
-                "writes and reads may have)",
-                node.source,
-            )
-        todo.extend((child, depth + 1) for child in node.children.values())
 
 
 def parse_dts(path: str | os.PathLike[str] | None = None, *, text: str | None = None,

@@ -296,34 +296,40 @@ def build_tree(parser: Parser, resolver: Resolver) -> Tree:
     return tree
 
 
-def _convert(tree: Tree, draft: DraftNode, node: Node) -> None:
-    """``draft``'s live content into ``node`` (and its live children below it), recursively.
+def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
+    """``top``'s live content into ``top_node`` (and its live children below it), in pre-order,
+    with an explicit stack (any depth, whatever Python's recursion limit).
 
     A module function, not a closure: a nested function that calls itself is a reference
     cycle, which would keep the whole tree alive until the cyclic garbage collector runs."""
-    pos = draft.pos
-    node.source = pos.map.source(pos.offset)
-    if draft.labels:
-        node.labels = [name for name, live in draft.labels.items() if live]
-        for label in node.labels:
-            if label not in tree.labels:
-                tree.labels[label] = node
-                tree.label_sources[label] = draft.label_pos.get(label, draft.pos).source()
-    if draft.phandle:
-        node.phandle = draft.phandle
-        tree.phandles.setdefault(draft.phandle, node)
-    props = node.properties
-    for prop in draft.props:
-        if not prop.deleted:
-            labels = tuple([name for name, live in prop.labels.items() if live]) if prop.labels else ()
-            pos = prop.pos
-            props[prop.name] = Property(prop.name, bytes(prop.value), pos.map.source(pos.offset), labels)
-    children = node.children
-    for child in draft.children:
-        if not child.deleted:
-            sub = Node(child.name, parent=node)
-            children[child.name] = sub
-            _convert(tree, child, sub)
+    todo = [(top, top_node)]
+    while todo:
+        draft, node = todo.pop()
+        pos = draft.pos
+        node.source = pos.map.source(pos.offset)
+        if draft.labels:
+            node.labels = [name for name, live in draft.labels.items() if live]
+            for label in node.labels:
+                if label not in tree.labels:
+                    tree.labels[label] = node
+                    tree.label_sources[label] = draft.label_pos.get(label, draft.pos).source()
+        if draft.phandle:
+            node.phandle = draft.phandle
+            tree.phandles.setdefault(draft.phandle, node)
+        props = node.properties
+        for prop in draft.props:
+            if not prop.deleted:
+                labels = tuple([name for name, live in prop.labels.items() if live]) if prop.labels else ()
+                pos = prop.pos
+                props[prop.name] = Property(prop.name, bytes(prop.value), pos.map.source(pos.offset), labels)
+        children = node.children
+        pending = []
+        for child in draft.children:
+            if not child.deleted:
+                sub = Node(child.name, parent=node)
+                children[child.name] = sub
+                pending.append((child, sub))
+        todo.extend(reversed(pending))
 
 
 def _add_fixups(tree: Tree, unresolved: list[tuple[str, str, Ref]],

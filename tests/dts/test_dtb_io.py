@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memplan.dts import MemReserve, Node, Property, Tree, parse_text, read_dtb, write_dtb
-from memplan.dts.dtb import FDT_MAGIC
+from memplan.dts.dtb import FDT_MAGIC, MAX_DEPTH
 from memplan.errors import DtbError
 
 H = "/dts-v1/;\n"
@@ -127,9 +127,25 @@ def test_malformed_blobs(blob: bytes, message: str, offset: int) -> None:
 
 
 def test_absurdly_deep_blob_is_rejected() -> None:
-    tokens = struct.pack(">II", 1, 0) * 400 + struct.pack(">I", 2) * 400 + struct.pack(">I", 9)
-    with pytest.raises(DtbError, match="nested deeper than 256"):
+    tokens = struct.pack(">II", 1, 0) * 20_000 + struct.pack(">I", 2) * 20_000 + struct.pack(">I", 9)
+    with pytest.raises(DtbError, match=f"nested deeper than {MAX_DEPTH}"):
         read_dtb(_blob(tokens=tokens))
+
+
+@pytest.mark.skipif(shutil.which("dtc") is None, reason="no dtc")
+def test_blob_deeper_than_any_dts_block_is_read_as_dtc_reads_it(tmp_path: Path) -> None:
+    """dtc -I dtb reads blobs far deeper than its DTS parser builds in one block (3,330 levels)."""
+    levels = 5_000
+    tokens = struct.pack(">II", 1, 0) + struct.pack(">II", 1, 0x61000000) * levels
+    tokens += struct.pack(">I", 2) * (levels + 1) + struct.pack(">I", 9)
+    blob = _blob(tokens=tokens)
+    path = tmp_path / "deep.dtb"
+    path.write_bytes(blob)
+    res = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dtb", str(path)], capture_output=True, check=False)
+    assert res.returncode == 0, res.stderr
+    tree = read_dtb(blob)
+    assert sum(1 for _ in tree.walk()) == levels + 1
+    assert tree.to_dtb() == res.stdout
 
 
 def test_truncated_real_blob(dtc_dtb: Callable[..., bytes]) -> None:

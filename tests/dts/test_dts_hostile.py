@@ -7,13 +7,15 @@ second each on a loaded machine).
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from memplan.dts import parse_text
 from memplan.dts.dtb import MAX_DEPTH, StringTable, dtb_bytes, read_dtb
-from memplan.errors import DtsError, DtsSyntaxError
+from memplan.errors import DtbError, DtsError, DtsSyntaxError
 
 HEAD = "/dts-v1/;\n"
 
@@ -59,7 +61,7 @@ def test_overlong_character_literal_is_a_syntax_error() -> None:
 
 
 def test_ten_thousand_siblings_and_a_late_duplicate() -> None:
-    n = 10_000
+    n = 9_900  # dtc takes at most 9,988 siblings in one node (its parser stack): test_dtc_stack.py
     body = "".join(f"n{i} {{ }};\n" for i in range(n))
     tree = parse_text(HEAD + "/ {\n" + body + "};\n", "sibs.dts")
     assert len(tree.root.children) == n
@@ -84,17 +86,31 @@ def test_three_thousand_path_references() -> None:
     assert tree.root.children["n1"].properties["r"].value == b"/n7\0"
 
 
-def test_nesting_is_bounded_by_what_the_blob_reader_accepts() -> None:
-    ok = HEAD + "/ {" + "a {" * (MAX_DEPTH - 1) + "};" * (MAX_DEPTH - 1) + "};\n"
+def test_nesting_is_bounded_where_dtc_bounds_it() -> None:
+    # dtc's parser stack holds 3,330 levels of plain nesting (tests/dts/test_dtc_stack.py asks dtc)
+    ok = HEAD + "/ {" + "a {" * 3330 + "};" * 3330 + "};\n"
     tree = parse_text(ok, "deep.dts")
     again = read_dtb(dtb_bytes(tree))  # what memplan writes, it reads back
-    assert sum(1 for _ in again.root.walk()) == MAX_DEPTH
-    deep = HEAD + "/ {" + "a {" * MAX_DEPTH + "};" * MAX_DEPTH + "};\n"
-    with pytest.raises(DtsSyntaxError, match=f"deeper than {MAX_DEPTH}") as info:
-        parse_text(deep, "deep.dts")
-    assert info.value.source is not None and info.value.source.line == 2
-    with pytest.raises(DtsSyntaxError, match="too deeply"):
+    assert sum(1 for _ in again.root.walk()) == 3331
+    with pytest.raises(DtsSyntaxError, match="dtc refuses this") as info:
         parse_text(HEAD + "/ {" + "a {" * 5000 + "};" * 5000 + "};\n", "deeper.dts")
+    # at the name of level 3,332, where dtc 1.6.1 says "2.9997-9998 memory exhausted"
+    where = info.value.source
+    assert where is not None and (where.line, where.column) == (2, 3 * 3331 + 4)
+
+
+def test_merged_blocks_nest_deeper_than_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``&label { }`` block opens at the labelled node: dtc's stack starts afresh, so merges
+    build trees deeper than one block can; the blob writer refuses a tree deeper than the
+    reader accepts (:data:`MAX_DEPTH`), cleanly."""
+    half = "a {" * 3000 + "x: b { };" + "};" * 3000
+    text = HEAD + "/ {" + half + "};\n&x {" + "c {" * 3000 + "};" * 3000 + "};\n"
+    tree = parse_text(text, "merged.dts")
+    assert max(node.path.count("/") for node in tree.walk()) == 6001
+    assert read_dtb(dtb_bytes(tree)).root.walk() is not None
+    monkeypatch.setattr("memplan.dts.dtb.MAX_DEPTH", 6001)
+    with pytest.raises(DtsError, match="deeper than 6001"):
+        dtb_bytes(tree)
 
 
 def test_huge_line_marker_number_is_positioned() -> None:
@@ -118,10 +134,20 @@ def test_bad_escape_in_file_names_is_positioned(text: str, column: int) -> None:
 def test_blob_writer_refuses_a_tree_deeper_than_the_reader_accepts() -> None:
     tree = parse_text(HEAD + "/ { a { }; };\n", "t.dts")
     node = tree.root.children["a"]
-    for _ in range(MAX_DEPTH):  # deeper than any parsed tree can be, as an overlay could make it
+    for _ in range(MAX_DEPTH):  # deeper than the reader takes, as an overlay could make it
         node = node.add_child("a")
     with pytest.raises(DtsError, match=f"deeper than {MAX_DEPTH}"):
         dtb_bytes(tree)
+    with pytest.raises(DtbError, match=f"deeper than {MAX_DEPTH}"):  # and the reader indeed refuses it
+        read_dtb(_deep_blob(MAX_DEPTH + 1))
+    assert sum(1 for _ in read_dtb(_deep_blob(MAX_DEPTH)).walk()) == MAX_DEPTH
+
+
+def _deep_blob(levels: int) -> bytes:
+    """A blob of ``levels`` nested unnamed nodes (the root included)."""
+    body = struct.pack(">II", 1, 0) * levels + struct.pack(">I", 2) * levels + struct.pack(">I", 9)
+    header = struct.pack(">10I", 0xD00DFEED, 56 + len(body), 56, 56 + len(body), 40, 17, 16, 0, 0, len(body))
+    return header + bytes(16) + body
 
 
 def _model_offsets(names: list[str]) -> list[int]:

@@ -1,0 +1,125 @@
+"""dtc's one bound on a DTS: its parser stack (bison's YYMAXDEPTH, 10,000 entries), judged by dtc.
+
+Nesting, earlier siblings (``subnodes`` is right-recursive), node labels, ``/omit-if-no-ref/``,
+``/memreserve/`` entries and the symbols of a property or expression being read all take room
+on that stack; dtc stops with "memory exhausted" at the token where it overflows. For each
+shape below, dtc (installed, and the kernel tree's when present) is asked at test time whether it
+builds the largest size it should accept and refuses the next one; memplan must accept the one
+and refuse the other with a syntax error at the line and column dtc names. Sizes stay near
+dtc's bound (a few thousand levels), so the whole file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from memplan.dts import parse_text, read_dtb
+from memplan.errors import DtsSyntaxError
+from tests.dts import libfdt_tools
+
+JUDGES = libfdt_tools.JUDGES
+_EXHAUSTED = re.compile(r"<stdin>:(\d+)\.(\d+)-(?:\d+\.)?\d+ memory exhausted")
+
+
+def chain(levels: int, *, label: bool = False, omit: bool = False, prop: str = "", sibling: bool = False,
+          last: int = 0) -> str:
+    """``levels`` nested nodes below the root, each with the extras asked for (``#`` in ``prop``
+    becomes the level, for labels unique in the tree; ``last``: ``prop`` only in the ``last``
+    deepest nodes)."""
+    out = ["/dts-v1/;\n/ {\n"]
+    for i in range(levels):
+        if not last or i >= levels - last:
+            out.append(prop.replace("#", str(i)))
+        if sibling:
+            out.append("s { };\n")
+        head = (f"l{i}: " if label else "") + ("/omit-if-no-ref/ " if omit and i % 2 else "")
+        out.append(f"{head}n{i} {{\n")
+    out.append("};\n" * (levels + 1))
+    return "".join(out)
+
+
+def siblings(count: int, *, nested: bool = False) -> str:
+    body = "".join(f"a{i} {{ }};\n" for i in range(count))
+    return "/dts-v1/;\n/ {\n" + ("x {\n" + body + "};\n" if nested else body) + "};\n"
+
+
+def memreserves(count: int) -> str:
+    return "/dts-v1/;\n" + "".join(f"r{i}: /memreserve/ {i} 1;\n" for i in range(count)) + "/ { };\n"
+
+
+EXPR = "e = <(1 + (2 * (3 - 1))) (5 ? 6 : (7 << -(1 + 2)))>, [00 11 b#: 22], /bits/ 16 <1 v#: 2>, \"s\";\n"
+
+#: (shape, the largest size dtc accepts: 1.6.1 and 1.7.0 agree)
+SHAPES: dict[str, tuple[Callable[[int], str], int, int]] = {
+    "chain": (chain, 3330),
+    "chain-labels": (lambda n: chain(n, label=True), 2497),
+    "chain-omit-labels": (lambda n: chain(n, label=True, omit=True), 2220),
+    "chain-properties": (lambda n: chain(n, prop="p = <1 2>, \"x\";\n"), 3330),
+    "chain-expressions": (lambda n: chain(n, prop=EXPR, last=5), 3326),
+    "chain-siblings": (lambda n: chain(n, sibling=True), 2497),
+    "root-siblings": (siblings, 9988),
+    "nested-siblings": (lambda n: siblings(n, nested=True), 9985),
+    "memreserves": (memreserves, 9993),
+}
+
+
+def dtc_verdict(tool: str, text: str) -> tuple[int, int] | None:
+    """``None`` when dtc builds ``text``; else the line and column of its "memory exhausted"."""
+    res = subprocess.run([tool, "-q", "-I", "dts", "-O", "dtb", "-o", "/dev/null"], input=text,
+                         capture_output=True, text=True, check=False)
+    if res.returncode == 0:
+        return None
+    found = _EXHAUSTED.search(res.stderr)
+    assert found is not None, res.stderr[:500]
+    return int(found.group(1)), int(found.group(2))
+
+
+def memplan_verdict(text: str) -> tuple[int, int] | None:
+    try:
+        parse_text(text, "<stdin>")
+    except DtsSyntaxError as err:
+        assert "dtc refuses this: its parser stack overflows" in err.message, err.message
+        assert err.source is not None and err.source.line is not None and err.source.column is not None
+        return err.source.line, err.source.column
+    return None
+
+
+@pytest.mark.parametrize("judge", JUDGES)
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_refused_exactly_where_dtc_overflows(judge: str, shape: str) -> None:
+    tool = libfdt_tools.dtc(judge)
+    make, size = SHAPES[shape]
+    assert dtc_verdict(tool, make(size)) is None
+    assert memplan_verdict(make(size)) is None
+    refused = dtc_verdict(tool, make(size + 1))
+    assert refused is not None and memplan_verdict(make(size + 1)) == refused
+
+
+@pytest.mark.parametrize("judge", JUDGES)
+def test_deepest_tree_is_written_as_dtc_writes_it(judge: str, tmp_path: object) -> None:
+    """The deepest chain dtc builds (3,330 levels), as a blob byte for byte as dtc's, read back."""
+    tool = libfdt_tools.dtc(judge)
+    text = chain(3330)
+    res = subprocess.run([tool, "-q", "-I", "dts", "-O", "dtb"], input=text.encode(), capture_output=True,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    blob = parse_text(text, "deep.dts").to_dtb()
+    assert blob == res.stdout
+    again = read_dtb(blob)
+    assert sum(1 for _ in again.walk()) == 3331
+    assert [w.code for w in again.warnings].count("dt-too-deep-for-kernel") == 1
+
+
+def test_parenthesis_nesting_counts_on_the_stack() -> None:
+    """3,300 levels leave room for a few parentheses, not for many: the innermost property's
+    expression overflows dtc's stack at its 24th '(' (3 entries per level, 1 per '(')."""
+    ok = chain(3300, prop="")
+    text = ok.replace("n3299 {\n", "n3299 {\np = <" + "(" * 20 + "1" + ")" * 20 + ">;\n")
+    assert memplan_verdict(text) is None
+    deeper = ok.replace("n3299 {\n", "n3299 {\np = <" + "(" * 90 + "1" + ")" * 90 + ">;\n")
+    verdict = memplan_verdict(deeper)
+    assert verdict is not None and verdict[0] == 3303
