@@ -29,7 +29,7 @@ from memplan.dts.blobchecks import check_blob_tree
 from memplan.dts.checks import address_warnings
 from memplan.dts.depthcheck import unflatten_depth_warnings
 from memplan.dts.tree import MemReserve, Node, Property, Tree, register_dtb_writer
-from memplan.errors import DtbError, DtsError
+from memplan.errors import DtbError
 from memplan.source import Source
 
 __all__ = ["FDT_MAGIC", "dtb_bytes", "read_dtb", "write_dtb"]
@@ -42,12 +42,6 @@ _NOP = 4
 _END = 9
 _HEADER = struct.Struct(">10I")
 _HEADER_SIZE = 40
-#: Deepest node nesting (root = 1) the blob reader accepts, and the blob writer writes (so memplan
-#: never writes a blob it cannot read back). dtc has no rule here: ``dtc -I dtb`` (1.6.1, 1.7.0)
-#: reads a 30,000-level blob and crashes (its C stack) on a 100,000-level one. The deepest tree a
-#: single DTS block gives is dtc's parser-stack bound, 3,330 levels; merges of ``&label { }``
-#: blocks or an overlay can go deeper, hence the margin.
-MAX_DEPTH = 10_000
 _U32 = struct.Struct(">I")
 _RSV = struct.Struct(">QQ")
 _PROP_HEAD = struct.Struct(">III")
@@ -156,8 +150,6 @@ class _Reader:
                     continue
                 if name in node.children:
                     raise self._fail(f"duplicate node name '{name}' under {node.path}", token_at)
-                if len(stack) >= MAX_DEPTH:
-                    raise self._fail(f"nodes nested deeper than {MAX_DEPTH} levels", token_at)
                 child = Node(name, parent=node, source=self._src(token_at))
                 node.children[name] = child
                 stack.append(child)
@@ -244,19 +236,14 @@ def dtb_bytes(tree: Tree, *, boot_cpuid: int | None = None) -> bytes:
     pack_u32 = _U32.pack
     pack_prop = _PROP_HEAD.pack
 
-    # pre-order with an explicit stack (any depth): a node, or None for the END_NODE that
-    # closes the node opened before its children
+    # pre-order with an explicit stack (any depth, as the reader reads any depth): a node, or
+    # None for the END_NODE that closes the node opened before its children
     todo: list[Node | None] = [tree.root]
-    depth = 0
     while todo:
         node = todo.pop()
         if node is None:
             out.extend(pack_u32(_END_NODE))
-            depth -= 1
             continue
-        depth += 1
-        if depth > MAX_DEPTH:  # never write what read_dtb refuses (an overlay can deepen a tree)
-            raise DtsError(f"nodes nested deeper than {MAX_DEPTH} levels: not written as a blob", node.source)
         raw = node.name.encode("utf-8", errors="surrogateescape")
         out.extend(pack_u32(_BEGIN_NODE))
         out.extend(raw)

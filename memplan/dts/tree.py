@@ -128,6 +128,10 @@ class MemReserve:
     source: Source = _NO_SOURCE
 
 
+#: Longest parent path a node keeps its own path below (see :attr:`Node.path`).
+_KEPT_PATH = 1024
+
+
 @attrs.define(eq=False, repr=False)
 class Node:
     """A node of the tree; ``name`` is the full node name (``memory@40000000``).
@@ -143,15 +147,36 @@ class Node:
     labels: list[str] = attrs.field(factory=list)
     phandle: int | None = None
     source: Source = _NO_SOURCE
-    path: str = attrs.field(init=False)
+    #: The full path, kept when it is short (every real node's is); ``None`` below a long one.
+    _path: str | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
-        if self.parent is None:
-            self.path = "/"
-        elif self.parent.parent is None:
-            self.path = "/" + self.name
+        parent = self.parent
+        if parent is None:
+            self._path = "/"
+        elif parent.parent is None:
+            self._path = "/" + self.name
+        elif parent._path is not None and len(parent._path) < _KEPT_PATH:
+            self._path = f"{parent._path}/{self.name}"
         else:
-            self.path = f"{self.parent.path}/{self.name}"
+            self._path = None
+
+    @property
+    def path(self) -> str:
+        """The full path (``/soc/uart@1000``). Kept in the node up to :data:`_KEPT_PATH`
+        characters; a deeper node's is built from its ancestors' names on each use, so memory
+        stays linear in the tree's size however deep it is (a kept path for each of 3,000
+        nested nodes with long names would be gigabytes)."""
+        if self._path is not None:
+            return self._path
+        parts = []
+        node: Node = self
+        while node._path is None:
+            parts.append(node.name)
+            assert node.parent is not None  # the root's path is always kept
+            node = node.parent
+        parts.append(node._path.rstrip("/"))
+        return "/".join(reversed(parts))
 
     def __repr__(self) -> str:
         return f"<Node {self.path}>"

@@ -1,8 +1,8 @@
 """Nesting depth: what dtc builds and what the kernel then does with it.
 
 dtc 1.6.1 and 1.7.0 take plain nesting up to 3,330 levels (their parser stack is the bound,
-which memplan follows: tests/dts/test_dtc_stack.py); memplan's blob reader and writer take up
-to :data:`memplan.dts.dtb.MAX_DEPTH` levels. The kernel's
+which memplan follows: tests/dts/test_dtc_stack.py); blobs have no depth bound (libfdt and
+the kernel have none), nor has memplan's blob reader and writer. The kernel's
 ``unflatten_dt_nodes()`` skips nodes 63 or more levels below the root (``FDT_MAX_DEPTH`` 64),
 which memplan reports as ``dt-too-deep-for-kernel``.
 """
