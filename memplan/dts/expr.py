@@ -21,7 +21,7 @@ from typing import Protocol
 
 from memplan.errors import DtsSyntaxError
 
-__all__ = ["BINARY", "MASK64", "ExprSource", "evaluate"]
+__all__ = ["BINARY", "MASK64", "ExprSource", "primary"]
 
 MASK64 = (1 << 64) - 1
 
@@ -68,7 +68,11 @@ _UNARY: dict[str, Callable[[int], int]] = {
 
 
 class ExprSource(Protocol):
-    """What :func:`evaluate` needs from the parser: operator peeking and primaries."""
+    """What :func:`primary` needs from the parser: literals, operator peeking, dtc's stack."""
+
+    def literal(self) -> int | None:
+        """The number or character literal at the cursor (consumed, counted on dtc's stack), or
+        ``None`` (nothing consumed) when there is none."""
 
     def peek_op(self) -> tuple[str, int] | None:
         """The operator at the cursor and its offset, or ``None``; does not consume it."""
@@ -79,8 +83,8 @@ class ExprSource(Protocol):
     def expect_op(self, op: str) -> None:
         """Consume ``op`` or raise a syntax error."""
 
-    def primary(self) -> int:
-        """Parse a number, a character literal or a parenthesised expression."""
+    def unexpected(self, wanted: str) -> DtsSyntaxError:
+        """A syntax error at the cursor: ``wanted`` was expected."""
 
     def error_at(self, message: str, pos: int) -> DtsSyntaxError:
         """A syntax error at offset ``pos``."""
@@ -92,59 +96,99 @@ class ExprSource(Protocol):
         """``count`` symbols of dtc's parser stack reduced away."""
 
 
-def evaluate(src: ExprSource) -> int:
-    """Parse and evaluate one expression (the inside of ``( ... )``).
-
-    Every operand leaves one symbol on dtc's parser stack (``src.grow``/``src.shrink``); a
-    pending binary operator keeps its left operand and itself there, a unary operator itself,
-    a pending ``c ?`` two and ``c ? a :`` four, as dtc's bison grammar holds them."""
-    cond = _binary(src, 1)
-    peeked = src.peek_op()
-    if peeked is None or peeked[0] != "?":
-        return cond
-    src.grow(1, peeked[1])
-    src.take_op("?")
-    when_true = evaluate(src)
-    peeked = src.peek_op()
-    if peeked is not None and peeked[0] == ":":
-        src.grow(1, peeked[1])
-    src.expect_op(":")
-    when_false = evaluate(src)
-    src.shrink(4)
-    return when_true if cond else when_false
+#: Markers on the operator stack of :func:`primary` besides the binary operators.
+_OPEN, _QUESTION, _COLON = "(", "?", ":"
+_MARKERS = frozenset((_OPEN, _QUESTION, _COLON))
 
 
-def _unary(src: ExprSource) -> int:
-    ops: list[str] = []
-    peeked = src.peek_op()
-    while peeked is not None and peeked[0] in _UNARY:
-        src.grow(1, peeked[1])
-        src.take_op(peeked[0])
-        ops.append(peeked[0])
-        peeked = src.peek_op()
-    value = src.primary()
-    src.shrink(len(ops))
-    for op in reversed(ops):
-        value = _UNARY[op](value)
-    return value
+def primary(src: ExprSource) -> int:
+    """Parse and evaluate one ``integer_prim``: a number, a character literal or ``( expr )``.
 
+    Operator precedence with explicit stacks, no recursion: any nesting dtc takes is read
+    whatever Python's recursion limit. Every operand and every pending operator, parenthesis,
+    ``?`` and ``:`` is one symbol on dtc's parser stack (``src.grow``/``src.shrink``), reduced
+    at the moments dtc's bison grammar reduces them, so an expression that overflows dtc's
+    stack is refused at the same token."""
+    values: list[int] = []
+    ops: list[tuple[str, int]] = []  # binary operators, unary ones ('u-' ...) and the markers
 
-def _binary(src: ExprSource, min_prec: int) -> int:
-    left = _unary(src)
+    def reduce_binary() -> None:
+        """Apply the binary operators above the innermost marker."""
+        while ops and ops[-1][0] not in _MARKERS and not ops[-1][0].startswith("u"):
+            op, pos = ops.pop()
+            right = values.pop()
+            try:
+                values[-1] = BINARY[op][1](values[-1], right)
+            except ZeroDivisionError:
+                raise src.error_at("division by zero", pos) from None
+            src.shrink(2)
+
     while True:
-        peeked = src.peek_op()
-        if peeked is None:
-            return left
-        op, pos = peeked
-        entry = BINARY.get(op)
-        if entry is None or entry[0] < min_prec:
-            return left
-        prec, func = entry
-        src.grow(1, pos)
-        src.take_op(op)
-        right = _binary(src, prec + 1)
-        src.shrink(2)
-        try:
-            left = func(left, right)
-        except ZeroDivisionError:
-            raise src.error_at("division by zero", pos) from None
+        # an operand is due
+        value = src.literal()
+        if value is None:
+            peeked = src.peek_op()
+            if peeked is not None and peeked[0] == _OPEN:
+                src.grow(1, peeked[1])
+                src.take_op(_OPEN)
+                ops.append(peeked)
+                continue
+            if peeked is not None and peeked[0] in _UNARY and ops:
+                src.grow(1, peeked[1])
+                src.take_op(peeked[0])
+                ops.append(("u" + peeked[0], peeked[1]))
+                continue
+            if not ops:
+                raise src.unexpected("a number, a character literal or '('")
+            raise src.unexpected("a number, a character literal, '(' or a unary operator")
+        values.append(value)
+        while True:
+            # an operand is complete: its unary operators apply at once
+            while ops and ops[-1][0].startswith("u"):
+                values[-1] = _UNARY[ops.pop()[0][1:]](values[-1])
+                src.shrink(1)
+            if not ops:
+                return values.pop()
+            peeked = src.peek_op()
+            op = peeked[0] if peeked is not None else ""
+            entry = BINARY.get(op)
+            if entry is not None and peeked is not None:
+                # left-associative: what binds at least as tightly is applied first
+                while (ops and ops[-1][0] in BINARY and BINARY[ops[-1][0]][0] >= entry[0]):
+                    top, pos = ops.pop()
+                    right = values.pop()
+                    try:
+                        values[-1] = BINARY[top][1](values[-1], right)
+                    except ZeroDivisionError:
+                        raise src.error_at("division by zero", pos) from None
+                    src.shrink(2)
+                src.grow(1, peeked[1])
+                src.take_op(op)
+                ops.append(peeked)
+                break  # the right operand is due
+            reduce_binary()
+            if op == _QUESTION and peeked is not None:
+                src.grow(1, peeked[1])
+                src.take_op(op)
+                ops.append(peeked)
+                break
+            while ops[-1][0] == _COLON:  # c ? a : b, complete (right-associative)
+                ops.pop()
+                ops.pop()
+                when_false = values.pop()
+                when_true = values.pop()
+                values[-1] = when_true if values[-1] else when_false
+                src.shrink(4)
+            if ops[-1][0] == _QUESTION:
+                if op == _COLON and peeked is not None:
+                    src.grow(1, peeked[1])
+                src.expect_op(_COLON)
+                assert peeked is not None
+                ops.append(peeked)
+                break
+            # ops[-1] is '(': the parenthesised expression ends here
+            if op == ")" and peeked is not None:
+                src.grow(1, peeked[1])
+            src.expect_op(")")
+            ops.pop()
+            src.shrink(2)  # '(' expr ')' -> integer_prim

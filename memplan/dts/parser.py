@@ -83,8 +83,6 @@ _T = TypeVar("_T")
 #: one; every grammar symbol dtc has read but not yet reduced takes one more
 #: (:class:`Parser` counts them in :attr:`Parser.sp`).
 DTC_STACK = 9_999
-#: Deepest parenthesis nesting in an expression (the expression evaluator recurses).
-_MAX_PARENS = 200
 _MAX_INCLUDE_DEPTH = 100
 _SKIP_START = frozenset(" \t\r\n\f\v/#")
 #: A plain hex or decimal cell after optional blanks, followed by a blank or '>': the common case
@@ -149,7 +147,6 @@ class Parser:
         self.root: DraftNode | None = None
         self.memreserves: list[tuple[int, int, list[str], Pos]] = []
         self.fragments = 0
-        self.depth = 0
         #: States on dtc's parser stack at the cursor, as dtc's bison grammar (dtc-parser.y) would
         #: have them: the initial state, then one per symbol read and not yet reduced. Nesting,
         #: earlier siblings (``subnodes`` is right-recursive), labels and ``/memreserve/``
@@ -349,41 +346,23 @@ class Parser:
         """``count`` symbols of dtc's parser stack reduced away."""
         self.sp -= count
 
-    def _enter(self, pos: int) -> None:
-        """One more level of parenthesis nesting (checked explicitly so it never depends on
-        Python's recursion limit: the expression evaluator recurses)."""
-        self.depth += 1
-        if self.depth > _MAX_PARENS:
-            raise self.error_at(f"expressions nested too deeply (more than {_MAX_PARENS} parentheses)", pos)
-
-    def primary(self) -> int:
-        """``integer_prim``: a number, a character literal or ``( expr )``."""
+    def literal(self) -> int | None:
+        """A number or character literal at the cursor (consumed, one symbol on dtc's stack)."""
         self.skip()
         m = TOKEN.match(self.text, self.pos)
-        if m is not None:
-            kind = m.lastgroup
-            if kind == "number":
-                start = self.pos
-                self.grow(1, start)
-                self.pos = m.end()
-                return self._decode(int_value, m.group(0), start)
-            if kind == "char":
-                start = self.pos
-                self.grow(1, start)
-                self.pos = m.end()
-                return self._decode(char_value, m.group(0), start)
-            if kind == "op" and m.group(0) == "(":
-                self._enter(self.pos)
-                self.grow(1, self.pos)
-                self.pos += 1
-                value = expr.evaluate(self)
-                self.skip()
-                self.grow(1, self.pos)
-                self.expect_op(")")
-                self.shrink(2)  # '(' expr ')' -> integer_prim
-                self.depth -= 1
-                return value
-        raise self.unexpected("a number, a character literal or '('")
+        if m is None:
+            return None
+        kind = m.lastgroup
+        if kind != "number" and kind != "char":
+            return None
+        start = self.pos
+        self.grow(1, start)
+        self.pos = m.end()
+        return self._decode(int_value if kind == "number" else char_value, m.group(0), start)
+
+    def primary(self) -> int:
+        """``integer_prim``: a number, a character literal or ``( expr )`` (:func:`expr.primary`)."""
+        return expr.primary(self)
 
     # ----------------------------------------------------------------- includes
 
@@ -1076,9 +1055,6 @@ def parse_text(text: str, filename: str = "<string>", include_dirs: Sequence[str
             parser.warnings.extend(generate_symbols(resolver))
         tree = build_tree(parser, resolver)
         _unlink(parser.made)
-    except RecursionError:
-        where = min(parser.pos, len(parser.text))
-        raise parser.error_at("nodes or expressions nested too deeply", where) from None
     finally:
         if collecting:
             gc.enable()

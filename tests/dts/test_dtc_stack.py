@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -51,6 +52,12 @@ def memreserves(count: int) -> str:
     return "/dts-v1/;\n" + "".join(f"r{i}: /memreserve/ {i} 1;\n" for i in range(count)) + "/ { };\n"
 
 
+def nested_expression(levels: int, step: str) -> str:
+    """A cell ``levels`` expressions deep: ``step`` (an opening text) repeated, ``7``, then the
+    closing parentheses."""
+    return "/dts-v1/;\n/ { v = <" + step * levels + "7" + ")" * levels + ">; };\n"
+
+
 EXPR = "e = <(1 + (2 * (3 - 1))) (5 ? 6 : (7 << -(1 + 2)))>, [00 11 b#: 22], /bits/ 16 <1 v#: 2>, \"s\";\n"
 
 #: (shape, the largest size dtc accepts: 1.6.1 and 1.7.0 agree)
@@ -64,6 +71,11 @@ SHAPES: dict[str, tuple[Callable[[int], str], int, int]] = {
     "root-siblings": (siblings, 9988),
     "nested-siblings": (lambda n: siblings(n, nested=True), 9985),
     "memreserves": (memreserves, 9993),
+    "parentheses": (lambda n: nested_expression(n, "("), 9987),
+    "sums": (lambda n: nested_expression(n, "(1 + "), 3329),
+    "products-in-sums": (lambda n: nested_expression(n, "(1 + 2 * "), 1997),
+    "conditionals": (lambda n: nested_expression(n, "(0 ? 2 : "), 1997),
+    "negations": (lambda n: nested_expression(n, "(-"), 4994),
 }
 
 
@@ -100,6 +112,17 @@ def test_refused_exactly_where_dtc_overflows(judge: str, shape: str) -> None:
 
 
 @pytest.mark.parametrize("judge", JUDGES)
+@pytest.mark.parametrize("shape", ["parentheses", "sums", "products-in-sums", "conditionals", "negations"])
+def test_deepest_expressions_evaluate_as_dtc_evaluates_them(judge: str, shape: str) -> None:
+    tool = libfdt_tools.dtc(judge)
+    make, size = SHAPES[shape]
+    res = subprocess.run([tool, "-q", "-I", "dts", "-O", "dtb"], input=make(size).encode(),
+                         capture_output=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert parse_text(make(size), "expr.dts").to_dtb() == res.stdout
+
+
+@pytest.mark.parametrize("judge", JUDGES)
 def test_deepest_tree_is_written_as_dtc_writes_it(judge: str, tmp_path: object) -> None:
     """The deepest chain dtc builds (3,330 levels), as a blob byte for byte as dtc's, read back."""
     tool = libfdt_tools.dtc(judge)
@@ -114,12 +137,28 @@ def test_deepest_tree_is_written_as_dtc_writes_it(judge: str, tmp_path: object) 
     assert [w.code for w in again.warnings].count("dt-too-deep-for-kernel") == 1
 
 
-def test_parenthesis_nesting_counts_on_the_stack() -> None:
-    """3,300 levels leave room for a few parentheses, not for many: the innermost property's
-    expression overflows dtc's stack at its 24th '(' (3 entries per level, 1 per '(')."""
-    ok = chain(3300, prop="")
-    text = ok.replace("n3299 {\n", "n3299 {\np = <" + "(" * 20 + "1" + ")" * 20 + ">;\n")
-    assert memplan_verdict(text) is None
-    deeper = ok.replace("n3299 {\n", "n3299 {\np = <" + "(" * 90 + "1" + ")" * 90 + ">;\n")
-    verdict = memplan_verdict(deeper)
-    assert verdict is not None and verdict[0] == 3303
+def test_no_recursion_anywhere() -> None:
+    """The deepest trees and expressions dtc takes go through the parser, the semantic passes,
+    -@ symbols, the blob writer and reader, an overlay and the facts with Python's recursion
+    limit a hundred frames above the caller's: nothing there recurses."""
+    from memplan.dts.facts import extract
+    from memplan.dts.overlay import apply_overlays
+
+    depth = 0
+    frame = sys._getframe()
+    while frame.f_back is not None:
+        frame = frame.f_back
+        depth += 1
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 100)
+    try:
+        tree = parse_text(chain(3329).replace("n3328 {", "p: n3328 {"), "deep.dts", symbols=True)
+        parse_text(nested_expression(9987, "("), "parens.dts")
+        overlay = parse_text("/dts-v1/;\n/plugin/;\n&p {" + "o {" * 3300 + "};" * 3300 + "};\n", "ov.dts")
+        again = read_dtb(tree.to_dtb())
+        apply_overlays(again, [(overlay, "ov.dts")])
+        assert max(node.path.count("/") for node in again.walk()) == 3329 + 3300
+        assert read_dtb(again.to_dtb()).to_dtb() == again.to_dtb()
+        extract(again)
+    finally:
+        sys.setrecursionlimit(old)
