@@ -617,8 +617,9 @@ class Parser:
                     continue
                 if sep == "=":
                     sp = self.sp
-                    self.grow(2, plain.start(2))
-                    self.propdata(prop)
+                    self.grow(1, item_start)
+                    self.grow(1, plain.start(2))
+                    self.propdata(prop, plain.start(2))
                     self.skip()
                     self.grow(1, self.pos)
                     self.expect(";", "';' or ',' after the property value")
@@ -714,9 +715,10 @@ class Parser:
                 add_label(prop.labels, label)
             self.grow(1, ppos)
             if c == "=":
-                self.grow(1, self.pos)
+                equals = self.pos
+                self.grow(1, equals)
                 self.pos += 1
-                self.propdata(prop)
+                self.propdata(prop, equals)
                 self.skip()
                 self.grow(1, self.pos)
                 self.expect(";", "';' or ',' after the property value")
@@ -803,13 +805,13 @@ class Parser:
             self.index.add(node, label)
             node.label_pos.setdefault(label, self.here(lpos))
 
-    def propdata(self, prop: DraftProp) -> None:
+    def propdata(self, prop: DraftProp, equals: int) -> None:
         """``value (',' value)*`` appended to ``prop.value``.
 
         dtc's stack: the empty ``propdataprefix`` first, then each value's symbols until the
         value reduces (``propdata``); a ``,`` makes the list a prefix again."""
         value = prop.value
-        self.grow(1, self.pos)
+        self.grow(1, equals)  # bison reduces it before reading on: dtc names the '='
         while True:
             self._value_labels(prop)
             self.skip()

@@ -111,6 +111,26 @@ def test_refused_exactly_where_dtc_overflows(judge: str, shape: str) -> None:
     assert refused is not None and memplan_verdict(make(size + 1)) == refused
 
 
+#: Inputs where dtc's stack overflows on different tokens of the deepest node: a literal, the
+#: '=' (bison reduces the empty value prefix before reading on, so dtc names the '='), a value
+#: label, a ';', a /delete-node/ name.
+REFUSED = {
+    "literal": chain(3330, prop="l#: m#: p = <1>;\n", last=1),
+    "equals": chain(3331, prop="l#: m#: p = <1>;\n", last=1),
+    "value-label": chain(3331, prop="p = l#: <1>, \"x\";\n", last=1),
+    "bytes": chain(3331, prop="p = [00 b#: 11];\n", last=1),
+    "delete-node": chain(3330, prop="l#: /delete-node/ x;\n", last=1),
+}
+
+
+@pytest.mark.parametrize("judge", JUDGES)
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_refusal_names_the_token_dtc_names(judge: str, case: str) -> None:
+    tool = libfdt_tools.dtc(judge)
+    refused = dtc_verdict(tool, REFUSED[case])
+    assert refused is not None and memplan_verdict(REFUSED[case]) == refused
+
+
 @pytest.mark.parametrize("judge", JUDGES)
 @pytest.mark.parametrize("shape", ["parentheses", "sums", "products-in-sums", "conditionals", "negations"])
 def test_deepest_expressions_evaluate_as_dtc_evaluates_them(judge: str, shape: str) -> None:
