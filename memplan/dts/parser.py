@@ -596,7 +596,7 @@ class Parser:
         while True:
             # the common shapes, taken at once, while dtc's stack has room for any of them
             plain = _PLAIN_ITEM.match(self.text, self.pos) if self.sp + 8 <= DTC_STACK else None
-            if plain is not None:
+            if plain is not None and (not seen_child or plain.group(2) == "{"):
                 item_start = plain.start(1)
                 pname, sep = plain.groups()
                 if sep == "{":
@@ -608,8 +608,6 @@ class Parser:
                     seen_child = False
                     text_props = node.props
                     continue
-                if seen_child:
-                    raise self.error_at("properties must precede subnodes", item_start)
                 prop = DraftProp(pname, self.here(item_start))
                 self.pos = plain.end()
                 if sep == "=" and self._plain_value(prop):
@@ -665,8 +663,6 @@ class Parser:
                 labels.extend(more)
                 word = self.keyword()
             if word == "/delete-property/" and not omit:
-                if seen_child:
-                    raise self.error_at("properties must precede subnodes", item_start)
                 self.grow(1, self.pos)
                 self.pos += len(word)
                 pname, ppos = self.name("a property name after /delete-property/")
@@ -674,6 +670,8 @@ class Parser:
                 self.skip()
                 self.grow(1, self.pos)
                 self.expect(";")
+                if seen_child:
+                    raise self._misplaced(item_start)
                 self.sp = sp
                 prop = DraftProp(pname, self.here(ppos), deleted=True)
                 for label, _lpos in labels:
@@ -708,8 +706,6 @@ class Parser:
                 continue
             if omit:
                 raise self.unexpected("'{' (/omit-if-no-ref/ applies to nodes)")
-            if seen_child:
-                raise self.error_at("properties must precede subnodes", item_start)
             prop = DraftProp(pname, self.here(ppos))
             for label, _lpos in labels:
                 add_label(prop.labels, label)
@@ -727,8 +723,15 @@ class Parser:
                 self.pos += 1
             else:
                 raise self.unexpected("'=', ';' or '{' after the name")
+            if seen_child:
+                raise self._misplaced(item_start)
             self.sp = sp
             text_props.append(prop)
+
+    def _misplaced(self, start: int) -> DtsSyntaxError:
+        """A property after a subnode, refused once read (as dtc's grammar reads it first: an
+        error in it, or dtc's stack overflowing there, comes first)."""
+        return self.error_at("properties must precede subnodes", start)
 
     def _plain_value(self, prop: DraftProp) -> bool:
         """After ``name =``: a value of plain cells or one plain string and its ';', taken at once

@@ -113,13 +113,15 @@ def test_refused_exactly_where_dtc_overflows(judge: str, shape: str) -> None:
 
 #: Inputs where dtc's stack overflows on different tokens of the deepest node: a literal, the
 #: '=' (bison reduces the empty value prefix before reading on, so dtc names the '='), a value
-#: label, a ';', a /delete-node/ name.
+#: label, a ';', a /delete-node/ name, a misplaced property.
 REFUSED = {
     "literal": chain(3330, prop="l#: m#: p = <1>;\n", last=1),
     "equals": chain(3331, prop="l#: m#: p = <1>;\n", last=1),
     "value-label": chain(3331, prop="p = l#: <1>, \"x\";\n", last=1),
     "bytes": chain(3331, prop="p = [00 b#: 11];\n", last=1),
     "delete-node": chain(3330, prop="l#: /delete-node/ x;\n", last=1),
+    # a property after a subnode: dtc reads it before refusing it, so the overflow comes first
+    "misplaced-property": chain(3331, prop="/delete-node/ zz; p = <1>;\n", last=1),
 }
 
 
