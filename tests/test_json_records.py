@@ -18,6 +18,7 @@ from memplan.version import KernelVersion
 PKG = Path(memplan.__file__).parent
 SERIALISED = (
     "plan.py", "model.py", "observe/model.py", "observe/compare.py", "observe/verdict.py", "kconfig/model.py",
+    "lint/model.py",
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import attrs
 
 from memplan.errors import MemplanError
+from memplan.jsonform import json_field, json_record
 from memplan.model import Diagnostic, Severity
 
 BoardStatus = Literal["clean", "warnings", "errors", "build-failed"]
@@ -56,11 +57,17 @@ class BoardResult:
     path: str
     arch: str
     diagnostics: tuple[Diagnostic, ...]
-    memory: tuple[tuple[int, int], ...] = ()
+    memory: tuple[tuple[int, int], ...] = attrs.field(default=(), metadata=json_field(pairs=("base", "size")))
     memory_assumed: bool = False
     has_reserved_memory: bool = False
     regions: int = 0
     global_cma: dict[str, Any] | None = attrs.field(default=None, eq=False, hash=False)
+
+    #: The JSON record's keys, in this order (see memplan.jsonform).
+    __json_keys__ = (
+        "path", "arch", "status", "diagnostics", "has_reserved_memory", "memory", "memory_assumed", "regions",
+        "global_cma",
+    )
 
     @property
     def status(self) -> BoardStatus:
@@ -71,17 +78,7 @@ class BoardResult:
         return tuple(d for d in self.diagnostics if d.severity in severities)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "arch": self.arch,
-            "status": self.status,
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-            "has_reserved_memory": self.has_reserved_memory,
-            "memory": [{"base": b, "size": s} for b, s in self.memory],
-            "memory_assumed": self.memory_assumed,
-            "regions": self.regions,
-            "global_cma": self.global_cma,
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -98,12 +95,7 @@ class ArchConfig:
     diagnostics: tuple[Diagnostic, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "arch": self.arch,
-            "config": self.config,
-            "kernel_version": self.kernel_version,
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -124,6 +116,9 @@ class Summary:
     by_status: dict[BoardStatus, int] = attrs.field(eq=False, hash=False)
     by_code: tuple[CodeCount, ...]
 
+    #: The JSON record's keys: the board count per status, then the counts per code.
+    __json_keys__ = ("boards", "clean", "warnings", "errors", "build_failed", "by_code")
+
     @classmethod
     def of(cls, boards: Sequence[BoardResult]) -> Summary:
         by_status: dict[BoardStatus, int] = dict.fromkeys(STATUSES, 0)
@@ -139,18 +134,24 @@ class Summary:
         counts = tuple(CodeCount(c, sev, findings[(c, sev)], on_boards[(c, sev)]) for c, sev in order)
         return cls(len(boards), by_status, counts)
 
+    @property
+    def clean(self) -> int:
+        return self.by_status["clean"]
+
+    @property
+    def warnings(self) -> int:
+        return self.by_status["warnings"]
+
+    @property
+    def errors(self) -> int:
+        return self.by_status["errors"]
+
+    @property
+    def build_failed(self) -> int:
+        return self.by_status["build-failed"]
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "boards": self.boards,
-            "clean": self.by_status["clean"],
-            "warnings": self.by_status["warnings"],
-            "errors": self.by_status["errors"],
-            "build_failed": self.by_status["build-failed"],
-            "by_code": [
-                {"code": c.code, "severity": c.severity, "findings": c.findings, "boards": c.boards}
-                for c in self.by_code
-            ],
-        }
+        return json_record(self)
 
 
 @attrs.frozen
@@ -170,6 +171,9 @@ class LintReport:
     kernel_version: str | None
     configs: tuple[ArchConfig, ...]
     boards: tuple[BoardResult, ...]
+
+    #: The JSON record's keys, in this order (see memplan.jsonform).
+    __json_keys__ = ("schema_version", "srctree", "kernel_version", "configs", "boards", "summary")
 
     @property
     def summary(self) -> Summary:
@@ -204,14 +208,12 @@ class LintReport:
                     boards.append(board.path)
         return [Finding(d, tuple(b)) for d, b in seen.items()]
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def schema_version(self) -> str:
+        """The version of the JSON format (memplan.schemas)."""
         from memplan.schemas import SCHEMA_VERSION
 
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "srctree": self.srctree,
-            "kernel_version": self.kernel_version,
-            "configs": [c.to_dict() for c in self.configs],
-            "boards": [b.to_dict() for b in self.boards],
-            "summary": self.summary.to_dict(),
-        }
+        return SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_record(self)
