@@ -112,16 +112,20 @@ def primary(src: ExprSource) -> int:
     values: list[int] = []
     ops: list[tuple[str, int]] = []  # binary operators, unary ones ('u-' ...) and the markers
 
+    def apply_binary() -> None:
+        """Apply the binary operator on top of ``ops`` to the two topmost values."""
+        op, pos = ops.pop()
+        right = values.pop()
+        try:
+            values[-1] = BINARY[op][1](values[-1], right)
+        except ZeroDivisionError:
+            raise src.error_at("division by zero", pos) from None
+        src.shrink(2)
+
     def reduce_binary() -> None:
         """Apply the binary operators above the innermost marker."""
         while ops and ops[-1][0] not in _MARKERS and not ops[-1][0].startswith("u"):
-            op, pos = ops.pop()
-            right = values.pop()
-            try:
-                values[-1] = BINARY[op][1](values[-1], right)
-            except ZeroDivisionError:
-                raise src.error_at("division by zero", pos) from None
-            src.shrink(2)
+            apply_binary()
 
     while True:
         # an operand is due
@@ -155,13 +159,7 @@ def primary(src: ExprSource) -> int:
             if entry is not None and peeked is not None:
                 # left-associative: what binds at least as tightly is applied first
                 while (ops and ops[-1][0] in BINARY and BINARY[ops[-1][0]][0] >= entry[0]):
-                    top, pos = ops.pop()
-                    right = values.pop()
-                    try:
-                        values[-1] = BINARY[top][1](values[-1], right)
-                    except ZeroDivisionError:
-                        raise src.error_at("division by zero", pos) from None
-                    src.shrink(2)
+                    apply_binary()
                 src.grow(1, peeked[1])
                 src.take_op(op)
                 ops.append(peeked)
