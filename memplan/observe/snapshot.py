@@ -17,11 +17,12 @@ Anything missing or unreadable is noted as an ``info``/``warning`` diagnostic, n
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -559,13 +560,36 @@ def read_live(
 
 
 def _copy_tree(src: Path, dest: Path, diagnostics: list[Diagnostic]) -> None:
-    """Copy the readable regular files below ``src`` (write-only hooks such as ``alloc`` skipped)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for entry in sorted(src.iterdir()):
-        target = dest / entry.name
+    """Copy the readable regular files below ``src`` (write-only hooks such as ``alloc`` skipped),
+    in sorted order, depth first.
+
+    Iterative (a stack of directory listings, not recursion), so the depth is bounded only by the
+    file system; a directory reached again through a symlink (a loop) is reported, not entered
+    again. Whatever cannot be listed or copied is reported and the rest is copied."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Iterator[Path], Path]] = []
+
+    def enter(directory: Path, target: Path) -> None:
+        st = directory.stat()
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            raise OSError(errno.ELOOP, "directory loop (a symlink to a directory above it)")
+        seen.add(key)
+        target.mkdir(parents=True, exist_ok=True)
+        entries = sorted(directory.iterdir())
+        stack.append((iter(entries), target))
+
+    enter(src, dest)
+    while stack:
+        entries, target_dir = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        target = target_dir / entry.name
         try:
             if entry.is_dir():
-                _copy_tree(entry, target, diagnostics)
+                enter(entry, target)
             elif entry.is_file() and os.access(entry, os.R_OK) and entry.name not in ("alloc", "free"):
                 target.write_bytes(entry.read_bytes())
         except OSError as err:

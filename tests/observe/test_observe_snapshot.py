@@ -202,3 +202,27 @@ def test_save_live_snapshot_keeps_the_prediction_inputs_that_are_there(tmp_path:
     assert not (dest / "version").exists() and not (dest / "zoneinfo").exists()
     # the running system's release is only recorded for the real root
     assert not (dest / "release").exists()
+
+
+def test_save_live_snapshot_copies_a_deep_tree_without_recursion(tmp_path: Path) -> None:
+    """The debugfs/sysfs copy walks with its own stack: a tree deeper than Python's recursion
+    limit is copied whole, and a symlink back up (a loop) is reported, not followed forever."""
+    import sys
+
+    root = tmp_path / "r"
+    top = root / "sys" / "kernel" / "mm" / "cma"
+    depth = sys.getrecursionlimit() + 200  # short names keep the path under PATH_MAX
+    top.mkdir(parents=True)
+    deep = top
+    for _ in range(depth):  # one level at a time (pathlib's mkdir(parents=True) recurses)
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "count").write_text("7\n")
+    (top / "d" / "loop").symlink_to(top)
+    dest = tmp_path / "saved"
+    diags = save_live_snapshot(dest, root, use_dmesg_command=False)
+    copied = dest / "mm-cma" / ("d/" * depth + "count")
+    assert copied.read_text() == "7\n"
+    loops = [d for d in diags if d.code == "observe-unreadable"]
+    assert len(loops) == 1 and "loop" in loops[0].message
+    assert loops[0].source is not None and loops[0].source.file == str(top / "d" / "loop")
