@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -204,6 +205,24 @@ def test_save_live_snapshot_keeps_the_prediction_inputs_that_are_there(tmp_path:
     assert not (dest / "release").exists()
 
 
+def _remove_deep(top: Path) -> None:
+    """Remove a tree deeper than the recursion limit, deepest directory first, with an explicit
+    stack (shutil.rmtree, which pytest's clean-up uses, and os.walk before Python 3.12 recurse)."""
+    stack = [str(top)]
+    while stack:
+        with os.scandir(stack[-1]) as entries:
+            sub = None
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    sub = entry.path
+                    break
+                os.unlink(entry.path)
+        if sub is not None:
+            stack.append(sub)
+        else:
+            os.rmdir(stack.pop())
+
+
 def test_save_live_snapshot_copies_a_deep_tree_without_recursion(tmp_path: Path) -> None:
     """The debugfs/sysfs copy walks with its own stack: a tree deeper than Python's recursion
     limit is copied whole, and a symlink back up (a loop) is reported, not followed forever."""
@@ -211,18 +230,23 @@ def test_save_live_snapshot_copies_a_deep_tree_without_recursion(tmp_path: Path)
 
     root = tmp_path / "r"
     top = root / "sys" / "kernel" / "mm" / "cma"
+    dest = tmp_path / "saved"
     depth = sys.getrecursionlimit() + 200  # short names keep the path under PATH_MAX
     top.mkdir(parents=True)
-    deep = top
-    for _ in range(depth):  # one level at a time (pathlib's mkdir(parents=True) recurses)
-        deep = deep / "d"
-        deep.mkdir()
-    (deep / "count").write_text("7\n")
-    (top / "d" / "loop").symlink_to(top)
-    dest = tmp_path / "saved"
-    diags = save_live_snapshot(dest, root, use_dmesg_command=False)
-    copied = dest / "mm-cma" / ("d/" * depth + "count")
-    assert copied.read_text() == "7\n"
-    loops = [d for d in diags if d.code == "observe-unreadable"]
-    assert len(loops) == 1 and "loop" in loops[0].message
-    assert loops[0].source is not None and loops[0].source.file == str(top / "d" / "loop")
+    try:
+        deep = top
+        for _ in range(depth):  # one level at a time (pathlib's mkdir(parents=True) recurses)
+            deep = deep / "d"
+            deep.mkdir()
+        (deep / "count").write_text("7\n")
+        (top / "d" / "loop").symlink_to(top)
+        diags = save_live_snapshot(dest, root, use_dmesg_command=False)
+        copied = dest / "mm-cma" / ("d/" * depth + "count")
+        assert copied.read_text() == "7\n"
+        loops = [d for d in diags if d.code == "observe-unreadable"]
+        assert len(loops) == 1 and "loop" in loops[0].message
+        assert loops[0].source is not None and loops[0].source.file == str(top / "d" / "loop")
+    finally:
+        for tree in (root, dest):
+            if tree.exists():
+                _remove_deep(tree)
