@@ -1600,6 +1600,18 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Remove the hand-written /__symbols__ property or rename the label.",
     ),
     Code(
+        "dtb-symbol-unusable",
+        "warning",
+        "dts",
+        title="A blob's __symbols__ entry names no node",
+        meaning=(
+            "A /__symbols__ entry of a .dtb is not a path string or names a node the blob does not have, "
+            "so the blob has no such label. dtc and libfdt read the blob anyway; an overlay that uses the "
+            "label fails to apply (FDT_ERR_NOTFOUND or FDT_ERR_BADPATH), here and in fdtoverlay."
+        ),
+        fix="Rebuild the .dtb from its source with dtc -@, or correct the entry's path.",
+    ),
+    Code(
         "overlay-empty",
         "warning",
         "dts",

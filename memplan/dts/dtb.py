@@ -17,7 +17,8 @@ The blob (every integer big-endian)::
 
 with the tokens BEGIN_NODE = 1, END_NODE = 2, PROP = 3, NOP = 4, END = 9 (u32 each). The
 reader accepts versions 16 and later; anything malformed is a
-:class:`~memplan.errors.DtbError` carrying the byte offset of the problem.
+:class:`~memplan.errors.DtbError` carrying the byte offset of the problem. The labels of a blob
+compiled with ``-@`` are read back from its ``/__symbols__`` (:mod:`memplan.dts.bloblabels`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 import struct
 
 from memplan.dts.blobchecks import check_blob_tree
+from memplan.dts.bloblabels import labels_from_symbols
 from memplan.dts.checks import address_warnings
 from memplan.dts.depthcheck import unflatten_depth_warnings
 from memplan.dts.tree import MemReserve, Node, Property, Tree, register_dtb_writer
@@ -106,6 +108,7 @@ class _Reader:
         if self.checks:
             check_blob_tree(tree)
         tree.rebuild_tables()
+        tree.warnings.extend(labels_from_symbols(tree))
         tree.warnings.extend(address_warnings(tree))
         tree.warnings.extend(unflatten_depth_warnings(tree))
         return tree

@@ -285,8 +285,9 @@ class _Apply:
         target_path = _strings(sym)
         target = path_lookup(self.base, target_path)
         if target is None:
+            code = "FDT_ERR_NOTFOUND" if target_path.startswith("/") else "FDT_ERR_BADPATH"
             raise self.fail(f"label '{label}' names {target_path!r}, which is not in the base tree "
-                            "(libfdt: FDT_ERR_NOTFOUND)", sym.source)
+                            f"(libfdt: {code})", sym.source)
         phandle = get_phandle(target)
         if not phandle:
             raise self.fail(f"label '{label}' names {target.path}, which has no phandle (libfdt: "

@@ -1,5 +1,6 @@
 """``dtc -@`` on the corpus: memplan's ``__symbols__`` (and the phandles it gives labelled nodes)
-equal dtc's on every board (``-m corpus_full``; the default run covers a small sample)."""
+equal dtc's on every board, and dtc's blob read back has the source's labels (``-m corpus_full``;
+the default run covers a small sample)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.corpus.test_corpus_dtc import BY_PATH, CORPUS, MANIFEST, PCPP_BOARDS, _decode, _tools_missing
+from tests.dts.test_dtb_labels import label_view
 
 needs_corpus = pytest.mark.skipif(CORPUS is None,
                                   reason="corpus not found (../shared/corpus or $MEMPLAN_CORPUS)")
 
 
 def check_symbols(board_path: str, tmp_path: Path) -> None:
-    from memplan.dts import parse_dts
+    from memplan.dts import parse_dts, read_dtb
 
     missing = _tools_missing()
     if missing:
@@ -32,8 +34,11 @@ def check_symbols(board_path: str, tmp_path: Path) -> None:
     arch = BY_PATH[board_path]["arch"]
     dirs = [str(path.parent), str(root / "include"), str(root / "src" / arch), str(root / "src")]
     mine = tmp_path / "memplan.dtb"
-    mine.write_bytes(parse_dts(str(path), include_dirs=dirs, symbols=True).to_dtb())
+    tree = parse_dts(str(path), include_dirs=dirs, symbols=True)
+    mine.write_bytes(tree.to_dtb())
     assert _decode(mine) == _decode(ref)
+    # and read back, dtc's blob carries the source's labels (from its __symbols__)
+    assert label_view(read_dtb(ref)) == label_view(tree)
 
 
 @needs_corpus
