@@ -1071,6 +1071,20 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Fix the #define or #include the message names.",
     ),
     Code(
+        "cpp-not-confined",
+        "info",
+        "dts",
+        title="System cpp not confined: pcpp ran instead",
+        meaning=(
+            "With --include-root and --cpp system, memplan runs the system C preprocessor in a private user "
+            "and mount namespace where only the include roots exist. This system does not allow that (no "
+            "unprivileged user namespaces, or a preprocessor memplan cannot confine), so the system cpp was "
+            "not run at all; the pcpp back end, whose every file read memplan checks itself, preprocessed "
+            "the source instead."
+        ),
+        fix="Allow unprivileged user namespaces, or drop --include-root to run the system cpp unconfined.",
+    ),
+    Code(
         "dtc-value-truncated",
         "warning",
         "dts",

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from memplan.dts import limits
 
 if TYPE_CHECKING:
+    from memplan.dts.sandbox import View
     from memplan.source import Source
 
 __all__ = ["cpp_command", "discard_prestarted", "find_system_cpp", "prestart", "run_cpp"]
@@ -152,33 +153,80 @@ def _close(proc: subprocess.Popen[bytes]) -> None:
             stream.close()
 
 
-def run_cpp(cmd: Sequence[str], where: Source, data: bytes | None = None) -> tuple[int, bytes, bytes]:
+def run_cpp(
+    cmd: Sequence[str], where: Source, data: bytes | None = None, view: View | None = None
+) -> tuple[int, bytes, bytes]:
     """Run ``cmd`` bounded (or take the process :func:`prestart` started for it);
     ``(exit status, stdout, stderr)``. ``data`` is what the program reads on standard input
-    (from an unnamed temporary file, so nothing can block), else nothing. Raises
+    (from an unnamed temporary file, so nothing can block), else nothing. With ``view`` the
+    program runs confined to it (:mod:`memplan.dts.sandbox`; never a prestarted process), or
+    :class:`~memplan.dts.sandbox.Unavailable` is raised when it cannot be. Raises
     :class:`PreprocessError` (at ``where``) when a bound is hit or the program cannot be started."""
     if data is None:
-        return _run(cmd, where, subprocess.DEVNULL)
+        return _run(cmd, where, subprocess.DEVNULL, view)
     import tempfile
 
     with tempfile.TemporaryFile() as feed:
         feed.write(data)
         feed.seek(0)
-        return _run(cmd, where, feed.fileno())
+        return _run(cmd, where, feed.fileno(), view)
 
 
-def _run(cmd: Sequence[str], where: Source, stdin: int) -> tuple[int, bytes, bytes]:
+def _start_confined(cmd: Sequence[str], stdin: int, view: View, base: str) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` inside ``view`` (built on a tmpfs mounted at the empty directory ``base``)."""
+    from memplan.dts import sandbox
+
+    report_r, report_w = os.pipe()
+    try:
+        setup = view.preexec(base, limits.value(limits.CPP_MEMORY), report_w)
+        try:
+            proc = subprocess.Popen(
+                list(cmd), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True, preexec_fn=setup, env={**os.environ, "LC_ALL": "C"},
+            )
+        except subprocess.SubprocessError:
+            os.close(report_w)
+            report_w = -1
+            with os.fdopen(report_r, "rb") as fh:
+                report_r = -1
+                raise sandbox.note_failure(fh.read(4096).decode("utf-8", "replace")) from None
+    finally:
+        for fd in (report_r, report_w):
+            if fd >= 0:
+                os.close(fd)
+    if proc.stdout is not None:
+        _widen(proc.stdout.fileno())
+    return proc
+
+
+def _run(cmd: Sequence[str], where: Source, stdin: int, view: View | None = None) -> tuple[int, bytes, bytes]:
+    if view is None:
+        return _collect(cmd, where, stdin, None)
+    import tempfile
+
+    base = tempfile.mkdtemp(prefix="memplan-cpp-view-")
+    try:
+        return _collect(cmd, where, stdin, (view, base))
+    finally:
+        with contextlib.suppress(OSError):
+            os.rmdir(base)
+
+
+def _collect(
+    cmd: Sequence[str], where: Source, stdin: int, confined: tuple[View, str] | None
+) -> tuple[int, bytes, bytes]:
     from memplan.errors import PreprocessError
 
     timeout = limits.value(limits.CPP_TIMEOUT)
     cap = limits.value(limits.CPP_OUTPUT)
-    # a started process reads nothing: it stands for a run without input only
-    prestarted = _PRESTARTED.pop(tuple(cmd), None) if stdin == subprocess.DEVNULL else None
+    # a started process reads nothing: it stands for a run without input only (and never confined)
+    prestarted = (_PRESTARTED.pop(tuple(cmd), None)
+                  if stdin == subprocess.DEVNULL and confined is None else None)
     if prestarted is not None:
         proc, started = prestarted
     else:
         try:
-            proc = _start(cmd, stdin)
+            proc = _start(cmd, stdin) if confined is None else _start_confined(cmd, stdin, *confined)
         except OSError as exc:
             raise PreprocessError(f"cannot run {cmd[0]}: {exc}", where) from exc
         started = time.monotonic()

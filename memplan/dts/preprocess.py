@@ -34,7 +34,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -45,6 +45,9 @@ from memplan.dts.includes import STDIN_NAME, IncludePolicy
 from memplan.errors import IncludeError, MemplanError, PreprocessError, shorten
 from memplan.model import Diagnostic
 from memplan.source import Source
+
+if TYPE_CHECKING:
+    from memplan.dts.sandbox import View
 
 Tool = Literal["cpp", "pcpp", "none"]
 CppChoice = Literal["auto", "system", "pcpp", "none"]
@@ -224,8 +227,36 @@ def _preprocess(
     if exe is not None and not (policy.confined and cpp == "auto"):
         if policy.confined:
             _vet_includes(main, dirs, defs, policy, data)
+            return _run_confined_cpp(exe, main, dirs, defs, policy, data)
         return _run_system_cpp(exe, main, dirs, defs, policy, data)
     return _run_pcpp(main, dirs, defs, policy, data)
+
+
+def _run_confined_cpp(
+    exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy, data: str | None
+) -> Preprocessed:
+    """The system cpp where only the include roots (and its own program files) exist
+    (:mod:`memplan.dts.sandbox`), so no ``#if`` it evaluates differently from the walk ahead of it
+    can make it read outside. Where this system cannot confine it, cpp is not run: the pcpp back
+    end (every read checked by memplan) preprocesses instead, with an info diagnostic saying why."""
+    import shutil
+
+    from memplan.dts import sandbox
+
+    program = shutil.which(exe) or exe
+    try:
+        view = sandbox.plan_view(program, policy.roots or (), [*dirs, *([main] if data is None else [])])
+        return _run_system_cpp(program, main, dirs, defs, policy, data, view)
+    except sandbox.Unavailable as why:
+        result = _run_pcpp(main, dirs, defs, policy, data)
+        note = diag(
+            "cpp-not-confined",
+            f"the system cpp cannot be confined to the include roots here: {why.reason}; the pcpp back "
+            "end, whose every read memplan checks, preprocessed instead (drop --include-root to run the "
+            "system cpp)",
+            Source.at(main, 1),
+        )
+        return attrs.evolve(result, diagnostics=(note, *result.diagnostics))
 
 
 def _vet_includes(
@@ -333,11 +364,11 @@ def _missing_error(name: str, searched: Sequence[str], where: Source) -> Include
 
 def _run_system_cpp(
     exe: str, main: str, dirs: tuple[str, ...], defs: tuple[str, ...], policy: IncludePolicy,
-    data: str | None = None,
+    data: str | None = None, view: View | None = None,
 ) -> Preprocessed:
     cmd = cpp_command(exe, main if data is None else "-", dirs, defs)
     given = None if data is None else data.encode(_ENCODING, _ERRORS)
-    returncode, stdout, stderr = run_cpp(cmd, Source.at(main, 1), given)
+    returncode, stdout, stderr = run_cpp(cmd, Source.at(main, 1), given, view)
     out = stdout.decode(_ENCODING, _ERRORS)
     err = stderr.decode(_ENCODING, _ERRORS)
     files, problem = _scan_cpp_output(out, policy)
