@@ -22,9 +22,9 @@ from memplan.diagnostics import diag
 from memplan.dts import Tree, read_dtb
 from memplan.dts.archhint import infer_arch
 from memplan.dts.dtb import FDT_MAGIC
-from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, parse_dtc_version
+from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, choose_dtc, parse_dtc_version, with_dtc_reason
 from memplan.dts.facts import DtFacts, extract
-from memplan.errors import ConfigError, MemplanError, ResolveError
+from memplan.errors import ConfigError, DtsError, MemplanError, ResolveError
 from memplan.model import Diagnostic, PrecedenceRequest
 from memplan.plan import Plan
 from memplan.resolve.build import cmdline_facts, config_facts, guessed_base, pc_firmware_map
@@ -362,10 +362,10 @@ def _check_include_dirs(value: object, arg: str = "include_dirs") -> list[str]:
     return out
 
 
-def _check_dtc_version(value: object) -> DtcVersion:
-    """``dtc_version=`` as a :class:`DtcVersion` (``None``: the default, dtc 1.6.1)."""
+def _check_dtc_version(value: object) -> DtcVersion | None:
+    """``dtc_version=`` as a :class:`DtcVersion` (``None`` when not given)."""
     if value is None:
-        return DEFAULT_DTC
+        return None
     if isinstance(value, DtcVersion):
         return value
     if not isinstance(value, str):
@@ -423,8 +423,10 @@ def resolve(
     symlinks; never a device or FIFO) — by default includes are found as cpp and dtc find them,
     and DTS given as text reads only from ``include_dirs``; ``dtc_version``: the dtc whose rules
     the source follows where dtc versions differ (``"1.7"``, or a
-    :class:`~memplan.dts.dtcversion.DtcVersion`; default 1.6.1, which refuses an array element
-    out of range where 1.7 truncates it with a warning — :mod:`memplan.dts.dtcversion`).
+    :class:`~memplan.dts.dtcversion.DtcVersion`; default: with ``kernel_version``, the dtc that
+    release carries in scripts/dtc (a ``dtc-from-kernel`` note says which), else 1.6.1, which
+    refuses an array element out of range where 1.7 truncates it with a warning —
+    :mod:`memplan.dts.dtcversion`).
 
     Path or text: for ``dts=`` and ``config=``, an ``os.PathLike`` is always a path; a string
     naming an existing file is a path; a string with a newline is text; any other one-line
@@ -452,7 +454,7 @@ def resolve(
     explicit = _check_version(kernel_version)
     dirs = _check_include_dirs(include_dirs)
     roots = None if include_roots is None else _check_include_dirs(include_roots, "include_roots")
-    dtc = _check_dtc_version(dtc_version)
+    dtc, dtc_note = choose_dtc(_check_dtc_version(dtc_version), explicit)
     ram = _check_memory(memory)
     wanted = normalise_arch(arch)
     if arch is not None and wanted is None:
@@ -463,9 +465,14 @@ def resolve(
             _arg_source("arch"),
         )
     notes: list[Diagnostic] = []
-    tree = _load_tree(dts, dtb, dirs, notes, symbols=bool(overlays), include_roots=roots, dtc=dtc)
-    if overlays:
-        tree = _apply_overlays(tree, overlays, dirs, roots, dtc)
+    if dtc_note is not None and ((dts is not None and not isinstance(dts, Tree)) or overlays):
+        notes.append(dtc_note)  # only where source is compiled
+    try:
+        tree = _load_tree(dts, dtb, dirs, notes, symbols=bool(overlays), include_roots=roots, dtc=dtc)
+        if overlays:
+            tree = _apply_overlays(tree, overlays, dirs, roots, dtc)
+    except DtsError as err:
+        raise with_dtc_reason(err, dtc_note) from None
     dt = extract(tree) if tree is not None else None
     if tree is not None:
         notes.extend(tree.warnings)

@@ -1098,6 +1098,20 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Write the value that is meant to be stored, or split it over two cells (/bits/ 64 or <hi lo>).",
     ),
     Code(
+        "dtc-from-kernel",
+        "info",
+        "dts",
+        title="dtc chosen by the kernel version",
+        meaning=(
+            "The kernel builds its DTBs with its own copy of dtc (scripts/dtc), and dtc versions differ "
+            "where an array element is out of range. Given the kernel version and no dtc version, memplan "
+            "follows the dtc that release carries (from 6.3 on, a dtc that truncates with a warning; "
+            "before, one that refuses the tree), and says which."
+        ),
+        fix="Nothing, when the board is built by that kernel's tree; give --dtc-version (dtc_version= in "
+        "Python) to follow another dtc, e.g. the one installed on the build host.",
+    ),
+    Code(
         "dt-too-deep-for-kernel",
         "warning",
         "dts",

@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memplan.errors import CmdlineError, UsageError
+from memplan.errors import CmdlineError, DtsError, UsageError
 from memplan.source import Source
 
 if TYPE_CHECKING:
     from memplan.dts.tree import Tree
+    from memplan.version import KernelVersion
 
 __all__ = [
     "STDIN",
@@ -84,14 +85,29 @@ def _stdin_dts(data: bytes, args: argparse.Namespace) -> Tree | bytes:
     The preprocessor's warnings come first in the tree's warnings."""
     if data[:4] == _FDT_MAGIC:
         return data
-    from memplan.dts.dtcversion import DEFAULT_DTC
+    from memplan.dts.dtcversion import choose_dtc, with_dtc_reason
     from memplan.dts.load import load_device_tree_stdin
 
-    dtc = getattr(args, "dtc_version", None) or DEFAULT_DTC  # parsed by the option (--dtc-version)
-    loaded = load_device_tree_stdin(data, check_include_dirs(args.include_dirs), symbols=bool(
-        getattr(args, "overlays", None)), include_roots=include_roots(args), dtc=dtc)
-    loaded.tree.warnings[:0] = loaded.diagnostics
+    # --dtc-version is parsed by its option; else the --kernel-version's own dtc (a bad version is
+    # refused later, by resolve, with the other arguments)
+    dtc, note = choose_dtc(getattr(args, "dtc_version", None), _kernel_version(args))
+    try:
+        loaded = load_device_tree_stdin(data, check_include_dirs(args.include_dirs), symbols=bool(
+            getattr(args, "overlays", None)), include_roots=include_roots(args), dtc=dtc)
+    except DtsError as err:
+        raise with_dtc_reason(err, note) from None
+    loaded.tree.warnings[:0] = [*([note] if note is not None else []), *loaded.diagnostics]
     return loaded.tree
+
+
+def _kernel_version(args: argparse.Namespace) -> KernelVersion | None:
+    from memplan.errors import MemplanError
+    from memplan.version import KernelVersion
+
+    try:
+        return KernelVersion.coerce(getattr(args, "kernel_version", None))
+    except MemplanError:
+        return None
 
 
 def _dts(value: str, stdin: _Stdin) -> Path | bytes:

@@ -102,7 +102,7 @@ def add_board_inputs(p: argparse.ArgumentParser) -> None:
     )
     add_include_dirs(g)
     add_overlays(g)
-    add_dtc_version(g)
+    add_dtc_version(g, default="the dtc in scripts/dtc of the --kernel-version, else 1.6.1")
 
 
 def add_cmdline_inputs(p: argparse.ArgumentParser, *, from_observed: bool = False) -> None:

@@ -15,6 +15,11 @@ fit its cell size (``< 0x100000000 >``, ``/bits/ 8 <256>``, ``< (-0xffffffff - 2
 truncated cell is almost always a mistake, and a tree it accepts builds with every dtc.
 ``--dtc-version 1.7`` (or the version read from a kernel tree's own
 ``scripts/dtc/version_gen.h``, which ``memplan lint`` does) follows the newer rule.
+
+:func:`choose_dtc` decides which dtc to follow: an explicit version wins; else, when the kernel
+version is given, the dtc that release carries in ``scripts/dtc`` (the table
+:mod:`memplan.kernel.dtc_releases`, read by :func:`memplan.kernel.rules.kernel_dtc`), with a
+``dtc-from-kernel`` note naming the rule; else the default.
 """
 
 from __future__ import annotations
@@ -24,10 +29,17 @@ import re
 
 import attrs
 
-from memplan.errors import UsageError
+from memplan.argnames import argument_value
+from memplan.diagnostics import diag
+from memplan.errors import DtsError, UsageError
+from memplan.kernel import rules
+from memplan.kernel.dtc_releases import KERNEL_DTC
+from memplan.model import Diagnostic
 from memplan.source import Source
+from memplan.version import KernelVersion
 
-__all__ = ["DEFAULT_DTC", "DtcVersion", "parse_dtc_version", "tree_dtc_version"]
+__all__ = ["DEFAULT_DTC", "DtcVersion", "choose_dtc", "parse_dtc_version", "tree_dtc_version",
+           "with_dtc_reason"]
 
 #: dtc commits after 1.6.1 that already warn instead of failing (2cd89f8 up to the 1.7.0 tag); a
 #: kernel tree that imported one of them says ``DTC 1.6.1-g<hash>`` in its version_gen.h.
@@ -101,3 +113,39 @@ def tree_dtc_version(srctree: str | os.PathLike[str]) -> DtcVersion | None:
         return parse_dtc_version(m.group(1))
     except UsageError:
         return None
+
+
+def choose_dtc(explicit: DtcVersion | None,
+               kernel_version: KernelVersion | None) -> tuple[DtcVersion, Diagnostic | None]:
+    """The dtc to follow and, when the kernel version chose it, the ``dtc-from-kernel`` note.
+
+    ``explicit`` (``--dtc-version``) wins; a known ``kernel_version`` gives the dtc of its
+    ``scripts/dtc``; otherwise :data:`DEFAULT_DTC`."""
+    if explicit is not None or kernel_version is None:
+        return (explicit or DEFAULT_DTC), None
+    where = Source.builtin(argument_value("kernel_version", kernel_version))
+    other = f"{argument_value('dtc_version', 'VERSION')} chooses another dtc"
+    carried = rules.kernel_dtc(kernel_version)
+    if carried is None:
+        return DEFAULT_DTC, diag(
+            "dtc-from-kernel",
+            f"following dtc {DEFAULT_DTC}: Linux {kernel_version} predates memplan's table of the kernel's "
+            f"own dtc (5.6 on); its scripts/dtc (1.5 or older) refuses an out-of-range array element as "
+            f"{DEFAULT_DTC} does ({other})", where)
+    since, text = carried
+    dtc = parse_dtc_version(text)
+    cells = ("keeps the low bits of an out-of-range array element, with a warning" if dtc.truncates_cells
+             else "refuses an out-of-range array element")
+    newest = ", the newest row of memplan's table" if text == KERNEL_DTC[-1][1] else ""
+    return dtc, diag(
+        "dtc-from-kernel",
+        f"following dtc {dtc}, the copy in scripts/dtc of Linux {kernel_version} (carried since "
+        f"{since.major}.{since.minor}{newest}): it {cells} ({other})", where)
+
+
+def with_dtc_reason(err: DtsError, note: Diagnostic | None) -> DtsError:
+    """``err`` with the reason the dtc was chosen (``note`` of :func:`choose_dtc`) added when the
+    error is one where dtc versions differ (an out-of-range array element); else ``err``."""
+    if note is None or "array element" not in err.message:
+        return err
+    return type(err)(f"{err.message}; {note.message}", err.source)

@@ -13,6 +13,7 @@ from typing import Literal
 
 import attrs
 
+from memplan.kernel.dtc_releases import KERNEL_DTC
 from memplan.version import KernelVersion
 
 Era = Literal["A", "B", "C", "D"]
@@ -446,3 +447,15 @@ def max_order_is_inclusive(version: KernelVersion) -> bool:
 def debugfs_dir_is_area_name(version: KernelVersion) -> bool:
     """6.0+ names the debugfs directory after the area (older: ``cma-<name>``, truncated)."""
     return version >= _v(6, 0)
+
+
+# -- the kernel's own dtc (scripts/dtc; the table is memplan.kernel.dtc_releases) -------------------
+def kernel_dtc(version: KernelVersion) -> tuple[KernelVersion, str] | None:
+    """The dtc ``scripts/dtc`` of this release carries (``git describe`` of upstream dtc) and the
+    release that brought it; ``None`` before the table's first row (5.6)."""
+    found: tuple[KernelVersion, str] | None = None
+    for (major, minor), dtc in KERNEL_DTC:
+        if version < _v(major, minor):
+            break
+        found = (_v(major, minor), dtc)
+    return found
