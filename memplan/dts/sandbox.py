@@ -25,6 +25,7 @@ preprocessor's time limit stops it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -41,6 +42,13 @@ _MS_REMOUNT = 0x20
 _MS_BIND = 0x1000
 _MS_REC = 0x4000
 _MS_PRIVATE = 0x40000
+_MOUNT_ATTR_RDONLY = 0x1
+_MOUNT_ATTR_NOSUID = 0x2
+_MOUNT_ATTR_NODEV = 0x4
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
+#: mount_setattr(2): the same number on every architecture (added after the tables were unified)
+_SYS_MOUNT_SETATTR = 442
 #: Symlinks followed along one path before giving up (the kernel's limit).
 _MAX_HOPS = 40
 #: Files the dynamic loader reads besides the libraries ``ldd`` names.
@@ -97,8 +105,19 @@ class View:
             with open(path, "w") as fh:
                 fh.write(text)
 
+        # a struct mount_attr for mount_setattr(2): attr_set, attr_clr, propagation, userns_fd
+        sealing = _MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID | _MOUNT_ATTR_NODEV
+        sealed_tree = (ctypes.c_uint64 * 4)(sealing, 0, 0, 0)
+
         def bind(src: str, dest: str, flags: int) -> None:
-            check(mount(src.encode(), dest.encode(), None, _MS_BIND, None), f"bind-mount {src}")
+            if mount(src.encode(), dest.encode(), None, _MS_BIND, None) != 0:
+                if ctypes.get_errno() != errno.EINVAL:
+                    check(-1, f"bind-mount {src}")
+                # other file systems are mounted below src (locked in a user namespace: it can
+                # only be bound with them); every one of them is made read-only and device-free
+                check(mount(src.encode(), dest.encode(), None, _MS_BIND | _MS_REC, None), f"bind-mount {src}")
+                check(libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, dest.encode(), _AT_RECURSIVE,
+                                   sealed_tree, ctypes.sizeof(sealed_tree)), f"seal the mounts below {src}")
             # read-only, no devices, no set-uid; a mount whose other flags are locked keeps them
             ro = _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | flags
             if mount(None, dest.encode(), None, ro, None) != 0:
@@ -117,22 +136,23 @@ class View:
                 check(mount(b"memplan", base.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=0755"),
                       "mount a tmpfs")
                 stage = "view"
+                # the skeleton and the mount points first, then the tmpfs made read-only (its own
+                # superblock), then the bind mounts over it, each made read-only by itself
                 for kind, path, arg in ops:
                     dest = base + path
-                    if kind == "dir":
-                        os.makedirs(dest, exist_ok=True)
-                    elif kind == "link":
+                    if kind == "link":
                         if not os.path.lexists(dest):
                             os.symlink(arg, dest)
                     elif kind == "file":
                         with open(dest, "ab"):
                             pass
-                        bind(path, dest, _MS_NODEV)
-                    else:  # a root
+                    else:
                         os.makedirs(dest, exist_ok=True)
-                        bind(path, dest, _MS_NODEV)
                 sealed = _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
                 check(mount(None, base.encode(), None, sealed, None), "remount the view read-only")
+                for kind, path, _arg in ops:
+                    if kind in ("file", "root"):
+                        bind(path, base + path.rstrip("/"), _MS_NODEV)
                 os.chroot(base)
                 os.chdir(cwd)
             except BaseException as exc:
@@ -182,7 +202,10 @@ def plan_view(exe: str, roots: Sequence[str], paths: Iterable[str]) -> View:
         raise Unavailable(_REFUSED[0], lasting=True)
     if not os.path.exists("/proc/self/uid_map"):
         raise Unavailable("this system has no user namespaces (/proc/self/uid_map is missing)", lasting=True)
-    cwd = os.getcwd()
+    try:
+        cwd = os.getcwd()
+    except OSError as err:
+        raise Unavailable(f"the current directory is gone ({err.strerror})") from None
     ops: dict[tuple[str, str, str], None] = {}
     for path in (cwd, *paths):
         _mirror(os.path.join(cwd, path), roots, ops)
