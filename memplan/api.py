@@ -474,6 +474,39 @@ def resolve(
     except DtsError as err:
         raise with_dtc_reason(err, dtc_note) from None
     dt = extract(tree) if tree is not None else None
+    return _resolve_tree(tree, dt, notes, loader=loader, config=config, wanted=wanted, explicit=explicit,
+                         precedence=precedence, ram=ram, memory_given=memory is not None)
+
+
+def resolve_extracted(
+    tree: Tree,
+    facts: DtFacts,
+    config: KernelConfig,
+    arch: str,
+    kernel_version: KernelVersion | None = None,
+    memory: Sequence[tuple[int, int]] | None = None,
+) -> Plan:
+    """:func:`resolve` of a parsed ``tree`` whose facts the caller has already read
+    (``facts = extract(tree)``, which must be of this very tree, unchanged since), with a
+    :class:`~memplan.kconfig.KernelConfig`, a known architecture, the version whose rules
+    apply (else the configuration's) and optionally the RAM banks. For callers that read the
+    facts themselves first (the tree lint decides from them whether to assume RAM), so that
+    they are not read twice. The same checks and errors as :func:`resolve`."""
+    wanted = normalise_arch(arch)
+    if wanted is None:
+        raise _arg_error("arch", f"unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})")
+    return _resolve_tree(tree, facts, [], loader=None, config=config, wanted=wanted,
+                         explicit=_check_version(kernel_version), precedence="auto",
+                         ram=_check_memory(memory), memory_given=memory is not None)
+
+
+def _resolve_tree(
+    tree: Tree | None, dt: DtFacts | None, notes: list[Diagnostic], *, loader: str | None, config: object,
+    wanted: str | None, explicit: KernelVersion | None, precedence: PrecedenceRequest,
+    ram: int | tuple[tuple[int, int], ...] | None, memory_given: bool,
+) -> Plan:
+    """The resolution of a loaded tree (``None``: none given) and its facts, once the arguments
+    are checked; ``notes`` holds the loader's notes so far."""
     if tree is not None:
         notes.extend(tree.warnings)
     guessed = _infer_arch(dt, tree)
@@ -549,7 +582,7 @@ def resolve(
         cmdline=facts,
         config=config_facts(kc, the_arch),
         e820=e820,
-        memory_source=Source.builtin("memory= argument") if memory is not None else None,
+        memory_source=Source.builtin("memory= argument") if memory_given else None,
         diagnostics=tuple(notes),
     )
     return resolve_inputs(inputs)

@@ -18,73 +18,93 @@ ADDRESS_CODES = frozenset({"dtc-reg-format", "dtc-ranges-format", "dtc-dma-range
                            "dtc-avoid-default-addr-size"})
 
 
-def _declared(node: Node, name: str) -> int | None:
-    prop = node.properties.get(name)
+def _declared(props: dict[str, Property], name: str) -> int | None:
+    prop = props.get(name)
     if prop is None or len(prop.value) != 4:
         return None
     return int.from_bytes(prop.value, "big")
-
-
-def _cells(node: Node) -> tuple[int, int]:
-    addr = _declared(node, "#address-cells")
-    size = _declared(node, "#size-cells")
-    return (2 if addr is None else addr), (1 if size is None else size)
 
 
 def _warn(severity: Severity, code: str, message: str, node: Node, prop: Property | None) -> Diagnostic:
     return diag(code, message, prop.source if prop is not None else node.source, node.path, severity)
 
 
+#: What a node declares for its children: ``#address-cells`` and ``#size-cells`` as written
+#: (``None`` when absent or not one cell), the node.
+_Declared = tuple[int | None, int | None, Node]
+
+
 def address_warnings(tree: Tree) -> list[Diagnostic]:
     """``reg_format``, ``ranges_format``, ``dma_ranges_format`` and ``avoid_default_addr_size``
-    findings, in tree order."""
+    findings, in tree order (one walk; each node's cells are read once, for its children)."""
     out: list[Diagnostic] = []
-    for node in tree.walk():
-        parent = node.parent
-        reg = node.properties.get("reg")
-        if parent is None:
+    root = tree.root
+    reg = root.properties.get("reg")
+    if reg is not None:
+        out.append(_warn("warning", "dtc-reg-format", "root node has a \"reg\" property", root, reg))
+    if not root.children:
+        return out
+    top = (_declared(root.properties, "#address-cells"), _declared(root.properties, "#size-cells"), root)
+    todo: list[tuple[Node, _Declared]] = [(child, top) for child in reversed(root.children.values())]
+    while todo:
+        node, (a_decl, s_decl, parent) = todo.pop()
+        props = node.properties
+        reg = props.get("reg")
+        ranges = props.get("ranges")
+        dma = props.get("dma-ranges")
+        c_decl: _Declared | None = None
+        if node.children or ranges is not None or dma is not None:
+            c_decl = (_declared(props, "#address-cells"), _declared(props, "#size-cells"), node)
+        if reg is not None or ranges is not None or dma is not None:
+            p_addr = 2 if a_decl is None else a_decl
+            p_size = 1 if s_decl is None else s_decl
             if reg is not None:
-                out.append(_warn("warning", "dtc-reg-format", "root node has a \"reg\" property", node, reg))
-            continue
-        p_addr, p_size = _cells(parent)
-        if reg is not None:
-            entry = 4 * (p_addr + p_size)
-            if not reg.value:
-                out.append(_warn("warning", "dtc-reg-format", f"{node.path}: \"reg\" property is empty",
-                                 node, reg))
-            elif not entry or len(reg.value) % entry:
-                out.append(_warn(
-                    "warning", "dtc-reg-format",
-                    f"{node.path}: \"reg\" property has invalid length ({len(reg.value)} bytes) "
-                    f"(#address-cells == {p_addr}, #size-cells == {p_size})", node, reg))
-        c_addr, c_size = _cells(node)
-        for name in ("ranges", "dma-ranges"):
-            ranges = node.properties.get(name)
-            if ranges is None:
-                continue
-            problems = []
-            if not ranges.value:
-                if p_addr != c_addr:
-                    problems.append(f"empty \"{name}\" property but its #address-cells ({c_addr}) differs "
-                                    f"from {parent.path} ({p_addr})")
-                if p_size != c_size:
-                    problems.append(f"empty \"{name}\" property but its #size-cells ({c_size}) differs "
-                                    f"from {parent.path} ({p_size})")
-            elif not (p_addr + c_addr + c_size) or len(ranges.value) % (4 * (p_addr + c_addr + c_size)):
-                problems.append(f"\"{name}\" property has invalid length ({len(ranges.value)} bytes) "
-                                f"(parent #address-cells == {p_addr}, child #address-cells == {c_addr}, "
-                                f"#size-cells == {c_size})")
-            for problem in problems:
-                if name == "ranges":
-                    out.append(_warn("warning", "dtc-ranges-format", f"{node.path}: {problem}", node, ranges))
-                else:
-                    out.append(_warn("warning", "dtc-dma-ranges-format", f"{node.path}: {problem}", node,
-                                     ranges))
-        if reg is not None or "ranges" in node.properties:
-            if _declared(parent, "#address-cells") is None:
-                out.append(_warn("warning", "dtc-avoid-default-addr-size",
-                                 f"{node.path}: relying on default #address-cells value", node, None))
-            if _declared(parent, "#size-cells") is None:
-                out.append(_warn("warning", "dtc-avoid-default-addr-size",
-                                 f"{node.path}: relying on default #size-cells value", node, None))
+                _reg_format(out, node, reg, p_addr, p_size)
+            if c_decl is not None:
+                c_addr = 2 if c_decl[0] is None else c_decl[0]
+                c_size = 1 if c_decl[1] is None else c_decl[1]
+                if ranges is not None:
+                    _ranges_format(out, node, parent, "ranges", ranges, p_addr, p_size, c_addr, c_size)
+                if dma is not None:
+                    _ranges_format(out, node, parent, "dma-ranges", dma, p_addr, p_size, c_addr, c_size)
+            if reg is not None or ranges is not None:
+                if a_decl is None:
+                    out.append(_warn("warning", "dtc-avoid-default-addr-size",
+                                     f"{node.path}: relying on default #address-cells value", node, None))
+                if s_decl is None:
+                    out.append(_warn("warning", "dtc-avoid-default-addr-size",
+                                     f"{node.path}: relying on default #size-cells value", node, None))
+        if node.children:
+            assert c_decl is not None
+            todo.extend((child, c_decl) for child in reversed(node.children.values()))
     return out
+
+
+def _reg_format(out: list[Diagnostic], node: Node, reg: Property, p_addr: int, p_size: int) -> None:
+    entry = 4 * (p_addr + p_size)
+    if not reg.value:
+        out.append(_warn("warning", "dtc-reg-format", f"{node.path}: \"reg\" property is empty", node, reg))
+    elif not entry or len(reg.value) % entry:
+        out.append(_warn(
+            "warning", "dtc-reg-format",
+            f"{node.path}: \"reg\" property has invalid length ({len(reg.value)} bytes) "
+            f"(#address-cells == {p_addr}, #size-cells == {p_size})", node, reg))
+
+
+def _ranges_format(out: list[Diagnostic], node: Node, parent: Node, name: str, ranges: Property,
+                   p_addr: int, p_size: int, c_addr: int, c_size: int) -> None:
+    problems = []
+    if not ranges.value:
+        if p_addr != c_addr:
+            problems.append(f"empty \"{name}\" property but its #address-cells ({c_addr}) differs "
+                            f"from {parent.path} ({p_addr})")
+        if p_size != c_size:
+            problems.append(f"empty \"{name}\" property but its #size-cells ({c_size}) differs "
+                            f"from {parent.path} ({p_size})")
+    elif not (p_addr + c_addr + c_size) or len(ranges.value) % (4 * (p_addr + c_addr + c_size)):
+        problems.append(f"\"{name}\" property has invalid length ({len(ranges.value)} bytes) "
+                        f"(parent #address-cells == {p_addr}, child #address-cells == {c_addr}, "
+                        f"#size-cells == {c_size})")
+    code = "dtc-ranges-format" if name == "ranges" else "dtc-dma-ranges-format"
+    for problem in problems:
+        out.append(_warn("warning", code, f"{node.path}: {problem}", node, ranges))

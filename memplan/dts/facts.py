@@ -180,70 +180,89 @@ def _rmem_node(child: Node, index: int, ac: int, sc: int) -> RmemNode:
     )
 
 
-def _dma_max_cpu_address(top: Node, top_parent_ac: int) -> int | None:
-    """drivers/of/address.c ``of_dma_get_max_cpu_address()`` (v5.11+), without address translation:
-    the lowest end of any ``dma-ranges`` in ``top`` or below it through enabled nodes (an
-    explicit stack: any depth)."""
-    best: int | None = None
-    todo = [(top, top_parent_ac)]
-    while todo:
-        node, parent_ac = todo.pop()
-        prop = node.get("dma-ranges")
-        if prop is not None and prop.value:
-            child_ac = _u32(node.get("#address-cells"), 2)
-            sc = _u32(node.get("#size-cells"), 1)
-            width = 4 * (child_ac + parent_ac + sc)
-            raw = prop.value
-            if width and len(raw) % width == 0:
-                end = 0
-                for off in range(0, len(raw), width):
-                    cpu = int.from_bytes(raw[off + 4 * child_ac : off + 4 * (child_ac + parent_ac)], "big")
-                    size = int.from_bytes(raw[off + 4 * (child_ac + parent_ac) : off + width], "big")
-                    end = max(end, cpu + size - 1)
-                if best is None or end < best:
-                    best = end
-        ac = _u32(node.get("#address-cells"), 2)
-        todo.extend((child, ac) for child in node.children.values() if child.is_enabled)
-    return best
+def _memory_node(node: Node, ac: int, sc: int) -> MemoryNode:
+    props = node.properties
+    usable = props.get("linux,usable-memory")
+    prop = usable if usable is not None else props.get("reg")
+    ranges = _read_pairs(prop, ac, sc) if prop is not None else None
+    numa = props.get("numa-node-id")
+    return MemoryNode(
+        node.path,
+        node.path.count("/"),
+        node.is_enabled,
+        tuple(ranges) if ranges is not None else None,
+        node.source,
+        usable is not None,
+        "hotpluggable" in props,
+        _u32(numa, -1) if numa is not None else None,
+    )
+
+
+def _dma_end(node: Node, prop: Property, parent_ac: int) -> int | None:
+    """The highest CPU address ``prop`` (the ``dma-ranges`` of ``node``, whose parent declares
+    ``parent_ac`` address cells) reaches, or ``None`` when its length does not fit the cells."""
+    child_ac = _u32(node.get("#address-cells"), 2)
+    sc = _u32(node.get("#size-cells"), 1)
+    width = 4 * (child_ac + parent_ac + sc)
+    raw = prop.value
+    if not width or len(raw) % width:
+        return None
+    end = 0
+    for off in range(0, len(raw), width):
+        cpu = int.from_bytes(raw[off + 4 * child_ac : off + 4 * (child_ac + parent_ac)], "big")
+        size = int.from_bytes(raw[off + 4 * (child_ac + parent_ac) : off + width], "big")
+        end = max(end, cpu + size - 1)
+    return end
 
 
 def extract(tree: Tree) -> DtFacts:
-    """Read the facts from ``tree`` (never raises on malformed values: they become ``*_bad``)."""
+    """Read the facts from ``tree`` (never raises on malformed values: they become ``*_bad``).
+
+    One walk (an explicit stack: any depth, pre-order) reads phandles, ``/memory`` nodes,
+    ``memory-region`` users and, through enabled nodes only, ``dma-ranges``: drivers/of/address.c
+    ``of_dma_get_max_cpu_address()`` (v5.11+), without address translation, is the lowest end
+    of any of them."""
     root = tree.root
     ac = _u32(root.get("#address-cells"), ROOT_ADDR_CELLS_DEFAULT)
     sc = _u32(root.get("#size-cells"), ROOT_SIZE_CELLS_DEFAULT)
     mem_nodes: list[MemoryNode] = []
     devices: list[DeviceRef] = []
     phandle_paths: dict[int, str] = {}
-    for node in tree.walk():
+    dma_max: int | None = None
+    # (node, the #address-cells of its parent when the node is reached through enabled nodes
+    # only, else None: its dma-ranges do not count)
+    todo: list[tuple[Node, int | None]] = [(root, ac)]
+    while todo:
+        node, parent_ac = todo.pop()
+        props = node.properties
         if node.phandle is not None:
             phandle_paths.setdefault(node.phandle, node.path)
-        dt = node.get("device_type")
+        dt = props.get("device_type")
         if dt is not None and _strings(dt) == ("memory",):
-            usable = node.get("linux,usable-memory")
-            prop = usable if usable is not None else node.get("reg")
-            ranges = _read_pairs(prop, ac, sc) if prop is not None else None
-            mem_nodes.append(
-                MemoryNode(
-                    node.path,
-                    node.path.count("/"),
-                    node.is_enabled,
-                    tuple(ranges) if ranges is not None else None,
-                    node.source,
-                    usable is not None,
-                    "hotpluggable" in node.properties,
-                    _u32(node.get("numa-node-id"), -1) if node.has("numa-node-id") else None,
-                )
-            )
-        mr = node.get("memory-region")
+            mem_nodes.append(_memory_node(node, ac, sc))
+        mr = props.get("memory-region")
         if mr is not None:
             raw = mr.value
             cells = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, len(raw) // 4 * 4, 4))
             devices.append(
                 DeviceRef(
-                    node.path, cells, _strings(node.get("memory-region-names")), mr.source, node.is_enabled
+                    node.path, cells, _strings(props.get("memory-region-names")), mr.source, node.is_enabled
                 )
             )
+        children = node.children
+        if parent_ac is not None:
+            dma = props.get("dma-ranges")
+            if dma is not None and dma.value:
+                end = _dma_end(node, dma, parent_ac)
+                if end is not None and (dma_max is None or end < dma_max):
+                    dma_max = end
+            if children:
+                own_ac = _u32(props.get("#address-cells"), 2)
+                todo.extend((child, own_ac if child.is_enabled else None)
+                            for child in reversed(children.values()))
+                continue
+        if children:
+            todo.extend((child, None) for child in reversed(children.values()))
     rm = root.children.get("reserved-memory")
     rmem_nodes: list[RmemNode] = []
     ok = True
@@ -290,5 +309,5 @@ def extract(tree: Tree) -> DtFacts:
         compatible=_strings(root.get("compatible")),
         model=model[0] if model else None,
         has_chosen=chosen is not None,
-        dma_max_cpu_address=_dma_max_cpu_address(root, ac),
+        dma_max_cpu_address=dma_max,
     )

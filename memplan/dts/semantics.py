@@ -12,7 +12,7 @@ it adds dtc's ``__fixups__`` and ``__local_fixups__`` nodes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from memplan.dts.draft import (
@@ -45,10 +45,19 @@ __all__ = ["BAD_NODE_CHAR", "BAD_PROP_CHAR", "Resolver", "build_tree"]
 
 BAD_NODE_CHAR = re.compile(r"[^a-zA-Z0-9,._+@-]")
 BAD_PROP_CHAR = re.compile(r"[^a-zA-Z0-9,._+*#?-]")
+#: Two '@' in one of the node names joined by '/'.
+_TWO_AT = re.compile(r"@[^/]*@")
 
 
 class Resolver:
-    """The semantic passes dtc runs after parsing, in dtc's order."""
+    """The semantic passes dtc runs after parsing, in dtc's order.
+
+    :meth:`run` walks the tree once (:meth:`_survey`): the name checks are made on all names at
+    once, and each later pass is given only the nodes it has work on (a ``name`` property, a
+    label, an explicit phandle, a reference, ``/omit-if-no-ref/``). When the survey sees
+    anything the name checks could refuse, the exact node-by-node check runs instead, so the
+    first error is dtc's first error.
+    """
 
     def __init__(self, parser: Parser) -> None:
         assert parser.root is not None
@@ -60,6 +69,9 @@ class Resolver:
         #: The live nodes in pre-order while :meth:`run` is running (no pass before the
         #: ``/omit-if-no-ref/`` removal adds or deletes a node, so one walk serves them all).
         self._nodes: list[DraftNode] | None = None
+        #: References already looked up while :meth:`run` is running (no node is added,
+        #: deleted or relabelled meanwhile, so a reference always finds the same node).
+        self._found: dict[str, DraftNode | None] | None = None
         #: ``dtc -@``: a labelled ``/omit-if-no-ref/`` node is kept (an overlay may use it).
         self.keep_labelled = False
 
@@ -74,20 +86,32 @@ class Resolver:
             yield node
             stack.extend([c for c in reversed(node.children) if not c.deleted])
 
+    def find(self, ref: str) -> DraftNode | None:
+        """The node ``ref`` (``label``, ``/path`` or ``label/sub/path``) names in the live tree."""
+        found = self._found
+        if found is None:
+            return find_ref(self.root, ref, self.parser.index)
+        if ref not in found:
+            found[ref] = find_ref(self.root, ref, self.parser.index)
+        return found[ref]
+
     def run(self) -> None:
         """All passes, in dtc's order; raises the first error dtc would report."""
-        self._nodes = list(self.live())
+        self._nodes = nodes = list(self.live())
+        self._found = {}
         try:
-            self.check_duplicates()
-            self.name_properties()
-            self.duplicate_labels()
-            self.explicit_phandles()
-            self.phandle_references()
-            self.path_references()
+            work = _survey(nodes)
+            if work.suspect:
+                self.check_duplicates()
+            self.name_properties(work.named)
+            self.duplicate_labels(work.labelled)
+            self.explicit_phandles(work.explicit)
+            self.path_references(self.phandle_references(work.referring))
         finally:
             self._nodes = None
-        for node in list(self.live()):
-            if node.deleted or not node.omit or node.referenced:
+            self._found = None
+        for node in work.omitted:
+            if node.deleted or node.referenced:
                 continue
             if not (self.keep_labelled and any(node.labels.values())):
                 delete_node(node)
@@ -132,9 +156,10 @@ class Resolver:
                                    prop.pos.source())
                 seen.add(prop.name)
 
-    def name_properties(self) -> None:
-        """A ``name`` property equal to the node's base name is dropped; any other value is an error."""
-        for node in self.live():
+    def name_properties(self, nodes: Iterable[DraftNode]) -> None:
+        """A ``name`` property equal to the node's base name is dropped; any other value is an
+        error (``nodes``: the live nodes with a ``name`` property, in tree order)."""
+        for node in nodes:
             prop = node.prop("name")
             if prop is None:
                 continue
@@ -145,30 +170,36 @@ class Resolver:
                                "the base node name)", prop.pos.source())
             node.props.remove(prop)
 
-    def duplicate_labels(self) -> None:
-        """A label on two different nodes, properties or values is an error."""
-        owners: dict[str, tuple[object, Pos, str]] = {}
+    def duplicate_labels(self, nodes: Iterable[DraftNode]) -> None:
+        """A label on two different nodes, properties or values is an error (``nodes``: the live
+        nodes with a label on them, their properties or values, in tree order)."""
+        # label -> (owner, where, node, property, what: 0 node, 1 property, 2 value); the
+        # message is only written when a label is claimed twice
+        owners: dict[str, tuple[object, Pos, DraftNode, str, int]] = {}
 
-        def claim(label: str, owner: object, pos: Pos, what: str) -> None:
+        def claim(label: str, owner: object, pos: Pos, node: DraftNode, prop: str, what: int) -> None:
             prev = owners.get(label)
             if prev is None:
-                owners[label] = (owner, pos, what)
+                owners[label] = (owner, pos, node, prop, what)
             elif prev[0] is not owner:
-                raise LabelError(f"duplicate label '{label}' on {prev[2]} and {what}", pos.source())
+                first = _label_owner(*prev[2:])
+                raise LabelError(f"duplicate label '{label}' on {first} and {_label_owner(node, prop, what)}",
+                                 pos.source())
 
-        for node in self.live():
-            if not node.labels and not any(prop.labels or prop.value_labels for prop in node.props):
-                continue  # nothing to claim
-            path = node.path()
+        if _distinct_labels(nodes):
+            return
+        for node in nodes:
             for label, live in node.labels.items():
                 if live:
-                    claim(label, node, node.label_pos.get(label, node.pos), path)
-            for prop in node.live_props():
+                    claim(label, node, node.label_pos.get(label, node.pos), node, "", 0)
+            for prop in node.props:
+                if prop.deleted:
+                    continue
                 for label, live in prop.labels.items():
                     if live:
-                        claim(label, prop, prop.pos, f"property '{prop.name}' of {path}")
+                        claim(label, prop, prop.pos, node, prop.name, 1)
                 for label, lpos in prop.value_labels:
-                    claim(label, lpos, lpos, f"a value of property '{prop.name}' of {path}")
+                    claim(label, lpos, lpos, node, prop.name, 2)
 
     def _explicit(self, node: DraftNode, name: str) -> int:
         prop = node.prop(name)
@@ -178,7 +209,7 @@ class Resolver:
             raise DtsError(f"bad length ({len(prop.value)}) '{name}' property", prop.pos.source())
         for ref in prop.refs:
             if ref.kind == PHANDLE_REF:
-                if find_ref(self.root, ref.target, self.parser.index) is not node:
+                if self.find(ref.target) is not node:
                     raise LabelError(f"'{name}' is a reference to another node", prop.pos.source())
                 return 0
         value = int.from_bytes(prop.value, "big")
@@ -186,12 +217,11 @@ class Resolver:
             raise DtsError(f"bad value (0x{value:x}) in '{name}' property", prop.pos.source())
         return value
 
-    def explicit_phandles(self) -> None:
-        """Record ``phandle``/``linux,phandle`` values given in the source; check them as dtc does."""
+    def explicit_phandles(self, nodes: Iterable[DraftNode]) -> None:
+        """Record ``phandle``/``linux,phandle`` values given in the source; check them as dtc does
+        (``nodes``: the live nodes with either property, in tree order)."""
         owner: dict[int, DraftNode] = {}
-        for node in self.live():
-            if not any(p.name == "phandle" or p.name == "linux,phandle" for p in node.props):
-                continue
+        for node in nodes:
             phandle = self._explicit(node, "phandle")
             legacy = self._explicit(node, "linux,phandle")
             if not phandle and not legacy:
@@ -219,30 +249,40 @@ class Resolver:
             node.props.append(DraftProp("phandle", node.pos, bytearray(node.phandle.to_bytes(4, "big"))))
         return node.phandle
 
-    def phandle_references(self) -> None:
-        """Fill each ``<&ref>`` cell, numbering unnumbered targets in dtc's order."""
-        for node in self.live():
+    def phandle_references(self, nodes: Iterable[DraftNode]) -> list[DraftNode]:
+        """Fill each ``<&ref>`` cell, numbering unnumbered targets in dtc's order (``nodes``: the
+        live nodes with a reference in a property, in tree order). Returns the nodes among them
+        with a path reference, for :meth:`path_references`."""
+        find = self.find
+        with_paths: list[DraftNode] = []
+        for node in nodes:
+            paths = False
             for prop in node.props:
                 if prop.deleted:
                     continue
                 for ref in prop.refs:
                     if ref.kind != PHANDLE_REF:
+                        paths = True
                         continue
-                    target = find_ref(self.root, ref.target, self.parser.index)
+                    target = find(ref.target)
                     if target is None:
                         if self.parser.plugin:
                             continue
                         raise LabelError(f"reference to non-existent node or label '{ref.target}'",
                                          ref.pos.source())
-                    value = self.phandle_of(target)
+                    value = target.phandle or self.phandle_of(target)
                     target.referenced = True
                     if not isinstance(prop.value, bytearray):
                         prop.value = bytearray(prop.value)
                     prop.value[ref.offset : ref.offset + 4] = value.to_bytes(4, "big")
+            if paths:
+                with_paths.append(node)
+        return with_paths
 
-    def path_references(self) -> None:
-        """Insert the full path string of each ``&ref`` outside ``< >``; later offsets shift."""
-        for node in self.live():
+    def path_references(self, nodes: Iterable[DraftNode]) -> None:
+        """Insert the full path string of each ``&ref`` outside ``< >``; later offsets shift
+        (``nodes``: the live nodes with a path reference in a property, in tree order)."""
+        for node in nodes:
             for prop in node.live_props():
                 if not prop.refs or not any(r.kind == PATH_REF for r in prop.refs):
                     continue
@@ -254,7 +294,7 @@ class Resolver:
                     if ref.kind != PATH_REF:
                         ref.offset += shift
                         continue
-                    target = find_ref(self.root, ref.target, self.parser.index)
+                    target = self.find(ref.target)
                     if target is None:
                         raise LabelError(f"reference to non-existent node or label '{ref.target}'",
                                          ref.pos.source())
@@ -282,6 +322,95 @@ class Resolver:
                     else:
                         local.append((node, prop.name, ref.offset))
         return unresolved, local
+
+
+def _label_owner(node: DraftNode, prop: str, what: int) -> str:
+    """What carries a label, as dtc's duplicate-label message names it."""
+    if what == 0:
+        return node.path()
+    if what == 1:
+        return f"property '{prop}' of {node.path()}"
+    return f"a value of property '{prop}' of {node.path()}"
+
+
+def _distinct_labels(nodes: Iterable[DraftNode]) -> bool:
+    """Whether no label is claimed twice in ``nodes`` (live labels of nodes and live properties,
+    value labels): then :meth:`Resolver.duplicate_labels` has nothing to refuse."""
+    claimed: list[str] = []
+    for node in nodes:
+        if node.labels:
+            claimed += [label for label, live in node.labels.items() if live]
+        for prop in node.props:
+            if prop.deleted:
+                continue
+            if prop.labels:
+                claimed += [label for label, live in prop.labels.items() if live]
+            if prop.value_labels:
+                claimed += [label for label, _pos in prop.value_labels]
+    return len(set(claimed)) == len(claimed)
+
+
+class _Work:
+    """What :func:`_survey` found: the nodes each pass has work on, in tree order."""
+
+    __slots__ = ("explicit", "labelled", "named", "omitted", "referring", "suspect")
+
+    def __init__(self) -> None:
+        #: some name may be refused (a bad character, two '@', two children or two
+        #: properties with one name): the exact node-by-node check must decide
+        self.suspect = False
+        self.named: list[DraftNode] = []
+        self.labelled: list[DraftNode] = []
+        self.explicit: list[DraftNode] = []
+        self.referring: list[DraftNode] = []
+        self.omitted: list[DraftNode] = []
+
+
+def _survey(nodes: list[DraftNode]) -> _Work:
+    """One walk over the live ``nodes`` (pre-order, the root first) for every pass of
+    :meth:`Resolver.run`. The name checks run on all names at once: a character outside a
+    class is found in the names joined, and two '@' in the node names joined by '/' (which
+    no name without a bad character holds)."""
+    work = _Work()
+    node_names: list[str] = []
+    prop_names: list[str] = []
+    for node in nodes:
+        children = node.children
+        if len(children) > 1 and len({child.name for child in children}) != len(children):
+            work.suspect = True
+        labelled = bool(node.labels)
+        refers = False
+        names = []
+        for prop in node.props:
+            if prop.deleted:
+                continue
+            names.append(prop.name)
+            if prop.refs:
+                refers = True
+            if prop.labels or prop.value_labels:
+                labelled = True
+        if names:
+            prop_names += names
+            unique = set(names)
+            if len(unique) != len(names):
+                work.suspect = True
+            if "name" in unique:
+                work.named.append(node)
+            if "phandle" in unique or "linux,phandle" in unique:
+                work.explicit.append(node)
+        if labelled:
+            work.labelled.append(node)
+        if refers:
+            work.referring.append(node)
+        if node.omit:
+            work.omitted.append(node)
+        node_names.append(node.name)
+    del node_names[:1]  # the root's name is not checked
+    if BAD_NODE_CHAR.search("".join(node_names)) or _TWO_AT.search("/".join(node_names)):
+        work.suspect = True
+    if BAD_PROP_CHAR.search("".join(prop_names)):
+        work.suspect = True
+    return work
 
 
 def build_tree(parser: Parser, resolver: Resolver) -> Tree:

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from memplan.api import resolve
+from memplan.api import resolve_extracted
 from memplan.argnames import cli_spelling
 from memplan.diagnostics import diag
 from memplan.dts import Tree, load_device_tree
@@ -104,10 +104,10 @@ def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnosti
     facts = extract(tree)
     assumed = None
     if _sized_memory(facts):
-        plan = _plan(ctx, tree, None)
+        plan = _plan(ctx, tree, facts, None)
     else:  # resolved as written, the board would have no RAM at all
         assumed = assume_ram(facts, ctx.arch, ctx.config.arm_lpae)
-        plan = _plan(ctx, tree, [(assumed.base, assumed.size)])
+        plan = _plan(ctx, tree, facts, [(assumed.base, assumed.size)])
     own = set(ctx.config.diagnostics)
     diags = [*cpp_notes, *(d for d in plan.diagnostics if d not in own)]
     if assumed is not None:
@@ -136,10 +136,8 @@ def _sized_memory(facts: DtFacts) -> bool:
     return any(size > 0 for node in facts.memory_nodes for _base, size in (node.ranges or ()))
 
 
-def _plan(ctx: ArchContext, tree: Tree, memory: list[tuple[int, int]] | None) -> Plan:
-    return resolve(
-        dts=tree, config=ctx.config, arch=ctx.arch, kernel_version=ctx.kernel_version, memory=memory
-    )
+def _plan(ctx: ArchContext, tree: Tree, facts: DtFacts, memory: list[tuple[int, int]] | None) -> Plan:
+    return resolve_extracted(tree, facts, ctx.config, ctx.arch, ctx.kernel_version, memory)
 
 
 def _strip_prefix(value: Any, prefix: str) -> Any:

@@ -189,10 +189,10 @@ def test_a_directory_that_is_not_a_kernel_tree(tmp_path: Path) -> None:
 
 
 def test_a_failure_inside_memplan_is_reported_on_that_board_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = lint_board_module.resolve
+    real = lint_board_module.resolve_extracted
 
     def flaky(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        tree = kwargs["dts"]
+        tree = args[0]
         model = tree.root.get("model").as_strings()[0]  # type: ignore[attr-defined]
         if "overlap" in model:
             raise RuntimeError("boom")
@@ -200,7 +200,7 @@ def test_a_failure_inside_memplan_is_reported_on_that_board_only(monkeypatch: py
             raise ResolveError("cannot lay this out")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(lint_board_module, "resolve", flaky)
+    monkeypatch.setattr(lint_board_module, "resolve_extracted", flaky)
     report = lint_tree(MINI, arches=["arm64"], jobs=1)
     statuses = {b.path.rsplit("/", 1)[1]: b.status for b in report.boards}
     assert statuses["board-overlap.dts"] == "errors" and statuses["board-outside.dts"] == "errors"
@@ -238,3 +238,25 @@ def test_a_linted_board_leaves_no_cyclic_garbage() -> None:
                 assert garbage == 0, path
                 checked += 1
     assert checked >= 3
+
+
+def test_resolving_extracted_facts_is_resolving_the_tree() -> None:
+    """The lint reads a board's facts once and hands them to the resolver: the plan is the one
+    ``resolve`` gives the same tree (with and without RAM given)."""
+    from memplan.api import resolve, resolve_extracted
+    from memplan.dts import load_device_tree
+    from memplan.dts.facts import extract
+    from memplan.kconfig import load_config
+    from memplan.lint import KernelTree
+    from memplan.version import KernelVersion
+
+    kc = load_config(text="CONFIG_CMA=y\nCONFIG_CMA_SIZE_MBYTES=32\n", arch="arm64", kernel_version="6.12")
+    kernel = KernelTree.open(MINI)
+    boards = [path for _arch, path in kernel.select_boards(["arm64"], []) if "broken" not in path]
+    assert len(boards) > 2
+    for board in boards:
+        tree = load_device_tree(MINI / board, kernel.include_dirs).tree
+        for memory in (None, [(0x40000000, 0x40000000)]):
+            expected = resolve(dts=tree, config=kc, arch="arm64", kernel_version="6.12", memory=memory)
+            plan = resolve_extracted(tree, extract(tree), kc, "arm64", KernelVersion(6, 12), memory)
+            assert plan == expected
