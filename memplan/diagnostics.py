@@ -1526,6 +1526,19 @@ _ENTRIES: tuple[Code, ...] = (
         ),
     ),
     Code(
+        "lint-defconfig",
+        "info",
+        "lint",
+        title="The board was linted with another defconfig than the architecture's default",
+        meaning=(
+            "The architecture's default defconfig (multi_v7_defconfig on arm) does not build this board, or "
+            "cannot run it (a Cortex-M CPU needs a kernel without MMU, RAM only above 4 GiB needs LPAE), so "
+            "the lint used the defconfig the tree implies: one that enables the CONFIG_ symbol whose dtb- "
+            "line in the board's Makefile builds it. The message names the defconfig and why."
+        ),
+        fix="Nothing; pass --config to lint with a configuration of your own.",
+    ),
+    Code(
         "lint-config-bundled-model",
         "info",
         "lint",

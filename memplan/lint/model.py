@@ -62,11 +62,15 @@ class BoardResult:
     has_reserved_memory: bool = False
     regions: int = 0
     global_cma: dict[str, Any] | None = attrs.field(default=None, eq=False, hash=False)
+    #: The defconfig the board was resolved with (relative to the tree) and why
+    #: (:mod:`memplan.lint.defconfigs`); ``None`` with a given ``--config``.
+    defconfig: str | None = None
+    defconfig_reason: str | None = None
 
     #: The JSON record's keys, in this order (see memplan.jsonform).
     __json_keys__ = (
         "path", "arch", "status", "diagnostics", "has_reserved_memory", "memory", "memory_assumed", "regions",
-        "global_cma",
+        "global_cma", "defconfig", "defconfig_reason",
     )
 
     @property

@@ -19,6 +19,7 @@ from memplan.diagnostics import diag
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
 from memplan.kconfig import KernelConfig, load_config
 from memplan.lint.board import ArchContext, lint_board, relativise
+from memplan.lint.defconfigs import BoardConfigs, choose_board_configs, extra_configs, lint_with_defconfig
 from memplan.lint.kbuild import KernelTree
 from memplan.lint.model import ArchConfig, BoardResult, LintError, LintReport
 from memplan.model import Diagnostic
@@ -28,6 +29,7 @@ from memplan.source import Source
 Progress = Callable[[int, int], None]
 
 _CONTEXTS: dict[str, ArchContext] = {}
+_BOARD_CONFIGS: dict[str, BoardConfigs] = {}
 
 
 def _pool_context() -> Any:
@@ -35,9 +37,11 @@ def _pool_context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _init_worker(contexts: dict[str, ArchContext]) -> None:
+def _init_worker(contexts: dict[str, ArchContext], board_configs: dict[str, BoardConfigs]) -> None:
     _CONTEXTS.clear()
     _CONTEXTS.update(contexts)
+    _BOARD_CONFIGS.clear()
+    _BOARD_CONFIGS.update(board_configs)
 
 
 #: The young-generation threshold of the cyclic garbage collector while a board is linted. The
@@ -52,7 +56,7 @@ def _lint_one(task: tuple[str, str]) -> BoardResult:
     saved = gc.get_threshold()
     gc.set_threshold(_GC_YOUNG_THRESHOLD, *saved[1:])
     try:
-        return lint_board(_CONTEXTS[arch], path)
+        return lint_with_defconfig(_CONTEXTS[arch], path, _BOARD_CONFIGS.get(arch), lint_board)
     finally:
         gc.set_threshold(*saved)
 
@@ -64,6 +68,15 @@ def _read_config(job: tuple[str, str, str | None, str | None]) -> KernelConfig:
     if srctree is not None:
         return load_config(path, arch=arch, srctree=srctree)
     return load_config(path, arch=arch, kernel_version=version)
+
+
+def _reader(arch: str, srctree: str | None, version: str | None,
+            workers: int) -> Callable[[Sequence[Path]], list[KernelConfig]]:
+    """Read defconfigs of ``arch`` as :func:`_read_config` does, in parallel, in order."""
+    def read(paths: Sequence[Path]) -> list[KernelConfig]:
+        jobs = [(str(p), arch, srctree, version) for p in paths]
+        return list(_map(_read_config, jobs, workers, ordered=True, isolate=True))
+    return read
 
 
 def _config_notes(tree: KernelTree, arch: str, kc: KernelConfig) -> tuple[Diagnostic, ...]:
@@ -158,6 +171,11 @@ def lint_tree(
     config_jobs = [(str(paths[a]), a, srctree_mode, str(version) if version else None) for a in used]
     read = _map(_read_config, config_jobs, workers, ordered=True, isolate=True)
     loaded = dict(zip(used, read, strict=True))
+    # each board's own defconfig, as the tree's Makefiles and defconfigs imply (not with --config)
+    board_configs = {} if config is not None else {
+        a: choose_board_configs(tree, a, [p for x, p in selected if x == a], paths[a], loaded[a],
+                                _reader(a, srctree_mode, str(version) if version else None, workers))
+        for a in used}
     dtc = dtc_version or tree_dtc_version(tree.root) or DEFAULT_DTC
     contexts = {
         a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version, tree.include_dirs,
@@ -168,7 +186,7 @@ def lint_tree(
     total = len(selected)
     if progress is not None:
         progress(0, total)
-    for result in _map(_lint_one, selected, workers, init=_init_worker, init_args=(contexts,)):
+    for result in _map(_lint_one, selected, workers, init=_init_worker, init_args=(contexts, board_configs)):
         results.append(result)
         if progress is not None:
             progress(len(results), total)
@@ -182,5 +200,7 @@ def lint_tree(
             _config_notes(tree, a, loaded[a]),
         )
         for a in used
-    )
+    ) + tuple(ArchConfig(a, label, str(contexts[a].kernel_version) if contexts[a].kernel_version else None,
+                         _config_notes(tree, a, kc)) for a in used if a in board_configs
+              for label, kc in extra_configs(board_configs[a]))
     return LintReport(str(tree.root), str(version) if version else None, configs, tuple(results))

@@ -1,0 +1,171 @@
+"""Each board is linted with the defconfig the tree implies (:mod:`memplan.lint.defconfigs`):
+the Makefile's ``dtb-$(CONFIG_...)`` line that builds it and the defconfigs that enable that
+symbol; an M-profile board gets a defconfig without MMU, a board with RAM only above 4 GiB one
+with LPAE. A synthetic tree (no Kconfig files: the bundled model reads the defconfigs) covers
+every rule; ``-m kernel_tree`` checks the Cortex-M7 and ARMv5 boards of a real tree."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from memplan.cli import main
+from memplan.lint import lint_tree
+from memplan.lint.defconfigs import makefile_symbols, read_defconfigs
+
+DTS = "arch/arm/boot/dts/vendor"
+
+BOARD = """/dts-v1/;
+/ {{
+	#address-cells = <{ac}>;
+	#size-cells = <1>;
+	model = "{name}";
+	memory@{unit} {{ device_type = "memory"; reg = <{reg} 0x10000000>; }};
+	{extra}
+}};
+"""
+
+NVIC = 'nvic: interrupt-controller@e000e100 { compatible = "arm,armv7m-nvic"; reg = <0xe000e100 0xc00>; };'
+
+MAKEFILE = """# SPDX-License-Identifier: GPL-2.0
+dtb-$(CONFIG_ARCH_A7) += \\
+	a7-board.dtb \\
+	m-board.dtb \\
+	high-board.dtb
+dtb-$(CONFIG_SOC_V5) += v5-board.dtb
+dtb-$(CONFIG_ARCH_PLAT) += plat-board.dtb
+dtb-$(CONFIG_ARCH_NOBODY) += nobody-board.dtb
+dtb-y += always-board.dtb
+"""
+
+DEFCONFIGS = {
+    "multi_v7_defconfig": "CONFIG_ARCH_A7=y\nCONFIG_CMA=y\n",
+    "multi_v5_defconfig": "CONFIG_SOC_V5=y\nCONFIG_ARCH_OTHER=y\n",
+    "v5plat_defconfig": "CONFIG_SOC_V5=y\n",
+    "plat_defconfig": "CONFIG_ARCH_PLAT=y\n",
+    "mcu_defconfig": "# CONFIG_MMU is not set\nCONFIG_ARCH_A7=y\n",
+    "big_defconfig": "CONFIG_ARCH_A7=y\nCONFIG_ARM_LPAE=y\n",
+}
+
+BOARDS = {
+    "a7-board": dict(ac=1, unit="40000000", reg="0x40000000", extra=""),
+    "m-board": dict(ac=1, unit="c0000000", reg="0xc0000000", extra=NVIC),
+    "high-board": dict(ac=2, unit="800000000", reg="0x8 0x00000000", extra=""),
+    "v5-board": dict(ac=1, unit="20000000", reg="0x20000000", extra=""),
+    "plat-board": dict(ac=1, unit="20000000", reg="0x20000000", extra=""),
+    "nobody-board": dict(ac=1, unit="20000000", reg="0x20000000", extra=""),
+    "always-board": dict(ac=1, unit="20000000", reg="0x20000000", extra=""),
+    "orphan-board": dict(ac=1, unit="20000000", reg="0x20000000", extra=""),
+}
+
+#: board -> (defconfig, words its reason must contain)
+EXPECTED = {
+    "a7-board": ("multi_v7_defconfig", "CONFIG_ARCH_A7, which multi_v7_defconfig (the architecture's default)"),
+    "m-board": ("mcu_defconfig", "Cortex-M"),
+    "high-board": ("big_defconfig", "above 4 GiB"),
+    "v5-board": ("multi_v5_defconfig", "builds the most boards"),
+    "plat-board": ("plat_defconfig", "multi_v7_defconfig does not enable; plat_defconfig does"),
+    "nobody-board": ("multi_v7_defconfig", "no defconfig of the tree enables"),
+    "always-board": ("multi_v7_defconfig", "dtb-y"),
+    "orphan-board": ("multi_v7_defconfig", "no dtb- rule"),
+}
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("linux")
+    (root / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\n")
+    (root / "arch/arm/configs").mkdir(parents=True)
+    (root / "arch/arm/Makefile").write_text("KBUILD_DEFCONFIG := multi_v7_defconfig\n")
+    for name, text in DEFCONFIGS.items():
+        (root / "arch/arm/configs" / name).write_text(text)
+    (root / "arch/arm/configs/lpae.config").write_text("CONFIG_ARM_LPAE=y\n")  # a fragment, not a defconfig
+    (root / DTS).mkdir(parents=True)
+    (root / DTS / "Makefile").write_text(MAKEFILE)
+    for name, fields in BOARDS.items():
+        (root / DTS / f"{name}.dts").write_text(BOARD.format(name=name, **fields))
+    (root / "scripts/dtc/include-prefixes").mkdir(parents=True)
+    return root
+
+
+def _by_board(report_boards: object) -> dict[str, object]:
+    assert isinstance(report_boards, tuple)
+    return {Path(b.path).stem: b for b in report_boards}
+
+
+def test_makefile_and_defconfigs_are_read_as_kbuild_reads_them(tree: Path) -> None:
+    symbols = makefile_symbols(tree, "arm")
+    assert symbols[f"{DTS}/m-board.dts"] == ("ARCH_A7",)
+    assert symbols[f"{DTS}/always-board.dts"] == ("y",)
+    assert f"{DTS}/orphan-board.dts" not in symbols
+    defconfigs = read_defconfigs(tree, "arm")
+    assert set(defconfigs) == set(DEFCONFIGS)
+    assert defconfigs["mcu_defconfig"].no_mmu and not defconfigs["mcu_defconfig"].lpae
+    assert defconfigs["big_defconfig"].lpae and "ARCH_A7" in defconfigs["big_defconfig"].symbols
+
+
+def test_each_board_gets_the_defconfig_the_tree_implies(tree: Path) -> None:
+    report = lint_tree(tree, arches=["arm"], jobs=1)
+    boards = _by_board(report.boards)
+    assert set(boards) == set(BOARDS)
+    for name, (defconfig, words) in EXPECTED.items():
+        board = boards[name]
+        assert board.defconfig == f"arch/arm/configs/{defconfig}", name  # type: ignore[attr-defined]
+        assert words in board.defconfig_reason, (name, board.defconfig_reason)  # type: ignore[attr-defined]
+        notes = [d for d in board.diagnostics if d.code == "lint-defconfig"]  # type: ignore[attr-defined]
+        if defconfig == "multi_v7_defconfig":
+            assert notes == []
+        else:
+            assert len(notes) == 1 and notes[0].severity == "info" and defconfig in notes[0].message
+    # every defconfig used is listed once among the configurations, the default first
+    configs = [c.config for c in report.configs]
+    assert configs[0] == "arch/arm/configs/multi_v7_defconfig"
+    assert sorted(configs[1:]) == [f"arch/arm/configs/{n}" for n in
+                                   ("big_defconfig", "mcu_defconfig", "multi_v5_defconfig", "plat_defconfig")]
+
+
+def test_the_choice_does_not_depend_on_which_boards_are_linted(tree: Path) -> None:
+    alone = lint_tree(tree, arches=["arm"], boards=["v5-board.dts", "m-board.dts"], jobs=1)
+    boards = _by_board(alone.boards)
+    assert boards["v5-board"].defconfig == "arch/arm/configs/multi_v5_defconfig"  # type: ignore[attr-defined]
+    assert boards["m-board"].defconfig == "arch/arm/configs/mcu_defconfig"  # type: ignore[attr-defined]
+
+
+def test_a_given_config_is_used_for_every_board(tree: Path) -> None:
+    report = lint_tree(tree, arches=["arm"], config=tree / "arch/arm/configs/plat_defconfig", jobs=1)
+    assert [c.config for c in report.configs] == ["arch/arm/configs/plat_defconfig"]
+    for board in report.boards:
+        assert board.defconfig is None and board.defconfig_reason is None
+        assert not [d for d in board.diagnostics if d.code == "lint-defconfig"]
+
+
+def test_json_keeps_its_keys_and_adds_the_defconfig(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["lint", str(tree), "--arch", "arm", "--format", "json", "-j", "1"])
+    data = json.loads(capsys.readouterr().out)
+    for board in data["boards"]:
+        assert list(board)[:9] == ["path", "arch", "status", "diagnostics", "has_reserved_memory", "memory",
+                                   "memory_assumed", "regions", "global_cma"]
+        assert board["defconfig"].startswith("arch/arm/configs/") and board["defconfig_reason"]
+
+
+LINUX = Path(os.environ.get("MEMPLAN_KERNEL_TREE", "/work/linux-6.12"))
+CORTEX_M7 = ("stm32f746-disco.dts", "stm32f769-disco.dts", "stm32h743i-eval.dts", "stm32h750i-art-pi.dts")
+ARMV5 = {"at91sam9g20ek.dts": "multi_v5_defconfig", "kirkwood-openblocks_a6.dts": "multi_v5_defconfig",
+         "imx28-evk.dts": "mxs_defconfig", "imx27-phytec-phycard-s-rdk.dts": "multi_v5_defconfig",
+         "omap3-beagle.dts": "multi_v7_defconfig"}
+
+
+@pytest.mark.kernel_tree
+@pytest.mark.skipif(not (LINUX / "arch/arm/configs/multi_v7_defconfig").is_file(), reason="no Linux tree")
+def test_real_tree_cortex_m7_and_armv5_boards() -> None:
+    report = lint_tree(LINUX, arches=["arm"], boards=[*CORTEX_M7, *ARMV5], jobs=2)
+    boards = {Path(b.path).name: b for b in report.boards}
+    for name in CORTEX_M7:
+        board = boards[name]
+        assert board.defconfig == "arch/arm/configs/stm32_defconfig", board.defconfig_reason
+        assert "cma-place-failed" not in {d.code for d in board.diagnostics}
+    for name, defconfig in ARMV5.items():
+        assert boards[name].defconfig == f"arch/arm/configs/{defconfig}", boards[name].defconfig_reason
