@@ -7,7 +7,7 @@ MMU. The tree says which configuration builds which board:
 
 * ``arch/<arch>/boot/dts/**/Makefile``: ``dtb-$(CONFIG_FOO) += board.dtb`` builds ``board.dtb``
   when ``CONFIG_FOO`` is set (``dtb-y`` always);
-* ``arch/<arch>/configs/*_defconfig``: which symbols each defconfig enables.
+* ``arch/<arch>/configs/*defconfig``: which symbols each defconfig enables.
 
 For each board (:func:`plan_defconfigs`):
 
@@ -21,9 +21,9 @@ For each board (:func:`plan_defconfigs`):
 
 Two needs of a board's own Device Tree then override the choice, when a defconfig that
 enables the board's symbol meets them (:func:`lint_with_defconfig` builds the board's tree for
-that): an M-profile CPU (a ``arm,cortex-m*`` CPU, or an NVIC interrupt controller) runs only a
-kernel without MMU (a defconfig with ``# CONFIG_MMU is not set``), and RAM only above 4 GiB
-needs LPAE (``CONFIG_ARM_LPAE=y``).
+that): a CPU without MMU (a ``arm,cortex-m*`` CPU, an NVIC interrupt controller, a RISC-V
+CPU with ``mmu-type = "riscv,none"``) runs only a kernel without MMU (a defconfig with
+``# CONFIG_MMU is not set``), and RAM only above 4 GiB needs LPAE (``CONFIG_ARM_LPAE=y``).
 
 Each defconfig is read once. The board's report names the defconfig and the reason.
 """
@@ -111,11 +111,11 @@ def makefile_symbols(root: Path, arch: str) -> dict[str, tuple[str, ...]]:
 
 
 def read_defconfigs(root: Path, arch: str) -> dict[str, Defconfig]:
-    """Every ``arch/<arch>/configs/*_defconfig`` by file name (a fragment such as ``lpae.config``
-    is not a defconfig)."""
+    """Every ``arch/<arch>/configs/*defconfig`` (``defconfig``, ``multi_v7_defconfig`` ...) by file
+    name (a fragment such as ``lpae.config`` is not a defconfig)."""
     out: dict[str, Defconfig] = {}
     folder = root / "arch" / arch / "configs"
-    for path in sorted(folder.glob("*_defconfig")) if folder.is_dir() else ():
+    for path in sorted(folder.glob("*defconfig")) if folder.is_dir() else ():
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -156,9 +156,10 @@ def plan_defconfigs(boards: Sequence[str], symbols: Mapping[str, tuple[str, ...]
                                         "architecture's default")
             continue
         names = sorted({n for sym in syms for n in builders.get(sym, ())}, key=lambda n: (-reach[n], n))
-        alternates = tuple(sorted(
-            {("no-mmu", n) for n in names if defconfigs[n].no_mmu}
-            | {("lpae", n) for n in names if defconfigs[n].lpae}))
+        # for each need, the first defconfig in that order that meets it
+        alternates = tuple((need, found[0]) for need, found in (
+            ("no-mmu", [n for n in names if defconfigs[n].no_mmu]),
+            ("lpae", [n for n in names if defconfigs[n].lpae])) if found)
         built = f"the Makefile builds it with {_shown(syms)}"
         if default in names:
             why = f"{built}, which {default} (the architecture's default) enables"
@@ -201,11 +202,17 @@ def _ram_only_above_4g(tree: Tree) -> bool:
     return bool(banks) and min(banks) >= _FOUR_GIB
 
 
-def _m_profile(tree: Tree) -> bool:
-    """A Cortex-M CPU, or the interrupt controller only M-profile cores have (the NVIC: boards
-    such as stm32f746 describe no CPU node at all)."""
+def _without_mmu(tree: Tree) -> bool:
+    """A CPU that runs only a kernel without MMU: a Cortex-M, or the interrupt controller only
+    M-profile cores have (the NVIC: boards such as stm32f746 describe no CPU node at all), or a
+    RISC-V CPU with ``mmu-type = "riscv,none"`` (the Kendryte K210)."""
     if any(c.startswith("arm,cortex-m") for c in _cpu_compatibles(tree)):
         return True
+    cpus = tree.root.children.get("cpus")
+    for cpu in cpus.children.values() if cpus is not None else ():
+        mmu = cpu.properties.get("mmu-type")
+        if mmu is not None and mmu.value == b"riscv,none\0":
+            return True
     for node in tree.walk():
         prop = node.properties.get("compatible")
         if prop is not None and any(n in prop.value for n in _NVIC):
@@ -214,17 +221,17 @@ def _m_profile(tree: Tree) -> bool:
 
 
 def board_needs(tree: Tree) -> tuple[str, ...]:
-    """What the board's Device Tree asks of the kernel configuration: ``no-mmu`` (an M-profile
-    CPU), ``lpae`` (every RAM bank above 4 GiB)."""
+    """What the board's Device Tree asks of the kernel configuration: ``no-mmu`` (a CPU without
+    MMU), ``lpae`` (every RAM bank above 4 GiB)."""
     needs = []
-    if _m_profile(tree):
+    if _without_mmu(tree):
         needs.append("no-mmu")
     if _ram_only_above_4g(tree):
         needs.append("lpae")
     return tuple(needs)
 
 
-_NEED_WORDS = {"no-mmu": "its CPU is a Cortex-M, which runs only a kernel without MMU",
+_NEED_WORDS = {"no-mmu": "its CPU has no MMU (a Cortex-M, or mmu-type none): it runs only such a kernel",
                "lpae": "its RAM lies only above 4 GiB, which needs LPAE"}
 
 

@@ -28,12 +28,14 @@ BOARD = """/dts-v1/;
 }};
 """
 
+NOMMU_CPU = 'cpus { #address-cells = <1>; #size-cells = <0>; cpu@0 { device_type = "cpu"; reg = <0>; mmu-type = "riscv,none"; }; };'
 NVIC = 'nvic: interrupt-controller@e000e100 { compatible = "arm,armv7m-nvic"; reg = <0xe000e100 0xc00>; };'
 
 MAKEFILE = """# SPDX-License-Identifier: GPL-2.0
 dtb-$(CONFIG_ARCH_A7) += \\
 	a7-board.dtb \\
 	m-board.dtb \\
+	nommu-cpu-board.dtb \\
 	high-board.dtb
 dtb-$(CONFIG_SOC_V5) += v5-board.dtb
 dtb-$(CONFIG_ARCH_PLAT) += plat-board.dtb
@@ -53,6 +55,7 @@ DEFCONFIGS = {
 BOARDS = {
     "a7-board": dict(ac=1, unit="40000000", reg="0x40000000", extra=""),
     "m-board": dict(ac=1, unit="c0000000", reg="0xc0000000", extra=NVIC),
+    "nommu-cpu-board": dict(ac=1, unit="c0000000", reg="0xc0000000", extra=NOMMU_CPU),
     "high-board": dict(ac=2, unit="800000000", reg="0x8 0x00000000", extra=""),
     "v5-board": dict(ac=1, unit="20000000", reg="0x20000000", extra=""),
     "plat-board": dict(ac=1, unit="20000000", reg="0x20000000", extra=""),
@@ -65,6 +68,7 @@ BOARDS = {
 EXPECTED = {
     "a7-board": ("multi_v7_defconfig", "CONFIG_ARCH_A7, which multi_v7_defconfig (the architecture's default)"),
     "m-board": ("mcu_defconfig", "Cortex-M"),
+    "nommu-cpu-board": ("mcu_defconfig", "has no MMU"),
     "high-board": ("big_defconfig", "above 4 GiB"),
     "v5-board": ("multi_v5_defconfig", "builds the most boards"),
     "plat-board": ("plat_defconfig", "multi_v7_defconfig does not enable; plat_defconfig does"),
