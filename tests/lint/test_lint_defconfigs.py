@@ -28,7 +28,8 @@ BOARD = """/dts-v1/;
 }};
 """
 
-NOMMU_CPU = 'cpus { #address-cells = <1>; #size-cells = <0>; cpu@0 { device_type = "cpu"; reg = <0>; mmu-type = "riscv,none"; }; };'
+NOMMU_CPU = ('cpus { #address-cells = <1>; #size-cells = <0>; '
+             'cpu@0 { device_type = "cpu"; reg = <0>; mmu-type = "riscv,none"; }; };')
 NVIC = 'nvic: interrupt-controller@e000e100 { compatible = "arm,armv7m-nvic"; reg = <0xe000e100 0xc00>; };'
 
 MAKEFILE = """# SPDX-License-Identifier: GPL-2.0
@@ -66,7 +67,7 @@ BOARDS = {
 
 #: board -> (defconfig, words its reason must contain)
 EXPECTED = {
-    "a7-board": ("multi_v7_defconfig", "CONFIG_ARCH_A7, which multi_v7_defconfig (the architecture's default)"),
+    "a7-board": ("multi_v7_defconfig", "ARCH_A7, which multi_v7_defconfig (the architecture's default)"),
     "m-board": ("mcu_defconfig", "Cortex-M"),
     "nommu-cpu-board": ("mcu_defconfig", "has no MMU"),
     "high-board": ("big_defconfig", "above 4 GiB"),
