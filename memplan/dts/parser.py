@@ -76,6 +76,13 @@ from memplan.model import Diagnostic
 
 __all__ = ["parse_dts", "parse_text"]
 
+#: The text before a token that dtc's lexer reads as a node or property name (after '{', ';',
+#: /delete-node/, /delete-property/ or /omit-if-no-ref/, then blanks, comments and labels).
+_NAME_STATE = re.compile(
+    r"(?:[{;]|/delete-node/|/delete-property/|/omit-if-no-ref/)"
+    r"(?:\s++|/\*(?:[^*]|\*(?!/))*+\*/|//[^\n]*+\n|[A-Za-z_][A-Za-z0-9_]*+:)*+\Z"
+)
+
 _T = TypeVar("_T")
 
 #: The most states dtc's parser stack holds: bison's ``YYMAXDEPTH`` (10,000) less one, as bison
@@ -185,7 +192,28 @@ class Parser:
             raise self.error_at(err.message, pos) from None
 
     def unexpected(self, wanted: str) -> DtsSyntaxError:
-        return self.error_at(f"expected {wanted}, found {self._describe()}", self.pos)
+        return self.lexed_first(self.pos) or self.error_at(
+            f"expected {wanted}, found {self._describe()}", self.pos)
+
+    def lexed_first(self, pos: int) -> DtsSyntaxError | None:
+        """The lexical error of the token at ``pos``, if it has one.
+
+        dtc's lexer reads a token before its parser acts on it (shifts it, fails on it, or
+        overflows its stack on it), so a bad escape in a string or character literal, a
+        character literal of the wrong length, or (in a value, where dtc reads numbers) an
+        integer literal out of range there is reported before the syntax error or overflow."""
+        m = TOKEN.match(self.text, pos)
+        kind = m.lastgroup if m is not None else None
+        if m is None or kind not in ("string", "char", "number"):
+            return None
+        if kind == "number" and _NAME_STATE.search(self.text, max(pos - 512, 0), pos):
+            return None  # dtc reads a node or property name here: digits are a name
+        decode = {"string": string_bytes, "char": char_value, "number": int_value}[kind]
+        try:
+            decode(m.group(0))
+        except DtsSyntaxError as err:
+            return self.error_at(err.message, pos)
+        return None
 
     # ----------------------------------------------------------------- token level
 
@@ -337,7 +365,7 @@ class Parser:
         """``count`` more symbols on dtc's parser stack, the last read at offset ``pos``."""
         self.sp += count
         if self.sp > DTC_STACK:
-            raise self.error_at(
+            raise self.lexed_first(pos) or self.error_at(
                 f"dtc refuses this: its parser stack overflows here (bison 'memory exhausted', "
                 f"more than {DTC_STACK + 1} entries: nodes nested too deeply, or too many earlier "
                 "siblings, labels or /memreserve/ entries)", pos)
@@ -418,7 +446,7 @@ class Parser:
             raise self.unexpected("'/dts-v1/;' at the start of the file")
         first = True
         while True:
-            self.skip()
+            self._skip_top()
             header_at = self.pos
             if not self.take_keyword("/dts-v1/"):
                 break
@@ -427,7 +455,7 @@ class Parser:
             self.skip()
             self.grow(1, self.pos)
             self.expect(";")
-            self.skip()
+            self._skip_top()
             plugin_at = self.pos
             plugin = self.take_keyword("/plugin/")
             if plugin:
@@ -445,10 +473,20 @@ class Parser:
         self._memreserves()
         self._devicetree()
 
+    def _skip_top(self) -> None:
+        """:meth:`skip` where a '/' may begin a node (``/ {``): dtc reads the '/' of an
+        unterminated comment there as that token and stops on the character after it."""
+        try:
+            self.skip()
+        except DtsSyntaxError as err:
+            if not err.message.startswith("unterminated comment"):
+                raise
+            raise self.error_at(err.message, self.pos + 1) from None
+
     def _memreserves(self) -> None:
         # 'memreserves' is right-recursive too: each entry stays on dtc's stack until the tree
         while True:
-            self.skip()
+            self._skip_top()
             start = self.pos
             sp = self.sp
             labels = self.labels()
@@ -473,7 +511,7 @@ class Parser:
 
     def _devicetree(self) -> None:
         while True:
-            self.skip()
+            self._skip_top()
             if self.pos >= len(self.text):
                 break
             start = self.pos

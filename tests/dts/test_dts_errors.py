@@ -18,7 +18,7 @@ CASES: dict[str, tuple[str, type[DtsError], str, int, int]] = {
     "missing-semicolon": (H + "/ {\n\ta = <1>\n\tb = <2>;\n};\n", DtsSyntaxError, "expected ';'", 4, 2),
     "missing-header": ("/ { };\n", DtsSyntaxError, "/dts-v1/", 1, 1),
     "unterminated-string": (H + '/ { a = "abc; };\n', DtsSyntaxError, "unterminated string", 2, 9),
-    "unterminated-comment": (H + "/ { };\n/* open\n", DtsSyntaxError, "unterminated comment", 3, 1),
+    "unterminated-comment": (H + "/ { };\n/* open\n", DtsSyntaxError, "unterminated comment", 3, 2),
     "bad-cell": (H + "/ { a = <1 GIC_SPI 2>; };\n", DtsSyntaxError, "found 'GIC_SPI'", 2, 12),
     "expression-needs-parens": (H + "/ { a = <1 + 2>; };\n", DtsSyntaxError, "a cell value or '>'", 2, 12),
     "props-after-subnodes": (H + "/ {\n\tn { };\n\tp = <1>;\n};\n", DtsSyntaxError,
