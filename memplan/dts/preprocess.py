@@ -828,9 +828,58 @@ def _adjacent(a: Any, b: Any) -> bool:
     return pos_a is not None and pos_b is not None and pos_a + len(str(a.value)) == pos_b
 
 
+def _c_integer_division() -> None:
+    """Make pcpp's ``#if`` arithmetic divide as C (and GNU cpp) does.
+
+    pcpp divides through floating point (inexact past 2**53: ``0x7fffffffffffffff / 3`` is off)
+    and takes remainders with Python's sign rule (``-7 % 2`` is 1); C truncates the quotient
+    toward zero and gives the remainder the dividend's sign. Done once, on pcpp's value class;
+    dividing by zero still fails as before."""
+    from pcpp import evaluator
+
+    value_type: Any = evaluator.Value
+    if getattr(value_type, "_memplan_c_division", False):
+        return
+    mask = int(value_type.UINT_MAX)
+
+    def operands(a: Any, b: Any) -> tuple[Any, int, int, bool] | Any:
+        if a.exception is not None:
+            return a
+        b = value_type(b)
+        if b.exception is not None:
+            return b
+        unsigned = bool(a.unsigned or b.unsigned)
+        x, y = (int(a) & mask, int(b) & mask) if unsigned else (int(a), int(b))
+        return b, x, y, unsigned
+
+    def quotient(x: int, y: int) -> int:
+        q = abs(x) // abs(y)
+        return q if (x < 0) == (y < 0) else -q
+
+    def divide(a: Any, b: Any) -> Any:
+        got = operands(a, b)
+        if not isinstance(got, tuple):
+            return got
+        _b, x, y, unsigned = got
+        return value_type(quotient(x, y), unsigned)
+
+    def remainder(a: Any, b: Any) -> Any:
+        got = operands(a, b)
+        if not isinstance(got, tuple):
+            return got
+        _b, x, y, unsigned = got
+        return value_type(x - y * quotient(x, y), unsigned)
+
+    value_type.__truediv__ = value_type.__div__ = divide
+    value_type.__mod__ = remainder
+    value_type._memplan_c_division = True
+
+
 def _build_preprocessor(run: _PcppRun) -> Any:
     """A pcpp ``Preprocessor`` whose hooks delegate to ``run``."""
     from pcpp import Preprocessor
+
+    _c_integer_division()
 
     class _DtsPreprocessor(Preprocessor):  # type: ignore[misc]
         def __init__(self) -> None:

@@ -371,3 +371,19 @@ def test_absolute_include_outside_roots(here: Path, tool: str) -> None:
         preprocess("board/b.dts", [], cpp=tool, include_roots=["board"])
     src = info.value.source
     assert src is not None and (src.file, src.line, src.column) == ("board/b.dts", 1, 10)
+
+
+#: ``#if`` divisions where pcpp once differed from C (float division, Python's remainder sign).
+C_DIVISIONS = (
+    "-7 % 2 == -1", "7 % -2 == 1", "-7 / 2 == -3", "0x7fffffffffffffff / 3 == 3074457345618258602",
+    "-0x7fffffffffffffff / 7 == -1317624576693539401", "18446744073709551615u / 3 == 6148914691236517205",
+    "-1 % 3u == 0", "0x7fffffffffffffff % 1000 == 807",
+)
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("condition", C_DIVISIONS)
+def test_if_divides_as_c_does(here: Path, tool: str, condition: str) -> None:
+    """Both back ends take every one of these (GNU cpp is the judge when present)."""
+    write(here, "d.dts", f"/dts-v1/;\n#if {condition}\n/ {{ taken; }};\n#endif\n")
+    assert "taken" in preprocess("d.dts", [], cpp=tool).text
