@@ -40,6 +40,7 @@ import attrs
 
 from memplan.diagnostics import diag
 from memplan.dts import Tree, load_device_tree
+from memplan.dts.dtcversion import DtcVersion
 from memplan.errors import MemplanError
 from memplan.kconfig import KernelConfig
 from memplan.lint.board import ArchContext
@@ -273,10 +274,10 @@ class BoardConfigs:
                     Source("file", file=self.labels.get(choice.defconfig, choice.defconfig)))
 
 
-def tree_needs(srctree: str, path: str, include_dirs: Sequence[str]) -> tuple[str, ...]:
+def tree_needs(srctree: str, path: str, include_dirs: Sequence[str], dtc: DtcVersion) -> tuple[str, ...]:
     """:func:`board_needs` of a board source (``()`` when it does not build: the lint says why)."""
     try:
-        return board_needs(load_device_tree(os.path.join(srctree, path), include_dirs).tree)
+        return board_needs(load_device_tree(os.path.join(srctree, path), include_dirs, dtc=dtc).tree)
     except MemplanError:
         return ()
 
@@ -329,7 +330,7 @@ def lint_with_defconfig(ctx: ArchContext, path: str, configs: BoardConfigs | Non
     info ``lint-defconfig`` finding says so when it is not the architecture's default)."""
     if configs is None:
         return lint(ctx, path)
-    needs = tree_needs(ctx.srctree, path, ctx.include_dirs) if configs.needs_tree(path) else ()
+    needs = tree_needs(ctx.srctree, path, ctx.include_dirs, ctx.dtc) if configs.needs_tree(path) else ()
     choice = configs.choice(path, needs)
     config = configs.config(choice)
     result = lint(ctx if config is ctx.config else attrs.evolve(ctx, config=config), path)
