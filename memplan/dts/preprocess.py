@@ -168,8 +168,9 @@ def preprocess(
     ``defines`` are ``NAME`` or ``NAME=VALUE`` strings (``-D``). ``include_roots`` confines
     every read to those directories (see :mod:`memplan.dts.includes`); with it, ``"auto"``
     uses the pcpp back end, whose every file read memplan makes and checks itself, and
-    ``"system"`` first walks the includes that way, then runs cpp (bounded) and checks the
-    files it read once more. Raises :class:`IncludeError` or
+    ``"system"`` first walks the includes that way, then runs cpp (bounded) where only the roots
+    exist (:mod:`memplan.dts.sandbox`; pcpp instead, with an info diagnostic, where that is
+    impossible) and checks the files it read once more. Raises :class:`IncludeError` or
     :class:`PreprocessError` with the position of the problem.
     """
     main = os.fspath(path)

@@ -79,10 +79,6 @@ class View:
         self.ops = tuple(ops)
         self.cwd = cwd
 
-    def visible_files(self) -> tuple[str, ...]:
-        """The single files outside the roots the preprocessor can open (its program files)."""
-        return tuple(path for kind, path, _ in self.ops if kind == "file")
-
     def preexec(self, base: str, memory: int, report: int) -> Callable[[], None]:
         """The function the child runs before ``exec``: enter new namespaces, build the view on
         a tmpfs at ``base``, ``chroot`` into it, limit the address space to ``memory``. What
