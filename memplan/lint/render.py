@@ -31,8 +31,9 @@ def _table(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
 
 def _status_rows(report: LintReport) -> list[list[str]]:
     rows: list[list[str]] = [list(_HEADERS)]
+    arches = dict.fromkeys(c.arch for c in report.configs)  # an arch may have several configs
     groups: list[tuple[str, list[BoardResult]]] = [
-        (c.arch, [b for b in report.boards if b.arch == c.arch]) for c in report.configs
+        (arch, [b for b in report.boards if b.arch == arch]) for arch in arches
     ]
     if len(groups) != 1:
         groups.append(("total", list(report.boards)))
@@ -56,7 +57,10 @@ def render_text(report: LintReport, *, findings: bool = True) -> str:
     for cfg in report.configs:
         own = [d for d in cfg.diagnostics if d.severity in ("error", "warning")]
         version = f", Linux {cfg.kernel_version}" if cfg.kernel_version else ""
-        lines.append(f"{cfg.arch}: boards resolved with {cfg.config}{version}"
+        used = sum(1 for b in report.boards if b.arch == cfg.arch and b.defconfig == cfg.config)
+        which = (f"{used} board{'s' if used != 1 else ''}" if any(b.defconfig for b in report.boards)
+                 else "boards")  # with --config every board uses the one configuration
+        lines.append(f"{cfg.arch}: {which} resolved with {cfg.config}{version}"
                      + (f" ({len(own)} configuration warnings)" if own else ""))
         lines.extend(f"  {d}" for d in own)
     if report.configs:

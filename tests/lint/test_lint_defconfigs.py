@@ -174,3 +174,14 @@ def test_real_tree_cortex_m7_and_armv5_boards() -> None:
         assert "cma-place-failed" not in {d.code for d in board.diagnostics}
     for name, defconfig in ARMV5.items():
         assert boards[name].defconfig == f"arch/arm/configs/{defconfig}", boards[name].defconfig_reason
+
+
+def test_text_names_each_defconfig_with_its_boards_and_one_summary_row(tree: Path) -> None:
+    from memplan.lint.render import render_text
+
+    text = render_text(lint_tree(tree, arches=["arm"], jobs=1))
+    assert "arm: 4 boards resolved with arch/arm/configs/multi_v7_defconfig" in text
+    assert "arm: 2 boards resolved with arch/arm/configs/mcu_defconfig" in text
+    assert "arm: 1 board resolved with arch/arm/configs/plat_defconfig" in text
+    summary = text.split("Summary of", 1)[1]
+    assert len([line for line in summary.splitlines() if line.split()[:1] == ["arm"]]) == 1
