@@ -123,7 +123,7 @@ def choose_dtc(explicit: DtcVersion | None,
     ``scripts/dtc``; otherwise :data:`DEFAULT_DTC`."""
     if explicit is not None or kernel_version is None:
         return (explicit or DEFAULT_DTC), None
-    where = Source.builtin(argument_value("kernel_version", kernel_version))
+    where = Source.builtin(f"kernel version {kernel_version}")  # given, or read from a snapshot
     other = f"{argument_value('dtc_version', 'VERSION')} chooses another dtc"
     carried = rules.kernel_dtc(kernel_version)
     if carried is None:
