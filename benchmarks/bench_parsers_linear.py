@@ -1,14 +1,14 @@
 """Linear growth of the DTS, dmesg and .config parsers on hostile-size inputs.
 
-Run: ``python benchmarks/bench_parsers_linear.py [--scale K]``. For each parser it builds inputs
-of n, 2n, 4n and 8n units (DTS: properties on ONE line; sibling nodes, up to 9,900 in one node as
-dtc allows at most 9,988, more under several parents; and one
-string literal of n x 64 bytes; dmesg: ``cma:`` reservation lines; .config: lines), times the
-parse (best of 3) and prints the time, the time per unit and the ratio to the n-unit run next
-to the ratio a linear parser gives (2, 4, 8). A quadratic parser shows 4, 16, 64. The peak
-memory of one more parse (``tracemalloc``, input text excluded) is shown per unit as well: a
-lean parser keeps it flat. The peer of each row is the same parser on the smallest input, in
-the same run; nothing here asserts a time.
+Run: ``python benchmarks/bench_parsers_linear.py [--scale K]``. For each parser it builds inputs of
+n, 2n, 4n and 8n units (DTS: properties on ONE line; sibling nodes, up to 9,900 in one node as dtc
+allows at most 9,988, more under several parents; and one string literal of n x 64 bytes; the tree:
+the path of every node of n nested nodes, whose total length alone grows as n^2; dmesg: ``cma:``
+reservation lines; .config: lines), times the parse (best of 3) and prints the time, the time per
+unit and the ratio to the n-unit run next to the ratio a linear parser gives (2, 4, 8). A quadratic
+parser shows 4, 16, 64. The peak memory of one more parse (``tracemalloc``, input text excluded) is
+shown per unit as well: a lean parser keeps it flat. The peer of each row is the same parser on the
+smallest input, in the same run; nothing here asserts a time.
 
 ``--config-lines N`` (e.g. 1000000) instead loads one N-line ``.config`` file the way
 ``memplan resolve --config`` does and prints its size against the default limit
@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memplan.dts import parse_text
+from memplan.dts import Node, parse_text
 from memplan.kconfig import load_config
 from memplan.observe import parse_dmesg
 
@@ -56,6 +56,20 @@ def dts_string(n: int) -> str:
     return '/dts-v1/;\n/ { s = "' + "ab\\n" * (n * 16) + '"; };\n'
 
 
+def nested_count(n: int) -> str:
+    """The input of :func:`every_path`: just the depth (the tree is built by the timed call)."""
+    return str(n)
+
+
+def every_path(text: str) -> int:
+    """A chain of ``int(text)`` nested nodes (names of ~6 characters: all but the first ~150
+    levels are below the path length a node keeps), then the path of every node in walk order."""
+    node = root = Node("")
+    for i in range(int(text)):
+        node = node.add_child(f"n{i:05d}")
+    return sum(len(node.path) for node in root.walk())
+
+
 def dmesg_lines(n: int) -> str:
     head = (
         "[    0.000000] Booting Linux on physical CPU 0x0\n"
@@ -75,6 +89,8 @@ CASES: list[tuple[str, int, Callable[[int], str], Callable[[str], object]]] = [
     ("DTS: properties on one line", 5_000, dts_one_line, lambda t: parse_text(t, "<bench>")),
     ("DTS: sibling nodes", 1_200, dts_siblings, lambda t: parse_text(t, "<bench>")),
     ("DTS: one string literal (x64 bytes)", 10_000, dts_string, lambda t: parse_text(t, "<bench>")),
+    ("Tree: path of every node, nested nodes (the paths' total length grows as n^2)", 1_000,
+     nested_count, every_path),
     ("dmesg: cma: lines", 5_000, dmesg_lines, lambda t: parse_dmesg(t, "<bench>")),
     (".config: lines", 20_000, config_lines,
      lambda t: load_config(text=t, arch="arm64", kernel_version="6.1")),

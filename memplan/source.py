@@ -7,7 +7,8 @@ a command-line token (``cmdline token 'cma=64M' at 10..17``) or a ``.config`` li
 
 from __future__ import annotations
 
-from typing import Literal
+from operator import attrgetter
+from typing import Any, Literal, Protocol
 
 import attrs
 
@@ -160,6 +161,96 @@ def _window(line: str, column: int | None) -> str:
     lo = max(0, min(col - SNIPPET_LIMIT // 2, len(line) - SNIPPET_LIMIT))
     hi = lo + SNIPPET_LIMIT
     return ("..." if lo else "") + line[lo:hi] + ("..." if hi < len(line) else "")
+
+
+class Locator(Protocol):
+    """What a :class:`LazySource` needs: the position of an offset of some text."""
+
+    def position(self, pos: int) -> tuple[str, int, int, LineRef]:
+        """``(file, line, column, the line as a LineRef)`` of offset ``pos``."""
+
+
+#: The fields :meth:`Source.__eq__` compares, read from any :class:`Source`.
+_EQ_FIELDS = attrgetter(*(a.name for a in attrs.fields(Source) if a.eq))
+_new = object.__new__
+_set_state = object.__setattr__
+
+
+class LazySource(Source):
+    """A file position (``kind`` ``file``) kept as an offset into a text until a field is read.
+
+    A parsed tree has one source per node and property, and nearly all of them are never shown:
+    this one costs one object and no line lookup until its file, line, column or text is asked
+    for (then the position is found once and kept). It equals, hashes and prints as the
+    :class:`Source` it stands for; copying, pickling or :func:`attrs.evolve` gives that plain
+    :class:`Source`.
+    """
+
+    __slots__ = ("_state",)
+    #: ``(locator, offset)`` until first read, then ``(file, line, column, lines)``.
+    _state: tuple[Locator, int] | tuple[str, int, int, LineRef]
+
+    kind: SourceKind = "file"
+    _text: str | None = None
+    span: tuple[int, int] | None = None
+    offset: int | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Source:  # type: ignore[misc]
+        # only attrs.evolve() (and the like) call the class: they get a plain Source
+        return Source(*args, **kwargs)
+
+    @classmethod
+    def at_offset(cls, where: Locator, pos: int) -> LazySource:
+        """The position of offset ``pos`` as ``where`` locates it, found when first needed."""
+        src: LazySource = _new(cls)
+        _set_state(src, "_state", (where, pos))
+        return src
+
+    def _resolved(self) -> tuple[str, int, int, LineRef]:
+        state = self._state
+        if len(state) == 2:
+            where, pos = state
+            state = where.position(pos)
+            _set_state(self, "_state", state)
+        return state
+
+    @property
+    def file(self) -> str | None:
+        return self._resolved()[0]
+
+    @property
+    def line(self) -> int | None:
+        return self._resolved()[1]
+
+    @property
+    def column(self) -> int | None:
+        return self._resolved()[2]
+
+    @property
+    def lines(self) -> LineRef | None:
+        return self._resolved()[3]
+
+    def plain(self) -> Source:
+        """The same position as a plain :class:`Source`."""
+        return _file_source(*self._resolved())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Source):
+            return NotImplemented
+        return bool(_EQ_FIELDS(self) == _EQ_FIELDS(other))
+
+    __hash__ = Source.__hash__
+
+    def __repr__(self) -> str:
+        return repr(self.plain())
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        return _file_source, self._resolved()
+
+
+def _file_source(file: str, line: int, column: int, lines: LineRef) -> Source:
+    """A plain file position (what a :class:`LazySource` becomes when copied or pickled)."""
+    return Source("file", file=file, line=line, column=column, lines=lines)
 
 
 def source_json(source: Source | None) -> dict[str, object] | None:

@@ -48,7 +48,7 @@ from operator import add
 
 from memplan.errors import DtsSyntaxError, shorten
 from memplan.numbers import parse_int
-from memplan.source import LineRef, Source
+from memplan.source import LazySource, LineRef, Source
 
 __all__ = [
     "BYTE_TOKEN",
@@ -111,6 +111,7 @@ _SIMPLE_ESCAPES = {
     b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13,
 }
 _U64 = (1 << 64) - 1
+_at_offset = LazySource.at_offset
 
 
 class SourceMap:
@@ -167,10 +168,10 @@ class SourceMap:
         """The physical line ``index`` (0-based) of the text, without its line ending (LF or CRLF)."""
         return self.line_ref(index).get()
 
-    def source(self, pos: int) -> Source:
-        """The :class:`Source` of offset ``pos``; its line is kept as offsets and cut out only when shown.
+    def position(self, pos: int) -> tuple[str, int, int, LineRef]:
+        """``(file, line, column, the physical line as a LineRef)`` of offset ``pos``.
 
-        (:meth:`locate` and :meth:`line_ref` written out: a tree asks this once per node and property.)
+        (:meth:`locate` and :meth:`line_ref` written out.)
         """
         starts = self.starts
         index = bisect_right(starts, pos) - 1
@@ -186,7 +187,13 @@ class SourceMap:
         end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
         if end > start and text[end - 1] == "\r":
             end -= 1
-        return Source("file", file=name, line=line, column=column, lines=LineRef(text, start, end))
+        return name, line, column, LineRef(text, start, end)
+
+    def source(self, pos: int) -> Source:
+        """The :class:`Source` of offset ``pos``: a :class:`~memplan.source.LazySource`, located
+        (and its line cut out) only when it is read -- a tree asks this once per node and
+        property, and shows few of them."""
+        return _at_offset(self, pos)
 
 
 def _syntax(message: str, where: Source | None) -> DtsSyntaxError:

@@ -132,6 +132,24 @@ class MemReserve:
 _KEPT_PATH = 1024
 
 
+class _PathChain:
+    """The path last asked below a node whose path is kept (its *anchor*): the nodes from the
+    anchor's child down to the one asked, and where each one's own path ends in that text.
+
+    Asking the path of every node of a deep tree (in any walk order that visits a parent
+    before its children, or nodes near one another) then builds each path from the longest
+    known prefix: the Python work per node is the steps to the chain, not the node's depth.
+    """
+
+    __slots__ = ("base", "ends", "nodes", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.base = len(text)  # the anchor's own path (no trailing '/') is text[:base]
+        self.nodes: list[Node] = []
+        self.ends: list[int] = []
+
+
 @attrs.define(eq=False, repr=False)
 class Node:
     """A node of the tree; ``name`` is the full node name (``memory@40000000``).
@@ -149,6 +167,11 @@ class Node:
     source: Source = _NO_SOURCE
     #: The full path, kept when it is short (every real node's is); ``None`` below a long one.
     _path: str | None = attrs.field(init=False, default=None)
+    #: Below a long path: the nearest ancestor whose path is kept, and the depth below it.
+    _anchor: Node | None = attrs.field(init=False, default=None)
+    _depth: int = attrs.field(init=False, default=0)
+    #: On a node whose path is kept: the path last asked below it (see :class:`_PathChain`).
+    _chain: _PathChain | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         parent = self.parent
@@ -158,25 +181,58 @@ class Node:
             self._path = "/" + self.name
         elif parent._path is not None and len(parent._path) < _KEPT_PATH:
             self._path = f"{parent._path}/{self.name}"
+        elif parent._path is not None:
+            self._anchor = parent
+            self._depth = 1
         else:
-            self._path = None
+            self._anchor = parent._anchor
+            self._depth = parent._depth + 1
 
     @property
     def path(self) -> str:
         """The full path (``/soc/uart@1000``). Kept in the node up to :data:`_KEPT_PATH`
-        characters; a deeper node's is built from its ancestors' names on each use, so memory
-        stays linear in the tree's size however deep it is (a kept path for each of 3,000
-        nested nodes with long names would be gigabytes)."""
+        characters; a deeper node's is built on each use from the path last asked below the
+        same ancestor (:class:`_PathChain`), so memory stays linear in the tree's size however
+        deep it is (a kept path for each of 3,000 nested nodes with long names would be
+        gigabytes), and asking every node's path costs the paths' length, not a walk to the
+        top for each."""
         if self._path is not None:
             return self._path
-        parts = []
+        anchor = self._anchor
+        assert anchor is not None and anchor._path is not None
+        chain = anchor._chain
+        if chain is None:
+            chain = anchor._chain = _PathChain(anchor._path.rstrip("/"))
+        nodes = chain.nodes
+        found = -1  # the deepest of this node and its ancestors on the chain (-1: the anchor)
+        names: list[str] = []
+        added: list[Node] = []
         node: Node = self
-        while node._path is None:
-            parts.append(node.name)
-            assert node.parent is not None  # the root's path is always kept
-            node = node.parent
-        parts.append(node._path.rstrip("/"))
-        return "/".join(reversed(parts))
+        while True:
+            index = node._depth - 1
+            if index < len(nodes) and nodes[index] is node:
+                found = index
+                break
+            names.append(node.name)
+            added.append(node)
+            parent = node.parent
+            assert parent is not None  # below the anchor, every node has its parent
+            if parent is anchor:
+                break
+            node = parent
+        ends = chain.ends
+        end = ends[found] if found >= 0 else chain.base
+        if not names:
+            return chain.text[:end]
+        names.append(chain.text[:end])
+        del nodes[found + 1 :]
+        del ends[found + 1 :]
+        for node in reversed(added):
+            end += 1 + len(node.name)
+            nodes.append(node)
+            ends.append(end)
+        chain.text = "/".join(reversed(names))
+        return chain.text
 
     def __repr__(self) -> str:
         return f"<Node {self.path}>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from memplan.dts import Property, Tree, parse_text
@@ -114,3 +116,41 @@ def test_as_int_rejects_partial_groups() -> None:
         Property("reg", bytes(12), SRC).as_int(2)
     with pytest.raises(DtsError, match="cannot group"):
         Property("reg", bytes(4), SRC).as_int(0)
+
+
+def _deep_tree(depth: int) -> tuple[Tree, dict[int, str]]:
+    """A chain of ``depth`` nested nodes, each with a leaf beside the next level (and a second
+    chain branching off half way down), and every node's path built top-down alongside."""
+    tree = Tree()
+    expected = {id(tree.root): "/"}
+    todo = [(tree.root, "", 0, depth)]
+    while todo:
+        node, path, level, last = todo.pop()
+        if level == last:
+            continue
+        child = node.add_child(f"level-{level}@{level:x}")
+        leaf = node.add_child(f"leaf-{level}")
+        expected[id(child)] = f"{path}/{child.name}"
+        expected[id(leaf)] = f"{path}/{leaf.name}"
+        todo.append((child, f"{path}/{child.name}", level + 1, last))
+        if level == depth // 2 and last == depth:
+            branch = node.add_child("branch")
+            expected[id(branch)] = f"{path}/branch"
+            todo.append((branch, f"{path}/branch", level + 1, depth - 100))
+    return tree, expected
+
+
+def test_every_path_of_a_deep_tree_in_any_order() -> None:
+    """Paths below the length a node keeps (1,024 characters) are built from the path asked
+    before; each is checked against the one built top-down, asked in pre-order, deepest first,
+    in a random order, and twice in a row."""
+    tree, expected = _deep_tree(2_000)
+    nodes = list(tree.walk())
+    assert len(nodes) == len(expected) > 5_000
+    deepest = max(nodes, key=lambda node: len(expected[id(node)]))
+    assert len(expected[id(deepest)]) > 20 * 1024
+    shuffled = nodes[:]
+    random.Random(12).shuffle(shuffled)
+    for order in (nodes, nodes[::-1], shuffled):
+        assert all(node.path == expected[id(node)] and node.path == expected[id(node)] for node in order)
+    assert tree.find(deepest.path) is deepest

@@ -1,0 +1,65 @@
+"""A parsed tree's sources are located only when read (LazySource), yet behave as plain Sources."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import attrs
+
+from memplan.dts.lexer import SourceMap
+from memplan.dts.parser import parse_text
+from memplan.source import LazySource, LineRef, Source
+
+TEXT = '/dts-v1/;\n# 7 "board.dtsi" 1\n/ {\n\tmodel = "m";\n\tnode@1 { reg = <1>; };\n};\n'
+
+
+def _eager(smap: SourceMap, pos: int) -> Source:
+    file, line, column, index = smap.locate(pos)
+    return Source("file", file=file, line=line, column=column, lines=smap.line_ref(index))
+
+
+def test_every_offset_locates_as_the_eager_lookup() -> None:
+    smap = SourceMap(TEXT, "board.dts")
+    for pos in range(len(TEXT) + 1):
+        lazy = smap.source(pos)
+        assert isinstance(lazy, LazySource)
+        eager = _eager(smap, pos)
+        assert (lazy.kind, lazy.file, lazy.line, lazy.column, lazy.text) == (
+            eager.kind, eager.file, eager.line, eager.column, eager.text)
+        assert lazy == eager and eager == lazy and (lazy != eager) is False and (eager != lazy) is False
+        assert hash(lazy) == hash(eager)
+        assert str(lazy) == str(eager) and repr(lazy) == repr(eager)
+        assert lazy.to_dict() == eager.to_dict()
+
+
+def test_unequal_positions_stay_unequal() -> None:
+    smap = SourceMap(TEXT, "board.dts")
+    assert smap.source(0) != smap.source(12)
+    assert smap.source(0) != Source.at("other.dts", 1, 1)
+    assert smap.source(0) != "board.dts:1:1"
+    assert len({smap.source(0), _eager(smap, 0), smap.source(12)}) == 2
+
+
+def test_copies_are_plain_sources() -> None:
+    smap = SourceMap(TEXT, "board.dts")
+    lazy = smap.source(TEXT.index("model"))
+    for other in (pickle.loads(pickle.dumps(lazy)), copy.copy(lazy), copy.deepcopy(lazy),
+                  attrs.evolve(lazy, file="renamed.dtsi")):
+        assert type(other) is Source
+    back = pickle.loads(pickle.dumps(lazy))
+    assert back == lazy and back.text == "\tmodel = \"m\";" and str(back) == "board.dtsi:8:2"
+    moved = attrs.evolve(lazy, file="renamed.dtsi")
+    assert (moved.file, moved.line, moved.column) == ("renamed.dtsi", 8, 2)
+    assert lazy.file == "board.dtsi"  # the original is unchanged
+
+
+def test_tree_sources_point_at_their_text() -> None:
+    tree = parse_text(TEXT, "board.dts")
+    model = tree.root.properties["model"]
+    assert isinstance(model.source, LazySource)
+    assert str(model.source) == "board.dtsi:8:2"
+    reg = tree.find("/node@1")
+    assert reg is not None and str(reg.source) == "board.dtsi:9:2"
+    assert str(reg.properties["reg"].source) == "board.dtsi:9:11"
+    assert reg.properties["reg"].source.lines == LineRef(TEXT, TEXT.index("\tnode@1"), TEXT.index("\n};\n"))
