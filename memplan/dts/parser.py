@@ -92,24 +92,35 @@ _T = TypeVar("_T")
 DTC_STACK = 9_999
 _MAX_INCLUDE_DEPTH = 100
 _SKIP_START = frozenset(" \t\r\n\f\v/#")
-#: A plain hex or decimal cell after optional blanks, followed by a blank or '>': the common case
-#: of ``< ... >``, taken without the general token machinery (anything else goes the long way).
-#: The common head of a block item: blanks and line ends, a bare name, blanks on the same line,
-#: then '=', '{' or ';' (anything else -- labels, keywords, comments, line markers, a backslash,
-#: the end of an included file -- goes the long way).
-_PLAIN_ITEM = re.compile(r"[ \t\r\n]*([a-zA-Z0-9,._+*#?@-]+)[ \t]*([={;])")
+#: The common items of a block, each taken by one match at the cursor (anything else -- more
+#: labels, keywords, comments, line markers, a backslash, a line end inside the item head, the
+#: end of an included file -- goes the long way): blanks and line ends, then
+#:
+#: * ``name = < plain cells >;`` or ``name = "plain string";`` all on one line (``end``);
+#: * ``name =`` with a value of another shape (``eq``), ``name;`` (``bool``), ``name {`` (``open``);
+#: * ``label: name {`` (``lopen``), ``};`` (``close``).
+_FAST_ITEM = re.compile(
+    r"""[ \t\r\n]*(?:
+        (?P<name>[a-zA-Z0-9,._+*\#?@-]+)[ \t]*(?:
+            (?P<eq>=)(?:[ \t]*(?:
+                <(?P<cells>(?:[ \t]*(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0)(?=[ \t>]))*)[ \t]*>
+              | "(?P<str>[^"\\]*)"
+            )[ \t]*(?P<end>;))?
+          | (?P<bool>;)
+          | (?P<open>\{)
+        )
+      | (?P<label>[A-Za-z_][A-Za-z0-9_]*):[ \t]*(?P<lname>[a-zA-Z0-9,._+*\#?@-]+)[ \t]*(?P<lopen>\{)
+      | \}[ \t]*(?P<close>;)
+    )""",
+    re.VERBOSE,
+)
 #: A string with no escapes (its bytes are its characters): the common case of a string value.
 _PLAIN_STRING = re.compile(r'"([^"\\]*)"')
-#: After ``name =``: one ``< ... >`` of plain cells (or one plain string) and the ';', all on
-#: one line -- most properties of a real tree.
-_PLAIN_CELLS_VALUE = re.compile(
-    r"[ \t]*<((?:[ \t]*(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0)(?=[ \t>]))*)[ \t]*>[ \t]*;"
-)
-_PLAIN_STRING_VALUE = re.compile(r'[ \t]*"([^"\\]*)"[ \t]*;')
 _U32 = 0xFFFFFFFF
 #: After ``name =``: a list of ``< ... >`` (plain cells and ``&label`` references) and plain
-#: strings separated by commas, over any number of lines, up to the ';' -- the values the two
-#: one-line forms above leave (phandle lists, ``reg`` tables on several lines, string lists).
+#: strings separated by commas, over any number of lines, up to the ';' -- the values the
+#: one-line forms of :data:`_FAST_ITEM` leave (phandle lists, ``reg`` tables on several lines,
+#: string lists).
 #: A comment, a line marker, a label, an expression or a suffixed number is left to
 #: :meth:`Parser.propdata`.
 _CELL_ITEM = r"(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0|&[A-Za-z_][A-Za-z0-9_]*)(?=[ \t\r\n>])"
@@ -631,37 +642,79 @@ class Parser:
         base = self.sp  # dtc's stack after '{' proplist; each finished child adds one
         seen_child = False
         text_props = node.props
+        fast = _FAST_ITEM.match
         while True:
             # the common shapes, taken at once, while dtc's stack has room for any of them
-            plain = _PLAIN_ITEM.match(self.text, self.pos) if self.sp + 8 <= DTC_STACK else None
-            if plain is not None and (not seen_child or plain.group(2) == "{"):
-                item_start = plain.start(1)
-                pname, sep = plain.groups()
-                if sep == "{":
-                    self.pos = plain.end() - 1
-                    ancestors.append((node, seen_child, [], False, self.sp, base))
-                    self.grow(1, item_start)
-                    node = self._open(pname, item_start)
+            m = fast(self.text, self.pos) if self.sp + 8 <= DTC_STACK else None
+            if m is not None:
+                kind = m.lastgroup
+                if kind == "close":  # '}' ';': the block ends (as the long way below, no overflow)
+                    self.pos = m.end()
+                    self.sp = base - 1
+                    if not ancestors:
+                        return node
+                    child = node
+                    node, seen_child, labels, omit, sp, base = ancestors.pop()
+                    self._add_child(node, child, labels, omit)
+                    self.sp = sp + 1
+                    seen_child = True
+                    text_props = node.props
+                    continue
+                if kind == "open" or kind == "lopen":  # [label:] name '{'
+                    if kind == "open":
+                        labels = []
+                        item_start = m.start("name")
+                        pname = m.group("name")
+                    else:
+                        labels = [(m.group("label"), m.start("label"))]
+                        item_start = m.start("lname")
+                        pname = m.group("lname")
+                    ancestors.append((node, seen_child, labels, False, self.sp, base))
+                    self.sp += len(labels) + 3  # the labels, the name, '{' and the empty proplist
+                    node = DraftNode(pname, Pos(self.frame.map, item_start))
+                    self.made.append(node)
+                    self.pos = m.end()
                     base = self.sp
                     seen_child = False
                     text_props = node.props
                     continue
-                prop = DraftProp(pname, self.here(item_start))
-                self.pos = plain.end()
-                if sep == "=" and self._plain_value(prop):
+                if not seen_child:  # a property (after a subnode: the long way refuses it)
+                    item_start = m.start("name")
+                    prop = DraftProp(m.group("name"), Pos(self.frame.map, item_start))
                     text_props.append(prop)
-                    continue
-                if sep == "=":
+                    if kind == "bool":
+                        self.pos = m.end()
+                        continue
+                    if kind == "end":  # one '< plain cells >' or one plain string, and the ';'
+                        cells = m.group("cells")
+                        if cells is None:
+                            value = prop.value
+                            value += m.group("str").encode("utf-8", errors="surrogateescape")
+                            value.append(0)
+                            self.pos = m.end()
+                            continue
+                        values = [int(cell, 0) for cell in cells.split()]
+                        if not values or max(values) <= _U32:
+                            prop.value += struct.pack(f">{len(values)}I", *values)
+                            self.pos = m.end()
+                            continue
+                        # a cell over 32 bits: the long way reports it
+                    else:  # 'name =' and a value of another shape
+                        self.pos = m.end()
+                        listed = _PLAIN_LIST_VALUE.match(self.text, self.pos)
+                        if listed is not None and self._plain_list(prop, listed.end()):
+                            continue
+                    equals = m.start("eq")
+                    self.pos = equals + 1
                     sp = self.sp
                     self.grow(1, item_start)
-                    self.grow(1, plain.start(2))
-                    self.propdata(prop, plain.start(2))
+                    self.grow(1, equals)
+                    self.propdata(prop, equals)
                     self.skip()
                     self.grow(1, self.pos)
                     self.expect(";", "';' or ',' after the property value")
                     self.sp = sp
-                text_props.append(prop)
-                continue
+                    continue
             c = self.peek_char()
             if c == "}":
                 close = self.pos
@@ -770,29 +823,6 @@ class Parser:
         """A property after a subnode, refused once read (as dtc's grammar reads it first: an
         error in it, or dtc's stack overflowing there, comes first)."""
         return self.error_at("properties must precede subnodes", start)
-
-    def _plain_value(self, prop: DraftProp) -> bool:
-        """After ``name =``: a value of plain cells or one plain string and its ';', taken at once
-        (``True``); anything else is left to :meth:`propdata` (``False``, nothing consumed)."""
-        text = self.text
-        m = _PLAIN_CELLS_VALUE.match(text, self.pos)
-        if m is not None:
-            values = [int(cell, 0) for cell in m.group(1).split()]
-            if values and max(values) > _U32:
-                return False  # the long way reports it
-            prop.value += struct.pack(f">{len(values)}I", *values)
-            self.pos = m.end()
-            return True
-        m = _PLAIN_STRING_VALUE.match(text, self.pos)
-        if m is not None:
-            prop.value += m.group(1).encode("utf-8", errors="surrogateescape")
-            prop.value.append(0)
-            self.pos = m.end()
-            return True
-        m = _PLAIN_LIST_VALUE.match(text, self.pos)
-        if m is not None:
-            return self._plain_list(prop, m.end())
-        return False
 
     def _plain_list(self, prop: DraftProp, end: int) -> bool:
         """The pieces of a value :data:`_PLAIN_LIST_VALUE` matched up to ``end``, appended as

@@ -45,6 +45,10 @@ SAME = {
                         " a: a { }; };",
     "item-heads": "/ { #address-cells = <1>; a=<1>; b;c ; d /* x */ = <2>; e\n= \"s\"; f\n; l: g = <3>;"
                   " \\h = <4>; i,j+k?.-m = [01]; n { }; o\n{ }; p/**/{ }; l2: q { }; };",
+    "labelled-heads": "/ { a: n { }; b:\tm{ x; };c: o\n{ }; d: e: p { }; f:\n q { }; g:/**/r { };"
+                      " h: /omit-if-no-ref/ s { }; t { q = <&a>; }; };",
+    "block-ends": "/ { n { }/* c */; m { }\n;\n o { } ; p { x = <1>; }; q { r { }; } ; };\n/ { s { }; }\t;",
+    "merged-heads": "/ { a: n { p = <1>; }; };\n&a { q = \"x\"; l: m { }; };\n&l { };",
 }
 
 REJECTED = {
@@ -58,6 +62,10 @@ REJECTED = {
     "empty-prop-after-node": ("/ { n { }; p; };", "properties must precede subnodes"),
     "item-missing-semicolon": ("/ { p = <1> q = <2>; };", "';' or ','"),
     "list-too-big": ("/ { p = <&a 1>,\n <0x100000000>; a: a { }; };", "out of range"),
+    "labelled-prop-after-node": ("/ { n { }; l: p = <1>; };", "properties must precede subnodes"),
+    "block-end-missing-semicolon": ("/ { n { } m { }; };", "';' after '}'"),
+    "labelled-head-without-name": ("/ { l: { }; };", ""),
+    "duplicate-label-heads": ("/ { l: n { }; l: m { }; };", "duplicate label"),
     "list-unknown-ref": ("/ { p = <1>,\n <&nope 2>; };", "nope"),
 }
 
