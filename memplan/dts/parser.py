@@ -131,6 +131,12 @@ _LIST_PIECE = re.compile(
     r'[ \t\r\n,]*(?:(?P<open><)|(?P<close>>)|0[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+)'
     r'|&(?P<ref>[A-Za-z_][A-Za-z0-9_]*)|"(?P<str>[^"\\]*)"|(?P<end>;))'
 )
+#: A token of a plain expression (:class:`_PlainExpr`) after blanks: a number without suffix
+#: (not glued to a letter, digit or '_') or an operator ('/' not starting a comment).
+_EXPR_TOKEN = re.compile(
+    r"[ \t\r\n\f\v]*(?:(?P<number>0[xX][0-9a-fA-F]+|[0-9]+)(?![0-9A-Za-z_])"
+    r"|(?P<op><<|>>|<=|>=|==|!=|&&|\|\||[-+*%&|^~!?:<>=()]|/(?![/*])))"
+)
 _PLAIN_CELL = re.compile(r"[ \t\r\n\f\v]*(?:0[xX]([0-9a-fA-F]{1,16})|([1-9][0-9]{0,18}|0))(?=[ \t\r\n\f\v>])")
 
 
@@ -145,6 +151,86 @@ class _Frame:
         self.pos = 0
         self.directory = directory
         self.real = real
+
+
+class _NotPlain(DtsSyntaxError):
+    """What :class:`_PlainExpr` raises for anything it leaves to the long way."""
+
+    def __init__(self) -> None:
+        super().__init__("not a plain expression")
+
+
+_NOT_PLAIN = _NotPlain()
+
+
+class _PlainExpr:
+    """An :class:`~memplan.dts.expr.ExprSource` reading an expression of plain numbers, operators,
+    parentheses and blanks straight from one text: no comments, line markers, character
+    literals, suffixed numbers or includes to look for between its tokens, so each costs one
+    match. It counts dtc's stack as the parser does, from the parser's count; anything it does not
+    take, a number dtc refuses, an error of any kind or a stack overflow raises :class:`_NotPlain`
+    (the parser then reads the expression the long way, which reports it where dtc does)."""
+
+    __slots__ = ("end", "kind", "sp", "start", "text", "token")
+
+    def __init__(self, text: str, pos: int, sp: int) -> None:
+        self.text = text
+        self.end = pos  # the end of the last token consumed
+        self.sp = sp
+        self._lex()
+
+    def _lex(self) -> None:
+        m = _EXPR_TOKEN.match(self.text, self.end)
+        if m is None:
+            self.kind = ""
+            self.token = ""
+            self.start = self.end
+            return
+        kind = m.lastgroup
+        assert kind is not None
+        self.kind = kind
+        self.token = m.group(kind)
+        self.start = m.start(kind)
+
+    def _take(self) -> None:
+        self.end = self.start + len(self.token)
+        self._lex()
+
+    def literal(self) -> int | None:
+        if self.kind != "number":
+            return None
+        self.grow(1, self.start)
+        try:
+            value = int_value(self.token)
+        except DtsSyntaxError:
+            raise _NOT_PLAIN from None
+        self._take()
+        return value
+
+    def peek_op(self) -> tuple[str, int] | None:
+        return (self.token, self.start) if self.kind == "op" else None
+
+    def take_op(self, op: str) -> None:
+        self._take()
+
+    def expect_op(self, op: str) -> None:
+        if self.kind != "op" or self.token != op:
+            raise _NOT_PLAIN
+        self._take()
+
+    def unexpected(self, wanted: str) -> DtsSyntaxError:
+        return _NOT_PLAIN
+
+    def error_at(self, message: str, pos: int) -> DtsSyntaxError:
+        return _NOT_PLAIN
+
+    def grow(self, count: int, pos: int) -> None:
+        self.sp += count
+        if self.sp > DTC_STACK:
+            raise _NOT_PLAIN
+
+    def shrink(self, count: int) -> None:
+        self.sp -= count
 
 
 class Parser:
@@ -1041,7 +1127,9 @@ class Parser:
                 continue
             if kind not in ("number", "char") and not (kind == "op" and c == "("):
                 raise self.unexpected("a cell value or '>'")
-            value = self.primary()
+            value = self._plain_expression(pos) if c == "(" else None
+            if value is None:
+                value = self.primary()
             self.shrink(1)  # arrayprefix integer_prim -> arrayprefix
             if value > mask and (value | mask) != expr.MASK64:
                 # dtc's rule: a value fits when its bits above N are all clear or all set
@@ -1052,6 +1140,20 @@ class Parser:
         else:
             fmt = {8: "B", 16: "H", 64: "Q"}[bits]
             prop.value += struct.pack(f">{len(values)}{fmt}", *values)
+
+    def _plain_expression(self, pos: int) -> int | None:
+        """The ``( expr )`` at offset ``pos`` read straight from the text (:class:`_PlainExpr`),
+        consumed and counted on dtc's stack as :meth:`primary` does; ``None`` (nothing consumed)
+        when it holds anything but numbers, operators and blanks, or would fail -- the long way
+        then reads it again and reports what is wrong where dtc does."""
+        src = _PlainExpr(self.text, pos, self.sp)
+        try:
+            value = expr.primary(src)
+        except _NotPlain:
+            return None
+        self.pos = src.end
+        self.sp = src.sp
+        return value
 
     def _out_of_range(self, value: int, bits: int, pos: int) -> None:
         """An array element that does not fit: an error as dtc 1.6 says, or (``truncate_cells``,

@@ -48,6 +48,14 @@ SAME = {
     "labelled-heads": "/ { a: n { }; b:\tm{ x; };c: o\n{ }; d: e: p { }; f:\n q { }; g:/**/r { };"
                       " h: /omit-if-no-ref/ s { }; t { q = <&a>; }; };",
     "block-ends": "/ { n { }/* c */; m { }\n;\n o { } ; p { x = <1>; }; q { r { }; } ; };\n/ { s { }; }\t;",
+    "plain-expressions": "/ { p = <(1 << 2) ((1 << 0) | (1 << 1)) (~0) (-1) (10 / 3) (10 % 3) (1 ? 2 : 3)"
+                         " (0 ? 2 : 3) (1 && 0) (1 || 0) (!0) (5 > 3) (3 >= 3) (2 == 2) (2 != 2) (1 < 2)"
+                         " (1 <= 0) (0x10 ^ 0xff) (6 - 9) (010 + 1) (1 << 63 >> 62) (2 * 3 + 4 * 5)"
+                         " (\n1\t+\r\n2) (0 ? 1 ? 2 : 3 : 4) (- - 1) (!!7) (0x00000000000000001)>;"
+                         " q = /bits/ 64 <(1 << 63) (-(2)) (0xffffffffffffffff + 2)>;"
+                         " r = /bits/ 8 <(0xff) (-1)>; };",
+    "expression-neighbours": "/ { p = <(1U + 2) ('a' + 1) (1 /* c */ + 2) (1 + // c\n 2)"
+                             " (1 +\n# 5 \"x.dtsi\"\n 2) (3/**/) (0x10UL >> 4)>; };",
     "merged-heads": "/ { a: n { p = <1>; }; };\n&a { q = \"x\"; l: m { }; };\n&l { };",
 }
 
@@ -66,6 +74,12 @@ REJECTED = {
     "block-end-missing-semicolon": ("/ { n { } m { }; };", "';' after '}'"),
     "labelled-head-without-name": ("/ { l: { }; };", ""),
     "duplicate-label-heads": ("/ { l: n { }; l: m { }; };", "duplicate label"),
+    "expression-division-by-zero": ("/ { p = <1 (4 / (2 - 2))>; };", "division by zero"),
+    "expression-modulo-zero": ("/ { p = <(1 ? 4 % 0 : 1)>; };", "division by zero"),
+    "expression-unclosed": ("/ { p = <(1 + 2>; };", ""),
+    "expression-too-big": ("/ { p = <(0xffffffff + 1)>; };", "out of range"),
+    "expression-bad-octal": ("/ { p = <(08 + 1)>; };", ""),
+    "expression-glued": ("/ { p = <(1 + 2x)>; };", ""),
     "list-unknown-ref": ("/ { p = <1>,\n <&nope 2>; };", "nope"),
 }
 
