@@ -1127,9 +1127,8 @@ class Parser:
                 continue
             if kind not in ("number", "char") and not (kind == "op" and c == "("):
                 raise self.unexpected("a cell value or '>'")
-            value = self._plain_expression(pos) if c == "(" else None
-            if value is None:
-                value = self.primary()
+            fast = self._plain_expression(pos) if c == "(" else None
+            value = fast if fast is not None else self.primary()
             self.shrink(1)  # arrayprefix integer_prim -> arrayprefix
             if value > mask and (value | mask) != expr.MASK64:
                 # dtc's rule: a value fits when its bits above N are all clear or all set
