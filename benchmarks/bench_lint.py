@@ -13,15 +13,16 @@ What is timed (wall clock):
   ``dtc -b 0 -i <board dir> -i scripts/dtc/include-prefixes`` with kbuild's ``DTC_FLAGS``), boards
   spread over ``-j`` workers, each running one board's two processes at a time.
 * ``lint``: ``memplan.lint.lint_tree`` on the same boards with ``jobs=-j`` — building, resolving,
-  the assumed-RAM second pass where needed, the report. ``lint (boards)`` leaves out reading the
-  defconfig through the tree's Kconfig (once per architecture, before the first board; kbuild's
-  ``make defconfig`` is not timed on the other side either); ``lint (all)`` includes it.
+  the assumed-RAM layout where needed, the report. ``lint (boards)`` leaves out reading the
+  defconfigs through the tree's Kconfig and choosing each board's (before the first board;
+  kbuild's ``make defconfig`` is not timed on the other side either); ``lint (all)`` includes it.
 
 ``--profile N`` instead profiles the lint of N of those boards in this process (one job, as one
-worker runs them) with cProfile on CPU time and prints each phase's share: reading the defconfig
-through the tree's Kconfig (with its toolchain probes), the preprocessor (memplan's side and the
-``cpp`` processes), the DTS parse, dtc's semantic checks and the tree conversion, the resolve,
-the cyclic garbage collector, the JSON report, and sending results back from a worker (pickling).
+worker runs them) with cProfile on CPU time and prints each phase's share: reading the defconfigs
+through the tree's Kconfig (with its toolchain probes) and choosing each board's, the preprocessor
+(memplan's side and the ``cpp`` processes), the DTS parse, dtc's semantic checks and the tree
+conversion, the resolve, building a board a second time where its tree decides its defconfig, the
+cyclic garbage collector, the JSON report, and sending results back from a worker (pickling).
 
 The two are run alternately ``--rounds`` times and the minimum of each is kept (on a shared
 machine the minimum is least disturbed by other load). Besides wall time, the CPU time (user +
@@ -105,6 +106,7 @@ _PHASES = (
     ("tree conversion", "memplan/dts/semantics.py", "build_tree"),
     ("dtc address checks", "memplan/dts/checks.py", "address_warnings"),
     ("DT facts and resolve", "memplan/lint/board.py", "_resolve"),
+    ("board's defconfig from its tree (2nd build)", "memplan/lint/defconfigs.py", "tree_needs"),
 )
 
 
@@ -112,19 +114,24 @@ def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
     """Each phase's share of linting ``boards`` in this process, CPU time (see the module doc)."""
     from memplan.dts.dtcversion import DEFAULT_DTC, tree_dtc_version
     from memplan.lint.board import ArchContext, lint_board
+    from memplan.lint.defconfigs import choose_board_configs
     from memplan.lint.model import LintReport
     from memplan.lint.render import render_json
-    from memplan.lint.run import _lint_one, _read_config
+    from memplan.lint.run import _ConfigReaders, _lint_one, _read_config, _reader
 
     cpu0, own0 = cpu_seconds(), time.process_time()
-    kc = _read_config((str(tree.default_config(arch)), arch, str(tree.root), None))
+    default = tree.default_config(arch)
+    kc = _read_config((str(default), arch, str(tree.root), None))
+    # the boards' own defconfigs, as lint_tree chooses them (read in this process)
+    board_configs = choose_board_configs(tree, arch, boards, default, kc,
+                                         _reader(arch, str(tree.root), None, _ConfigReaders(1)))
     config_cpu = cpu_seconds() - cpu0
     config_own = time.process_time() - own0
     ctx = ArchContext(str(tree.root), arch, kc, kc.kernel_version or tree.version, tree.include_dirs,
                       tree_dtc_version(tree.root) or DEFAULT_DTC)
     import memplan.lint.run as run
 
-    run._init_worker({arch: ctx})
+    run._init_worker({arch: ctx}, {arch: board_configs})
     lint_board(ctx, boards[0])  # imports and caches fill once, as in a worker before its first board
     gc.collect()
     gc.freeze()
@@ -166,7 +173,8 @@ def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
     # cProfile's own cost inflates every phase alike: the shares are scaled to the run without it
     scale = own / max(sum(st[3] for key, st in stats.items() if key[2] == "_lint_one"), 1e-9)
     other = own - sum(cumulative.values()) * scale
-    rows = [("defconfig through the tree's Kconfig (once)", config_cpu, config_own)]
+    rows: list[tuple[str, float, float | None]] = [
+        ("defconfigs through the tree's Kconfig (once)", config_cpu, config_own)]
     rows += [(label, cumulative.get(label, 0.0) * scale, None) for label, _w, _f in _PHASES]
     rows += [("the rest of a board's lint", other, None)]
     rows += [("  (of the above: cyclic garbage collector)", collector[0], None),

@@ -70,12 +70,42 @@ def _read_config(job: tuple[str, str, str | None, str | None]) -> KernelConfig:
     return load_config(path, arch=arch, kernel_version=version)
 
 
+class _ConfigReaders:
+    """Worker processes that read configurations (:func:`_read_config`), in parallel, results in
+    order; they live until :meth:`close`, so that each parses the tree's Kconfig files (and runs
+    the toolchain probes in them) once, however many defconfigs it reads in the lint's calls.
+
+    With more than one worker allowed, even a single configuration is read in a worker: reading
+    a tree's Kconfig leaves a large parsed model in the process that did it, which the board
+    workers forked afterwards would otherwise inherit (and copy page by page as Python's
+    reference counts touch it).
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: Any = None
+
+    def read(self, jobs: Sequence[tuple[str, str, str | None, str | None]]) -> list[KernelConfig]:
+        if self._workers <= 1 or not jobs:
+            return [_read_config(job) for job in jobs]
+        if self._pool is None:
+            gc.freeze()  # as in _map: what exists before the fork stays shared
+            self._pool = _pool_context().Pool(self._workers)
+        return list(self._pool.imap(_read_config, jobs, chunksize=1))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+            gc.unfreeze()
+
+
 def _reader(arch: str, srctree: str | None, version: str | None,
-            workers: int) -> Callable[[Sequence[Path]], list[KernelConfig]]:
+            readers: _ConfigReaders) -> Callable[[Sequence[Path]], list[KernelConfig]]:
     """Read defconfigs of ``arch`` as :func:`_read_config` does, in parallel, in order."""
     def read(paths: Sequence[Path]) -> list[KernelConfig]:
-        jobs = [(str(p), arch, srctree, version) for p in paths]
-        return list(_map(_read_config, jobs, workers, ordered=True, isolate=True))
+        return readers.read([(str(p), arch, srctree, version) for p in paths])
     return read
 
 
@@ -93,18 +123,10 @@ def _config_notes(tree: KernelTree, arch: str, kc: KernelConfig) -> tuple[Diagno
 
 
 def _map(func: Callable[[Any], Any], jobs: Sequence[Any], workers: int, *, ordered: bool = False,
-         init: Callable[..., None] | None = None, init_args: tuple[Any, ...] = (),
-         isolate: bool = False) -> Iterator[Any]:
-    """``func`` over ``jobs``: in this process when one worker suffices (and ``isolate`` is not
-    asked for), else in a process pool; results in the order of ``jobs`` when ``ordered``, else in
-    completion order.
-
-    ``isolate`` runs even a single job in a worker process when more than one worker is allowed:
-    reading a tree's Kconfig leaves a large parsed model in the process that did it, which the
-    board workers forked afterwards would otherwise inherit (and copy page by page as Python's
-    reference counts touch it).
-    """
-    if workers <= 1 or len(jobs) < 1 or (len(jobs) == 1 and not isolate):
+         init: Callable[..., None] | None = None, init_args: tuple[Any, ...] = ()) -> Iterator[Any]:
+    """``func`` over ``jobs``: in this process when one worker suffices, else in a process pool;
+    results in the order of ``jobs`` when ``ordered``, else in completion order."""
+    if workers <= 1 or len(jobs) <= 1:
         if init is not None:
             init(*init_args)
         yield from map(func, jobs)
@@ -169,13 +191,16 @@ def lint_tree(
     version = tree.version
     srctree_mode = str(tree.root) if tree.has_kconfig else None
     config_jobs = [(str(paths[a]), a, srctree_mode, str(version) if version else None) for a in used]
-    read = _map(_read_config, config_jobs, workers, ordered=True, isolate=True)
-    loaded = dict(zip(used, read, strict=True))
-    # each board's own defconfig, as the tree's Makefiles and defconfigs imply (not with --config)
-    board_configs = {} if config is not None else {
-        a: choose_board_configs(tree, a, [p for x, p in selected if x == a], paths[a], loaded[a],
-                                _reader(a, srctree_mode, str(version) if version else None, workers))
-        for a in used}
+    readers = _ConfigReaders(workers)
+    try:
+        loaded = dict(zip(used, readers.read(config_jobs), strict=True))
+        # each board's own defconfig, as the tree's Makefiles and defconfigs imply (not with --config)
+        board_configs = {} if config is not None else {
+            a: choose_board_configs(tree, a, [p for x, p in selected if x == a], paths[a], loaded[a],
+                                    _reader(a, srctree_mode, str(version) if version else None, readers))
+            for a in used}
+    finally:
+        readers.close()
     dtc = dtc_version or tree_dtc_version(tree.root) or DEFAULT_DTC
     contexts = {
         a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version, tree.include_dirs,
