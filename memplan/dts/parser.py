@@ -83,6 +83,33 @@ _NAME_STATE = re.compile(
     r"(?:\s++|/\*(?:[^*]|\*(?!/))*+\*/|//[^\n]*+\n|[A-Za-z_][A-Za-z0-9_]*+:)*+\Z"
 )
 
+#: Blanks and comments at the end of a text (searched for in its last part only).
+_TAIL = re.compile(r"(?:[ \t\r\n\f\v]++|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*+(?:\n|\Z))*+\Z")
+#: What dtc's lexer takes in one match between tokens: a run of blanks, of /* */ comments, or of
+#: // comments (each with its line end).
+_GAP = re.compile(r"[ \t\r\n\f\v]++|(?:/\*[^*]*\*+(?:[^/*][^*]*\*+)*/)++|(?://[^\n]*+(?:\n|\Z))++")
+
+
+def _last_lexeme(text: str) -> int:
+    """Where dtc names an error at the end of ``text``: the start of the last thing its lexer
+    matched (the last run of blanks or comments, else the last token)."""
+    tail = _TAIL.search(text, max(len(text) - (1 << 16), 0))
+    start = tail.start() if tail is not None else len(text)
+    last = None
+    while start < len(text):
+        gap = _GAP.match(text, start)
+        if gap is None or not gap.group():
+            break
+        last, start = start, gap.end()
+    if last is not None:
+        return last
+    end = len(text)
+    if end and (text[end - 1].isalnum() or text[end - 1] in ",._+*#?@-"):
+        word = re.search(r"[a-zA-Z0-9,._+*#?@-]++\Z", text[max(end - 4096, 0):])
+        return end - len(word.group()) if word is not None else end - 1
+    return max(end - 1, 0)
+
+
 _T = TypeVar("_T")
 
 #: The most states dtc's parser stack holds: bison's ``YYMAXDEPTH`` (10,000) less one, as bison
@@ -289,8 +316,9 @@ class Parser:
             raise self.error_at(err.message, pos) from None
 
     def unexpected(self, wanted: str) -> DtsSyntaxError:
+        pos = self.pos if self.pos < len(self.text) else _last_lexeme(self.text)
         return self.lexed_first(self.pos) or self.error_at(
-            f"expected {wanted}, found {self._describe()}", self.pos)
+            f"expected {wanted}, found {self._describe()}", pos)
 
     def lexed_first(self, pos: int) -> DtsSyntaxError | None:
         """The lexical error of the token at ``pos``, if it has one.
