@@ -225,13 +225,11 @@ def test_random_inputs_fail_first_where_dtc_does(judge: str, tmp_path: Path) -> 
     for text in _random_inputs(150):
         board.write_text(text)
         expected, got = dtc_first(tool, board), memplan_first(board)
-        if expected[0] in ("include", "escape", "semantic"):
-            # the kind only: dtc's fatal errors have no position, and where a semantic error
-            # points is not this test's subject (dtc names the first of two duplicate
-            # properties, memplan the second)
-            same = got[0] == expected[0]
-        else:
-            same = got == expected
+        # the kind only for dtc's fatal errors (no position) and semantic errors (where they point
+        # is not this test's subject: dtc names the first of two duplicate properties, memplan
+        # the second)
+        kind_only = expected[0] in ("include", "escape", "semantic")
+        same = got[0] == expected[0] if kind_only else got == expected
         if not same:
             differ.append((text, expected, got))
     assert differ == []
