@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from memplan.diagnostics import diag
 from memplan.dts.overlay import path_lookup
-from memplan.dts.tree import Property, Tree
+from memplan.dts.tree import Node, Property, Tree
 from memplan.model import Diagnostic
 from memplan.source import shorten
 
@@ -40,6 +40,46 @@ def _unusable(prop: Property, why: str) -> Diagnostic:
                 f"'{label}' (an overlay that uses it fails as with fdtoverlay)", prop.source, _SYMBOLS)
 
 
+class _Lookup:
+    """:meth:`Tree.find <memplan.dts.tree.Tree.find>` for many paths: a name without a unit address
+    is matched through a per-node index of base names (built once per node), so that the
+    entries of a blob are looked up in time linear in their length however wide its nodes are."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.bases: dict[int, dict[str, Node]] = {}
+        self.aliases: dict[str, str] | None = None
+
+    def child(self, node: Node, name: str) -> Node | None:
+        found = node.children.get(name)
+        if found is not None or "@" in name:
+            return found
+        index = self.bases.get(id(node))
+        if index is None:
+            index = {}
+            for each in node.children.values():
+                index.setdefault(each.basename, each)
+            self.bases[id(node)] = index
+        return index.get(name)
+
+    def find(self, path: str) -> Node | None:
+        node: Node | None = self.tree.root
+        if not path.startswith("/"):
+            if self.aliases is None:
+                self.aliases = self.tree.aliases
+            alias, _slash, path = path.partition("/")
+            target = self.aliases.get(alias)
+            if target is None or not target.startswith("/"):
+                return None
+            node = self.find(target)
+        for part in path.split("/"):
+            if node is None:
+                return None
+            if part:
+                node = self.child(node, part)
+        return node
+
+
 def labels_from_symbols(tree: Tree) -> list[Diagnostic]:
     """Fill ``tree``'s label tables from its ``/__symbols__`` node (none: nothing to do); the
     warnings for entries that name no node."""
@@ -47,6 +87,7 @@ def labels_from_symbols(tree: Tree) -> list[Diagnostic]:
     if table is None:
         return []
     warnings: list[Diagnostic] = []
+    lookup = _Lookup(tree)
     for label, prop in table.properties.items():
         value = prop.value
         nul = value.find(b"\0")
@@ -55,7 +96,7 @@ def labels_from_symbols(tree: Tree) -> list[Diagnostic]:
             warnings.append(_unusable(prop, why))
             continue
         path = value[:nul].decode("utf-8", "surrogateescape")
-        node = tree.find(path) if path else None
+        node = lookup.find(path) if path else None
         if node is None:
             warnings.append(_unusable(prop, f"names {shorten(path)!r}, which is not a node of the tree"))
             continue

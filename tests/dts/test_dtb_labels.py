@@ -209,3 +209,27 @@ def test_label_names_the_exact_node_dtc_wrote(tmp_path: Path, capsys: pytest.Cap
     assert main(["dts", str(blob), "--overlay", str(dtbo), "-o", str(tmp_path / "out.dtb")]) == 0
     capsys.readouterr()
     assert read_dtb(tmp_path / "out.dtb").to_dtb() == read_dtb(tmp_path / "ref.dtb").to_dtb()
+
+
+def test_entries_are_found_as_tree_find_finds_them_in_wide_nodes() -> None:
+    # a node with many children: every entry is looked up once, through a base-name index
+    from memplan.dts.bloblabels import labels_from_symbols
+    from memplan.dts.tree import Property
+
+    tree = Tree()
+    wide = tree.root.add_child("wide")
+    for i in range(3000):
+        wide.add_child(f"n@{i:x}")
+    wide.add_child("plain")
+    tree.root.add_child("aliases").properties["w"] = Property("w", b"/wide\0")
+    table = tree.root.add_child("__symbols__")
+    paths = ["/wide/n", "/wide/n@5", "/wide/n@bb8", "/wide/plain", "/wide/missing", "w/n@7", "w/none",
+             "/wide/n/deeper", "nowhere/n"]
+    paths += [f"/wide/n@{i:x}" for i in range(0, 3000, 7)]
+    for i, path in enumerate(paths):
+        table.properties[f"l{i}"] = Property(f"l{i}", path.encode() + b"\0")
+    warnings = labels_from_symbols(tree)
+    for i, path in enumerate(paths):
+        expected = tree.find(path)
+        assert tree.labels.get(f"l{i}") is expected, path
+    assert len(warnings) == sum(1 for p in paths if tree.find(p) is None) == 5
