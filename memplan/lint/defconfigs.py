@@ -248,7 +248,8 @@ class BoardConfigs:
 
     def choice(self, path: str, needs: Sequence[str] = ()) -> BoardDefconfig:
         """The board's defconfig, with a need of its tree met by an alternate when one is read."""
-        chosen = self.boards.get(path) or BoardDefconfig(self.default, "not a board the lint planned")
+        chosen = self.boards.get(path) or BoardDefconfig(self.default,
+                                                         f"{self.default}, the architecture's default")
         for need in needs:
             for kind, name in chosen.alternates:
                 if (kind == need and name in self.configs and name != chosen.defconfig
@@ -292,8 +293,8 @@ def choose_board_configs(tree: KernelTree, arch: str, boards: Sequence[str], def
     defconfigs = read_defconfigs(tree.root, arch)
     default = default_path.name
     evaluated: dict[str, KernelConfig] = {default: default_config}
-    if default not in defconfigs:
-        return BoardConfigs(arch, default, {}, evaluated, {})
+    if default not in defconfigs:  # a default outside arch/<arch>/configs: nothing to choose from
+        return BoardConfigs(arch, default, {}, evaluated, {default: tree.relative(str(default_path))})
     symbols = makefile_symbols(tree.root, arch)
     wanted = [d for d in defconfigs.values() if d.name != default]
     multi = [d for d in wanted if d.name.startswith("multi_")
