@@ -86,8 +86,9 @@ def register(subparsers: Any) -> None:
                    help="architectures to lint (repeatable or comma-separated; default: every one "
                    "memplan models with boards in the tree: arm, arm64, riscv)")
     p.add_argument("--config", metavar="F",
-                   help="a .config or defconfig to use instead of arch/<arch>/configs/$(KBUILD_DEFCONFIG) "
-                   "(one architecture)")
+                   help="a .config or defconfig to use for every board (one architecture); default: "
+                   "for each board the defconfig the tree implies, arch/<arch>/configs/$(KBUILD_DEFCONFIG) "
+                   "when it builds the board")
     p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                    help="worker processes (default: one per core)")
     add_format(p, FORMATS)

@@ -1,7 +1,8 @@
 """``lint_tree``: lint every board of a kernel tree, in parallel worker processes.
 
-Each architecture's configuration is read once, through the tree's own Kconfig files (memplan's
-kconfig front end in srctree mode, as ``make olddefconfig`` would read it), then the boards are
+Each defconfig is read once, through the tree's own Kconfig files (memplan's kconfig front end
+in srctree mode, as ``make olddefconfig`` would read it): the architecture's default, and the
+others the boards need (:mod:`memplan.lint.defconfigs` says which board takes which); then the boards are
 shared out among ``jobs`` processes. Results come back in completion order (for the progress
 callback) and are sorted by architecture and path, so the report does not depend on timing.
 """
@@ -166,8 +167,9 @@ def lint_tree(
 
     ``arches``: the architectures (default: every one memplan models that has boards in the
     tree); ``boards``: only these boards (paths or file names, see
-    :meth:`KernelTree.select_boards`); ``config``: a ``.config`` or defconfig to use instead of
-    ``arch/<arch>/configs/$(KBUILD_DEFCONFIG)`` (one architecture only); ``jobs``: worker
+    :meth:`KernelTree.select_boards`); ``config``: a ``.config`` or defconfig to use for every
+    board instead of the defconfig the tree implies for each (``arch/<arch>/configs/$(KBUILD_DEFCONFIG)``
+    when it builds the board; one architecture only); ``jobs``: worker
     processes (default: one per core); ``dtc_version``: the dtc whose rules the sources follow
     (default: the tree's own ``scripts/dtc``, which the kernel build uses, else dtc 1.6.1).
     Raises :class:`LintError` (or another
