@@ -1076,9 +1076,10 @@ _ENTRIES: tuple[Code, ...] = (
         "dts",
         title="System cpp not confined: pcpp ran instead",
         meaning=(
-            "With --include-root and --cpp system, memplan runs the system C preprocessor in a private user "
-            "and mount namespace where only the include roots exist. This system does not allow that (no "
-            "unprivileged user namespaces, or a preprocessor memplan cannot confine), so the system cpp was "
+            "With --include-root (and --cpp auto or system), memplan runs the system C preprocessor in a "
+            "private user and mount namespace where only the include roots exist. This system does not "
+            "allow that (no unprivileged user namespaces, or a preprocessor memplan cannot confine), so the "
+            "system cpp was "
             "not run at all; the pcpp back end, whose every file read memplan checks itself, preprocessed "
             "the source instead."
         ),

@@ -166,11 +166,12 @@ def preprocess(
     ``cpp``: ``"auto"`` (system ``cpp`` when present, else pcpp), ``"system"``, ``"pcpp"``
     or ``"none"`` (no preprocessing: the file's text with one linemarker in front).
     ``defines`` are ``NAME`` or ``NAME=VALUE`` strings (``-D``). ``include_roots`` confines
-    every read to those directories (see :mod:`memplan.dts.includes`); with it, ``"auto"``
-    uses the pcpp back end, whose every file read memplan makes and checks itself, and
-    ``"system"`` first walks the includes that way, then runs cpp (bounded) where only the roots
-    exist (:mod:`memplan.dts.sandbox`; pcpp instead, with an info diagnostic, where that is
-    impossible) and checks the files it read once more. Raises :class:`IncludeError` or
+    every read to those directories (see :mod:`memplan.dts.includes`); with it, ``"auto"`` and
+    ``"system"`` first walk the includes with the pcpp back end (whose every file read memplan
+    makes and checks itself), then run cpp (bounded) where only the roots exist
+    (:mod:`memplan.dts.sandbox`), so the output is cpp's own, and check the files it read once
+    more; where that confinement is impossible the pcpp back end preprocesses instead, with the
+    info diagnostic ``cpp-not-confined``. Raises :class:`IncludeError` or
     :class:`PreprocessError` with the position of the problem.
     """
     main = os.fspath(path)
@@ -225,12 +226,13 @@ def _preprocess(
     exe = find_system_cpp() if cpp in ("auto", "system") else None
     if cpp == "system" and exe is None:
         raise PreprocessError("no system C preprocessor found (install cpp, or use --cpp pcpp)")
-    if exe is not None and not (policy.confined and cpp == "auto"):
-        if policy.confined:
-            _vet_includes(main, dirs, defs, policy, data)
-            return _run_confined_cpp(exe, main, dirs, defs, policy, data)
-        return _run_system_cpp(exe, main, dirs, defs, policy, data)
-    return _run_pcpp(main, dirs, defs, policy, data)
+    if exe is None:
+        return _run_pcpp(main, dirs, defs, policy, data)
+    if policy.confined:
+        # "auto" and "system" alike: the output is cpp's own (as the kernel build makes it)
+        _vet_includes(main, dirs, defs, policy, data)
+        return _run_confined_cpp(exe, main, dirs, defs, policy, data)
+    return _run_system_cpp(exe, main, dirs, defs, policy, data)
 
 
 def _run_confined_cpp(
@@ -387,9 +389,7 @@ def _run_system_cpp(
             raise _cycle_error(stack, at)
         if "No such file or directory" in msg or "no include path" in msg:
             name = _missing_name(msg)
-            quoted = _is_quoted_include(where)
-            base = os.path.dirname(where.file or "")
-            searched = ([base] if quoted else []) + list(dirs)
+            searched = _cpp_search(where, main, dirs)
             policy.find(name, searched, "include", where)  # outside the roots: the same error as a hit
             raise _missing_error(name, searched, where)
         raise PreprocessError(f"preprocessor error: {msg}", where)
@@ -499,6 +499,23 @@ def _is_quoted_include(where: Source) -> bool:
     text = where.text or ""
     m = _INCLUDE_TARGET.search(text)
     return m is not None and m.group("target") == '"'
+
+
+_NEXT_DIRECTIVE = re.compile(r"#\s*include_next\b")
+
+
+def _cpp_search(where: Source, main: str, dirs: Sequence[str]) -> list[str]:
+    """The directories cpp searched for the include at ``where`` (a directive of a file it read):
+    ``"x"`` next to the including file, then the include dirs; ``<x>`` the include dirs only;
+    ``#include_next`` (outside the main file) the include dirs after the one the including file
+    was found in (the first whose path starts its name, as cpp prints it), else all of them."""
+    file = where.file or ""
+    if file != main and _NEXT_DIRECTIVE.match((where.text or "").lstrip()):
+        for i, d in enumerate(dirs):
+            if d and file.startswith(d.rstrip("/") + "/"):
+                return list(dirs[i + 1 :])
+        return list(dirs)
+    return ([os.path.dirname(file)] if _is_quoted_include(where) else []) + list(dirs)
 
 
 # --------------------------------------------------------------------------------------
