@@ -20,6 +20,9 @@ PCPP_EXPANSION = ("MEMPLAN_PCPP_EXPANSION", 100_000, "tokens")
 #: answer never depends on Python's recursion limit or the caller's stack depth (real boards
 #: nest a few levels; GNU cpp, the default back end, has no such limit).
 PCPP_NESTING = ("MEMPLAN_PCPP_NESTING", 200, "levels")
+#: Most entries (files, folders, links) memplan lists in the include roots, looking for FIFOs the
+#: confined cpp must not open (the whole Linux 6.12 tree holds about 92,000).
+ROOT_ENTRIES = ("MEMPLAN_ROOT_ENTRIES", 1_000_000, "entries")
 
 
 def value(limit: tuple[str, int, str]) -> int:

@@ -387,6 +387,10 @@ def _run_system_cpp(
             # cpp puts the column after the directive; point at the include target instead
             at = _directive_source(where.file, where.line or 1, policy=policy) if where.file else where
             raise _cycle_error(stack, at)
+        if msg.endswith(": No such device or address"):  # a socket, or the one covering a FIFO
+            name = _spelled(where, msg.rsplit(": ", 1)[0])
+            raise IncludeError(f"include {shorten(name)!r} is not a regular file (a device, FIFO or socket)",
+                               where)
         if "No such file or directory" in msg or "no include path" in msg:
             name = _missing_name(msg)
             searched = _cpp_search(where, main, dirs)

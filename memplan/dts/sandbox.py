@@ -19,8 +19,13 @@ the file exists outside. The namespace is set up in the child between ``fork`` a
 (no helper program, no privilege: an unprivileged user namespace); where the system does not
 allow one, :class:`Unavailable` says why and memplan does not run cpp at all.
 
-A FIFO inside a root that only cpp reaches (not the walk ahead of it) still waits, until the
-preprocessor's time limit stops it.
+Devices inside the roots cannot be opened there (``nodev``: "Permission denied"), sockets never
+can ("No such device or address"), and each FIFO found in the roots is covered by a socket
+(bind-mounted over it), so an include of one fails at once instead of waiting for a writer.
+The roots are listed for that (:func:`special_files`, a bounded walk remembered per root and
+checked against the folders' change times); a root that cannot be fully listed (a folder
+memplan may not read, more entries than ``MEMPLAN_ROOT_ENTRIES``, a ``/proc``-like file
+system mounted inside it) makes the confined run :class:`Unavailable`.
 """
 
 from __future__ import annotations
@@ -53,6 +58,17 @@ _SYS_MOUNT_SETATTR = 442
 _MAX_HOPS = 40
 #: Files the dynamic loader reads besides the libraries ``ldd`` names.
 _LOADER_FILES = ("/etc/ld.so.cache",)
+#: Where the socket laid over each FIFO lives in the view (a name no include finds by accident).
+_REFUSER = "/.memplan-refused-fifo"
+#: Most FIFOs covered in one view (each is a mount; the kernel allows 100,000 by default).
+_MAX_COVERED = 10_000
+#: File systems whose files may block or never end (or that hold magic links to pipes): a root
+#: with one mounted inside it is not confined (the walk cannot vouch for them).
+_PSEUDO_FS = frozenset((
+    "proc", "sysfs", "debugfs", "tracefs", "devtmpfs", "devpts", "mqueue", "cgroup", "cgroup2",
+    "securityfs", "bpf", "pstore", "configfs", "fusectl", "hugetlbfs", "binfmt_misc", "efivarfs",
+    "rpc_pipefs", "nsfs", "selinuxfs",
+))
 
 
 class Unavailable(Exception):
@@ -120,6 +136,13 @@ class View:
                 extra = _statvfs_flags(src)
                 check(mount(None, dest.encode(), None, ro | extra, None), f"remount {src} read-only")
 
+        import socket
+
+        def lay_refuser(dest: str) -> None:
+            # a socket: open(2) of it fails with ENXIO for everyone, root included
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.bind(dest)
+
         def setup() -> None:  # pragma: no cover - runs in the child (its effects are tested)
             stage = "namespace"
             try:
@@ -142,13 +165,20 @@ class View:
                     elif kind == "file":
                         with open(dest, "ab"):
                             pass
-                    else:
+                    elif kind in ("dir", "root"):
                         os.makedirs(dest, exist_ok=True)
+                covers = [path for kind, path, _arg in ops if kind == "cover"]
+                if covers:
+                    lay_refuser(base + _REFUSER)
                 sealed = _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
                 check(mount(None, base.encode(), None, sealed, None), "remount the view read-only")
                 for kind, path, _arg in ops:
                     if kind in ("file", "root"):
                         bind(path, base + path.rstrip("/"), _MS_NODEV)
+                refuser = (base + _REFUSER).encode()
+                for path in covers:  # over the roots' mounts: each FIFO becomes an unopenable socket
+                    check(mount(refuser, (base + path).encode(), None, _MS_BIND, None),
+                          f"cover the FIFO {path}")
                 os.chroot(base)
                 os.chdir(cwd)
             except BaseException as exc:
@@ -210,11 +240,116 @@ def plan_view(exe: str, roots: Sequence[str], paths: Iterable[str]) -> View:
             real = _mirror(file, roots, ops)
             if real is not None and not _under(real, roots):
                 ops[("file", real, "")] = None
-    order = {"dir": 0, "link": 1, "file": 2, "root": 3}
+    order = {"dir": 0, "link": 1, "file": 2, "root": 3, "cover": 4}
     for root in roots:
         ops[("root", root, "")] = None
-    # the skeleton first, then the single files, then the roots over them
+    for fifo in special_files(roots):
+        ops[("cover", fifo, "")] = None
+    # the skeleton first, then the single files, then the roots over them, then the FIFOs' covers
     return View(sorted(ops, key=lambda op: order[op[0]]), cwd)
+
+
+#: Per root: (the folders listed, each with its inode, change and modification times; the FIFOs found).
+_SCANNED: dict[str, tuple[tuple[tuple[str, int, int, int], ...], tuple[str, ...]]] = {}
+
+
+def special_files(roots: Sequence[str]) -> tuple[str, ...]:
+    """The FIFOs under ``roots`` (resolved directories), found by listing every folder (symlinks
+    not followed; file systems mounted below included, as the view shows them). A root's answer
+    is kept while none of its folders changed (inode, ctime and mtime: adding, removing or
+    renaming an entry changes its folder's, and ctime cannot be set back). Raises
+    :class:`Unavailable` when a root cannot be listed completely and cheaply."""
+    _check_mounts(roots)
+    from memplan.dts import limits
+
+    budget = limits.value(limits.ROOT_ENTRIES)
+    found: list[str] = []
+    for root in roots:
+        if any(other != root and _under(root, [other]) for other in roots):
+            continue  # listed with the root it lies in
+        known = _SCANNED.get(root)
+        if known is None or not _unchanged(known[0]):
+            known = _scan(root, budget)
+            if len(_SCANNED) >= 16:
+                _SCANNED.clear()
+            _SCANNED[root] = known
+        found.extend(known[1])
+    if len(found) > _MAX_COVERED:
+        raise Unavailable(f"the include roots hold {len(found)} FIFOs, more than the {_MAX_COVERED} "
+                          "memplan covers for the confined cpp")
+    return tuple(found)
+
+
+def _unchanged(dirs: Sequence[tuple[str, int, int, int]]) -> bool:
+    for path, ino, ctime, mtime in dirs:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        if (st.st_ino, st.st_ctime_ns, st.st_mtime_ns) != (ino, ctime, mtime):
+            return False
+    return True
+
+
+def _scan(root: str, budget: int) -> tuple[tuple[tuple[str, int, int, int], ...], tuple[str, ...]]:
+    from memplan.dts import limits
+
+    dirs: list[tuple[str, int, int, int]] = []
+    fifos: list[str] = []
+    todo = [root]
+    seen = 0
+    while todo:
+        folder = todo.pop()
+        try:
+            st = os.lstat(folder)
+            dirs.append((folder, st.st_ino, st.st_ctime_ns, st.st_mtime_ns))
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > budget:
+                        raise Unavailable(limits.exceeded(
+                            f"the include root {root} holds too many entries to check it for FIFOs",
+                            limits.ROOT_ENTRIES))
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    elif (not entry.is_file(follow_symlinks=False) and not entry.is_symlink()
+                          and stat.S_ISFIFO(entry.stat(follow_symlinks=False).st_mode)):
+                        fifos.append(entry.path)
+        except OSError as err:
+            raise Unavailable(f"cannot list {folder} inside the include roots to check it for FIFOs "
+                              f"({err.strerror or err})") from None
+    return tuple(dirs), tuple(sorted(fifos))
+
+
+def _check_mounts(roots: Sequence[str]) -> None:
+    """Refuse roots with a ``/proc``-like file system mounted inside them (or lying in one)."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as fh:
+            table = fh.read()
+    except OSError:
+        return  # no mount table: nothing is known to be mounted below the roots
+    for line in table.splitlines():
+        fields = line.split()
+        if "-" not in fields:
+            continue
+        sep = fields.index("-")
+        if len(fields) <= sep + 1 or len(fields) < 5:
+            continue
+        fstype = fields[sep + 1].split(".")[0]
+        if fstype not in _PSEUDO_FS:
+            continue
+        point = _unescape(fields[4])
+        for root in roots:
+            if _under(point, [root]) or _under(root, [point]):
+                raise Unavailable(f"a {fstype} file system is mounted at {point}, inside the include "
+                                  f"root {root} (its files may block or never end)")
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path field with its octal escapes (``\\040`` for a space) decoded."""
+    import re
+
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:

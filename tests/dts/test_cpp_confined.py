@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -304,14 +305,97 @@ def test_paths_through_symlinks_resolve_in_the_view_as_outside(
     assert confined.text == plain.text and "shared" in confined.text and "<5>" in confined.text
 
 
-def test_a_root_with_mounts_below_it_hides_their_devices(tmp_path: Path) -> None:
-    """Confined to "/" (other file systems mounted below), /dev/zero behind a condition only cpp
-    takes is refused at once (no device is opened), not read until a limit stops it."""
+def test_a_root_with_proc_mounted_below_it_is_not_confined(tmp_path: Path) -> None:
+    """Confined to "/" (/proc mounted below: magic links to pipes, files that never end), the
+    confined cpp is not run: pcpp preprocesses, and the info diagnostic names the mount."""
+    if _unconfinable():
+        pytest.skip(f"confined cpp unavailable: {_unconfinable()}")
+    if not any(line.split(" - ")[-1].startswith("proc ") for line in Path("/proc/self/mountinfo").read_text()
+               .splitlines()):
+        pytest.skip("no proc file system mounted")
+    board = write(tmp_path / "b.dts", '/dts-v1/;\n#ifdef __INCLUDE_LEVEL__\n#include "/dev/zero"\n#endif\n')
+    result = preprocess(board, cpp="system", include_roots=["/"])
+    assert result.tool == "pcpp" and [d.code for d in result.diagnostics] == ["cpp-not-confined"]
+    assert "a proc file system is mounted at" in result.diagnostics[0].message
+
+
+def test_a_device_inside_the_root_is_refused_at_once(tmp_path: Path) -> None:
+    """A device node inside the root, behind a condition only cpp takes: the view is nodev, so
+    opening it fails at once (no device is read until a limit stops it)."""
     why = _unconfinable()
     if why:
         pytest.skip(f"confined cpp unavailable: {why}")
-    board = write(tmp_path / "b.dts", '/dts-v1/;\n#ifdef __INCLUDE_LEVEL__\n#include "/dev/zero"\n#endif\n')
+    try:
+        os.mknod(tmp_path / "zero", 0o644 | stat.S_IFCHR, os.makedev(1, 5))
+    except OSError as err:
+        pytest.skip(f"cannot make a device node here: {err}")
+    board = write(tmp_path / "b.dts", '/dts-v1/;\n#ifdef __INCLUDE_LEVEL__\n#include "zero"\n#endif\n')
     with pytest.raises(PreprocessError, match="Permission denied") as info:
-        preprocess(board, cpp="system", include_roots=["/"])
+        preprocess(board, cpp="system", include_roots=[tmp_path])
     assert info.value.source is not None and info.value.source.line == 3
     assert "MEMPLAN_CPP" not in info.value.message
+
+
+@pytest.mark.parametrize("cond", sorted(DISAGREE))
+def test_a_fifo_inside_the_root_only_cpp_reaches_is_refused_at_once(
+    tmp_path: Path, cond: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO inside the root, named directly or through a symlink inside the root, behind a
+    condition cpp takes and the walk does not: the include fails at once with the error the walk
+    gives for a FIFO it reaches (had cpp opened it, the run would wait for the time limit)."""
+    why = _unconfinable()
+    if why:
+        pytest.skip(f"confined cpp unavailable: {why}")
+    monkeypatch.setenv("MEMPLAN_CPP_TIMEOUT", "30")
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    os.mkfifo(root / "sub/f.dtsi")
+    (root / "alias.dtsi").symlink_to("sub/f.dtsi")
+    for name in ("sub/f.dtsi", "alias.dtsi"):
+        board = write(root / "b.dts", f'/dts-v1/;\n{DISAGREE[cond]}\n#include "{name}"\n#endif\n/ {{ }};\n')
+        with pytest.raises(IncludeError) as info:
+            preprocess(board, include_roots=[root])
+        assert info.value.message == f"include {name!r} is not a regular file (a device, FIFO or socket)"
+        assert info.value.source is not None and info.value.source.line == DISAGREE[cond].count("\n") + 3
+    # the walk gives the same error where it reaches the FIFO itself
+    board = write(root / "b.dts", '/dts-v1/;\n#include "sub/f.dtsi"\n')
+    with pytest.raises(IncludeError, match=r"'sub/f\.dtsi' is not a regular file"):
+        preprocess(board, include_roots=[root])
+
+
+def test_a_fifo_made_after_an_earlier_run_is_refused_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The roots' listing is remembered between runs, but a FIFO made since (in a folder listed
+    before, or in a new folder) is found: the run after fails at once."""
+    why = _unconfinable()
+    if why:
+        pytest.skip(f"confined cpp unavailable: {why}")
+    monkeypatch.setenv("MEMPLAN_CPP_TIMEOUT", "30")
+    root = tmp_path / "root"
+    write(root / "sub/a.dtsi", "/ { a; };\n")
+    for name in ("sub/f.dtsi", "sub/new/g.dtsi"):
+        board = write(root / "b.dts", f'/dts-v1/;\n#ifdef __INCLUDE_LEVEL__\n#include "{name}"\n#endif\n')
+        with pytest.raises(IncludeError, match="not found"):
+            preprocess(board, include_roots=[root])
+        (root / name).parent.mkdir(exist_ok=True)
+        os.mkfifo(root / name)
+        with pytest.raises(IncludeError, match="not a regular file"):
+            preprocess(board, include_roots=[root])
+
+
+def test_a_root_too_large_to_list_is_not_confined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More entries in the roots than MEMPLAN_ROOT_ENTRIES: the confined cpp is not run (its
+    FIFOs cannot be covered); pcpp preprocesses and the info diagnostic names the bound."""
+    why = _unconfinable()
+    if why:
+        pytest.skip(f"confined cpp unavailable: {why}")
+    for i in range(5):
+        write(tmp_path / f"d{i}/x.dtsi", "")
+    board = write(tmp_path / "b.dts", "/dts-v1/;\n/ { };\n")
+    monkeypatch.setenv("MEMPLAN_ROOT_ENTRIES", "4")
+    result = preprocess(board, include_roots=[tmp_path])
+    assert result.tool == "pcpp" and [d.code for d in result.diagnostics] == ["cpp-not-confined"]
+    assert "MEMPLAN_ROOT_ENTRIES" in result.diagnostics[0].message
+    monkeypatch.setenv("MEMPLAN_ROOT_ENTRIES", "100")
+    assert preprocess(board, include_roots=[tmp_path]).tool == "cpp"
