@@ -153,11 +153,10 @@ _U32 = 0xFFFFFFFF
 _CELL_ITEM = r"(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0|&[A-Za-z_][A-Za-z0-9_]*)(?=[ \t\r\n>])"
 _VALUE_ITEM = rf'(?:<(?:[ \t\r\n]*{_CELL_ITEM})*[ \t\r\n]*>|"[^"\\]*")'
 _PLAIN_LIST_VALUE = re.compile(rf"[ \t\r\n]*{_VALUE_ITEM}(?:[ \t\r\n]*,[ \t\r\n]*{_VALUE_ITEM})*[ \t\r\n]*;")
-#: The pieces of a value :data:`_PLAIN_LIST_VALUE` accepted, one at a time.
-_LIST_PIECE = re.compile(
-    r'[ \t\r\n,]*(?:(?P<open><)|(?P<close>>)|0[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+)'
-    r'|&(?P<ref>[A-Za-z_][A-Za-z0-9_]*)|"(?P<str>[^"\\]*)"|(?P<end>;))'
-)
+#: In a value :data:`_PLAIN_LIST_VALUE` accepted: each ``< ... >`` (its inside) or string (its
+#: characters); in a ``< ... >`` holding a reference, each cell (a reference: its label).
+_LIST_GROUP = re.compile(r'<([^>]*)>|"([^"\\]*)"')
+_LIST_CELL = re.compile(r"&([A-Za-z_][A-Za-z0-9_]*)|[^ \t\r\n]+")
 #: A token of a plain expression (:class:`_PlainExpr`) after blanks: a number without suffix
 #: (not glued to a letter, digit or '_') or an operator ('/' not starting a comment).
 _EXPR_TOKEN = re.compile(
@@ -940,40 +939,38 @@ class Parser:
 
     def _plain_list(self, prop: DraftProp, end: int) -> bool:
         """The pieces of a value :data:`_PLAIN_LIST_VALUE` matched up to ``end``, appended as
-        :meth:`propdata` would append them (``False``, nothing kept, for a cell over 32 bits)."""
+        :meth:`propdata` would append them (``False``, nothing kept, for a cell over 32 bits):
+        each ``< ... >`` split at its blanks, references found with their offsets only in those
+        that have one."""
         value = bytearray()
         refs: list[Ref] = []
-        cells: list[int] = []
         base = len(prop.value)
-        piece = _LIST_PIECE.match
         text = self.text
-        pos = self.pos
-        while True:
-            m = piece(text, pos)
-            assert m is not None
-            pos = m.end()
-            kind = m.lastgroup
-            if kind == "hex" or kind == "dec":
-                cell = int(m.group(kind), 16 if kind == "hex" else 10)
-                if cell > _U32:
-                    return False  # the long way reports it
-                cells.append(cell)
-            elif kind == "ref":
-                offset = base + len(value) + 4 * len(cells)
-                refs.append(Ref(PHANDLE_REF, offset, m.group("ref"), self.here(m.start("ref") - 1)))
-                cells.append(_U32)
-            elif kind == "open":
-                cells = []
-            elif kind == "close":
-                value += struct.pack(f">{len(cells)}I", *cells)
-            elif kind == "str":
-                value += m.group("str").encode("utf-8", errors="surrogateescape")
+        smap = self.frame.map
+        for m in _LIST_GROUP.finditer(text, self.pos, end):
+            cells = m.group(1)
+            if cells is None:
+                value += m.group(2).encode("utf-8", errors="surrogateescape")
                 value.append(0)
+                continue
+            if "&" in cells:
+                values: list[int] = []
+                for cell in _LIST_CELL.finditer(text, m.start(1), m.end(1)):
+                    ref = cell.group(1)
+                    if ref is None:
+                        values.append(int(cell.group(0), 0))
+                        continue
+                    offset = base + len(value) + 4 * len(values)
+                    refs.append(Ref(PHANDLE_REF, offset, ref, Pos(smap, cell.start())))
+                    values.append(_U32)
             else:
-                break
-        assert pos == end
+                values = [int(cell, 0) for cell in cells.split()]
+            if values and max(values) > _U32:
+                return False  # the long way reports it
+            value += struct.pack(f">{len(values)}I", *values)
         prop.value += value
-        prop.refs.extend(refs)
+        if refs:
+            prop.refs.extend(refs)
         self.pos = end
         return True
 
