@@ -126,18 +126,19 @@ _SKIP_START = frozenset(" \t\r\n\f\v/#")
 #: * ``name = < plain cells >;`` or ``name = "plain string";`` all on one line (``end``);
 #: * ``name =`` with a value of another shape (``eq``), ``name;`` (``bool``), ``name {`` (``open``);
 #: * ``label: name {`` (``lopen``), ``};`` (``close``).
+_CELL = r"(?:0[xX][0-9a-fA-F]{1,16}+|[1-9][0-9]{0,18}+|0)"  # at most 64 bits' worth of digits
 _FAST_ITEM = re.compile(
-    r"""[ \t\r\n]*(?:
-        (?P<name>[a-zA-Z0-9,._+*\#?@-]+)[ \t]*(?:
-            (?P<eq>=)(?:[ \t]*(?:
-                <(?P<cells>(?:[ \t]*(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0)(?=[ \t>]))*)[ \t]*>
-              | "(?P<str>[^"\\]*)"
-            )[ \t]*(?P<end>;))?
+    rf"""[ \t\r\n]*+(?:
+        (?P<name>[a-zA-Z0-9,._+*\#?@-]++)[ \t]*+(?:
+            (?P<eq>=)(?:[ \t]*+(?:
+                <(?P<cells>[ \t]*+(?:{_CELL}(?:[ \t]++{_CELL})*+)?)[ \t]*+>
+              | "(?P<str>[^"\\]*+)"
+            )[ \t]*+(?P<end>;))?
           | (?P<bool>;)
-          | (?P<open>\{)
+          | (?P<open>\{{)
         )
-      | (?P<label>[A-Za-z_][A-Za-z0-9_]*):[ \t]*(?P<lname>[a-zA-Z0-9,._+*\#?@-]+)[ \t]*(?P<lopen>\{)
-      | \}[ \t]*(?P<close>;)
+      | (?P<label>[A-Za-z_][A-Za-z0-9_]*+):[ \t]*+(?P<lname>[a-zA-Z0-9,._+*\#?@-]++)[ \t]*+(?P<lopen>\{{)
+      | \}}[ \t]*+(?P<close>;)
     )""",
     re.VERBOSE,
 )
@@ -150,9 +151,11 @@ _U32 = 0xFFFFFFFF
 #: string lists).
 #: A comment, a line marker, a label, an expression or a suffixed number is left to
 #: :meth:`Parser.propdata`.
-_CELL_ITEM = r"(?:0[xX][0-9a-fA-F]{1,16}|[1-9][0-9]{0,18}|0|&[A-Za-z_][A-Za-z0-9_]*)(?=[ \t\r\n>])"
-_VALUE_ITEM = rf'(?:<(?:[ \t\r\n]*{_CELL_ITEM})*[ \t\r\n]*>|"[^"\\]*")'
-_PLAIN_LIST_VALUE = re.compile(rf"[ \t\r\n]*{_VALUE_ITEM}(?:[ \t\r\n]*,[ \t\r\n]*{_VALUE_ITEM})*[ \t\r\n]*;")
+_CELL_ITEM = rf"(?:{_CELL}|&[A-Za-z_][A-Za-z0-9_]*+)"
+_VALUE_ITEM = rf'(?:<[ \t\r\n]*+(?:{_CELL_ITEM}(?:[ \t\r\n]++{_CELL_ITEM})*+)?[ \t\r\n]*+>|"[^"\\]*+")'
+_PLAIN_LIST_VALUE = re.compile(
+    rf"[ \t\r\n]*+{_VALUE_ITEM}(?:[ \t\r\n]*+,[ \t\r\n]*+{_VALUE_ITEM})*+[ \t\r\n]*+;"
+)
 #: In a value :data:`_PLAIN_LIST_VALUE` accepted: each ``< ... >`` (its inside) or string (its
 #: characters); in a ``< ... >`` holding a reference, each cell (a reference: its label).
 _LIST_GROUP = re.compile(r'<([^>]*)>|"([^"\\]*)"')
