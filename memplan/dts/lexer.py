@@ -117,24 +117,54 @@ _at_offset = LazySource.at_offset
 class SourceMap:
     """Offsets in one text -> original ``file:line:column`` (line markers honoured)."""
 
-    __slots__ = ("_marker_at", "_markers", "filename", "starts", "text")
+    __slots__ = ("_asked", "_marker_at", "_markers", "_starts", "filename", "text")
+
+    #: Positions found by counting line ends before the line-start table is built (a board's
+    #: lint asks a handful; a tree shown in full asks one per node and property).
+    COUNTED = 16
 
     def __init__(self, text: str, filename: str) -> None:
         self.text = text
         self.filename = filename
-        # the offset after each '\n': running sums of the line lengths plus one (all in C)
-        self.starts = list(accumulate(map(add, map(len, text.split("\n")[:-1]), repeat(1)), initial=0))
+        self._starts: list[int] | None = None
+        self._asked = 0
         self._marker_at: list[int] = []
         self._markers: list[tuple[str, int]] = []
         if "#" in text:
-            for m in _LINEMARKER.finditer(text):
-                line_index = bisect_right(self.starts, m.start()) - 1
-                # from the end of the marker on, this is line N - 1 of the named file (dtc
-                # sets the position there; the line end that follows makes it line N)
-                end_index = bisect_right(self.starts, m.end()) - 1
-                self._marker_at.append(end_index)
-                name = _MARKER_ESCAPE.sub(r"\1", m.group(2))
-                self._markers.append((name, self._marker_line(m, line_index) - 1))
+            self._find_markers()
+
+    @property
+    def starts(self) -> list[int]:
+        """The offset of each line (0, then the offset after each '\\n'), built on first use."""
+        if self._starts is None:
+            # running sums of the line lengths plus one (all in C)
+            lengths = map(len, self.text.split("\n")[:-1])
+            self._starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+        return self._starts
+
+    def _find_markers(self) -> None:
+        """Every line marker, in order: each line starting with '#' is tried (as a search for
+        ``^#`` would try it), and the line numbers are counted between markers."""
+        text = self.text
+        at = 0 if text.startswith("#") else -1
+        search = counted = index = 0  # index: the line ends before offset `counted`
+        while True:
+            if at < 0:
+                found = text.find("\n#", search)
+                if found < 0:
+                    return
+                at = found + 1
+            m = _LINEMARKER.match(text, at)
+            search, at = (at, -1) if m is None else (m.end(), -1)
+            if m is None:
+                continue
+            index += text.count("\n", counted, m.start())
+            counted = m.start()
+            # from the end of the marker on, this is line N - 1 of the named file (dtc sets the
+            # position there; the line end that follows makes it line N)
+            self._marker_at.append(index + text.count("\n", counted, m.end()))
+            name = _MARKER_ESCAPE.sub(r"\1", m.group(2))
+            self._markers.append((name, self._marker_line(m, index) - 1))
 
     def _marker_line(self, m: re.Match[str], line_index: int) -> int:
         """The line number a marker sets, read with the bounded :func:`parse_int` (a number of
@@ -171,11 +201,24 @@ class SourceMap:
     def position(self, pos: int) -> tuple[str, int, int, LineRef]:
         """``(file, line, column, the physical line as a LineRef)`` of offset ``pos``.
 
-        (:meth:`locate` and :meth:`line_ref` written out.)
+        (:meth:`locate` and :meth:`line_ref` written out; the first :data:`COUNTED` positions
+        are found by counting line ends, later ones in the table of line starts.)
         """
-        starts = self.starts
-        index = bisect_right(starts, pos) - 1
-        start = starts[index]
+        text = self.text
+        starts = self._starts
+        if starts is None and self._asked >= self.COUNTED:
+            starts = self.starts
+        if starts is None:
+            self._asked += 1
+            start = text.rfind("\n", 0, pos) + 1
+            index = text.count("\n", 0, start)
+            end = text.find("\n", start)
+            if end < 0:
+                end = len(text)
+        else:
+            index = bisect_right(starts, pos) - 1
+            start = starts[index]
+            end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
         column = pos - start + 1
         k = bisect_right(self._marker_at, index) - 1
         if k < 0:
@@ -183,8 +226,6 @@ class SourceMap:
         else:
             name, base = self._markers[k]
             line = base + index - self._marker_at[k]
-        text = self.text
-        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
         if end > start and text[end - 1] == "\r":
             end -= 1
         return name, line, column, LineRef(text, start, end)

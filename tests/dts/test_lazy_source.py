@@ -6,6 +6,7 @@ import copy
 import pickle
 
 import attrs
+import pytest
 
 from memplan.dts.lexer import SourceMap
 from memplan.dts.parser import parse_text
@@ -63,3 +64,33 @@ def test_tree_sources_point_at_their_text() -> None:
     assert reg is not None and str(reg.source) == "board.dtsi:9:2"
     assert str(reg.properties["reg"].source) == "board.dtsi:9:11"
     assert reg.properties["reg"].source.lines == LineRef(TEXT, TEXT.index("\tnode@1"), TEXT.index("\n};\n"))
+
+
+MARKED = (
+    '# 1 "a.dts"\r\n/dts-v1/;\n\n# 40 "b.dtsi" 1 3\n/ {\n\tp = <1>;\n#line 7 "c\\"d.dtsi"\n\tq;\n'
+    '  # 9 "not-a-marker"\n#  12 "two\nlines"\n};\n#x\n# 3 "e.dts"'
+)
+
+
+@pytest.mark.parametrize("text", [TEXT, MARKED, "", "\n", "#", '# 5 "x"', "a\r\nb\rc\n\n"])
+def test_counted_and_tabled_positions_agree(text: str) -> None:
+    """The first positions asked are found by counting line ends, later ones in the table of
+    line starts: both give what the table gives for every offset, line markers honoured."""
+    counted = SourceMap(text, "t.dts")
+    tabled = SourceMap(text, "t.dts")
+    assert tabled.starts  # built at once
+    for pos in range(len(text) + 2):
+        fresh = SourceMap(text, "t.dts")  # its first position is always a counted one
+        want = tabled.position(pos)
+        assert fresh.position(pos) == want
+        assert counted.position(pos) == want
+        assert (want[0], want[1], want[2]) == counted.locate(pos)[:3]
+
+
+def test_markers_are_found_as_a_search_finds_them() -> None:
+    smap = SourceMap(MARKED, "m.dts")
+    found = [(smap.position(pos)[0], smap.position(pos)[1]) for pos in
+             (MARKED.index("/dts-v1/"), MARKED.index("/ {"), MARKED.index("\tq"), MARKED.index("  # 9"),
+              MARKED.index("};"), MARKED.index("#x"))]
+    assert found == [("a.dts", 1), ("b.dtsi", 40), ('c"d.dtsi', 7), ('c"d.dtsi', 8),
+                     ("two\nlines", 12), ("two\nlines", 13)]
