@@ -45,6 +45,8 @@ __all__ = ["BAD_NODE_CHAR", "BAD_PROP_CHAR", "Resolver", "build_tree"]
 
 BAD_NODE_CHAR = re.compile(r"[^a-zA-Z0-9,._+@-]")
 BAD_PROP_CHAR = re.compile(r"[^a-zA-Z0-9,._+*#?-]")
+#: A live property with references (phandles or paths) and its node.
+_PropRefs = tuple[DraftNode, DraftProp]
 #: Two '@' in one of the node names joined by '/'.
 _TWO_AT = re.compile(r"@[^/]*@")
 
@@ -97,16 +99,20 @@ class Resolver:
 
     def run(self) -> None:
         """All passes, in dtc's order; raises the first error dtc would report."""
-        self._nodes = nodes = list(self.live())
+        work = _survey(self.root)
+        self._nodes = work.nodes
         self._found = {}
         try:
-            work = _survey(nodes)
             if work.suspect:
                 self.check_duplicates()
-            self.name_properties(work.named)
-            self.duplicate_labels(work.labelled)
+            refs = work.refs
+            if work.named:
+                self.name_properties(work.named)
+                refs = [(node, prop) for node, prop in refs if prop in node.props]  # not a dropped one
+            if not work.distinct_labels:
+                self.duplicate_labels(work.labelled)
             self.explicit_phandles(work.explicit)
-            self.path_references(self.phandle_references(work.referring))
+            self.path_references(self.phandle_references(refs))
         finally:
             self._nodes = None
             self._found = None
@@ -186,8 +192,6 @@ class Resolver:
                 raise LabelError(f"duplicate label '{label}' on {first} and {_label_owner(node, prop, what)}",
                                  pos.source())
 
-        if _distinct_labels(nodes):
-            return
         for node in nodes:
             for label, live in node.labels.items():
                 if live:
@@ -249,64 +253,64 @@ class Resolver:
             node.props.append(DraftProp("phandle", node.pos, bytearray(node.phandle.to_bytes(4, "big"))))
         return node.phandle
 
-    def phandle_references(self, nodes: Iterable[DraftNode]) -> list[DraftNode]:
-        """Fill each ``<&ref>`` cell, numbering unnumbered targets in dtc's order (``nodes``: the
-        live nodes with a reference in a property, in tree order). Returns the nodes among them
-        with a path reference, for :meth:`path_references`."""
+    def phandle_references(self, refs: Iterable[_PropRefs]) -> list[_PropRefs]:
+        """Fill each ``<&ref>`` cell, numbering unnumbered targets in dtc's order (``refs``: the
+        live properties with references and their nodes, in tree order). Returns those with a
+        path reference, for :meth:`path_references`."""
         find = self.find
-        with_paths: list[DraftNode] = []
-        for node in nodes:
+        # the cell of each reference text met so far (its node's phandle: once numbered, a
+        # node keeps its phandle)
+        cells: dict[str, bytes] = {}
+        with_paths: list[_PropRefs] = []
+        for node, prop in refs:
             paths = False
-            for prop in node.props:
-                if prop.deleted:
+            for ref in prop.refs:
+                if ref.kind != PHANDLE_REF:
+                    paths = True
                     continue
-                for ref in prop.refs:
-                    if ref.kind != PHANDLE_REF:
-                        paths = True
-                        continue
+                cell = cells.get(ref.target)
+                if cell is None:
                     target = find(ref.target)
                     if target is None:
                         if self.parser.plugin:
                             continue
                         raise LabelError(f"reference to non-existent node or label '{ref.target}'",
                                          ref.pos.source())
-                    value = target.phandle or self.phandle_of(target)
+                    phandle = target.phandle or self.phandle_of(target)
+                    cell = cells[ref.target] = phandle.to_bytes(4, "big")
                     target.referenced = True
-                    if not isinstance(prop.value, bytearray):
-                        prop.value = bytearray(prop.value)
-                    prop.value[ref.offset : ref.offset + 4] = value.to_bytes(4, "big")
+                if not isinstance(prop.value, bytearray):
+                    prop.value = bytearray(prop.value)
+                prop.value[ref.offset : ref.offset + 4] = cell
             if paths:
-                with_paths.append(node)
+                with_paths.append((node, prop))
         return with_paths
 
-    def path_references(self, nodes: Iterable[DraftNode]) -> None:
+    def path_references(self, refs: Iterable[_PropRefs]) -> None:
         """Insert the full path string of each ``&ref`` outside ``< >``; later offsets shift
-        (``nodes``: the live nodes with a path reference in a property, in tree order)."""
-        for node in nodes:
-            for prop in node.live_props():
-                if not prop.refs or not any(r.kind == PATH_REF for r in prop.refs):
-                    continue
-                old = bytes(prop.value)
-                value = bytearray()
-                copied = 0
-                shift = 0
-                for ref in prop.refs:
-                    if ref.kind != PATH_REF:
-                        ref.offset += shift
-                        continue
-                    target = self.find(ref.target)
-                    if target is None:
-                        raise LabelError(f"reference to non-existent node or label '{ref.target}'",
-                                         ref.pos.source())
-                    target.referenced = True
-                    value += old[copied : ref.offset]
-                    copied = ref.offset
-                    path = target.path().encode("utf-8", "surrogateescape") + b"\0"
-                    value += path
+        (``refs``: the live properties with a path reference and their nodes, in tree order)."""
+        for _node, prop in refs:
+            old = bytes(prop.value)
+            value = bytearray()
+            copied = 0
+            shift = 0
+            for ref in prop.refs:
+                if ref.kind != PATH_REF:
                     ref.offset += shift
-                    shift += len(path)
-                value += old[copied:]
-                prop.value = value
+                    continue
+                target = self.find(ref.target)
+                if target is None:
+                    raise LabelError(f"reference to non-existent node or label '{ref.target}'",
+                                     ref.pos.source())
+                target.referenced = True
+                value += old[copied : ref.offset]
+                copied = ref.offset
+                path = target.path().encode("utf-8", "surrogateescape") + b"\0"
+                value += path
+                ref.offset += shift
+                shift += len(path)
+            value += old[copied:]
+            prop.value = value
 
     def overlay_fixups(self) -> tuple[list[tuple[str, str, Ref]], list[tuple[DraftNode, str, int]]]:
         """A plugin's unresolved references (``__fixups__``) and resolved ones (``__local_fixups__``)."""
@@ -333,62 +337,65 @@ def _label_owner(node: DraftNode, prop: str, what: int) -> str:
     return f"a value of property '{prop}' of {node.path()}"
 
 
-def _distinct_labels(nodes: Iterable[DraftNode]) -> bool:
-    """Whether no label is claimed twice in ``nodes`` (live labels of nodes and live properties,
-    value labels): then :meth:`Resolver.duplicate_labels` has nothing to refuse."""
-    claimed: list[str] = []
-    for node in nodes:
-        if node.labels:
-            claimed += [label for label, live in node.labels.items() if live]
-        for prop in node.props:
-            if prop.deleted:
-                continue
-            if prop.labels:
-                claimed += [label for label, live in prop.labels.items() if live]
-            if prop.value_labels:
-                claimed += [label for label, _pos in prop.value_labels]
-    return len(set(claimed)) == len(claimed)
-
-
 class _Work:
     """What :func:`_survey` found: the nodes each pass has work on, in tree order."""
 
-    __slots__ = ("explicit", "labelled", "named", "omitted", "referring", "suspect")
+    __slots__ = ("distinct_labels", "explicit", "labelled", "named", "nodes", "omitted", "refs", "suspect")
 
     def __init__(self) -> None:
+        #: every live node, pre-order
+        self.nodes: list[DraftNode] = []
         #: some name may be refused (a bad character, two '@', two children or two
         #: properties with one name): the exact node-by-node check must decide
         self.suspect = False
         self.named: list[DraftNode] = []
         self.labelled: list[DraftNode] = []
         self.explicit: list[DraftNode] = []
-        self.referring: list[DraftNode] = []
+        #: the live properties with references (phandles or paths) and their nodes
+        self.refs: list[_PropRefs] = []
+        #: no label is claimed twice (live labels of nodes and live properties, value labels;
+        #: when this is false, :meth:`Resolver.duplicate_labels` decides)
+        self.distinct_labels = True
         self.omitted: list[DraftNode] = []
 
 
-def _survey(nodes: list[DraftNode]) -> _Work:
-    """One walk over the live ``nodes`` (pre-order, the root first) for every pass of
-    :meth:`Resolver.run`. The name checks run on all names at once: a character outside a
+def _survey(root: DraftNode) -> _Work:
+    """One walk over the live nodes (pre-order, from ``root``; an explicit stack: any depth) for
+    every pass of :meth:`Resolver.run`. The name checks run on all names at once: a character outside a
     class is found in the names joined, and two '@' in the node names joined by '/' (which
     no name without a bad character holds)."""
     work = _Work()
     node_names: list[str] = []
     prop_names: list[str] = []
-    for node in nodes:
+    nodes = work.nodes
+    refs = work.refs
+    claimed: list[str] = []  # every label claim, for the duplicate check
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
         children = node.children
-        if len(children) > 1 and len({child.name for child in children}) != len(children):
-            work.suspect = True
-        labelled = bool(node.labels)
-        refers = False
+        if children:
+            if len(children) > 1 and len({child.name for child in children}) != len(children):
+                work.suspect = True
+            stack.extend([child for child in reversed(children) if not child.deleted])
+        labelled = False
+        if node.labels:
+            labelled = True
+            claimed += [label for label, live in node.labels.items() if live]
         names = []
         for prop in node.props:
             if prop.deleted:
                 continue
             names.append(prop.name)
             if prop.refs:
-                refers = True
-            if prop.labels or prop.value_labels:
+                refs.append((node, prop))
+            if prop.labels:
                 labelled = True
+                claimed += [label for label, live in prop.labels.items() if live]
+            if prop.value_labels:
+                labelled = True
+                claimed += [label for label, _pos in prop.value_labels]
         if names:
             prop_names += names
             unique = set(names)
@@ -400,8 +407,6 @@ def _survey(nodes: list[DraftNode]) -> _Work:
                 work.explicit.append(node)
         if labelled:
             work.labelled.append(node)
-        if refers:
-            work.referring.append(node)
         if node.omit:
             work.omitted.append(node)
         node_names.append(node.name)
@@ -410,6 +415,7 @@ def _survey(nodes: list[DraftNode]) -> _Work:
         work.suspect = True
     if BAD_PROP_CHAR.search("".join(prop_names)):
         work.suspect = True
+    work.distinct_labels = len(set(claimed)) == len(claimed)
     return work
 
 

@@ -43,7 +43,7 @@ def _has_secure_status(tree: Tree) -> bool:
     stack = [tree.root]
     while stack:
         node = stack.pop()
-        if node.get("secure-status") is not None:
+        if "secure-status" in node.properties:
             return True
         stack.extend(node.children.values())
     return False
