@@ -136,6 +136,25 @@ def test_confined_cpp_never_reads_outside_and_errs_alike(
     assert "outside the include roots" in message and "not found" not in message
 
 
+@pytest.mark.parametrize("outside", ["secret", "missing"])
+def test_a_computed_include_without_include_dirs_names_the_roots(tmp_path: Path, outside: str) -> None:
+    """A computed include (cpp puts its error on the #define) climbing out of the root, in a
+    branch only cpp takes and with no -I folder: "x" is outside the roots (next to the including
+    file is searched); <x> has nowhere to be searched, so it is not found, as unconfined."""
+    if _unconfinable():
+        pytest.skip(f"confined cpp unavailable: {_unconfinable()}")
+    root = tmp_path / "root"
+    if outside == "secret":
+        write(tmp_path / "secret.dtsi", '/ { secret = "top secret"; };\n')
+    for quote, expected in (('"../secret.dtsi"', "is outside the include roots"),
+                            ("<../secret.dtsi>", "not found (searched: no include directories given)")):
+        board = write(root / "b.dts", f"/dts-v1/;\n#ifdef __INCLUDE_LEVEL__\n#define F {quote}\n#include F\n"
+                                      "#endif\n/ { };\n")
+        with pytest.raises(IncludeError) as info:
+            preprocess(board, include_roots=[root])
+        assert expected in info.value.message and "top secret" not in str(info.value)
+
+
 @pytest.mark.parametrize("cond", sorted(DISAGREE))
 def test_auto_with_roots_gives_cpps_own_output(tmp_path: Path, cond: str) -> None:
     """The default back end with --include-root runs the confined cpp: where cpp and pcpp
