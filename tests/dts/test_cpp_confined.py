@@ -418,3 +418,27 @@ def test_a_root_too_large_to_list_is_not_confined(tmp_path: Path, monkeypatch: p
     assert "MEMPLAN_ROOT_ENTRIES" in result.diagnostics[0].message
     monkeypatch.setenv("MEMPLAN_ROOT_ENTRIES", "100")
     assert preprocess(board, include_roots=[tmp_path]).tool == "cpp"
+
+
+def test_a_folder_that_cannot_be_listed_is_not_confined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder in the root memplan may not list (a FIFO there could not be found and covered):
+    the confined cpp is not run; pcpp preprocesses and the info diagnostic names the folder."""
+    why = _unconfinable()
+    if why:
+        pytest.skip(f"confined cpp unavailable: {why}")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    board = write(tmp_path / "b.dts", "/dts-v1/;\n/ { };\n")
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(sandbox.os, "scandir", scandir)
+    result = preprocess(board, include_roots=[tmp_path])
+    assert result.tool == "pcpp" and [d.code for d in result.diagnostics] == ["cpp-not-confined"]
+    assert f"cannot list {locked} inside the include roots" in result.diagnostics[0].message
