@@ -160,6 +160,8 @@ _PLAIN_LIST_VALUE = re.compile(
 #: characters); in a ``< ... >`` holding a reference, each cell (a reference: its label).
 _LIST_GROUP = re.compile(r'<([^>]*)>|"([^"\\]*)"')
 _LIST_CELL = re.compile(r"&([A-Za-z_][A-Za-z0-9_]*)|[^ \t\r\n]+")
+#: What separates the cells of such a value without strings (besides blanks).
+_LIST_BLANKS = str.maketrans("<>,;", "    ")
 #: A token of a plain expression (:class:`_PlainExpr`) after blanks: a number without suffix
 #: (not glued to a letter, digit or '_') or an operator ('/' not starting a comment).
 _EXPR_TOKEN = re.compile(
@@ -941,10 +943,43 @@ class Parser:
         return self.error_at("properties must precede subnodes", start)
 
     def _plain_list(self, prop: DraftProp, end: int) -> bool:
-        """The pieces of a value :data:`_PLAIN_LIST_VALUE` matched up to ``end``, appended as
-        :meth:`propdata` would append them (``False``, nothing kept, for a cell over 32 bits):
-        each ``< ... >`` split at its blanks, references found with their offsets only in those
-        that have one."""
+        """The value :data:`_PLAIN_LIST_VALUE` matched up to ``end``, appended as :meth:`propdata`
+        would append it (``False``, nothing kept, for a cell over 32 bits). Without strings it
+        is cells only: every word between the brackets, commas and the ';' is one (a reference's
+        offset is found from the one before)."""
+        text = self.text
+        region = text[self.pos : end]
+        if '"' in region:
+            return self._plain_pieces(prop, end)
+        words = region.translate(_LIST_BLANKS).split()
+        refs: list[Ref] = []
+        if "&" not in region:
+            values = [int(word, 0) for word in words]
+        else:
+            values = []
+            base = len(prop.value)
+            smap = self.frame.map
+            start = self.pos
+            cursor = 0
+            for word in words:
+                if word[0] != "&":
+                    values.append(int(word, 0))
+                    continue
+                cursor = region.index(word, cursor)  # the first '&' after the reference before
+                refs.append(Ref(PHANDLE_REF, base + 4 * len(values), word[1:], Pos(smap, start + cursor)))
+                cursor += len(word)
+                values.append(_U32)
+        if values and max(values) > _U32:
+            return False  # the long way reports it
+        prop.value += struct.pack(f">{len(values)}I", *values)
+        if refs:
+            prop.refs.extend(refs)
+        self.pos = end
+        return True
+
+    def _plain_pieces(self, prop: DraftProp, end: int) -> bool:
+        """:meth:`_plain_list` for a value with strings: each ``< ... >`` split at its blanks,
+        references found with their offsets only in those that have one."""
         value = bytearray()
         refs: list[Ref] = []
         base = len(prop.value)
