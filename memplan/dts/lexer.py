@@ -111,7 +111,8 @@ _SIMPLE_ESCAPES = {
     b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13,
 }
 _U64 = (1 << 64) - 1
-_at_offset = LazySource.at_offset
+_new = object.__new__
+_set = object.__setattr__
 
 
 class SourceMap:
@@ -234,7 +235,9 @@ class SourceMap:
         """The :class:`Source` of offset ``pos``: a :class:`~memplan.source.LazySource`, located
         (and its line cut out) only when it is read -- a tree asks this once per node and
         property, and shows few of them."""
-        return _at_offset(self, pos)
+        src: LazySource = _new(LazySource)  # LazySource.at_offset(self, pos), written out
+        _set(src, "_state", (self, pos))
+        return src
 
 
 def _syntax(message: str, where: Source | None) -> DtsSyntaxError:

@@ -150,7 +150,7 @@ class _PathChain:
         self.ends: list[int] = []
 
 
-@attrs.define(eq=False, repr=False)
+@attrs.define(eq=False, repr=False, init=False)
 class Node:
     """A node of the tree; ``name`` is the full node name (``memory@40000000``).
 
@@ -173,20 +173,49 @@ class Node:
     #: On a node whose path is kept: the path last asked below it (see :class:`_PathChain`).
     _chain: _PathChain | None = attrs.field(init=False, default=None)
 
+    def __init__(self, name: str, parent: Node | None = None, children: dict[str, Node] | None = None,
+                 properties: dict[str, Property] | None = None, labels: list[str] | None = None,
+                 phandle: int | None = None, source: Source = _NO_SOURCE) -> None:
+        # written out (a tree is built a node at a time): the fields above, their defaults
+        self.name = name
+        self.parent = parent
+        self.children = {} if children is None else children
+        self.properties = {} if properties is None else properties
+        self.labels = [] if labels is None else labels
+        self.phandle = phandle
+        self.source = source
+        self._place()
+
     def __attrs_post_init__(self) -> None:
+        """Set the path fields again from the parent's: called on a renamed node and each node
+        below it, it also drops the paths built from the old name (kept below the nearest
+        ancestor whose path is kept)."""
+        self._place()
+        if self._anchor is not None:
+            self._anchor._chain = None
+
+    def _place(self) -> None:
+        """The path fields from the parent's: the path itself when short, else the anchor."""
+        self._anchor = None
+        self._depth = 0
+        self._chain = None
         parent = self.parent
         if parent is None:
             self._path = "/"
         elif parent.parent is None:
             self._path = "/" + self.name
-        elif parent._path is not None and len(parent._path) < _KEPT_PATH:
-            self._path = f"{parent._path}/{self.name}"
-        elif parent._path is not None:
-            self._anchor = parent
-            self._depth = 1
         else:
-            self._anchor = parent._anchor
-            self._depth = parent._depth + 1
+            above = parent._path
+            if above is not None and len(above) < _KEPT_PATH:
+                self._path = f"{above}/{self.name}"
+                return
+            self._path = None
+            if above is not None:
+                self._anchor = parent
+                self._depth = 1
+            else:
+                self._anchor = parent._anchor
+                self._depth = parent._depth + 1
 
     @property
     def path(self) -> str:

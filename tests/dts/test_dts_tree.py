@@ -154,3 +154,28 @@ def test_every_path_of_a_deep_tree_in_any_order() -> None:
     for order in (nodes, nodes[::-1], shuffled):
         assert all(node.path == expected[id(node)] and node.path == expected[id(node)] for node in order)
     assert tree.find(deepest.path) is deepest
+
+
+def test_deep_paths_follow_a_rename() -> None:
+    """A renamed node (as the overlay parameter code renames one: new name, then the path fields
+    set again on it and below it) gives the new paths, though the old ones were asked before."""
+    tree, expected = _deep_tree(600)
+    nodes = list(tree.walk())
+    deep = [node for node in nodes if len(expected[id(node)]) > 2 * 1024 and node.children]
+    assert all(node.path == expected[id(node)] for node in nodes)
+    for renamed in (deep[len(deep) // 2], nodes[3]):  # below the kept paths, and above them
+        old = renamed.path
+        assert renamed.parent is not None
+        siblings = renamed.parent.children.items()
+        renamed.parent.children = {("renamed" if c is renamed else k): c for k, c in siblings}
+        renamed.name = "renamed"
+        for sub in renamed.walk():
+            sub.__attrs_post_init__()
+        new = old.rpartition("/")[0] + "/renamed"
+        for node in nodes:
+            want = expected[id(node)]
+            if want == old or want.startswith(old + "/"):
+                want = new + want[len(old):]
+                expected[id(node)] = want
+            assert node.path == want
+        assert tree.find(new) is renamed
