@@ -24,6 +24,11 @@ KERNEL_FDT_MAX_DEPTH = 64
 def unflatten_depth_warnings(tree: Tree) -> list[Diagnostic]:
     """One ``dt-too-deep-for-kernel`` warning at the first node (in tree order) that the kernel
     skips when it unflattens the tree, naming how many nodes are skipped."""
+    level = [tree.root]  # the nodes of one depth, level by level: most trees end long before
+    for _depth in range(KERNEL_FDT_MAX_DEPTH - 1):
+        level = [child for node in level for child in node.children.values()]
+        if not level:
+            return []
     first = None
     skipped = 0
     todo = [(tree.root, 0)]

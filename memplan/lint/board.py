@@ -87,8 +87,11 @@ def _unlink(tree: Tree) -> None:
     """Drop the tree's parent links once the board is done: the tree is then freed by reference
     counting, not left for the cyclic garbage collector to find (which cost a fifth of a lint
     worker's time)."""
-    for node in tree.walk():
-        node.parent = None
+    level = [tree.root]
+    while level:
+        for node in level:
+            node.parent = None
+        level = [child for node in level for child in node.children.values()]
 
 
 def _internal(ctx: ArchContext, path: str, exc: Exception) -> BoardResult:
