@@ -97,11 +97,19 @@ class Resolver:
             found[ref] = find_ref(self.root, ref, self.parser.index)
         return found[ref]
 
+    def _remember_labels(self, first: dict[str, DraftNode]) -> None:
+        """Seed the lookups of :meth:`find` with plain labels: ``first`` maps each live label to
+        the first live node (pre-order) carrying it, which is what dtc's ``get_node_by_label``
+        (and :func:`find_ref`) find."""
+        assert self._found is not None
+        self._found.update(first)
+
     def run(self) -> None:
         """All passes, in dtc's order; raises the first error dtc would report."""
         work = _survey(self.root)
         self._nodes = work.nodes
         self._found = {}
+        self._remember_labels(work.first_labelled)
         try:
             if work.suspect:
                 self.check_duplicates()
@@ -340,7 +348,8 @@ def _label_owner(node: DraftNode, prop: str, what: int) -> str:
 class _Work:
     """What :func:`_survey` found: the nodes each pass has work on, in tree order."""
 
-    __slots__ = ("distinct_labels", "explicit", "labelled", "named", "nodes", "omitted", "refs", "suspect")
+    __slots__ = ("distinct_labels", "explicit", "first_labelled", "labelled", "named", "nodes", "omitted",
+                 "refs", "suspect")
 
     def __init__(self) -> None:
         #: every live node, pre-order
@@ -356,6 +365,8 @@ class _Work:
         #: no label is claimed twice (live labels of nodes and live properties, value labels;
         #: when this is false, :meth:`Resolver.duplicate_labels` decides)
         self.distinct_labels = True
+        #: each live node label -> the first live node (pre-order) carrying it
+        self.first_labelled: dict[str, DraftNode] = {}
         self.omitted: list[DraftNode] = []
 
 
@@ -370,6 +381,7 @@ def _survey(root: DraftNode) -> _Work:
     nodes = work.nodes
     refs = work.refs
     claimed: list[str] = []  # every label claim, for the duplicate check
+    first = work.first_labelled
     stack = [root]
     while stack:
         node = stack.pop()
@@ -382,7 +394,10 @@ def _survey(root: DraftNode) -> _Work:
         labelled = False
         if node.labels:
             labelled = True
-            claimed += [label for label, live in node.labels.items() if live]
+            live_labels = [label for label, live in node.labels.items() if live]
+            claimed += live_labels
+            for label in live_labels:
+                first.setdefault(label, node)
         names = []
         for prop in node.props:
             if prop.deleted:
