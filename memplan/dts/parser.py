@@ -184,6 +184,16 @@ class _Frame:
         self.real = real
 
 
+#: Packers of N 32-bit big-endian cells, for the usual lengths (a format is parsed once).
+_PACKERS = [struct.Struct(f">{n}I").pack for n in range(64)]
+
+
+def _cells32(values: list[int]) -> bytes:
+    """``values`` (each within 32 bits) as big-endian cells."""
+    n = len(values)
+    return _PACKERS[n](*values) if n < 64 else struct.pack(f">{n}I", *values)
+
+
 class _NotPlain(DtsSyntaxError):
     """What :class:`_PlainExpr` raises for anything it leaves to the long way."""
 
@@ -813,7 +823,7 @@ class Parser:
                             continue
                         values = [int(cell, 0) for cell in cells.split()]
                         if not values or max(values) <= _U32:
-                            prop.value += struct.pack(f">{len(values)}I", *values)
+                            prop.value += _cells32(values)
                             self.pos = m.end()
                             continue
                         # a cell over 32 bits: the long way reports it
@@ -971,7 +981,7 @@ class Parser:
                 values.append(_U32)
         if values and max(values) > _U32:
             return False  # the long way reports it
-        prop.value += struct.pack(f">{len(values)}I", *values)
+        prop.value += _cells32(values)
         if refs:
             prop.refs.extend(refs)
         self.pos = end
@@ -1005,7 +1015,7 @@ class Parser:
                 values = [int(cell, 0) for cell in cells.split()]
             if values and max(values) > _U32:
                 return False  # the long way reports it
-            value += struct.pack(f">{len(values)}I", *values)
+            value += _cells32(values)
         prop.value += value
         if refs:
             prop.refs.extend(refs)
@@ -1198,7 +1208,7 @@ class Parser:
                 self._out_of_range(value, bits, pos)
             values.append(value & mask)
         if bits == 32:
-            prop.value += struct.pack(f">{len(values)}I", *values)
+            prop.value += _cells32(values)
         else:
             fmt = {8: "B", 16: "H", 64: "Q"}[bits]
             prop.value += struct.pack(f">{len(values)}{fmt}", *values)
