@@ -27,7 +27,7 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="surrogateescape")
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Property:
     """One property: its name, raw value bytes, where it was defined and its labels.
 
@@ -39,6 +39,15 @@ class Property:
     value: bytes = b""
     source: Source = _NO_SOURCE
     labels: tuple[str, ...] = ()
+
+    def __init__(self, name: str, value: bytes = b"", source: Source = _NO_SOURCE,
+                 labels: tuple[str, ...] = ()) -> None:
+        # written out (a tree has thousands): each field set through its slot, as frozen
+        # attrs classes are set up, without looking the slot up by name each time
+        _set_name(self, name)
+        _set_value(self, value)
+        _set_source(self, source)
+        _set_labels(self, labels)
 
     def _fail(self, what: str) -> DtsError:
         return DtsError(f"property '{self.name}' {what} (value is {len(self.value)} bytes)", self.source)
@@ -116,6 +125,12 @@ class Property:
     def as_phandles(self) -> list[int]:
         """The value as a list of phandles (32-bit cells)."""
         return self.as_cells()
+
+
+_set_name = Property.__dict__["name"].__set__
+_set_value = Property.__dict__["value"].__set__
+_set_source = Property.__dict__["source"].__set__
+_set_labels = Property.__dict__["labels"].__set__
 
 
 @attrs.frozen
