@@ -14,8 +14,12 @@ What is timed (wall clock):
   spread over ``-j`` workers, each running one board's two processes at a time.
 * ``lint``: ``memplan.lint.lint_tree`` on the same boards with ``jobs=-j`` — building, resolving,
   the assumed-RAM layout where needed, the report. ``lint (boards)`` leaves out reading the
-  defconfigs through the tree's Kconfig and choosing each board's (before the first board;
-  kbuild's ``make defconfig`` is not timed on the other side either); ``lint (all)`` includes it.
+  defconfigs through the tree's Kconfig and choosing each board's (kbuild's ``make defconfig`` is
+  not timed on the other side either); ``lint (all)`` includes it. The lint's board workers
+  start building boards while the defconfigs are read (only resolving needs them): the CPU time
+  of ``lint (boards)`` is still all of theirs (a worker's time is counted when it ends), but its
+  wall time, counted from the moment the defconfigs are read, misses what they built meanwhile:
+  for wall time, ``lint (all)`` is the figure to compare.
 
 ``--profile N`` instead profiles the lint of N of those boards in this process (one job, as one
 worker runs them) with cProfile on CPU time and prints each phase's share: reading the defconfigs

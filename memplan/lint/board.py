@@ -17,7 +17,7 @@ import attrs
 from memplan.api import resolve_extracted
 from memplan.argnames import cli_spelling
 from memplan.diagnostics import diag
-from memplan.dts import Tree, load_device_tree
+from memplan.dts import LoadedTree, Tree, load_device_tree
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.facts import DtFacts, extract
 from memplan.errors import MemplanError
@@ -64,23 +64,37 @@ def _error_diag(code: str, err: MemplanError) -> Diagnostic:
 
 def lint_board(ctx: ArchContext, path: str) -> BoardResult:
     """Build and resolve ``path`` (relative to the tree); never raises."""
-    full = f"{ctx.srctree}/{path}"
+    return finish_board(ctx, path, build_board(ctx.srctree, ctx.arch, ctx.include_dirs, ctx.dtc, path))
+
+
+def build_board(srctree: str, arch: str, include_dirs: tuple[str, ...], dtc: DtcVersion,
+                path: str) -> LoadedTree | BoardResult:
+    """The first half of :func:`lint_board`, which needs no configuration: ``path`` built as the
+    kernel builds it, or its result when it does not build (never raises)."""
+    full = f"{srctree}/{path}"
     try:
         with cli_spelling():  # a build error's hint names the lint's options (--dtc-version)
-            loaded = load_device_tree(full, ctx.include_dirs, dtc=ctx.dtc)
+            return load_device_tree(full, include_dirs, dtc=dtc)
     except MemplanError as err:
-        return BoardResult(path, ctx.arch, relativise((_error_diag("build-failed", err),), ctx.srctree))
+        return BoardResult(path, arch, relativise((_error_diag("build-failed", err),), srctree))
     except Exception as exc:  # a memplan bug must not stop the other boards
-        return _internal(ctx, path, exc)
+        return _internal(srctree, arch, path, exc)
+
+
+def finish_board(ctx: ArchContext, path: str, built: LoadedTree | BoardResult) -> BoardResult:
+    """The second half of :func:`lint_board`: the board :func:`build_board` built, resolved with
+    ``ctx`` (never raises)."""
+    if isinstance(built, BoardResult):
+        return built
     try:
-        return _resolve(ctx, path, loaded.tree, loaded.diagnostics)
+        return _resolve(ctx, path, built.tree, built.diagnostics)
     except MemplanError as err:
-        diags = (*loaded.diagnostics, _error_diag("lint-resolve-failed", err))
+        diags = (*built.diagnostics, _error_diag("lint-resolve-failed", err))
         return BoardResult(path, ctx.arch, relativise(diags, ctx.srctree))
     except Exception as exc:
-        return _internal(ctx, path, exc)
+        return _internal(ctx.srctree, ctx.arch, path, exc)
     finally:
-        _unlink(loaded.tree)
+        _unlink(built.tree)
 
 
 def _unlink(tree: Tree) -> None:
@@ -94,13 +108,13 @@ def _unlink(tree: Tree) -> None:
         level = [child for node in level for child in node.children.values()]
 
 
-def _internal(ctx: ArchContext, path: str, exc: Exception) -> BoardResult:
+def _internal(srctree: str, arch: str, path: str, exc: Exception) -> BoardResult:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {frame.filename.rpartition('/memplan/')[2]}:{frame.lineno}" if frame else ""
     finding = diag(
-        "lint-internal-error", f"{type(exc).__name__}: {exc}{where}", Source.at(f"{ctx.srctree}/{path}", 1)
+        "lint-internal-error", f"{type(exc).__name__}: {exc}{where}", Source.at(f"{srctree}/{path}", 1)
     )
-    return BoardResult(path, ctx.arch, relativise((finding,), ctx.srctree))
+    return BoardResult(path, arch, relativise((finding,), srctree))
 
 
 def _resolve(ctx: ArchContext, path: str, tree: Tree, cpp_notes: tuple[Diagnostic, ...]) -> BoardResult:

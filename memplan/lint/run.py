@@ -2,9 +2,11 @@
 
 Each defconfig is read once, through the tree's own Kconfig files (memplan's kconfig front end
 in srctree mode, as ``make olddefconfig`` would read it): the architecture's default, and the
-others the boards need (:mod:`memplan.lint.defconfigs` says which board takes which); then the boards are
-shared out among ``jobs`` processes. Results come back in completion order (for the progress
-callback) and are sorted by architecture and path, so the report does not depend on timing.
+others the boards need (:mod:`memplan.lint.defconfigs` says which board takes which). The boards
+are shared out among ``jobs`` processes, started first: they build boards (which needs no
+configuration) while the defconfigs are read, and resolve them once they are. Results come back
+in completion order (for the progress callback) and are sorted by architecture and path, so the
+report does not depend on timing.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from memplan.diagnostics import diag
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
+from memplan.dts.load import LoadedTree
 from memplan.kconfig import KernelConfig, load_config
-from memplan.lint.board import ArchContext, lint_board, relativise
+from memplan.lint.board import ArchContext, build_board, finish_board, lint_board, relativise
 from memplan.lint.defconfigs import BoardConfigs, choose_board_configs, extra_configs, lint_with_defconfig
 from memplan.lint.kbuild import KernelTree
 from memplan.lint.model import ArchConfig, BoardResult, LintError, LintReport
@@ -60,6 +66,93 @@ def _lint_one(task: tuple[str, str]) -> BoardResult:
         return lint_with_defconfig(_CONTEXTS[arch], path, _BOARD_CONFIGS.get(arch), lint_board)
     finally:
         gc.set_threshold(*saved)
+
+
+#: A worker of :class:`_BoardPool`: how boards are built (source tree, include directories, dtc),
+#: the event set once the configurations are written, and the file they are written to.
+_WAITING: dict[str, Any] = {}
+
+#: Boards a worker of :class:`_BoardPool` builds ahead, at most, before it needs a configuration.
+_AHEAD = 48
+
+
+def _init_waiting(ready: Any, where: str, build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
+    _CONTEXTS.clear()
+    _BOARD_CONFIGS.clear()
+    _WAITING.update(ready=ready, where=where, build=build)
+
+
+def _lint_batch(task: tuple[str, tuple[str, ...]]) -> list[BoardResult]:
+    """Lint boards of one architecture in a :class:`_BoardPool` worker: each is built, then,
+    once the configurations are there (the worker waits for them the first time), resolved."""
+    arch, paths = task
+    saved = gc.get_threshold()
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, *saved[1:])
+    try:
+        srctree, include_dirs, dtc = _WAITING["build"]
+        built = [(path, build_board(srctree, arch, include_dirs, dtc, path)) for path in paths]
+        if not _CONTEXTS:
+            _WAITING["ready"].wait()
+            with open(_WAITING["where"], "rb") as fh:
+                _init_worker(*pickle.load(fh))
+        return [lint_with_defconfig(_CONTEXTS[arch], path, _BOARD_CONFIGS.get(arch), partial(_finish, board))
+                for path, board in built]
+    finally:
+        gc.set_threshold(*saved)
+
+
+def _finish(built: LoadedTree | BoardResult, ctx: ArchContext, path: str) -> BoardResult:
+    return finish_board(ctx, path, built)
+
+
+def _batches(selected: Sequence[tuple[str, str]], workers: int) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """The boards as :func:`_lint_batch` tasks: first one batch per worker (boards it builds
+    while the configurations are read), then one board a task (the work stays balanced)."""
+    ahead = max(min(_AHEAD, len(selected) // (2 * workers)), 1)
+    i = 0
+    for _ in range(workers):
+        if i >= len(selected):
+            return
+        arch = selected[i][0]
+        batch = [path for a, path in selected[i : i + ahead] if a == arch]
+        yield arch, tuple(batch)
+        i += len(batch)
+    for arch, path in selected[i:]:
+        yield arch, (path,)
+
+
+class _BoardPool:
+    """Board workers started before the configurations are read (:class:`_ConfigReaders`), so
+    that building the boards, which needs no configuration, overlaps reading them: each worker
+    builds a batch of boards, then waits for the configurations (:meth:`results` hands them
+    over through a file) to resolve them, then lints one board a task."""
+
+    def __init__(self, selected: Sequence[tuple[str, str]], workers: int,
+                 build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
+        fd, self._where = tempfile.mkstemp(prefix="memplan-lint-", suffix=".pickle")
+        os.close(fd)
+        context = _pool_context()
+        self._ready = context.Event()
+        gc.freeze()  # as in _map: what exists before the fork stays shared
+        self._pool = context.Pool(min(workers, len(selected)), initializer=_init_waiting,
+                                  initargs=(self._ready, self._where, build))
+        self._batches = self._pool.imap_unordered(_lint_batch, _batches(selected, workers), chunksize=1)
+
+    def results(self, contexts: dict[str, ArchContext],
+                board_configs: dict[str, BoardConfigs]) -> Iterator[BoardResult]:
+        """Hand the configurations to the workers; every board's result, in completion order."""
+        with open(self._where, "wb") as fh:
+            pickle.dump((contexts, board_configs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ready.set()
+        for batch in self._batches:
+            yield from batch
+
+    def close(self) -> None:
+        """Stop the workers (waiting ones too, when the configurations could not be read)."""
+        self._pool.terminate()
+        self._pool.join()
+        gc.unfreeze()
+        os.unlink(self._where)
 
 
 def _read_config(job: tuple[str, str, str | None, str | None]) -> KernelConfig:
@@ -193,30 +286,39 @@ def lint_tree(
     version = tree.version
     srctree_mode = str(tree.root) if tree.has_kconfig else None
     config_jobs = [(str(paths[a]), a, srctree_mode, str(version) if version else None) for a in used]
-    readers = _ConfigReaders(workers)
-    try:
-        loaded = dict(zip(used, readers.read(config_jobs), strict=True))
-        # each board's own defconfig, as the tree's Makefiles and defconfigs imply (not with --config)
-        board_configs = {} if config is not None else {
-            a: choose_board_configs(tree, a, [p for x, p in selected if x == a], paths[a], loaded[a],
-                                    _reader(a, srctree_mode, str(version) if version else None, readers))
-            for a in used}
-    finally:
-        readers.close()
     dtc = dtc_version or tree_dtc_version(tree.root) or DEFAULT_DTC
-    contexts = {
-        a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version, tree.include_dirs,
-                       dtc)
-        for a in used
-    }
-    results: list[BoardResult] = []
-    total = len(selected)
-    if progress is not None:
-        progress(0, total)
-    for result in _map(_lint_one, selected, workers, init=_init_worker, init_args=(contexts, board_configs)):
-        results.append(result)
+    # with workers to spare, the boards are built while the configurations are read
+    pool = _BoardPool(selected, workers, (str(tree.root), tuple(tree.include_dirs), dtc)) \
+        if workers > 1 and len(selected) > 1 else None
+    try:
+        readers = _ConfigReaders(workers)
+        try:
+            loaded = dict(zip(used, readers.read(config_jobs), strict=True))
+            # each board's own defconfig, as the tree's Makefiles and defconfigs imply (not with --config)
+            board_configs = {} if config is not None else {
+                a: choose_board_configs(tree, a, [p for x, p in selected if x == a], paths[a], loaded[a],
+                                        _reader(a, srctree_mode, str(version) if version else None, readers))
+                for a in used}
+        finally:
+            readers.close()
+        contexts = {
+            a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version,
+                           tree.include_dirs, dtc)
+            for a in used
+        }
+        results: list[BoardResult] = []
+        total = len(selected)
         if progress is not None:
-            progress(len(results), total)
+            progress(0, total)
+        stream = pool.results(contexts, board_configs) if pool is not None else \
+            _map(_lint_one, selected, workers, init=_init_worker, init_args=(contexts, board_configs))
+        for result in stream:
+            results.append(result)
+            if progress is not None:
+                progress(len(results), total)
+    finally:
+        if pool is not None:
+            pool.close()
     rank = {a: i for i, a in enumerate(used)}
     results.sort(key=lambda r: (rank[r.arch], r.path))
     configs = tuple(

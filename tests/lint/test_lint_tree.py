@@ -11,7 +11,8 @@ import pytest
 from lint_mini_tree import BOARDS, MINI
 
 import memplan.lint.board as lint_board_module
-from memplan.errors import ResolveError
+import memplan.lint.run as lint_run
+from memplan.errors import MemplanError, ResolveError
 from memplan.lint import LintError, LintReport, lint_tree
 from memplan.lint.render import render_json
 
@@ -116,6 +117,28 @@ def test_the_trees_own_kconfig_is_read(kconfig_tree: Path) -> None:
 
 def test_parallel_and_serial_runs_give_the_same_report(mini_report: LintReport) -> None:
     assert lint_tree(MINI, jobs=2).to_dict() == mini_report.to_dict()
+    # boards built ahead in batches while the configurations are read, then one a task
+    for ahead in (1, 2, 100):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(lint_run, "_AHEAD", ahead)
+            assert lint_tree(MINI, jobs=3).to_dict() == mini_report.to_dict()
+
+
+def test_board_batches_keep_each_architecture_and_every_board_once() -> None:
+    selected = [("arm", f"a{i}") for i in range(5)] + [("arm64", f"b{i}") for i in range(20)]
+    tasks = list(lint_run._batches(selected, 2))
+    assert [(arch, path) for arch, paths in tasks for path in paths] == selected
+    assert [len(paths) for _arch, paths in tasks[:2]] == [5, 6]  # a batch stops at another arch
+    assert all(len(paths) == 1 for _arch, paths in tasks[2:])
+
+
+def test_an_unreadable_configuration_stops_a_parallel_lint(tmp_path: Path) -> None:
+    """The board workers, started before the configurations are read, wait for them: when one
+    cannot be read, the lint fails with its error instead of waiting for ever."""
+    bad = tmp_path / "bad_defconfig"
+    bad.write_bytes(b"\x1f\x8b not gzip")
+    with pytest.raises(MemplanError):
+        lint_tree(MINI, arches=["arm64"], config=bad, jobs=2)
 
 
 def test_the_report_does_not_depend_on_where_the_tree_is(mini_report: LintReport, tmp_path: Path) -> None:
