@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 from memplan.dts.lexer import SourceMap
-from memplan.source import Source
+from memplan.source import LazySource, Source
 
 __all__ = [
     "PATH_REF",
@@ -29,6 +29,7 @@ __all__ = [
     "find_ref",
     "first_named",
     "merge_nodes",
+    "pos_at",
 ]
 
 #: :attr:`Ref.kind`: a 32-bit phandle cell inside ``< >``.
@@ -37,18 +38,27 @@ PHANDLE_REF = 0
 PATH_REF = 1
 
 
-class Pos:
-    """A lazily resolved position: a source map and an offset in its text."""
+class Pos(LazySource):
+    """A position in the parsed text: a :class:`~memplan.source.LazySource` (a source map and an
+    offset, located only when read). The final tree keeps these very objects as its nodes' and
+    properties' sources (no second object per node or property)."""
 
-    __slots__ = ("map", "offset")
-
-    def __init__(self, smap: SourceMap, offset: int) -> None:
-        self.map = smap
-        self.offset = offset
+    __slots__ = ()
 
     def source(self) -> Source:
-        """The :class:`~memplan.source.Source` of this position."""
-        return self.map.source(self.offset)
+        """The :class:`~memplan.source.Source` of this position: itself."""
+        return self
+
+
+_new = object.__new__
+_set_state = object.__setattr__
+
+
+def pos_at(smap: SourceMap, offset: int) -> Pos:
+    """The position of ``offset`` in the text ``smap`` maps (``Pos(smap, offset)``)."""
+    pos: Pos = _new(Pos)
+    _set_state(pos, "_state", (smap, offset))
+    return pos
 
 
 class Ref:

@@ -54,6 +54,7 @@ from memplan.dts.draft import (
     delete_node,
     find_ref,
     merge_nodes,
+    pos_at,
 )
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion
 from memplan.dts.includes import IncludePolicy
@@ -307,7 +308,7 @@ class Parser:
     # ----------------------------------------------------------------- positions and errors
 
     def here(self, pos: int | None = None) -> Pos:
-        return Pos(self.frame.map, self.pos if pos is None else pos)
+        return pos_at(self.frame.map, self.pos if pos is None else pos)
 
     def error_at(self, message: str, pos: int) -> DtsSyntaxError:
         return DtsSyntaxError(message, self.frame.map.source(pos))
@@ -799,7 +800,7 @@ class Parser:
                         pname = m.group("lname")
                     ancestors.append((node, seen_child, labels, False, self.sp, base))
                     self.sp += len(labels) + 3  # the labels, the name, '{' and the empty proplist
-                    node = DraftNode(pname, Pos(self.frame.map, item_start))
+                    node = DraftNode(pname, pos_at(self.frame.map, item_start))
                     self.made.append(node)
                     self.pos = m.end()
                     base = self.sp
@@ -808,7 +809,7 @@ class Parser:
                     continue
                 if not seen_child:  # a property (after a subnode: the long way refuses it)
                     item_start = m.start("name")
-                    prop = DraftProp(m.group("name"), Pos(self.frame.map, item_start))
+                    prop = DraftProp(m.group("name"), pos_at(self.frame.map, item_start))
                     text_props.append(prop)
                     if kind == "bool":
                         self.pos = m.end()
@@ -976,7 +977,7 @@ class Parser:
                     values.append(int(word, 0))
                     continue
                 cursor = region.index(word, cursor)  # the first '&' after the reference before
-                refs.append(Ref(PHANDLE_REF, base + 4 * len(values), word[1:], Pos(smap, start + cursor)))
+                refs.append(Ref(PHANDLE_REF, base + 4 * len(values), word[1:], pos_at(smap, start + cursor)))
                 cursor += len(word)
                 values.append(_U32)
         if values and max(values) > _U32:
@@ -1009,7 +1010,7 @@ class Parser:
                         values.append(int(cell.group(0), 0))
                         continue
                     offset = base + len(value) + 4 * len(values)
-                    refs.append(Ref(PHANDLE_REF, offset, ref, Pos(smap, cell.start())))
+                    refs.append(Ref(PHANDLE_REF, offset, ref, pos_at(smap, cell.start())))
                     values.append(_U32)
             else:
                 values = [int(cell, 0) for cell in cells.split()]

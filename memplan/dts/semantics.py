@@ -438,7 +438,7 @@ def build_tree(parser: Parser, resolver: Resolver) -> Tree:
     """The live draft as a :class:`Tree` (with overlay fixups for a ``/plugin/``)."""
     tree = Tree(plugin=parser.plugin, warnings=list(parser.warnings), files=list(parser.files))
     for address, size, labels, pos in parser.memreserves:
-        tree.memreserves.append(MemReserve(address, size, tuple(labels), pos.source()))
+        tree.memreserves.append(MemReserve(address, size, tuple(labels), pos))
     root = resolver.root
     _convert(tree, root, tree.root)
     if parser.plugin:
@@ -455,14 +455,13 @@ def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
     todo = [(top, top_node)]
     while todo:
         draft, node = todo.pop()
-        pos = draft.pos
-        node.source = pos.map.source(pos.offset)
+        node.source = draft.pos
         if draft.labels:
             node.labels = [name for name, live in draft.labels.items() if live]
             for label in node.labels:
                 if label not in tree.labels:
                     tree.labels[label] = node
-                    tree.label_sources[label] = draft.label_pos.get(label, draft.pos).source()
+                    tree.label_sources[label] = draft.label_pos.get(label, draft.pos)
         if draft.phandle:
             node.phandle = draft.phandle
             tree.phandles.setdefault(draft.phandle, node)
@@ -470,8 +469,7 @@ def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
         for prop in draft.props:
             if not prop.deleted:
                 labels = tuple([name for name, live in prop.labels.items() if live]) if prop.labels else ()
-                pos = prop.pos
-                props[prop.name] = Property(prop.name, bytes(prop.value), pos.map.source(pos.offset), labels)
+                props[prop.name] = Property(prop.name, bytes(prop.value), prop.pos, labels)
         children = node.children
         pending = []
         for child in draft.children:
