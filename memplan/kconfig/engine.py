@@ -21,6 +21,7 @@ import attrs
 import kconfiglib
 
 from memplan.errors import ConfigError
+from memplan.kconfig import probes
 from memplan.source import Source
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -145,6 +146,8 @@ def load_model(key: ModelKey) -> tuple[Any, tuple[str, ...]]:
             # The kernel's scripts/Kconfig.include probes the toolchain; without these it stops.
             for tool, default in (("CC", "gcc"), ("HOSTCC", "gcc"), ("HOSTCXX", "g++"), ("LD", "ld")):
                 env[tool] = os.environ.get(tool, default)
+            # Its $(shell,...) probes, with kconfiglib's answers, but cheaper (memplan.kconfig.probes).
+            env["KCONFIG_FUNCTIONS"] = probes.__name__
         else:
             top = DATA_DIR / "Kconfig"
             env = {
@@ -182,3 +185,4 @@ def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
         _SEEDED.clear()
+        probes.forget()

@@ -1,0 +1,104 @@
+"""memplan.kconfig.probes answers every $(shell,...) form as kconfiglib's /bin/sh run does."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import kconfiglib
+import pytest
+
+from memplan.kconfig import probes
+
+
+class _Kconf:
+    _encoding = "utf-8"
+    filename = "Kconfig"
+    linenr = 7
+
+    def __init__(self) -> None:
+        self.warnings: list[tuple[Any, ...]] = []
+
+    def _warn(self, *args: Any) -> None:
+        self.warnings.append(args)
+
+
+def _wrap(inner: str, then: str = "y", other: str = "n") -> str:
+    return f'{{ {inner}; }} >/dev/null 2>&1 && echo "{then}" || echo "{other}"'
+
+
+def _tmp_compile(tool: str, flag: str) -> str:
+    return _wrap(f'trap "rm -rf .tmp_$$" EXIT; mkdir .tmp_$$; {tool} {flag} -o .tmp_$$/tmp.o')
+
+
+@pytest.fixture
+def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with small programs: ``okay`` succeeds, ``nope`` fails, ``talk``
+    writes to stdout and stderr, ``mkout`` writes the file after ``-o``, ``noshebang`` is a
+    script without an interpreter line."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    scripts = {
+        "okay": "#!/bin/sh\nexit 0\n",
+        "nope": "#!/bin/sh\nexit 3\n",
+        "talk": '#!/bin/sh\necho "out $1"\necho second\necho "err $2" >&2\n',
+        "mkout": ('#!/bin/sh\nwhile [ $# -gt 1 ]; do [ "$1" = -o ] && : > "$2" && exit 0; shift; done\n'
+                  "exit 1\n"),
+        "noshebang": "echo from-sh\n",
+    }
+    for name, text in scripts.items():
+        path = bin_dir / name
+        path.write_text(text)
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "present").write_text("")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(tmp_path)
+    probes.forget()
+    return tmp_path
+
+
+COMMANDS = [
+    _wrap('test "GCC" = GCC'), _wrap('test "GCC" = Clang'), _wrap('test -z "GCC 120200"'),
+    _wrap('test -z ""'), _wrap("test -e present"), _wrap("test -e absent"), _wrap('test "a" != b'),
+    "set -- GCC 120200 && echo $1", "set -- GCC 120200 && echo $2", "set -- GCC && echo $3",
+    "set -- -n && echo $1",
+    _wrap("okay --flag"), _wrap("nope --flag"), _wrap("not-a-program-anywhere -v"),
+    _wrap("okay", "-m64", ""), _wrap("nope", "-m64", ""), _wrap("okay", "-n", "x"),
+    _tmp_compile("mkout", "-Werror -c"), _tmp_compile("nope", "-c"),
+    _wrap('env "CC=gcc" okay'), _wrap("noshebang"), _wrap("okay | nope"),
+    "talk a b", "talk", "okay", "not-a-program-anywhere", "noshebang", "echo $HOME",
+    "printf '%s\\n' a b", _wrap("true", "y", "n"), _wrap("command -v okay"), "abc\"def\" x",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_same_answer_and_warning_as_kconfiglib(tools: Path, command: str) -> None:
+    ours, theirs = _Kconf(), _Kconf()
+    expected = kconfiglib._shell_fn(theirs, "shell", command)
+    assert probes.shell(ours, "shell", command) == expected
+    assert ours.warnings == theirs.warnings
+    again = _Kconf()
+    assert probes.shell(again, "shell", command) == expected  # answered from memory
+    assert again.warnings == theirs.warnings  # with the same warning each time
+    assert sorted(p.name for p in tools.iterdir() if p.name.startswith(".tmp_")) == []
+
+
+def test_memory_keyed_by_environment(tools: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROBE_TOOL", "okay")
+    command = _wrap('test "GCC" = GCC')
+    assert probes.shell(_Kconf(), "shell", "talk") == "out  second"
+    (tools / "bin" / "talk").write_text("#!/bin/sh\necho changed\n")
+    assert probes.shell(_Kconf(), "shell", "talk") == "out  second"  # same environment: remembered
+    monkeypatch.setenv("PROBE_TOOL", "nope")
+    assert probes.shell(_Kconf(), "shell", "talk") == "changed"  # another environment: run again
+    assert probes.shell(_Kconf(), "shell", command) == "y"
+
+
+def test_compile_probe_directory_removed_and_used(tools: Path) -> None:
+    (tools / "bin" / "seeout").write_text('#!/bin/sh\n[ -d "${2%/*}" ] && [ "$1" = -o ]\n')
+    (tools / "bin" / "seeout").chmod(0o755)
+    command = _wrap('trap "rm -rf .tmp_$$" EXIT; mkdir .tmp_$$; seeout -o .tmp_$$/tmp.o')
+    assert probes.shell(_Kconf(), "shell", command) == kconfiglib._shell_fn(_Kconf(), "shell", command) == "y"
+    assert not [p for p in tools.iterdir() if p.name.startswith(".tmp_")]
