@@ -7,7 +7,10 @@ tool version scripts). kconfiglib runs each through ``/bin/sh``. :func:`shell` r
 text for every command, but:
 
 * a command already run in this process with the same environment and working directory is
-  answered from memory (the toolchain does not change while memplan runs; :func:`forget` clears);
+  answered from memory (the toolchain does not change while memplan runs; :func:`forget` clears),
+  and, between processes that :func:`share_in` the same directory (the workers of one lint run
+  reading defconfigs), from that directory: a command is run by whichever process reaches it
+  first, the others wait for its answer;
 * the ``$(if-success,...)`` wrapper around ``test`` and the ``set -- WORDS && echo $N`` of
   ``Kconfig.include`` are answered without a process, when every word is plain (no quoting,
   expansion or glob the shell would act on);
@@ -21,6 +24,9 @@ through ``/bin/sh`` exactly as kconfiglib does it.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -58,9 +64,39 @@ _Answer = tuple[str, str]  # (the text kconfiglib makes of stdout, stderr)
 _MEMO: dict[tuple[str, str, tuple[tuple[str, str], ...]], _Answer] = {}
 
 
+_SHARED: list[str | None] = [None]
+
+
 def forget() -> None:
     """Forget every remembered answer (for a toolchain changed while the process runs)."""
     _MEMO.clear()
+
+
+def share_in(directory: str | None) -> None:
+    """Share answers with the other processes given the same ``directory`` (which must exist
+    while they run, and be private to them); ``None``: stop sharing."""
+    _SHARED[0] = directory
+
+
+def _shared(key: tuple[object, ...], compute: Callable[[], _Answer]) -> _Answer:
+    """``compute()``, or the answer another process sharing the directory found for ``key``."""
+    directory = _SHARED[0]
+    if directory is None:
+        return compute()
+    name = os.path.join(directory, hashlib.sha256(repr(key).encode()).hexdigest())
+    with open(name + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        try:
+            with open(name + ".json", encoding="utf-8") as fh:
+                text, stderr = json.load(fh)
+            return str(text), str(stderr)
+        except (OSError, ValueError):
+            pass
+        answer = compute()
+        with open(name + ".tmp", "w", encoding="utf-8") as fh:
+            json.dump(list(answer), fh)
+        os.replace(name + ".tmp", name + ".json")
+        return answer
 
 
 def _words(text: str) -> list[str] | None:
@@ -180,7 +216,7 @@ def shell(kconf: Any, _name: str, command: str) -> str:
     key = (command, os.getcwd(), tuple(sorted(os.environ.items())))
     answer = _MEMO.get(key)
     if answer is None:
-        answer = _without_shell(command, kconf) or _with_shell(command, kconf)
+        answer = _shared(key, lambda: _without_shell(command, kconf) or _with_shell(command, kconf))
         _MEMO[key] = answer
     text, stderr = answer
     if stderr:

@@ -15,6 +15,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -24,7 +25,7 @@ from typing import Any
 from memplan.diagnostics import diag
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
 from memplan.dts.load import LoadedTree
-from memplan.kconfig import KernelConfig, load_config
+from memplan.kconfig import KernelConfig, load_config, probes
 from memplan.lint.board import ArchContext, build_board, finish_board, lint_board, relativise
 from memplan.lint.defconfigs import BoardConfigs, choose_board_configs, extra_configs, lint_with_defconfig
 from memplan.lint.kbuild import KernelTree
@@ -178,13 +179,18 @@ class _ConfigReaders:
     def __init__(self, workers: int) -> None:
         self._workers = workers
         self._pool: Any = None
+        self._probes: str | None = None
 
     def read(self, jobs: Sequence[tuple[str, str, str | None, str | None]]) -> list[KernelConfig]:
         if self._workers <= 1 or not jobs:
             return [_read_config(job) for job in jobs]
         if self._pool is None:
+            # the workers share the answers of the Kconfig files' toolchain probes (the same
+            # commands, in every architecture's Kconfig and every worker's parse of one)
+            self._probes = tempfile.mkdtemp(prefix="memplan-probes-")
             gc.freeze()  # as in _map: what exists before the fork stays shared
-            self._pool = _pool_context().Pool(self._workers)
+            self._pool = _pool_context().Pool(self._workers, initializer=probes.share_in,
+                                              initargs=(self._probes,))
         return list(self._pool.imap(_read_config, jobs, chunksize=1))
 
     def close(self) -> None:
@@ -193,6 +199,9 @@ class _ConfigReaders:
             self._pool.join()
             self._pool = None
             gc.unfreeze()
+        if self._probes is not None:
+            shutil.rmtree(self._probes, ignore_errors=True)
+            self._probes = None
 
 
 def _reader(arch: str, srctree: str | None, version: str | None,

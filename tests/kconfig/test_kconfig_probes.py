@@ -102,3 +102,32 @@ def test_compile_probe_directory_removed_and_used(tools: Path) -> None:
     command = _wrap('trap "rm -rf .tmp_$$" EXIT; mkdir .tmp_$$; seeout -o .tmp_$$/tmp.o')
     assert probes.shell(_Kconf(), "shell", command) == kconfiglib._shell_fn(_Kconf(), "shell", command) == "y"
     assert not [p for p in tools.iterdir() if p.name.startswith(".tmp_")]
+
+
+def _ask_in_child(directory: str, command: str, queue: Any) -> None:
+    probes.forget()
+    probes.share_in(directory)
+    kconf = _Kconf()
+    queue.put((probes.shell(kconf, "shell", command), kconf.warnings))
+
+
+def test_processes_sharing_a_directory_run_a_command_once(tools: Path) -> None:
+    import multiprocessing
+
+    (tools / "bin" / "counted").write_text('#!/bin/sh\necho run >> "$1"\necho answer\necho note >&2\n')
+    (tools / "bin" / "counted").chmod(0o755)
+    shared = tools / "shared"
+    shared.mkdir()
+    command = f"counted {tools / 'runs'}"
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    for _ in range(3):
+        child = context.Process(target=_ask_in_child, args=(str(shared), command, queue))
+        child.start()
+        child.join()
+        assert child.exitcode == 0
+    answers = [queue.get(timeout=10) for _ in range(3)]
+    assert (tools / "runs").read_text() == "run\n"  # run by the first process only
+    assert all(text == "answer" for text, _ in answers)
+    assert all(len(warnings) == 1 and "wrote to stderr: note" in warnings[0][0] for _, warnings in answers)
+    probes.share_in(None)
