@@ -78,10 +78,13 @@ class DraftProp:
 
     __slots__ = ("deleted", "labels", "name", "pos", "refs", "value", "value_labels")
 
-    def __init__(self, name: str, pos: Pos, value: bytearray | None = None, deleted: bool = False) -> None:
+    def __init__(self, name: str, pos: Pos, value: bytearray | bytes | None = None,
+                 deleted: bool = False) -> None:
         self.name = name
         self.pos = pos
-        self.value = value if value is not None else bytearray()
+        #: a bytearray while the parser may still append to it; a value read in one piece is
+        #: kept as the bytes it was read as
+        self.value: bytearray | bytes = value if value is not None else bytearray()
         self.refs: list[Ref] = []
         self.labels: dict[str, bool] = {}
         self.value_labels: list[tuple[str, Pos]] = []

@@ -189,6 +189,10 @@ class _Frame:
 _PACKERS = [struct.Struct(f">{n}I").pack for n in range(64)]
 
 
+_new = object.__new__
+_set_state = object.__setattr__
+
+
 def _cells32(values: list[int]) -> bytes:
     """``values`` (each within 32 bits) as big-endian cells."""
     n = len(values)
@@ -800,7 +804,9 @@ class Parser:
                         pname = m.group("lname")
                     ancestors.append((node, seen_child, labels, False, self.sp, base))
                     self.sp += len(labels) + 3  # the labels, the name, '{' and the empty proplist
-                    node = DraftNode(pname, pos_at(self.frame.map, item_start))
+                    where = _new(Pos)  # pos_at(self.frame.map, item_start), written out
+                    _set_state(where, "_state", (self.frame.map, item_start))
+                    node = DraftNode(pname, where)
                     self.made.append(node)
                     self.pos = m.end()
                     base = self.sp
@@ -809,26 +815,33 @@ class Parser:
                     continue
                 if not seen_child:  # a property (after a subnode: the long way refuses it)
                     item_start = m.start("name")
-                    prop = DraftProp(m.group("name"), pos_at(self.frame.map, item_start))
-                    text_props.append(prop)
+                    where = _new(Pos)  # pos_at(self.frame.map, item_start), written out
+                    _set_state(where, "_state", (self.frame.map, item_start))
                     if kind == "bool":
+                        text_props.append(DraftProp(m.group("name"), where, b""))
                         self.pos = m.end()
                         continue
                     if kind == "end":  # one '< plain cells >' or one plain string, and the ';'
+                        # the value is complete here: it is kept as bytes (no later append
+                        # changes it; the tree conversion takes it without a copy)
                         cells = m.group("cells")
                         if cells is None:
-                            value = prop.value
-                            value += m.group("str").encode("utf-8", errors="surrogateescape")
-                            value.append(0)
+                            text_props.append(DraftProp(
+                                m.group("name"), where,
+                                m.group("str").encode("utf-8", errors="surrogateescape") + b"\0"))
                             self.pos = m.end()
                             continue
                         values = [int(cell, 0) for cell in cells.split()]
                         if not values or max(values) <= _U32:
-                            prop.value += _cells32(values)
+                            text_props.append(DraftProp(m.group("name"), where, _cells32(values)))
                             self.pos = m.end()
                             continue
+                        prop = DraftProp(m.group("name"), where)
+                        text_props.append(prop)
                         # a cell over 32 bits: the long way reports it
                     else:  # 'name =' and a value of another shape
+                        prop = DraftProp(m.group("name"), where)
+                        text_props.append(prop)
                         self.pos = m.end()
                         listed = _PLAIN_LIST_VALUE.match(self.text, self.pos)
                         if listed is not None and self._plain_list(prop, listed.end()):
@@ -1042,6 +1055,7 @@ class Parser:
         dtc's stack: the empty ``propdataprefix`` first, then each value's symbols until the
         value reduces (``propdata``); a ``,`` makes the list a prefix again."""
         value = prop.value
+        assert isinstance(value, bytearray)  # a value read on the long way grows in place
         self.grow(1, equals)  # bison reduces it before reading on: dtc names the '='
         while True:
             self._value_labels(prop)
@@ -1242,6 +1256,7 @@ class Parser:
     def bytestring(self, prop: DraftProp) -> None:
         """The inside of ``[ ... ]`` after the ``[``, through the ``]``."""
         out = prop.value
+        assert isinstance(out, bytearray)  # grows in place
         while True:
             self.skip()
             m = BYTE_TOKEN.match(self.text, self.pos)
