@@ -447,6 +447,10 @@ def evaluate(
     """
     with model_lock():
         kconf.unset_values()
+        # Every cached value too: unset_values() leaves those of symbols without a user value,
+        # and what kconfiglib warns about while computing one (an int symbol read as a bool)
+        # would then depend on the configurations this process evaluated before.
+        kconf._invalidate_all()
         kconf.warnings.clear()
         diags, skipped = _apply(kconf, assignments)
         _clamp_to_ranges(kconf)

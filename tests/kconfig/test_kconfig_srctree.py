@@ -115,3 +115,29 @@ def test_newer_kconfig_syntax_of_real_trees_is_read(tree: Path) -> None:
         load_config(text="", arch="arm64", srctree=tree)
     src = info.value.source
     assert src is not None and src.line == len((tree / "mm" / "Kconfig").read_text().splitlines())
+
+
+def test_warnings_do_not_depend_on_configurations_read_before(tmp_path: Path) -> None:
+    """kconfiglib warns when it computes an int symbol in a bool context: each configuration
+    gets that warning, whichever configurations the process evaluated before it."""
+    root = tmp_path / "linux"
+    files = {
+        "Makefile": FILES["Makefile"],
+        "Kconfig": 'mainmenu "fake tree"\n\nsource "arch/$(SRCARCH)/Kconfig"\n',
+        "arch/arm64/Kconfig": "config ARM64\n\tdef_bool y\n\nconfig MMU\n\tdef_bool y\n\n"
+        "config RND_BITS\n\tint\n\tdefault 18\n\nconfig FEATURE\n\tbool \"feature\"\n\tdepends on RND_BITS\n",
+    }
+    for rel, body in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(body)
+    clear_cache()
+
+    def warned(text: str) -> int:
+        c = load_config(text=text, name="defconfig", arch="arm64", srctree=root)
+        return sum("logical context" in d.message for d in c.diagnostics)
+
+    first = [warned("CONFIG_FEATURE=y\n"), warned("CONFIG_MMU=y\n"), warned("CONFIG_FEATURE=y\n")]
+    clear_cache()
+    alone = warned("CONFIG_MMU=y\n")
+    assert alone >= 1
+    assert first == [alone, alone, alone]
