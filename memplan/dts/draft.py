@@ -24,6 +24,8 @@ __all__ = [
     "Pos",
     "Ref",
     "add_label",
+    "add_ref",
+    "add_value_label",
     "delete_node",
     "delete_prop",
     "find_ref",
@@ -85,9 +87,11 @@ class DraftProp:
         #: a bytearray while the parser may still append to it; a value read in one piece is
         #: kept as the bytes it was read as
         self.value: bytearray | bytes = value if value is not None else bytearray()
-        self.refs: list[Ref] = []
+        #: empty tuples until the first entry (most properties have neither): see
+        #: :func:`add_ref`, :func:`add_value_label`
+        self.refs: list[Ref] | tuple[()] = ()
         self.labels: dict[str, bool] = {}
-        self.value_labels: list[tuple[str, Pos]] = []
+        self.value_labels: list[tuple[str, Pos]] | tuple[()] = ()
         self.deleted = deleted
 
 
@@ -172,6 +176,22 @@ class DraftNode:
             parts.append(node.name)
             node = node.parent
         return "/" + "/".join(reversed(parts))
+
+
+def add_ref(prop: DraftProp, *refs: Ref) -> None:
+    """Append ``refs`` to ``prop``'s references."""
+    if isinstance(prop.refs, list):
+        prop.refs.extend(refs)
+    else:
+        prop.refs = list(refs)
+
+
+def add_value_label(prop: DraftProp, label: str, pos: Pos) -> None:
+    """Append the label ``label`` at ``pos`` inside ``prop``'s value."""
+    if isinstance(prop.value_labels, list):
+        prop.value_labels.append((label, pos))
+    else:
+        prop.value_labels = [(label, pos)]
 
 
 def add_label(labels: dict[str, bool], name: str) -> None:

@@ -51,6 +51,8 @@ from memplan.dts.draft import (
     Pos,
     Ref,
     add_label,
+    add_ref,
+    add_value_label,
     delete_node,
     find_ref,
     merge_nodes,
@@ -744,7 +746,7 @@ class Parser:
             prop = DraftProp("target-path", self.here(pos), bytearray(ref.encode() + b"\0"))
         else:
             prop = DraftProp("target", self.here(pos), bytearray(b"\xff\xff\xff\xff"))
-            prop.refs.append(Ref(PHANDLE_REF, 0, ref, self.here(pos)))
+            add_ref(prop, Ref(PHANDLE_REF, 0, ref, self.here(pos)))
         frag.props.append(prop)
         node.name = "__overlay__"
         node.parent = frag
@@ -997,7 +999,7 @@ class Parser:
             return False  # the long way reports it
         prop.value += _cells32(values)
         if refs:
-            prop.refs.extend(refs)
+            add_ref(prop, *refs)
         self.pos = end
         return True
 
@@ -1032,7 +1034,7 @@ class Parser:
             value += _cells32(values)
         prop.value += value
         if refs:
-            prop.refs.extend(refs)
+            add_ref(prop, *refs)
         self.pos = end
         return True
 
@@ -1091,7 +1093,7 @@ class Parser:
                 ref = self.ref()
                 if ref is None:
                     raise self.unexpected("a property value")
-                prop.refs.append(Ref(PATH_REF, len(value), ref[0], self.here(start)))
+                add_ref(prop, Ref(PATH_REF, len(value), ref[0], self.here(start)))
             elif c == "/":
                 word = self.keyword()
                 if word == "/bits/":
@@ -1139,7 +1141,7 @@ class Parser:
         for label, lpos in self.labels():
             self.grow(1, lpos)
             self.shrink(1)  # ... DT_LABEL -> propdataprefix / propdata
-            prop.value_labels.append((label, self.here(lpos)))
+            add_value_label(prop, label, self.here(lpos))
 
     def _incbin_value(self, prop: DraftProp) -> None:
         self.skip()
@@ -1201,7 +1203,7 @@ class Parser:
                     raise self.unexpected("a cell value or '>'")
                 if bits != 32:
                     raise self.error_at("references are only allowed in arrays with 32-bit elements", pos)
-                prop.refs.append(Ref(PHANDLE_REF, base + 4 * len(values), ref[0], self.here(pos)))
+                add_ref(prop, Ref(PHANDLE_REF, base + 4 * len(values), ref[0], self.here(pos)))
                 values.append(mask)
                 continue
             m = TOKEN.match(text, pos)
@@ -1210,7 +1212,7 @@ class Parser:
                 assert m is not None
                 self.grow(1, pos)
                 self.shrink(1)
-                prop.value_labels.append((m.group("label"), self.here(pos)))
+                add_value_label(prop, m.group("label"), self.here(pos))
                 self.pos = m.end()
                 continue
             if kind not in ("number", "char") and not (kind == "op" and c == "("):
@@ -1269,7 +1271,7 @@ class Parser:
                 return  # the caller reduces
             self.shrink(1)
             if kind == "label":
-                prop.value_labels.append((m.group("label"), self.here(self.pos)))
+                add_value_label(prop, m.group("label"), self.here(self.pos))
             else:
                 out += bytes.fromhex(m.group("hex"))
             self.pos = m.end()
