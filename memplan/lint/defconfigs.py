@@ -39,7 +39,7 @@ from pathlib import Path
 import attrs
 
 from memplan.diagnostics import diag
-from memplan.dts import Tree, load_device_tree
+from memplan.dts import LoadedTree, Tree, load_device_tree
 from memplan.dts.dtcversion import DtcVersion
 from memplan.errors import MemplanError
 from memplan.kconfig import KernelConfig
@@ -326,12 +326,21 @@ def _builds(kc: KernelConfig, symbols: Sequence[str]) -> bool:
 
 
 def lint_with_defconfig(ctx: ArchContext, path: str, configs: BoardConfigs | None,
-                        lint: Callable[[ArchContext, str], BoardResult]) -> BoardResult:
+                        lint: Callable[[ArchContext, str], BoardResult],
+                        built: LoadedTree | BoardResult | None = None) -> BoardResult:
     """``lint(ctx, path)`` with the board's own defconfig; the result names it and why (and an
-    info ``lint-defconfig`` finding says so when it is not the architecture's default)."""
+    info ``lint-defconfig`` finding says so when it is not the architecture's default).
+
+    ``built`` is the board as the lint already built it, when it did: its tree then decides
+    between defconfigs instead of a second build (a board that did not build has no needs)."""
     if configs is None:
         return lint(ctx, path)
-    needs = tree_needs(ctx.srctree, path, ctx.include_dirs, ctx.dtc) if configs.needs_tree(path) else ()
+    if not configs.needs_tree(path):
+        needs: tuple[str, ...] = ()
+    elif built is None:
+        needs = tree_needs(ctx.srctree, path, ctx.include_dirs, ctx.dtc)
+    else:
+        needs = board_needs(built.tree) if isinstance(built, LoadedTree) else ()
     choice = configs.choice(path, needs)
     config = configs.config(choice)
     result = lint(ctx if config is ctx.config else attrs.evolve(ctx, config=config), path)

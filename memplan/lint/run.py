@@ -26,7 +26,7 @@ from memplan.diagnostics import diag
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
 from memplan.dts.load import LoadedTree
 from memplan.kconfig import KernelConfig, load_config, probes
-from memplan.lint.board import ArchContext, build_board, finish_board, lint_board, relativise
+from memplan.lint.board import ArchContext, build_board, finish_board, relativise
 from memplan.lint.defconfigs import BoardConfigs, choose_board_configs, extra_configs, lint_with_defconfig
 from memplan.lint.kbuild import KernelTree
 from memplan.lint.model import ArchConfig, BoardResult, LintError, LintReport
@@ -64,7 +64,9 @@ def _lint_one(task: tuple[str, str]) -> BoardResult:
     saved = gc.get_threshold()
     gc.set_threshold(_GC_YOUNG_THRESHOLD, *saved[1:])
     try:
-        return lint_with_defconfig(_CONTEXTS[arch], path, _BOARD_CONFIGS.get(arch), lint_board)
+        ctx = _CONTEXTS[arch]
+        board = build_board(ctx.srctree, ctx.arch, ctx.include_dirs, ctx.dtc, path)
+        return lint_with_defconfig(ctx, path, _BOARD_CONFIGS.get(arch), partial(_finish, board), board)
     finally:
         gc.set_threshold(*saved)
 
@@ -96,7 +98,8 @@ def _lint_batch(task: tuple[str, tuple[str, ...]]) -> list[BoardResult]:
             _WAITING["ready"].wait()
             with open(_WAITING["where"], "rb") as fh:
                 _init_worker(*pickle.load(fh))
-        return [lint_with_defconfig(_CONTEXTS[arch], path, _BOARD_CONFIGS.get(arch), partial(_finish, board))
+        ctx, configs = _CONTEXTS[arch], _BOARD_CONFIGS.get(arch)
+        return [lint_with_defconfig(ctx, path, configs, partial(_finish, board), board)
                 for path, board in built]
     finally:
         gc.set_threshold(*saved)
