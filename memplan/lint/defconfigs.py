@@ -20,8 +20,8 @@ For each board (:func:`plan_defconfigs`):
 3. else (no defconfig builds it, or no Makefile rule names it) the default, saying so.
 
 Two needs of a board's own Device Tree then override the choice, when a defconfig that
-enables the board's symbol meets them (:func:`lint_with_defconfig` builds the board's tree for
-that): a CPU without MMU (a ``arm,cortex-m*`` CPU, an NVIC interrupt controller, a RISC-V
+enables the board's symbol meets them (:func:`lint_with_defconfig` reads them from the tree the lint
+built): a CPU without MMU (a ``arm,cortex-m*`` CPU, an NVIC interrupt controller, a RISC-V
 CPU with ``mmu-type = "riscv,none"``) runs only a kernel without MMU (a defconfig with
 ``# CONFIG_MMU is not set``), and RAM only above 4 GiB needs LPAE (``CONFIG_ARM_LPAE=y``).
 
@@ -30,7 +30,6 @@ Each defconfig is read once. The board's report names the defconfig and the reas
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -39,8 +38,7 @@ from pathlib import Path
 import attrs
 
 from memplan.diagnostics import diag
-from memplan.dts import LoadedTree, Tree, load_device_tree
-from memplan.dts.dtcversion import DtcVersion
+from memplan.dts import LoadedTree, Tree
 from memplan.errors import MemplanError
 from memplan.kconfig import KernelConfig
 from memplan.lint.board import ArchContext
@@ -275,14 +273,6 @@ class BoardConfigs:
                     Source("file", file=self.labels.get(choice.defconfig, choice.defconfig)))
 
 
-def tree_needs(srctree: str, path: str, include_dirs: Sequence[str], dtc: DtcVersion) -> tuple[str, ...]:
-    """:func:`board_needs` of a board source (``()`` when it does not build: the lint says why)."""
-    try:
-        return board_needs(load_device_tree(os.path.join(srctree, path), include_dirs, dtc=dtc).tree)
-    except MemplanError:
-        return ()
-
-
 Reader = Callable[[Sequence[Path]], Sequence[KernelConfig]]
 
 
@@ -327,20 +317,15 @@ def _builds(kc: KernelConfig, symbols: Sequence[str]) -> bool:
 
 def lint_with_defconfig(ctx: ArchContext, path: str, configs: BoardConfigs | None,
                         lint: Callable[[ArchContext, str], BoardResult],
-                        built: LoadedTree | BoardResult | None = None) -> BoardResult:
+                        built: LoadedTree | BoardResult) -> BoardResult:
     """``lint(ctx, path)`` with the board's own defconfig; the result names it and why (and an
     info ``lint-defconfig`` finding says so when it is not the architecture's default).
 
-    ``built`` is the board as the lint already built it, when it did: its tree then decides
-    between defconfigs instead of a second build (a board that did not build has no needs)."""
+    ``built`` is the board as the lint built it: its tree decides between defconfigs where the
+    board's needs do (a board that did not build has none)."""
     if configs is None:
         return lint(ctx, path)
-    if not configs.needs_tree(path):
-        needs: tuple[str, ...] = ()
-    elif built is None:
-        needs = tree_needs(ctx.srctree, path, ctx.include_dirs, ctx.dtc)
-    else:
-        needs = board_needs(built.tree) if isinstance(built, LoadedTree) else ()
+    needs = board_needs(built.tree) if configs.needs_tree(path) and isinstance(built, LoadedTree) else ()
     choice = configs.choice(path, needs)
     config = configs.config(choice)
     result = lint(ctx if config is ctx.config else attrs.evolve(ctx, config=config), path)
