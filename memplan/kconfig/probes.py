@@ -25,7 +25,6 @@ through ``/bin/sh`` exactly as kconfiglib does it.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -83,6 +82,8 @@ def _shared(key: tuple[object, ...], compute: Callable[[], _Answer]) -> _Answer:
     directory = _SHARED[0]
     if directory is None:
         return compute()
+    import hashlib  # only a lint sharing answers needs it (OpenSSL's load is felt at start-up)
+
     name = os.path.join(directory, hashlib.sha256(repr(key).encode()).hexdigest())
     with open(name + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
