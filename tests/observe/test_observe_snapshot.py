@@ -231,8 +231,13 @@ def test_save_live_snapshot_copies_a_deep_tree_without_recursion(tmp_path: Path)
     root = tmp_path / "r"
     top = root / "sys" / "kernel" / "mm" / "cma"
     dest = tmp_path / "saved"
-    depth = sys.getrecursionlimit() + 200  # short names keep the path under PATH_MAX
+    # The depth is fixed and the recursion limit set for the copy, so the test means the same
+    # whatever limit an earlier test or plugin left behind (a raised limit once made the depth,
+    # and the path, grow past PATH_MAX).  Two-character levels keep the path under PATH_MAX.
+    limit = 1000
+    depth = limit + 200
     top.mkdir(parents=True)
+    old_limit = sys.getrecursionlimit()
     try:
         deep = top
         for _ in range(depth):  # one level at a time (pathlib's mkdir(parents=True) recurses)
@@ -240,7 +245,11 @@ def test_save_live_snapshot_copies_a_deep_tree_without_recursion(tmp_path: Path)
             deep.mkdir()
         (deep / "count").write_text("7\n")
         (top / "d" / "loop").symlink_to(top)
-        diags = save_live_snapshot(dest, root, use_dmesg_command=False)
+        sys.setrecursionlimit(limit)
+        try:
+            diags = save_live_snapshot(dest, root, use_dmesg_command=False)
+        finally:
+            sys.setrecursionlimit(old_limit)
         copied = dest / "mm-cma" / ("d/" * depth + "count")
         assert copied.read_text() == "7\n"
         loops = [d for d in diags if d.code == "observe-unreadable"]
