@@ -25,7 +25,7 @@ What is timed (wall clock):
 worker runs them) with cProfile on CPU time and prints each phase's share: reading the defconfigs
 through the tree's Kconfig (with its toolchain probes) and choosing each board's, the preprocessor
 (memplan's side and the ``cpp`` processes), the DTS parse, dtc's semantic checks and the tree
-conversion, the resolve, building a board a second time where its tree decides its defconfig, the
+conversion, the resolve, the
 cyclic garbage collector, the JSON report, and sending results back from a worker (pickling).
 
 The two are run alternately ``--rounds`` times and the minimum of each is kept (on a shared
@@ -110,7 +110,6 @@ _PHASES = (
     ("tree conversion", "memplan/dts/semantics.py", "build_tree"),
     ("dtc address checks", "memplan/dts/checks.py", "address_warnings"),
     ("DT facts and resolve", "memplan/lint/board.py", "_resolve"),
-    ("board's defconfig from its tree (2nd build)", "memplan/lint/defconfigs.py", "tree_needs"),
 )
 
 
@@ -118,17 +117,15 @@ def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
     """Each phase's share of linting ``boards`` in this process, CPU time (see the module doc)."""
     from memplan.dts.dtcversion import DEFAULT_DTC, tree_dtc_version
     from memplan.lint.board import ArchContext, lint_board
-    from memplan.lint.defconfigs import choose_board_configs
     from memplan.lint.model import LintReport
     from memplan.lint.render import render_json
-    from memplan.lint.run import _ConfigReaders, _lint_one, _read_config, _reader
+    from memplan.lint.run import ArchJob, _lint_one, read_arch
 
     cpu0, own0 = cpu_seconds(), time.process_time()
-    default = tree.default_config(arch)
-    kc = _read_config((str(default), arch, str(tree.root), None))
-    # the boards' own defconfigs, as lint_tree chooses them (read in this process)
-    board_configs = choose_board_configs(tree, arch, boards, default, kc,
-                                         _reader(arch, str(tree.root), None, _ConfigReaders(1)))
+    # the default defconfig and the boards' own, as lint_tree reads them (here in this process)
+    kc, board_configs = read_arch(ArchJob(str(tree.root), arch, str(tree.default_config(arch)),
+                                          str(tree.root), None, tuple(boards)))
+    assert board_configs is not None
     config_cpu = cpu_seconds() - cpu0
     config_own = time.process_time() - own0
     ctx = ArchContext(str(tree.root), arch, kc, kc.kernel_version or tree.version, tree.include_dirs,

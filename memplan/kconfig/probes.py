@@ -6,9 +6,10 @@ tool version scripts). kconfiglib runs each through ``/bin/sh``. :func:`shell` r
 ``shell`` function (installed through kconfiglib's ``KCONFIG_FUNCTIONS`` hook) and gives the same
 text for every command, but:
 
-* a command already run in this process with the same environment and working directory is
-  answered from memory (the toolchain does not change while memplan runs; :func:`forget` clears),
-  and, between processes that :func:`share_in` the same directory (the workers of one lint run
+* a command already run in this process with the same environment and working directory (the
+  variables that only name the architecture aside, see :data:`_ARCH_ONLY`) is answered from
+  memory (the toolchain does not change while memplan runs; :func:`forget` clears), and,
+  between processes that :func:`share_in` the same directory (the workers of one lint run
   reading defconfigs), from that directory: a command is run by whichever process reaches it
   first, the others wait for its answer;
 * the ``$(if-success,...)`` wrapper around ``test`` and the ``set -- WORDS && echo $N`` of
@@ -212,9 +213,26 @@ def _with_shell(command: str, kconf: Any) -> _Answer:
     return _output(kconf, done.stdout, done.stderr)
 
 
+#: Variables set only for kconfiglib (the Kconfig files read them as ``$(ARCH)``, ``$(SRCARCH)``).
+#: The host tools the probes run (compiler, assembler, linker, ``printf``, ``test``) do not read
+#: them, so a probe that runs nothing of the kernel tree answers alike for every architecture:
+#: most of each architecture's hundred probes are the same compiles, run once per lint this way.
+#: A command naming a file of the tree (a script of it, which may read them) keeps them in its key.
+_ARCH_ONLY = ("ARCH", "SRCARCH")
+
+
+def _key(command: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """What an answer is remembered by: the command, the working directory and the environment
+    (without :data:`_ARCH_ONLY` for a command that names no file of the tree)."""
+    env = os.environ
+    tree = env.get("srctree")
+    skip = _ARCH_ONLY if tree and tree not in command else ()
+    return command, os.getcwd(), tuple(sorted(item for item in env.items() if item[0] not in skip))
+
+
 def shell(kconf: Any, _name: str, command: str) -> str:
     """kconfiglib's ``$(shell,COMMAND)``: the same text (and warning), found as cheaply as possible."""
-    key = (command, os.getcwd(), tuple(sorted(os.environ.items())))
+    key = _key(command)
     answer = _MEMO.get(key)
     if answer is None:
         answer = _shared(key, lambda: _without_shell(command, kconf) or _with_shell(command, kconf))

@@ -2,11 +2,12 @@
 
 Each defconfig is read once, through the tree's own Kconfig files (memplan's kconfig front end
 in srctree mode, as ``make olddefconfig`` would read it): the architecture's default, and the
-others the boards need (:mod:`memplan.lint.defconfigs` says which board takes which). The boards
-are shared out among ``jobs`` processes, started first: they build boards (which needs no
-configuration) while the defconfigs are read, and resolve them once they are. Results come back
-in completion order (for the progress callback) and are sorted by architecture and path, so the
-report does not depend on timing.
+others the boards need (:mod:`memplan.lint.defconfigs` says which board takes which), all of one
+architecture in one reader process (its Kconfig is parsed once). The boards are shared out among
+``jobs`` processes, started first: they build boards (which needs no configuration) while the
+defconfigs are read, and resolve those of an architecture as soon as its defconfigs are read.
+Results come back in completion order (for the progress callback) and are sorted by architecture
+and path, so the report does not depend on timing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from memplan.diagnostics import diag
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
@@ -72,32 +75,37 @@ def _lint_one(task: tuple[str, str]) -> BoardResult:
 
 
 #: A worker of :class:`_BoardPool`: how boards are built (source tree, include directories, dtc),
-#: the event set once the configurations are written, and the file they are written to.
+#: and per architecture the event set once its configurations are written and that file.
 _WAITING: dict[str, Any] = {}
 
 #: Boards a worker of :class:`_BoardPool` builds ahead, at most, before it needs a configuration.
 _AHEAD = 48
 
 
-def _init_waiting(ready: Any, where: str, build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
+def _init_waiting(ready: dict[str, tuple[Any, str]], build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
     _CONTEXTS.clear()
     _BOARD_CONFIGS.clear()
-    _WAITING.update(ready=ready, where=where, build=build)
+    _WAITING.update(ready=ready, build=build)
 
 
 def _lint_batch(task: tuple[str, tuple[str, ...]]) -> list[BoardResult]:
     """Lint boards of one architecture in a :class:`_BoardPool` worker: each is built, then,
-    once the configurations are there (the worker waits for them the first time), resolved."""
+    once that architecture's configurations are there (the worker waits for them the first
+    time), resolved."""
     arch, paths = task
     saved = gc.get_threshold()
     gc.set_threshold(_GC_YOUNG_THRESHOLD, *saved[1:])
     try:
         srctree, include_dirs, dtc = _WAITING["build"]
         built = [(path, build_board(srctree, arch, include_dirs, dtc, path)) for path in paths]
-        if not _CONTEXTS:
-            _WAITING["ready"].wait()
-            with open(_WAITING["where"], "rb") as fh:
-                _init_worker(*pickle.load(fh))
+        if arch not in _CONTEXTS:
+            event, where = _WAITING["ready"][arch]
+            event.wait()
+            with open(where, "rb") as fh:
+                ctx, configs = pickle.load(fh)
+            _CONTEXTS[arch] = ctx
+            if configs is not None:
+                _BOARD_CONFIGS[arch] = configs
         ctx, configs = _CONTEXTS[arch], _BOARD_CONFIGS.get(arch)
         return [lint_with_defconfig(ctx, path, configs, partial(_finish, board), board)
                 for path, board in built]
@@ -126,28 +134,34 @@ def _batches(selected: Sequence[tuple[str, str]], workers: int) -> Iterator[tupl
 
 
 class _BoardPool:
-    """Board workers started before the configurations are read (:class:`_ConfigReaders`), so
+    """Board workers started before the configurations are read (:class:`_ArchReaders`), so
     that building the boards, which needs no configuration, overlaps reading them: each worker
-    builds a batch of boards, then waits for the configurations (:meth:`results` hands them
-    over through a file) to resolve them, then lints one board a task."""
+    builds a batch of boards, then waits for the configurations of their architecture
+    (:meth:`ready` hands them over through a file, each architecture's as soon as it is read)
+    to resolve them, then lints one board a task."""
 
     def __init__(self, selected: Sequence[tuple[str, str]], workers: int,
                  build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
-        fd, self._where = tempfile.mkstemp(prefix="memplan-lint-", suffix=".pickle")
-        os.close(fd)
         context = _pool_context()
-        self._ready = context.Event()
+        self._ready: dict[str, tuple[Any, str]] = {}
+        for arch in dict.fromkeys(a for a, _ in selected):
+            fd, where = tempfile.mkstemp(prefix=f"memplan-lint-{arch}-", suffix=".pickle")
+            os.close(fd)
+            self._ready[arch] = (context.Event(), where)
         gc.freeze()  # as in _map: what exists before the fork stays shared
         self._pool = context.Pool(min(workers, len(selected)), initializer=_init_waiting,
-                                  initargs=(self._ready, self._where, build))
+                                  initargs=(self._ready, build))
         self._batches = self._pool.imap_unordered(_lint_batch, _batches(selected, workers), chunksize=1)
 
-    def results(self, contexts: dict[str, ArchContext],
-                board_configs: dict[str, BoardConfigs]) -> Iterator[BoardResult]:
-        """Hand the configurations to the workers; every board's result, in completion order."""
-        with open(self._where, "wb") as fh:
-            pickle.dump((contexts, board_configs), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        self._ready.set()
+    def ready(self, arch: str, context: ArchContext, configs: BoardConfigs | None) -> None:
+        """Hand an architecture's configurations to the workers (they may resolve its boards)."""
+        event, where = self._ready[arch]
+        with open(where, "wb") as fh:
+            pickle.dump((context, configs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        event.set()
+
+    def results(self) -> Iterator[BoardResult]:
+        """Every board's result, in completion order."""
         for batch in self._batches:
             yield from batch
 
@@ -156,7 +170,8 @@ class _BoardPool:
         self._pool.terminate()
         self._pool.join()
         gc.unfreeze()
-        os.unlink(self._where)
+        for _event, where in self._ready.values():
+            os.unlink(where)
 
 
 def _read_config(job: tuple[str, str, str | None, str | None]) -> KernelConfig:
@@ -168,51 +183,91 @@ def _read_config(job: tuple[str, str, str | None, str | None]) -> KernelConfig:
     return load_config(path, arch=arch, kernel_version=version)
 
 
-class _ConfigReaders:
-    """Worker processes that read configurations (:func:`_read_config`), in parallel, results in
-    order; they live until :meth:`close`, so that each parses the tree's Kconfig files (and runs
-    the toolchain probes in them) once, however many defconfigs it reads in the lint's calls.
+@attrs.frozen
+class ArchJob:
+    """What :func:`read_arch` reads for one architecture: ``config`` (its default defconfig, or
+    the ``--config`` file), through the tree's Kconfig (``srctree``) or the bundled model of
+    ``version``; ``boards``: the selected boards, whose own defconfigs are chosen and read too
+    (``None`` with ``--config``)."""
 
-    With more than one worker allowed, even a single configuration is read in a worker: reading
-    a tree's Kconfig leaves a large parsed model in the process that did it, which the board
-    workers forked afterwards would otherwise inherit (and copy page by page as Python's
-    reference counts touch it).
+    root: str
+    arch: str
+    config: str
+    srctree: str | None
+    version: str | None
+    boards: tuple[str, ...] | None
+
+
+def read_arch(job: ArchJob) -> tuple[KernelConfig, BoardConfigs | None]:
+    """An architecture's configuration and each board's defconfig (read as they are needed),
+    all in one process, so the tree's Kconfig files are parsed (and their toolchain probes run)
+    once per architecture, however many defconfigs the boards need."""
+    def read(paths: Sequence[Path]) -> list[KernelConfig]:
+        return [_read_config((str(p), job.arch, job.srctree, job.version)) for p in paths]
+
+    (config,) = read([Path(job.config)])
+    if job.boards is None:
+        return config, None
+    return config, choose_board_configs(KernelTree(Path(job.root)), job.arch, job.boards, Path(job.config),
+                                        config, read)
+
+
+class _ArchReaders:
+    """Processes that read the architectures' configurations (:func:`read_arch`), one
+    architecture in one process: the heaviest (the most defconfigs in the tree to choose from)
+    first, each to the reader with the least so far. Results are handed to ``done`` as each
+    architecture finishes (from a helper thread) and returned in the order of the jobs.
+
+    Reading a tree's Kconfig leaves a large parsed model in the process that did it, which the
+    board workers forked afterwards would otherwise inherit (and copy page by page as Python's
+    reference counts touch it): with more than one worker allowed, even a single architecture
+    is read in a reader process. The readers share the answers of the Kconfig toolchain probes
+    (the same commands in every architecture's Kconfig) through a directory of the run.
     """
 
     def __init__(self, workers: int) -> None:
         self._workers = workers
-        self._pool: Any = None
-        self._probes: str | None = None
 
-    def read(self, jobs: Sequence[tuple[str, str, str | None, str | None]]) -> list[KernelConfig]:
+    def read(self, jobs: Sequence[ArchJob], weight: Callable[[str], int],
+             done: Callable[[ArchJob, tuple[KernelConfig, BoardConfigs | None]], None]
+             ) -> list[tuple[KernelConfig, BoardConfigs | None]]:
         if self._workers <= 1 or not jobs:
-            return [_read_config(job) for job in jobs]
-        if self._pool is None:
-            # the workers share the answers of the Kconfig files' toolchain probes (the same
-            # commands, in every architecture's Kconfig and every worker's parse of one)
-            self._probes = tempfile.mkdtemp(prefix="memplan-probes-")
-            gc.freeze()  # as in _map: what exists before the fork stays shared
-            self._pool = _pool_context().Pool(self._workers, initializer=probes.share_in,
-                                              initargs=(self._probes,))
-        return list(self._pool.imap(_read_config, jobs, chunksize=1))
+            out = []
+            for job in jobs:
+                out.append(read_arch(job))
+                done(job, out[-1])
+            return out
+        count = min(self._workers, len(jobs))
+        load = [0] * count
+        where: dict[int, int] = {}
+        for i in sorted(range(len(jobs)), key=lambda i: (-weight(jobs[i].arch), i)):
+            where[i] = min(range(count), key=lambda r: (load[r], r))
+            load[where[i]] += max(weight(jobs[i].arch), 1)
+        probe_dir = tempfile.mkdtemp(prefix="memplan-probes-")
+        gc.freeze()  # as in _map: what exists before the fork stays shared
+        pools = [_pool_context().Pool(1, initializer=probes.share_in, initargs=(probe_dir,))
+                 for _ in range(count)]
+        failed: list[BaseException] = []
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
+        def hand_over(job: ArchJob, got: tuple[KernelConfig, BoardConfigs | None]) -> None:
+            try:
+                done(job, got)
+            except BaseException as err:  # raised below, in the caller's thread
+                failed.append(err)
+
+        try:
+            pending = [pools[where[i]].apply_async(read_arch, (job,), callback=partial(hand_over, job))
+                       for i, job in enumerate(jobs)]
+            out = [p.get() for p in pending]
+            if failed:
+                raise failed[0]
+            return out
+        finally:
+            for pool in pools:
+                pool.terminate()  # a reader that finished has nothing to free; one that failed stops
+                pool.join()
             gc.unfreeze()
-        if self._probes is not None:
-            shutil.rmtree(self._probes, ignore_errors=True)
-            self._probes = None
-
-
-def _reader(arch: str, srctree: str | None, version: str | None,
-            readers: _ConfigReaders) -> Callable[[Sequence[Path]], list[KernelConfig]]:
-    """Read defconfigs of ``arch`` as :func:`_read_config` does, in parallel, in order."""
-    def read(paths: Sequence[Path]) -> list[KernelConfig]:
-        return readers.read([(str(p), arch, srctree, version) for p in paths])
-    return read
+            shutil.rmtree(probe_dir, ignore_errors=True)
 
 
 def _config_notes(tree: KernelTree, arch: str, kc: KernelConfig) -> tuple[Diagnostic, ...]:
@@ -253,6 +308,12 @@ def default_jobs() -> int:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def _choices(tree: KernelTree, arch: str) -> int:
+    """How many defconfigs the tree has for ``arch`` (how much choosing the boards' may read)."""
+    folder = tree.root / "arch" / arch / "configs"
+    return sum(1 for _ in folder.glob("*defconfig")) if folder.is_dir() else 0
 
 
 def _config_label(tree: KernelTree, path: Path) -> str:
@@ -297,32 +358,35 @@ def lint_tree(
     paths = {a: Path(config) if config is not None else tree.default_config(a) for a in used}
     version = tree.version
     srctree_mode = str(tree.root) if tree.has_kconfig else None
-    config_jobs = [(str(paths[a]), a, srctree_mode, str(version) if version else None) for a in used]
     dtc = dtc_version or tree_dtc_version(tree.root) or DEFAULT_DTC
-    # with workers to spare, the boards are built while the configurations are read
-    pool = _BoardPool(selected, workers, (str(tree.root), tuple(tree.include_dirs), dtc)) \
+    jobs_of = [ArchJob(str(tree.root), a, str(paths[a]), srctree_mode, str(version) if version else None,
+                       None if config is not None else tuple(p for x, p in selected if x == a)) for a in used]
+    weights = {a: _choices(tree, a) for a in used}
+    # with workers to spare, the boards are built while the configurations are read; the
+    # architectures with the fewest defconfigs to choose from (read soonest) are built first
+    order = {a: i for i, a in enumerate(sorted(used, key=lambda a: (weights[a], a)))}
+    pool = _BoardPool(sorted(selected, key=lambda s: order[s[0]]), workers,
+                      (str(tree.root), tuple(tree.include_dirs), dtc)) \
         if workers > 1 and len(selected) > 1 else None
+
+    def context(job: ArchJob, kc: KernelConfig) -> ArchContext:
+        return ArchContext(str(tree.root), job.arch, kc, kc.kernel_version or version, tree.include_dirs, dtc)
+
+    def done(job: ArchJob, got: tuple[KernelConfig, BoardConfigs | None]) -> None:
+        if pool is not None:
+            pool.ready(job.arch, context(job, got[0]), got[1])
+
     try:
-        readers = _ConfigReaders(workers)
-        try:
-            loaded = dict(zip(used, readers.read(config_jobs), strict=True))
-            # each board's own defconfig, as the tree's Makefiles and defconfigs imply (not with --config)
-            board_configs = {} if config is not None else {
-                a: choose_board_configs(tree, a, [p for x, p in selected if x == a], paths[a], loaded[a],
-                                        _reader(a, srctree_mode, str(version) if version else None, readers))
-                for a in used}
-        finally:
-            readers.close()
-        contexts = {
-            a: ArchContext(str(tree.root), a, loaded[a], loaded[a].kernel_version or version,
-                           tree.include_dirs, dtc)
-            for a in used
-        }
+        read = _ArchReaders(workers).read(jobs_of, weights.__getitem__, done)
+        loaded = {job.arch: kc for job, (kc, _bc) in zip(jobs_of, read, strict=True)}
+        # each board's own defconfig, as the tree's Makefiles and defconfigs imply (not with --config)
+        board_configs = {job.arch: bc for job, (_kc, bc) in zip(jobs_of, read, strict=True) if bc is not None}
+        contexts = {job.arch: context(job, loaded[job.arch]) for job in jobs_of}
         results: list[BoardResult] = []
         total = len(selected)
         if progress is not None:
             progress(0, total)
-        stream = pool.results(contexts, board_configs) if pool is not None else \
+        stream = pool.results() if pool is not None else \
             _map(_lint_one, selected, workers, init=_init_worker, init_args=(contexts, board_configs))
         for result in stream:
             results.append(result)

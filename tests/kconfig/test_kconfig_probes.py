@@ -131,3 +131,26 @@ def test_processes_sharing_a_directory_run_a_command_once(tools: Path) -> None:
     assert all(text == "answer" for text, _ in answers)
     assert all(len(warnings) == 1 and "wrote to stderr: note" in warnings[0][0] for _, warnings in answers)
     probes.share_in(None)
+
+
+def test_an_answer_serves_every_architecture_unless_the_command_runs_a_file_of_the_tree(
+        tools: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ARCH and SRCARCH are set for kconfiglib only: the same host tool run under another
+    architecture is answered from memory, a script of the tree (which may read them) runs again."""
+    tree = tools / "tree"
+    tree.mkdir()
+    script = tree / "arch-script"
+    script.write_text('#!/bin/sh\necho "script $ARCH"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("srctree", str(tree))
+    monkeypatch.setenv("ARCH", "arm")
+    monkeypatch.setenv("SRCARCH", "arm")
+    assert probes.shell(_Kconf(), "shell", "talk x") == "out x second"
+    assert probes.shell(_Kconf(), "shell", str(script)) == "script arm"
+    (tools / "bin" / "talk").write_text("#!/bin/sh\necho changed\n")
+    monkeypatch.setenv("ARCH", "arm64")
+    monkeypatch.setenv("SRCARCH", "arm64")
+    assert probes.shell(_Kconf(), "shell", "talk x") == "out x second"  # a host tool: remembered
+    assert probes.shell(_Kconf(), "shell", str(script)) == "script arm64"  # the tree's: run again
+    monkeypatch.setenv("PROBE_TOOL", "other")
+    assert probes.shell(_Kconf(), "shell", "talk x") == "changed"  # any other variable: run again

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from memplan.cli import main
+from memplan.kconfig.engine import clear_cache
 from memplan.lint import lint_tree
 from memplan.lint.defconfigs import makefile_symbols, read_defconfigs
 
@@ -137,6 +138,30 @@ def test_the_choice_does_not_depend_on_which_boards_are_linted(tree: Path) -> No
     boards = _by_board(alone.boards)
     assert boards["v5-board"].defconfig == "arch/arm/configs/multi_v5_defconfig"  # type: ignore[attr-defined]
     assert boards["m-board"].defconfig == "arch/arm/configs/mcu_defconfig"  # type: ignore[attr-defined]
+
+
+def test_an_architecture_is_read_in_one_process_with_every_defconfig_it_needs(
+        tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With two jobs the defconfigs are read in worker processes, yet the architecture's Kconfig
+    is parsed once for the five defconfigs its boards need, and the report is the serial one."""
+    import kconfiglib
+
+    log = tmp_path / "parses"
+
+    class Counted(kconfiglib.Kconfig):  # type: ignore[misc]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(f"{os.environ.get('ARCH')} {os.getpid()}\n")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(kconfiglib, "Kconfig", Counted)  # the bundled model's parser (a fork sees it too)
+    clear_cache()  # no model parsed in this process, for the workers to inherit
+    parallel = lint_tree(tree, arches=["arm"], jobs=2).to_dict()
+    (parse,) = log.read_text().splitlines()  # once, in a worker
+    assert parse.split()[0] == "arm" and parse.split()[1] != str(os.getpid())
+    assert len(parallel["configs"]) == 5
+    assert parallel == lint_tree(tree, arches=["arm"], jobs=1).to_dict()
+    clear_cache()  # the counting parser's model
 
 
 def test_a_given_config_is_used_for_every_board(tree: Path) -> None:
