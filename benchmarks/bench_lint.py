@@ -8,10 +8,15 @@ source has a ``reserved-memory`` node (decided by a ``cpp`` pass before anything
 
 What is timed (wall clock):
 
-* ``cpp+dtc``: for each board the two commands of kbuild's ``cmd_dtc`` (``KernelTree.build_commands``:
-  ``cpp -nostdinc -I scripts/dtc/include-prefixes -undef -D__DTS__ -x assembler-with-cpp`` then
-  ``dtc -b 0 -i <board dir> -i scripts/dtc/include-prefixes`` with kbuild's ``DTC_FLAGS``), boards
-  spread over ``-j`` workers, each running one board's two processes at a time.
+* ``cpp+dtc``: for each board the two commands of kbuild's ``cmd_dtc`` (``KernelTree.build_commands``
+  with the board's ``DTC_FLAGS``, as ``scripts/Makefile.dtbs`` runs them in a tree built in place:
+  ``$(HOSTCC) -E -Wp,-MMD,<dep>.pre.tmp -nostdinc -I scripts/dtc/include-prefixes -undef -D__DTS__
+  -x assembler-with-cpp -o <tmp> <board>`` then ``dtc -o <dtb> -b 0 -i <board dir>/ -i
+  scripts/dtc/include-prefixes <DTC_FLAGS> -d <dep>.dtc.tmp <tmp>``, where ``DTC_FLAGS`` holds
+  the directory's own, the defaults, ``DTC_FLAGS_<board>`` and ``-@`` for a base of an overlay
+  composite: ``KernelTree.dtc_flags``), boards spread over ``-j`` workers, each running one
+  board's two processes at a time. ``HOSTCC`` defaults to ``gcc``. Not counted: what make adds
+  around them (a ``/bin/sh`` per recipe, the ``cat`` joining the two dependency files, ``fixdep``).
 * ``lint``: ``memplan.lint.lint_tree`` on the same boards with ``jobs=-j`` — building, resolving,
   the assumed-RAM layout where needed, the report. ``lint (boards)`` leaves out reading the
   defconfigs through the tree's Kconfig and choosing each board's (kbuild's ``make defconfig`` is
@@ -55,11 +60,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memplan.lint import KernelTree, default_jobs, lint_tree
-from memplan.lint.kbuild import KBUILD_CPP_FLAGS
+from memplan.lint.kbuild import KBUILD_CPP_FLAGS, KBUILD_DTC_FLAGS
 
 
-def _kbuild_one(tree: KernelTree, board: str, tmp: str) -> bool:
-    cpp, dtc = tree.build_commands(board, tmp, dtc=tree.dtc())
+def _kbuild_one(tree: KernelTree, board: str, tmp: str, flags: tuple[str, ...] | None) -> bool:
+    cpp, dtc = tree.build_commands(board, tmp, cpp=os.environ.get("HOSTCC", "gcc"), dtc=tree.dtc(),
+                                   flags=KBUILD_DTC_FLAGS if flags is None else flags)
     if subprocess.run(cpp, cwd=tree.root, capture_output=True).returncode != 0:
         return False
     return subprocess.run(dtc, cwd=tree.root, capture_output=True).returncode == 0
@@ -72,13 +78,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def time_kbuild(tree: KernelTree, boards: list[str], jobs: int) -> tuple[float, float, int]:
+def time_kbuild(tree: KernelTree, arches: list[str], boards: list[str], jobs: int
+                ) -> tuple[float, float, int]:
     """Wall and CPU time of cpp + dtc over ``boards`` on ``jobs`` workers, and how many built."""
+    flags = {board: f for arch in arches for board, f in tree.dtc_flags(arch).items()}
     with tempfile.TemporaryDirectory() as tmp:
         names = [f"{tmp}/b{i}" for i in range(len(boards))]
         start, cpu = time.perf_counter(), cpu_seconds()
         with ThreadPoolExecutor(jobs) as pool:
-            built = sum(pool.map(lambda pair: _kbuild_one(tree, *pair), zip(boards, names, strict=True)))
+            built = sum(pool.map(lambda pair: _kbuild_one(tree, pair[0], pair[1], flags.get(pair[0])),
+                                 zip(boards, names, strict=True)))
         return time.perf_counter() - start, cpu_seconds() - cpu, built
 
 
@@ -230,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     lint_cpu: list[float] = []
     lint_boards_cpu: list[float] = []
     for _ in range(args.rounds):
-        t, c, kb_built = time_kbuild(tree, boards, args.jobs)
+        t, c, kb_built = time_kbuild(tree, arches, boards, args.jobs)
         kb.append(t)
         kb_cpu.append(c)
         t_all, t_boards, c_all, c_boards, lint_built = time_lint(tree, arches, boards, args.jobs)

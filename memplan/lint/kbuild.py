@@ -49,6 +49,12 @@ KBUILD_DTC_FLAGS: tuple[str, ...] = (
     "-Wno-simple_bus_reg",
 )
 
+#: Lines of a board directory's Makefile that decide its boards' ``DTC_FLAGS`` (continuations joined).
+_DIR_FLAGS = re.compile(r"^\s*DTC_FLAGS\s*(:=|::=|\+=|\?=|=)(.*)$")
+_STEM_FLAGS = re.compile(r"^\s*DTC_FLAGS_(\S+?)\s*(:=|::=|\+=|\?=|=)(.*)$")
+_COMPOSITE = re.compile(r"^\s*(\S+?)-dtbs\s*(:=|::=|\+=|=)(.*)$")
+_DTB_LINE = re.compile(r"^\s*dtb-(?:\$\(CONFIG_\w+\)|y)\s*[:+]?=(.*)$")
+
 _VERSION_RE = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*(\d+)\s*$", re.MULTILINE)
 _DEFCONFIG_RE = re.compile(r"^\s*KBUILD_DEFCONFIG\s*:?=\s*(\S+)\s*$", re.MULTILINE)
 
@@ -101,18 +107,66 @@ class KernelTree:
         return (str(self.root / DTC_INCLUDE),)
 
     def build_commands(
-        self, board: str, tmp: str, cpp: str = "cpp", dtc: str = "dtc"
+        self, board: str, tmp: str, cpp: str = "cpp", dtc: str = "dtc", flags: Sequence[str] | None = None
     ) -> tuple[list[str], list[str]]:
         """The two commands ``cmd_dtc`` runs for ``board`` (relative to the tree): the
         preprocessor writing ``<tmp>.dts.tmp`` and dtc compiling it to ``<tmp>.dtb`` (with
         ``-q`` added: warnings are not wanted, errors still fail). Run them from the tree's top
-        directory, as kbuild does."""
+        directory, as kbuild does.
+
+        With ``flags`` (the board's ``DTC_FLAGS``, :meth:`dtc_flags`) they are kbuild's very
+        commands instead, dependency files included (``<tmp>.d.pre.tmp``, ``<tmp>.d.dtc.tmp``)
+        and no ``-q``; ``cpp`` is then ``$(HOSTCC)``, run with ``-E``, as kbuild runs it."""
         pre = f"{tmp}.dts.tmp"
-        cpp_cmd = [cpp, *KBUILD_CPP_FLAGS, "-o", pre, board]
         board_dir = board.rpartition("/")[0] or "."
-        dtc_cmd = [dtc, "-q", "-o", f"{tmp}.dtb", "-b", "0", "-i", board_dir, "-i", DTC_INCLUDE,
-                   *KBUILD_DTC_FLAGS, pre]
-        return cpp_cmd, dtc_cmd
+        if flags is None:
+            return ([cpp, *KBUILD_CPP_FLAGS, "-o", pre, board],
+                    [dtc, "-q", "-o", f"{tmp}.dtb", "-b", "0", "-i", board_dir, "-i", DTC_INCLUDE,
+                     *KBUILD_DTC_FLAGS, pre])
+        return ([cpp, "-E", f"-Wp,-MMD,{tmp}.d.pre.tmp", *KBUILD_CPP_FLAGS, "-o", pre, board],
+                [dtc, "-o", f"{tmp}.dtb", "-b", "0", "-i", f"{board_dir}/", "-i", DTC_INCLUDE, *flags,
+                 "-d", f"{tmp}.d.dtc.tmp", pre])
+
+    def dtc_flags(self, arch: str) -> dict[str, tuple[str, ...]]:
+        """Board path -> its ``DTC_FLAGS`` in a default build of every board (``scripts/Makefile.dtbs``):
+        its directory Makefile's ``DTC_FLAGS``, the defaults (:data:`KBUILD_DTC_FLAGS`),
+        ``DTC_FLAGS_<board>``, and ``-@`` for a base DTB that an overlay is applied onto (the
+        first ``.dtb`` of a ``<name>-dtbs`` composite that a ``dtb-`` line builds). As make reads
+        it: after a ``DTC_FLAGS :=`` in the directory the last two are expanded at once, when
+        no board is named yet, and so add nothing."""
+        out: dict[str, tuple[str, ...]] = {}
+        for makefile in sorted((self.root / boards_dir(arch)).rglob("Makefile")):
+            try:
+                text = makefile.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            folder = makefile.parent.relative_to(self.root).as_posix()
+            own: list[str] = []
+            simple = False
+            stems: dict[str, list[str]] = {}
+            composites: dict[str, list[str]] = {}
+            built: set[str] = set()
+            for line in text.replace("\\\n", " ").splitlines():
+                line = line.split("#", 1)[0]
+                if m := _DIR_FLAGS.match(line):
+                    own = [*own, *m.group(2).split()] if m.group(1) == "+=" else m.group(2).split()
+                    simple = simple if m.group(1) == "+=" else m.group(1) in (":=", "::=")
+                elif m := _STEM_FLAGS.match(line):
+                    words = m.group(3).split()
+                    stems[m.group(1)] = [*stems.get(m.group(1), []), *words] if m.group(2) == "+=" else words
+                elif m := _COMPOSITE.match(line):
+                    words = m.group(3).split()
+                    composites[m.group(1)] = [*composites.get(m.group(1), []), *words] if m.group(2) == "+=" \
+                        else words
+                elif m := _DTB_LINE.match(line):
+                    built.update(w[:-4] for w in m.group(1).split() if w.endswith(".dtb"))
+            bases = {w[:-4] for name, words in composites.items() if name in built
+                     for w in words if w.endswith(".dtb")}
+            for dts in makefile.parent.glob("*.dts"):
+                stem = dts.name[:-4]
+                extra = [] if simple else [*stems.get(stem, ()), *(["-@"] if stem in bases else [])]
+                out[f"{folder}/{dts.name}"] = (*own, *KBUILD_DTC_FLAGS, *extra)
+        return out
 
     def dtc(self) -> str:
         """The dtc kbuild runs: the tree's own ``scripts/dtc/dtc`` once built (``make scripts_dtc``),
