@@ -71,6 +71,7 @@ from memplan.dts.lexer import (
     int_value,
     string_bytes,
 )
+from memplan.dts.replay import MIN_TEXT, BlockCache, cache_for, record, replay
 from memplan.dts.semantics import Resolver, build_tree
 from memplan.dts.symbols import generate_symbols
 from memplan.dts.tree import Tree
@@ -310,6 +311,9 @@ class Parser:
         self.warnings: list[Diagnostic] = []
         #: Every node block parsed (merged-away ones too), to unlink them when the parse is done.
         self.made: list[DraftNode] = []
+        #: The top-level blocks parsed before in this process, with this parser's rules
+        #: (:mod:`memplan.dts.replay`); ``None``: none kept, none replayed.
+        self.blocks: BlockCache | None = cache_for(truncate_cells)
 
     # ----------------------------------------------------------------- positions and errors
 
@@ -766,6 +770,34 @@ class Parser:
         return node
 
     def nodedef(self, name: str, start: int) -> DraftNode:
+        """:meth:`block` of a top-level item (``/ { ... };``, ``&ref { ... };``), or what parsing
+        its text built the last time it was parsed, built again (:mod:`memplan.dts.replay`: the
+        same draft subtree, positions in this text; saves about three quarters of the parse of
+        the blocks a board shares with boards parsed before it in this process)."""
+        cache = self.blocks
+        entry = self.pos
+        text = self.text
+        sp = self.sp
+        found = cache.find(text, entry, sp) if cache is not None else None
+        if found is not None:
+            smap = self.frame.map
+            node = replay(found, smap, entry, pos_at(smap, start), self.made, self.index)
+            node.name = name
+            self.pos = entry + len(found.text)
+            self.sp = sp + found.sp_out
+            return node
+        frame = self.frame
+        files = len(self.files)
+        warnings = len(self.warnings)
+        node = self.block(name, start)
+        if (cache is not None and self.frame is frame and len(self.files) == files
+                and len(self.warnings) == warnings and self.pos - entry >= MIN_TEXT):
+            made = record(node, text, entry, self.pos, frame.map, self.sp - sp)
+            if made is not None:
+                cache.add(text, entry, sp, made)
+        return node
+
+    def block(self, name: str, start: int) -> DraftNode:
         """``'{' propdef* subnode* '}' ';'`` (the cursor is before the brace), its subnodes
         included: iterative, with an explicit stack of the open blocks, so that any depth dtc
         takes is parsed whatever Python's recursion limit. The caller has counted the block's
