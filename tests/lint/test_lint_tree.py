@@ -4,6 +4,7 @@ the per-architecture configuration, the assumed RAM, parallel runs and failures 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -283,3 +284,30 @@ def test_resolving_extracted_facts_is_resolving_the_tree() -> None:
             expected = resolve(dts=tree, config=kc, arch="arm64", kernel_version="6.12", memory=memory)
             plan = resolve_extracted(tree, extract(tree), kc, "arm64", KernelVersion(6, 12), memory)
             assert plan == expected
+
+
+def _pid(_: object) -> int:
+    return os.getpid()
+
+
+def _die(_: object) -> None:
+    os._exit(3)
+
+
+def test_the_lint_pool_replaces_a_worker_that_dies_and_ends_when_closed() -> None:
+    """The pool's keeper thread no longer waits on the results pipe, only on the workers'
+    exits and the pool's own notices: a worker that dies is still replaced, and the pool ends."""
+    pool = lint_run._new_pool(1, None, ())
+    try:
+        first = pool.apply_async(_pid, (0,)).get(timeout=30)
+        pool.apply_async(_die, (0,))  # its result never comes
+        second = pool.apply_async(_pid, (0,)).get(timeout=30)
+        assert second != first
+        assert sorted(pool.imap_unordered(_pid, range(20))) == [second] * 20
+    finally:
+        pool.terminate()
+        pool.join()
+    done = lint_run._new_pool(2, None, ())
+    assert sorted(done.map(abs, range(-3, 0))) == [1, 2, 3]
+    done.close()
+    done.join()  # returns once the work is done
