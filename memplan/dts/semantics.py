@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from typing import Protocol
 
 from memplan.dts.draft import (
@@ -26,7 +27,7 @@ from memplan.dts.draft import (
     delete_node,
     find_ref,
 )
-from memplan.dts.tree import MemReserve, Node, Property, Tree
+from memplan.dts.tree import MemReserve, Node, Property, Tree, make_property, new_child
 from memplan.errors import DtsError, LabelError
 from memplan.model import Diagnostic
 
@@ -118,7 +119,7 @@ class Resolver:
                 self.name_properties(work.named)
                 refs = [(node, prop) for node, prop in refs if prop in node.props]  # not a dropped one
             if not work.distinct_labels:
-                self.duplicate_labels(work.labelled)
+                self.duplicate_labels(_labelled(work.nodes))
             self.explicit_phandles(work.explicit)
             self.path_references(self.phandle_references(refs))
         finally:
@@ -348,8 +349,8 @@ def _label_owner(node: DraftNode, prop: str, what: int) -> str:
 class _Work:
     """What :func:`_survey` found: the nodes each pass has work on, in tree order."""
 
-    __slots__ = ("distinct_labels", "explicit", "first_labelled", "labelled", "named", "nodes", "omitted",
-                 "refs", "suspect")
+    __slots__ = ("distinct_labels", "explicit", "first_labelled", "named", "nodes", "omitted", "refs",
+                 "suspect")
 
     def __init__(self) -> None:
         #: every live node, pre-order
@@ -358,7 +359,6 @@ class _Work:
         #: properties with one name): the exact node-by-node check must decide
         self.suspect = False
         self.named: list[DraftNode] = []
-        self.labelled: list[DraftNode] = []
         self.explicit: list[DraftNode] = []
         #: the live properties with references (phandles or paths) and their nodes
         self.refs: list[_PropRefs] = []
@@ -370,68 +370,91 @@ class _Work:
         self.omitted: list[DraftNode] = []
 
 
+_NAME = attrgetter("name")
+
+
 def _survey(root: DraftNode) -> _Work:
     """One walk over the live nodes (pre-order, from ``root``; an explicit stack: any depth) for
     every pass of :meth:`Resolver.run`. The name checks run on all names at once: a character outside a
-    class is found in the names joined, and two '@' in the node names joined by '/' (which
-    no name without a bad character holds)."""
+    class is found in the distinct names joined, and two '@' in the node names joined by '/'
+    (which no name without a bad character holds).
+
+    Written for speed (a board has hundreds of nodes and over a thousand properties): no
+    comprehension per node (each is a function call), and what only rare boards have (a
+    ``name`` or explicit ``phandle`` property, a label claimed twice) is looked for once in the
+    whole tree, the nodes concerned only when it is there."""
     work = _Work()
-    node_names: list[str] = []
-    prop_names: list[str] = []
     nodes = work.nodes
     refs = work.refs
+    omitted = work.omitted
     claimed: list[str] = []  # every label claim, for the duplicate check
     first = work.first_labelled
+    prop_names: list[str] = []
     stack = [root]
+    pop = stack.pop
+    push = stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         nodes.append(node)
         children = node.children
         if children:
-            if len(children) > 1 and len({child.name for child in children}) != len(children):
+            if len(children) > 1 and len(set(map(_NAME, children))) != len(children):
                 work.suspect = True
-            stack.extend([child for child in reversed(children) if not child.deleted])
-        labelled = False
-        if node.labels:
-            labelled = True
-            live_labels = [label for label, live in node.labels.items() if live]
-            claimed += live_labels
-            for label in live_labels:
-                first.setdefault(label, node)
-        names = []
-        for prop in node.props:
-            if prop.deleted:
-                continue
-            names.append(prop.name)
-            if prop.refs:
-                refs.append((node, prop))
-            if prop.labels:
-                labelled = True
-                claimed += [label for label, live in prop.labels.items() if live]
-            if prop.value_labels:
-                labelled = True
-                claimed += [label for label, _pos in prop.value_labels]
-        if names:
+            for child in reversed(children):
+                if not child.deleted:
+                    push(child)
+        labels = node.labels
+        if labels:
+            for label, live in labels.items():
+                if live:
+                    claimed.append(label)
+                    if label not in first:
+                        first[label] = node
+        props = node.props
+        if props:
+            names = []
+            for prop in props:
+                if prop.deleted:
+                    continue
+                names.append(prop.name)
+                if prop.refs:
+                    refs.append((node, prop))
+                if prop.labels:
+                    for label, live in prop.labels.items():
+                        if live:
+                            claimed.append(label)
+                if prop.value_labels:
+                    for label, _pos in prop.value_labels:
+                        claimed.append(label)
+            if len(set(names)) != len(names):
+                work.suspect = True
             prop_names += names
-            unique = set(names)
-            if len(unique) != len(names):
-                work.suspect = True
-            if "name" in unique:
-                work.named.append(node)
-            if "phandle" in unique or "linux,phandle" in unique:
-                work.explicit.append(node)
-        if labelled:
-            work.labelled.append(node)
         if node.omit:
-            work.omitted.append(node)
-        node_names.append(node.name)
+            omitted.append(node)
+    node_names = list(map(_NAME, nodes))
     del node_names[:1]  # the root's name is not checked
     if BAD_NODE_CHAR.search("".join(node_names)) or _TWO_AT.search("/".join(node_names)):
         work.suspect = True
-    if BAD_PROP_CHAR.search("".join(prop_names)):
+    distinct = set(prop_names)
+    if BAD_PROP_CHAR.search("".join(distinct)):
         work.suspect = True
+    if "name" in distinct:
+        work.named = _with_property(nodes, ("name",))
+    if "phandle" in distinct or "linux,phandle" in distinct:
+        work.explicit = _with_property(nodes, ("phandle", "linux,phandle"))
     work.distinct_labels = len(set(claimed)) == len(claimed)
     return work
+
+
+def _with_property(nodes: Iterable[DraftNode], names: tuple[str, ...]) -> list[DraftNode]:
+    """The nodes of ``nodes`` with a live property called one of ``names``."""
+    return [node for node in nodes if any(prop.name in names and not prop.deleted for prop in node.props)]
+
+
+def _labelled(nodes: Iterable[DraftNode]) -> list[DraftNode]:
+    """The nodes of ``nodes`` with a label on them, their live properties or their values."""
+    return [node for node in nodes if node.labels or any(
+        (prop.labels or prop.value_labels) and not prop.deleted for prop in node.props)]
 
 
 def build_tree(parser: Parser, resolver: Resolver) -> Tree:
@@ -451,33 +474,42 @@ def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
     with an explicit stack (any depth, whatever Python's recursion limit).
 
     A module function, not a closure: a nested function that calls itself is a reference
-    cycle, which would keep the whole tree alive until the cyclic garbage collector runs."""
+    cycle, which would keep the whole tree alive until the cyclic garbage collector runs.
+    A tree has thousands of properties: the loop makes each :class:`Property` with one
+    positional call, copies a value only when it is still a ``bytearray`` and makes each
+    node with :func:`~memplan.dts.tree.new_child` (no keyword call, no method call)."""
+    tree_labels = tree.labels
+    label_sources = tree.label_sources
+    phandles = tree.phandles
     todo = [(top, top_node)]
+    pop = todo.pop
     while todo:
-        draft, node = todo.pop()
+        draft, node = pop()
         node.source = draft.pos
         if draft.labels:
             node.labels = [name for name, live in draft.labels.items() if live]
             for label in node.labels:
-                if label not in tree.labels:
-                    tree.labels[label] = node
-                    tree.label_sources[label] = draft.label_pos.get(label, draft.pos)
+                if label not in tree_labels:
+                    tree_labels[label] = node
+                    label_sources[label] = draft.label_pos.get(label, draft.pos)
         if draft.phandle:
             node.phandle = draft.phandle
-            tree.phandles.setdefault(draft.phandle, node)
+            phandles.setdefault(draft.phandle, node)
         props = node.properties
         for prop in draft.props:
             if not prop.deleted:
-                labels = tuple([name for name, live in prop.labels.items() if live]) if prop.labels else ()
-                props[prop.name] = Property(prop.name, bytes(prop.value), prop.pos, labels)
-        children = node.children
-        pending = []
-        for child in draft.children:
-            if not child.deleted:
-                sub = Node(child.name, parent=node)
-                children[child.name] = sub
-                pending.append((child, sub))
-        todo.extend(reversed(pending))
+                value = prop.value
+                props[prop.name] = make_property(
+                    prop.name, value if value.__class__ is bytes else bytes(value), prop.pos,
+                    tuple([name for name, live in prop.labels.items() if live]) if prop.labels else ())
+        if draft.children:
+            children = node.children
+            pending = []
+            for child in draft.children:
+                if not child.deleted:
+                    sub = children[child.name] = new_child(node, child.name)
+                    pending.append((child, sub))
+            todo.extend(reversed(pending))
 
 
 def _add_fixups(tree: Tree, unresolved: list[tuple[str, str, Ref]],
