@@ -549,7 +549,7 @@ def _resolve_tree(
     if wanted is None:
         notes.append(_arch_guessed(the_arch, kc, tree, cfg_text.label if cfg_text else "<config>"))
     if tree is not None:
-        notes.extend(firmware_notes(the_arch, tree))
+        notes.extend(firmware_notes(the_arch, tree, dt.secure_status if dt is not None else None))
     if not known:
         notes.append(_version_unknown(version, kc is not None))
     if dt is None and ram is None:

@@ -141,6 +141,9 @@ class DtFacts:
     #: ``of_dma_get_max_cpu_address(NULL)``: the lowest "highest reachable CPU address" of any
     #: ``dma-ranges`` in the tree (``None`` = no limit). Parent addresses are not translated.
     dma_max_cpu_address: int | None = None
+    #: Some node (enabled or not) has a ``secure-status`` property: the tree describes a secure
+    #: world (:mod:`memplan.resolve.firmware`).
+    secure_status: bool = False
 
 
 def _rmem_node(child: Node, index: int, ac: int, sc: int) -> RmemNode:
@@ -229,14 +232,19 @@ def extract(tree: Tree) -> DtFacts:
     devices: list[DeviceRef] = []
     phandle_paths: dict[int, str] = {}
     dma_max: int | None = None
+    secure = False
     # (node, the #address-cells of its parent when the node is reached through enabled nodes
-    # only, else None: its dma-ranges do not count)
+    # only, else None: its dma-ranges do not count); explicit loops below, not generators (a
+    # generator per node costs more than the few children it yields)
     todo: list[tuple[Node, int | None]] = [(root, ac)]
+    pop = todo.pop
+    push = todo.append
     while todo:
-        node, parent_ac = todo.pop()
+        node, parent_ac = pop()
         props = node.properties
-        if node.phandle is not None:
-            phandle_paths.setdefault(node.phandle, node.path)
+        phandle = node.phandle
+        if phandle is not None and phandle not in phandle_paths:
+            phandle_paths[phandle] = node.path
         dt = props.get("device_type")
         if dt is not None and _strings(dt) == ("memory",):
             mem_nodes.append(_memory_node(node, ac, sc))
@@ -249,6 +257,8 @@ def extract(tree: Tree) -> DtFacts:
                     node.path, cells, _strings(props.get("memory-region-names")), mr.source, node.is_enabled
                 )
             )
+        if "secure-status" in props:
+            secure = True
         children = node.children
         if parent_ac is not None:
             dma = props.get("dma-ranges")
@@ -258,11 +268,12 @@ def extract(tree: Tree) -> DtFacts:
                     dma_max = end
             if children:
                 own_ac = _u32(props.get("#address-cells"), 2)
-                todo.extend((child, own_ac if child.is_enabled else None)
-                            for child in reversed(children.values()))
+                for child in reversed(children.values()):
+                    # is_enabled only where there is a status to read (most nodes have none)
+                    push((child, own_ac if "status" not in child.properties or child.is_enabled else None))
                 continue
-        if children:
-            todo.extend((child, None) for child in reversed(children.values()))
+        for child in reversed(children.values()):
+            push((child, None))
     rm = root.children.get("reserved-memory")
     rmem_nodes: list[RmemNode] = []
     ok = True
@@ -310,4 +321,5 @@ def extract(tree: Tree) -> DtFacts:
         model=model[0] if model else None,
         has_chosen=chosen is not None,
         dma_max_cpu_address=dma_max,
+        secure_status=secure,
     )

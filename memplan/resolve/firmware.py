@@ -49,8 +49,10 @@ def _has_secure_status(tree: Tree) -> bool:
     return False
 
 
-def firmware_notes(arch: str, tree: Tree) -> list[Diagnostic]:
-    """The ``firmware-dt-edits`` note for a source tree whose firmware is known to edit it."""
+def firmware_notes(arch: str, tree: Tree, secure_status: bool | None = None) -> list[Diagnostic]:
+    """The ``firmware-dt-edits`` note for a source tree whose firmware is known to edit it.
+    ``secure_status``: whether a node of ``tree`` has ``secure-status``, when the caller knows
+    (:attr:`memplan.dts.facts.DtFacts.secure_status`); else the tree is walked to find out."""
     if not _is_source_tree(tree):
         return []
     adds: list[str] = []
@@ -61,7 +63,9 @@ def firmware_notes(arch: str, tree: Tree) -> list[Diagnostic]:
     elif arch in ("arm", "arm64"):
         optee = tree.find("/firmware/optee") is not None
         psci_smc = _string(tree, "/psci", "method") == "smc"
-        secure = tree.find("/secure-chosen") is not None or _has_secure_status(tree)
+        if secure_status is None:
+            secure_status = _has_secure_status(tree)
+        secure = tree.find("/secure-chosen") is not None or secure_status
         if optee or secure:
             adds.append("OP-TEE adds /reserved-memory nodes for its core and shared memory "
                         "(optee_core, optee_shm, no-map; on QEMU virt 15 MiB at 0xe100000 and 2 MiB at "
