@@ -3,7 +3,9 @@
 Every board is preprocessed once with the system cpp (kbuild's flags, as ``reference.sh``
 runs them); then, on that same preprocessed text, the benchmark times
 
-* memplan: ``parse_dts(text=...)`` alone, and ``parse_dts(text=...)`` + ``Tree.to_dtb()``;
+* memplan: ``parse_dts(text=...)`` alone, and ``parse_dts(text=...)`` + ``Tree.to_dtb()``, each
+  a cold parse (:func:`memplan.dts.replay.paused`: a board parsed again in one process would
+  otherwise replay its blocks, see ``--tree``);
 * dtlib: ``dtlib.DT(file)`` (Zephyr's pure-Python DTS library; installed at run time from
   PyPI's ``devicetree`` package into a cache directory, or taken from ``--dtlib PATH`` to a
   ``dtlib.py`` of a zephyr checkout, ``scripts/dts/python-devicetree/src/devicetree``);
@@ -18,12 +20,23 @@ Ratios below 1 mean memplan is faster.
     python benchmarks/bench_dts_parse.py --boards 10 --repeat 9
     python benchmarks/bench_dts_parse.py --dtlib ZEPHYR/scripts/dts/python-devicetree/src/devicetree/dtlib.py
     python -m pytest benchmarks/bench_dts_parse.py       # the same boards through pytest-benchmark
+
+``--tree LINUX`` instead measures what a lint worker does: consecutive boards of ``--arch`` (with
+``/reserved-memory``, as the issue's scenario), preprocessed once as the lint preprocesses them,
+then parsed in path order in this process, every ``--stride``-th board (a lint with 2 jobs gives
+each worker about every other board): CPU time per board of the parse alone (``Parser.parse``:
+no semantic passes), with the blocks of boards parsed before replayed (:mod:`memplan.dts.replay`)
+and cold, alternately, ``--repeat`` rounds (minimum kept), and the share of the text replayed.
+
+    python benchmarks/bench_dts_parse.py --tree ~/linux --arch arm64 --count 100 --stride 2
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import gc
 import importlib.util
 import json
 import os
@@ -41,7 +54,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from memplan.dts import parse_dts  # noqa: E402  (after the sys.path tweak)
+from memplan.dts import parse_dts, replay  # noqa: E402  (after the sys.path tweak)
 
 DTC_WARNINGS_OFF = (
     "-Wno-unit_address_vs_reg", "-Wno-unit_address_format", "-Wno-avoid_unnecessary_addr_size",
@@ -139,10 +152,12 @@ class Board:
         self.file.write_text(self.text)
 
     def memplan_parse(self) -> object:
-        return parse_dts(text=self.text, filename=str(self.board), include_dirs=self.dtc_dirs)
+        with replay.paused():
+            return parse_dts(text=self.text, filename=str(self.board), include_dirs=self.dtc_dirs)
 
     def memplan_dtb(self) -> bytes:
-        return parse_dts(text=self.text, filename=str(self.board), include_dirs=self.dtc_dirs).to_dtb()
+        with replay.paused():
+            return parse_dts(text=self.text, filename=str(self.board), include_dirs=self.dtc_dirs).to_dtb()
 
     def dtlib_parse(self, dtlib: ModuleType) -> object:
         return dtlib.DT(str(self.file), include_path=self.dtc_dirs)
@@ -193,6 +208,72 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def tree_boards(root: str, arch: str, start: int, count: int) -> list[tuple[str, str, list[str]]]:
+    """``count`` boards of ``arch`` with ``/reserved-memory`` from the ``start``-th on, in path
+    order: (path, preprocessed text, dtc include dirs), preprocessed as the lint does."""
+    from memplan.dts.preprocess import preprocess
+    from memplan.lint import KernelTree
+
+    tree = KernelTree.open(root)
+    dirs = list(tree.include_dirs)
+    out: list[tuple[str, str, list[str]]] = []
+    for _, rel in list(tree.select_boards([arch], []))[start:]:
+        path = f"{tree.root}/{rel}"
+        text = preprocess(path, include_dirs=dirs).text
+        if "reserved-memory" in text:
+            out.append((path, text, dirs))
+            if len(out) == count:
+                break
+    return out
+
+
+def parse_in_order(boards: list[tuple[str, str, list[str]]], replayed: bool) -> tuple[float, int]:
+    """CPU seconds to parse ``boards`` in order (``Parser.parse`` only) in this process, cold or
+    with the blocks of the boards before replayed; and the characters replayed."""
+    from memplan.dts.includes import IncludePolicy
+    from memplan.dts.parser import Parser
+
+    replay.clear()
+    done = 0
+    collecting = gc.isenabled()
+    gc.disable()  # as parse_text does
+    try:
+        start = time.process_time()
+        for path, text, dirs in boards:
+            with replay.paused() if not replayed else contextlib.nullcontext():
+                parser = Parser(text, path, [Path(d) for d in dirs], Path(path).parent, None, IncludePolicy())
+                cache = parser.blocks
+                before = cache.replayed if cache is not None else 0
+                parser.parse()
+                done += cache.replayed - before if cache is not None else 0
+        return time.process_time() - start, done
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def run_tree(args: argparse.Namespace) -> int:
+    """The ``--tree`` mode (see the module's docstring)."""
+    boards = tree_boards(args.tree, args.arch, args.start, args.count)[:: args.stride]
+    chars = sum(len(text) for _, text, _ in boards)
+    first, last = (boards[i][0].rsplit("/", 1)[-1] for i in (0, -1))
+    print(f"{len(boards)} boards of {args.arch} (every {args.stride}. of {args.count} with /reserved-memory "
+          f"from the {args.start}. on, {first} .. {last}), {chars / len(boards) / 1000:.0f} k characters a "
+          f"board; parse only, CPU, best of {args.repeat}")
+    cold: list[float] = []
+    warm: list[float] = []
+    share = 0
+    for _ in range(args.repeat):
+        cold.append(parse_in_order(boards, False)[0])
+        seconds, share = parse_in_order(boards, True)
+        warm.append(seconds)
+    c, w = min(cold) * 1000 / len(boards), min(warm) * 1000 / len(boards)
+    print(f"  cold      {c:7.2f} ms a board")
+    print(f"  replayed  {w:7.2f} ms a board  ({w / c:.2f} of cold; {100 * share / chars:.1f} % of the text "
+          "replayed)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -200,7 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per tool and board (default 5)")
     parser.add_argument("--stat", choices=("min", "median"), default="min", help="statistic (default min)")
     parser.add_argument("--dtlib", metavar="PATH", help="a dtlib.py to use instead of PyPI's devicetree")
-    return run(parser.parse_args(argv))
+    parser.add_argument("--tree", metavar="LINUX", help="boards of a kernel tree in path order (see above)")
+    parser.add_argument("--arch", default="arm64", help="with --tree: the architecture (default arm64)")
+    parser.add_argument("--start", type=int, default=0, help="with --tree: the first board (default 0)")
+    parser.add_argument("--count", type=int, default=100, help="with --tree: how many boards (default 100)")
+    parser.add_argument("--stride", type=int, default=2, help="with --tree: parse every N-th (default 2)")
+    args = parser.parse_args(argv)
+    return run_tree(args) if args.tree else run(args)
 
 
 # ---- pytest-benchmark entry points (python -m pytest benchmarks/bench_dts_parse.py) ----

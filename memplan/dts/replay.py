@@ -93,14 +93,15 @@ class BlockCache:
     """The blocks of one parser setting (key: :func:`block_key` and the stack count at the
     start), least recently used first, at most :data:`MAX_TEXT` characters of text in all."""
 
-    __slots__ = ("_blocks", "_size", "hits", "limit")
+    __slots__ = ("_blocks", "_size", "hits", "limit", "replayed")
 
     def __init__(self, limit: int = MAX_TEXT) -> None:
         self._blocks: OrderedDict[tuple[str, int], list[Block]] = OrderedDict()
         self._size = 0
         self.limit = limit
-        #: blocks found (replayed) so far
+        #: blocks found (replayed) so far, and their characters
         self.hits = 0
+        self.replayed = 0
 
     def __len__(self) -> int:
         return sum(len(blocks) for blocks in self._blocks.values())
@@ -121,6 +122,7 @@ class BlockCache:
             if text.startswith(block.text, pos):
                 self._blocks.move_to_end(key)
                 self.hits += 1
+                self.replayed += len(block.text)
                 return block
         return None
 
