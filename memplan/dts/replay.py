@@ -275,7 +275,12 @@ def replay(block: Block, smap: SourceMap, start: int, top: Pos, made: list[Draft
         if omit:
             node.omit = True
         if label_pos:
-            node.label_pos = {label: _pos(smap, start + at) for label, at in label_pos}
+            positions = {}
+            for label, at in label_pos:
+                lpos: Pos = new(Pos)
+                set_pos(lpos, (smap, start + at))
+                positions[label] = lpos
+            node.label_pos = positions
         if props:
             kept = node.props
             for rec in props:
@@ -289,8 +294,12 @@ def replay(block: Block, smap: SourceMap, start: int, top: Pos, made: list[Draft
                 if plabels:
                     prop.labels = dict.fromkeys(plabels, True)
                 if refs:
-                    prop.refs = [Ref(kind, offset, target, _pos(smap, start + at))
-                                 for kind, offset, target, at in refs]
+                    made_refs = []
+                    for kind, offset, target, at in refs:
+                        rpos: Pos = new(Pos)
+                        set_pos(rpos, (smap, start + at))
+                        made_refs.append(Ref(kind, offset, target, rpos))
+                    prop.refs = made_refs
                 if value_labels:
                     prop.value_labels = [(label, _pos(smap, start + at)) for label, at in value_labels]
                 kept.append(prop)
@@ -300,11 +309,20 @@ def replay(block: Block, smap: SourceMap, start: int, top: Pos, made: list[Draft
             owner.children.append(node)
         append(node)
     made.extend(nodes)
+    # the labels, as the parse registers them (LabelIndex.add written out for a new node: its
+    # labels in the order the parse gives them, each node listed once under each of them)
     records = block.nodes
+    owners = index.nodes
     for i in block.labelled:
         node = nodes[i]
-        for label in reversed(records[i][6]):
-            index.add(node, label)
+        labels = records[i][6]
+        node.labels = dict.fromkeys(labels, True)
+        for label in reversed(labels):
+            listed = owners.get(label)
+            if listed is None:
+                owners[label] = [node]
+            else:
+                listed.append(node)
     return nodes[0]
 
 

@@ -79,7 +79,7 @@ SOC = """
 \t\tplabel: p2 = <3>;
 \t\t/delete-property/ p2;
 \t\tuart0: serial@3000 { reg = <0x3000 0x100>; clocks = <&clk 1>, <&clk 2>; status = "disabled"; };
-\t\tclk: clock@4000 { reg = <0x4000 0x100>; #clock-cells = <1>;
+\t\tclkb: clk: clock@4000 { reg = <0x4000 0x100>; #clock-cells = <1>; parent = <&board_clk 1>;
 \t\t\tout = vlab: <1 inner: 2>, "s\\x41", [01 blab: 02];
 \t\t\tpath = &uart0; both = "a", &{/soc/serial@3000}, <&{/cpus} (1 + 2) 'c'>; wide = /bits/ 16 <1 (-1)>; };
 \t\t/omit-if-no-ref/ spare: spare@5000 { reg = <0x5000 4>; };
@@ -91,7 +91,7 @@ SOC = """
 \tsub { tagged = "padding so that the block is kept"; };
 };
 """
-SOC_MARKED = f'# 1 "soc.dtsi" 1{SOC}# 40 "board.dts" 2\n'
+SOC_MARKED = f'# 1 "soc.dtsi" 1{SOC}# 40 "board.dts" 2\n/ {{ board_clk: osc {{ #clock-cells = <1>; }}; }};\n'
 
 SOURCES = {
     "soc": H + SOC_MARKED + "&uart0 { status = \"okay\"; };\n",
@@ -102,6 +102,7 @@ SOURCES = {
     " l: extra { x = <&l2>; }; };\n&soc { /delete-node/ sub; };\n/ { aliases { u = &clk; }; };\n",
     "same-block-twice": H + SOC_MARKED + "&soc { merged { a = <1>; b = \"a string long enough\"; }; };\n"
     "&soc { merged { a = <1>; b = \"a string long enough\"; }; };\n",
+    "both-labels": H + SOC_MARKED + "&clkb { via-second = <1>; };\n&clk { via-first = <2>; };\n",
     "labels-on-refs": H + SOC_MARKED + "top: &cpu0 { clock-frequency = <1000000000>; lab: sub { }; };\n"
     "&top { again = <&lab>; more = \"padding for the block size\"; };\n",
 }
@@ -123,7 +124,8 @@ def test_a_block_at_another_offset_keeps_its_own_positions() -> None:
     points at its own file, line and column."""
     one = H + SOC_MARKED + "&uart0 { status = \"okay\"; };\n"
     two = (H + "/memreserve/ 0x1000 0x1000;\n// another board\n\n"
-           + SOC.replace("\n/ {", '\n# 100 "other/soc-v2.dtsi" 1\n/ {', 1) + "&gic { extra; };\n")
+           + SOC.replace("\n/ {", '\n# 100 "other/soc-v2.dtsi" 1\n/ {', 1)
+           + "&gic { extra; };\n/ { board_clk: osc { #clock-cells = <1>; }; };\n")
     warm(one)
     got, hits = warm(two, "two.dts")
     assert hits == 2  # the SoC's two blocks
@@ -226,6 +228,22 @@ def test_included_and_incbin_files_are_read_every_time(item: str, tmp_path: Path
         assert tree.root.children["n"].properties["p"].value == bytes([value] * 3)
     cache = replay.cache_for(False)
     assert cache is not None and len(cache) == 0
+
+
+def test_a_reference_inside_a_replayed_block_keeps_its_position() -> None:
+    """A board without the clock the SoC block refers to: the error names the reference."""
+    text = H + SOC_MARKED.replace("board_clk: osc", "other: osc")
+    errors = []
+    for _ in range(3):  # cold, then recorded, then replayed
+        with pytest.raises(MemplanError, match="board_clk") as err:
+            parse_text(text, "board.dts")
+        errors.append((str(err.value), _source(err.value.source)))
+    assert errors[0] == errors[1] == errors[2]
+    src = err.value.source
+    assert src is not None and src.text is not None and src.column is not None
+    assert src.text[src.column - 1 :].startswith("&board_clk")
+    cache = replay.cache_for(False)
+    assert cache is not None and cache.hits >= 2
 
 
 def test_labels_inside_values_keep_their_positions() -> None:
