@@ -20,9 +20,10 @@ ADDRESS_CODES = frozenset({"dtc-reg-format", "dtc-ranges-format", "dtc-dma-range
 
 def _declared(props: dict[str, Property], name: str) -> int | None:
     prop = props.get(name)
-    if prop is None or len(prop.value) != 4:
+    if prop is None:
         return None
-    return int.from_bytes(prop.value, "big")
+    value = prop.value
+    return int.from_bytes(value, "big") if len(value) == 4 else None
 
 
 def _warn(severity: Severity, code: str, message: str, node: Node, prop: Property | None) -> Diagnostic:
@@ -46,15 +47,21 @@ def address_warnings(tree: Tree) -> list[Diagnostic]:
         return out
     top = (_declared(root.properties, "#address-cells"), _declared(root.properties, "#size-cells"), root)
     todo: list[tuple[Node, _Declared]] = [(child, top) for child in reversed(root.children.values())]
+    pop = todo.pop
+    push = todo.append
     while todo:
-        node, (a_decl, s_decl, parent) = todo.pop()
+        node, (a_decl, s_decl, parent) = pop()
         props = node.properties
         reg = props.get("reg")
         ranges = props.get("ranges")
         dma = props.get("dma-ranges")
+        children = node.children
         c_decl: _Declared | None = None
-        if node.children or ranges is not None or dma is not None:
+        if children or ranges is not None or dma is not None:
             c_decl = (_declared(props, "#address-cells"), _declared(props, "#size-cells"), node)
+            # an explicit loop, not a generator per node (which costs more than its children)
+            for child in reversed(children.values()):
+                push((child, c_decl))
         if reg is not None or ranges is not None or dma is not None:
             p_addr = 2 if a_decl is None else a_decl
             p_size = 1 if s_decl is None else s_decl
@@ -74,9 +81,6 @@ def address_warnings(tree: Tree) -> list[Diagnostic]:
                 if s_decl is None:
                     out.append(_warn("warning", "dtc-avoid-default-addr-size",
                                      f"{node.path}: relying on default #size-cells value", node, None))
-        if node.children:
-            assert c_decl is not None
-            todo.extend((child, c_decl) for child in reversed(node.children.values()))
     return out
 
 

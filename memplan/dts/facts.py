@@ -35,8 +35,11 @@ def _lenient(read: Callable[[], T]) -> T | None:
 
 
 def _u32(prop: Property | None, default: int) -> int:
-    value = _lenient(prop.as_u32) if prop is not None else None
-    return default if value is None else value
+    """``prop`` as one 32-bit cell, else ``default`` (absent, or not one cell)."""
+    if prop is None:
+        return default
+    value = prop.value
+    return int.from_bytes(value, "big") if len(value) == 4 else default
 
 
 def _read_pairs(prop: Property, acells: int, scells: int) -> list[tuple[int, int]] | None:

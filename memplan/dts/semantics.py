@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
-from typing import Protocol
+from typing import Any, Protocol
 
 from memplan.dts.draft import (
     PATH_REF,
@@ -27,7 +27,7 @@ from memplan.dts.draft import (
     delete_node,
     find_ref,
 )
-from memplan.dts.tree import MemReserve, Node, Property, Tree, make_property, new_child
+from memplan.dts.tree import MemReserve, Node, Property, Tree, UnsealedProperty, new_child
 from memplan.errors import DtsError, LabelError
 from memplan.model import Diagnostic
 
@@ -46,6 +46,7 @@ __all__ = ["BAD_NODE_CHAR", "BAD_PROP_CHAR", "Resolver", "build_tree"]
 
 BAD_NODE_CHAR = re.compile(r"[^a-zA-Z0-9,._+@-]")
 BAD_PROP_CHAR = re.compile(r"[^a-zA-Z0-9,._+*#?-]")
+_new_object = object.__new__
 #: A live property with references (phandles or paths) and its node.
 _PropRefs = tuple[DraftNode, DraftProp]
 #: Two '@' in one of the node names joined by '/'.
@@ -475,9 +476,11 @@ def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
 
     A module function, not a closure: a nested function that calls itself is a reference
     cycle, which would keep the whole tree alive until the cyclic garbage collector runs.
-    A tree has thousands of properties: the loop makes each :class:`Property` with one
-    positional call, copies a value only when it is still a ``bytearray`` and makes each
-    node with :func:`~memplan.dts.tree.new_child` (no keyword call, no method call)."""
+    Written for speed (a board has hundreds of nodes and over a thousand properties): no
+    comprehension per node or property (each is a function call), properties made as
+    :func:`~memplan.dts.tree.make_property` makes them (written out here: the call was a fifth
+    of the conversion), a value copied only when it is still a ``bytearray``, nodes made with
+    :func:`~memplan.dts.tree.new_child`."""
     tree_labels = tree.labels
     label_sources = tree.label_sources
     phandles = tree.phandles
@@ -486,12 +489,15 @@ def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
     while todo:
         draft, node = pop()
         node.source = draft.pos
-        if draft.labels:
-            node.labels = [name for name, live in draft.labels.items() if live]
-            for label in node.labels:
-                if label not in tree_labels:
-                    tree_labels[label] = node
-                    label_sources[label] = draft.label_pos.get(label, draft.pos)
+        labels = draft.labels
+        if labels:
+            live_labels = node.labels = []
+            for label, live in labels.items():
+                if live:
+                    live_labels.append(label)
+                    if label not in tree_labels:
+                        tree_labels[label] = node
+                        label_sources[label] = draft.label_pos.get(label, draft.pos)
         if draft.phandle:
             node.phandle = draft.phandle
             phandles.setdefault(draft.phandle, node)
@@ -499,9 +505,13 @@ def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
         for prop in draft.props:
             if not prop.deleted:
                 value = prop.value
-                props[prop.name] = make_property(
-                    prop.name, value if value.__class__ is bytes else bytes(value), prop.pos,
-                    tuple([name for name, live in prop.labels.items() if live]) if prop.labels else ())
+                made: Any = _new_object(UnsealedProperty)
+                made.name = name = prop.name
+                made.value = value if value.__class__ is bytes else bytes(value)
+                made.source = prop.pos
+                made.labels = _live_labels(prop.labels) if prop.labels else ()
+                made.__class__ = Property
+                props[name] = made
         if draft.children:
             children = node.children
             pending = []
@@ -510,6 +520,10 @@ def _convert(tree: Tree, top: DraftNode, top_node: Node) -> None:
                     sub = children[child.name] = new_child(node, child.name)
                     pending.append((child, sub))
             todo.extend(reversed(pending))
+
+
+def _live_labels(labels: dict[str, bool]) -> tuple[str, ...]:
+    return tuple([name for name, live in labels.items() if live])
 
 
 def _add_fixups(tree: Tree, unresolved: list[tuple[str, str, Ref]],

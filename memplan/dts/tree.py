@@ -19,7 +19,7 @@ from memplan.source import Source
 #: The DTB writer, set by :mod:`memplan.dts.dtb` when it is imported (``import memplan.dts`` does).
 _DTB_WRITER: list[Callable[[Tree], bytes]] = []
 
-__all__ = ["MemReserve", "Node", "Property", "Tree", "make_property", "new_child"]
+__all__ = ["MemReserve", "Node", "Property", "Tree", "UnsealedProperty", "make_property", "new_child"]
 
 _NO_SOURCE = Source.builtin("no source")
 
@@ -135,8 +135,9 @@ _set_source = Property.__dict__["source"].__set__
 _set_labels = Property.__dict__["labels"].__set__
 
 
-class _Unsealed(Property):
-    """:class:`Property` with plain attribute stores (see :func:`make_property`)."""
+class UnsealedProperty(Property):
+    """:class:`Property` with plain attribute stores, for the builders of whole trees only (see
+    :func:`make_property`; an object is never left with this class)."""
 
     __slots__ = ()
     __setattr__ = object.__setattr__
@@ -149,7 +150,7 @@ def make_property(name: str, value: bytes, source: Source, labels: tuple[str, ..
     through its slots' descriptors (a method call each); its twin without the frozen
     ``__setattr__`` (same slots, no fields of its own) sets them as plain attribute stores, and
     the finished object is then given its real class (allowed: the layouts are the same)."""
-    prop: Any = _new_object(_Unsealed)
+    prop: Any = _new_object(UnsealedProperty)
     prop.name = name
     prop.value = value
     prop.source = source
@@ -167,6 +168,9 @@ class MemReserve:
     labels: tuple[str, ...] = ()
     source: Source = _NO_SOURCE
 
+
+#: The ``status`` values of an enabled node: "okay" and "ok", NUL-terminated.
+_ENABLED_STATUS = (b"okay\0", b"ok\0")
 
 #: Longest parent path a node keeps its own path below (see :attr:`Node.path`).
 _KEPT_PATH = 1024
@@ -343,12 +347,9 @@ class Node:
     def is_enabled(self) -> bool:
         """True when ``status`` is absent, ``"okay"`` or ``"ok"``."""
         prop = self.properties.get("status")
-        if prop is None:
-            return True
-        try:
-            return prop.as_string() in ("okay", "ok")
-        except DtsError:
-            return False
+        # the value as bytes: what as_string() reads as "okay" or "ok" (anything else, malformed
+        # values included, is not enabled), without decoding it
+        return prop is None or prop.value in _ENABLED_STATUS
 
     def child(self, name: str) -> Node | None:
         """The child ``name``; a name without ``@`` also matches ``name@unit`` (first match)."""
