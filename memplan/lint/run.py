@@ -97,6 +97,9 @@ _WAITING: dict[str, Any] = {}
 #: Boards a worker of :class:`_BoardPool` builds ahead, at most, before it needs a configuration.
 _AHEAD = 48
 
+#: Consecutive boards a :class:`_BoardPool` task holds after the first batches, at most.
+_RUN = 8
+
 
 def _init_waiting(ready: dict[str, tuple[Any, str]], build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
     _CONTEXTS.clear()
@@ -135,7 +138,8 @@ def _finish(built: LoadedTree | BoardResult, ctx: ArchContext, path: str) -> Boa
 
 def _batches(selected: Sequence[tuple[str, str]], workers: int) -> Iterator[tuple[str, tuple[str, ...]]]:
     """The boards as :func:`_lint_batch` tasks: first one batch per worker (boards it builds
-    while the configurations are read), then one board a task (the work stays balanced)."""
+    while the configurations are read), then runs of consecutive boards, down to one board a
+    task at the end (the work stays balanced)."""
     ahead = max(min(_AHEAD, len(selected) // (2 * workers)), 1)
     i = 0
     for _ in range(workers):
@@ -145,8 +149,17 @@ def _batches(selected: Sequence[tuple[str, str]], workers: int) -> Iterator[tupl
         batch = [path for a, path in selected[i : i + ahead] if a == arch]
         yield arch, tuple(batch)
         i += len(batch)
-    for arch, path in selected[i:]:
-        yield arch, (path,)
+    # then runs of consecutive boards, shorter towards the end: a worker's boards follow one
+    # another in path order, so they share most of their SoC's top-level blocks, which the
+    # parser replays instead of parsing again (memplan.dts.replay; one board a task, the two
+    # workers took turns and each saw only every other board), while the last tasks are single
+    # boards, so no worker is left with a long run when the others are done
+    while i < len(selected):
+        arch = selected[i][0]
+        run = max(min(_RUN, (len(selected) - i) // (4 * workers)), 1)
+        batch = [path for a, path in selected[i : i + run] if a == arch]
+        yield arch, tuple(batch)
+        i += len(batch)
 
 
 class _BoardPool:
@@ -154,7 +167,7 @@ class _BoardPool:
     that building the boards, which needs no configuration, overlaps reading them: each worker
     builds a batch of boards, then waits for the configurations of their architecture
     (:meth:`ready` hands them over through a file, each architecture's as soon as it is read)
-    to resolve them, then lints one board a task."""
+    to resolve them, then lints the rest in runs of consecutive boards (:func:`_batches`)."""
 
     def __init__(self, selected: Sequence[tuple[str, str]], workers: int,
                  build: tuple[str, tuple[str, ...], DtcVersion]) -> None:

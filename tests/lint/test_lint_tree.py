@@ -130,7 +130,21 @@ def test_board_batches_keep_each_architecture_and_every_board_once() -> None:
     tasks = list(lint_run._batches(selected, 2))
     assert [(arch, path) for arch, paths in tasks for path in paths] == selected
     assert [len(paths) for _arch, paths in tasks[:2]] == [5, 6]  # a batch stops at another arch
-    assert all(len(paths) == 1 for _arch, paths in tasks[2:])
+    assert all(len(paths) == 1 for _arch, paths in tasks[2:])  # too few left for runs
+
+
+def test_board_batches_give_runs_of_consecutive_boards_then_single_ones() -> None:
+    """After the first batches a task is a run of consecutive boards (so a worker's boards share
+    their SoC's blocks, which the parser replays), shrinking to one board at the end."""
+    selected = [("arm", f"a{i:03}") for i in range(300)] + [("riscv", f"r{i:03}") for i in range(30)]
+    tasks = list(lint_run._batches(selected, 2))
+    assert [(arch, path) for arch, paths in tasks for path in paths] == selected
+    lengths = [len(paths) for _arch, paths in tasks[2:]]
+    assert max(lengths) == lint_run._RUN
+    # shorter towards the end (a run also stops where the architecture changes)
+    assert lengths[: len(lengths) // 3] == [lint_run._RUN] * (len(lengths) // 3)
+    assert lengths[-8:] == [1] * 8  # the last tasks are single boards
+    assert all(len({arch for arch, p in selected if p in paths}) == 1 for _arch, paths in tasks)
 
 
 def test_an_unreadable_configuration_stops_a_parallel_lint(tmp_path: Path) -> None:
