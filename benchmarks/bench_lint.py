@@ -26,12 +26,13 @@ What is timed (wall clock):
   wall time, counted from the moment the defconfigs are read, misses what they built meanwhile:
   for wall time, ``lint (all)`` is the figure to compare.
 
-``--profile N`` instead profiles the lint of N of those boards in this process (one job, as one
-worker runs them) with cProfile on CPU time and prints each phase's share: reading the defconfigs
-through the tree's Kconfig (with its toolchain probes) and choosing each board's, the preprocessor
-(memplan's side and the ``cpp`` processes), the DTS parse, dtc's semantic checks and the tree
-conversion, the resolve, the
-cyclic garbage collector, the JSON report, and sending results back from a worker (pickling).
+``--profile N`` instead profiles the lint of N boards of the first architecture in this process
+(runs of 8 consecutive boards, evenly spaced over all of them, as one worker takes them; the
+parser's block replay starts empty in each pass) with cProfile on CPU time and prints each
+phase's share: reading the defconfigs through the tree's Kconfig (with its toolchain probes)
+and choosing each board's, the preprocessor (memplan's side and the ``cpp`` processes), the DTS
+parse, dtc's semantic checks and the tree conversion, the resolve, the cyclic garbage collector,
+the JSON report, and sending results back from a worker (pickling).
 
 The two are run alternately ``--rounds`` times and the minimum of each is kept (on a shared
 machine the minimum is least disturbed by other load). Besides wall time, the CPU time (user +
@@ -122,6 +123,23 @@ _PHASES = (
 )
 
 
+#: Consecutive boards in a row of the profiled sample, as a lint worker takes them (neighbouring
+#: boards share their SoC's top-level blocks, which the parser replays).
+PROFILE_RUN = 8
+
+
+def _runs(boards: list[str], count: int) -> list[str]:
+    """``count`` boards (at most): runs of :data:`PROFILE_RUN` consecutive ones, evenly spaced."""
+    count = min(count, len(boards))
+    runs = max(count // PROFILE_RUN, 1)
+    step = len(boards) / runs
+    picked: list[str] = []
+    for i in range(runs):
+        start = int(i * step)
+        picked.extend(boards[start : start + min(PROFILE_RUN, count - len(picked))])
+    return picked
+
+
 def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
     """Each phase's share of linting ``boards`` in this process, CPU time (see the module doc)."""
     from memplan.dts.dtcversion import DEFAULT_DTC, tree_dtc_version
@@ -154,6 +172,9 @@ def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
             collector[0] += time.process_time() - collector[1]
 
     gc.callbacks.append(on_gc)
+    from memplan.dts import replay
+
+    replay.clear()  # each pass starts with no block kept, as a fresh worker does
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     own0 = time.process_time()
     results = [_lint_one((arch, b)) for b in boards]  # as a worker runs them, unprofiled
@@ -162,6 +183,7 @@ def profile(tree: KernelTree, arch: str, boards: list[str]) -> None:
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpp_cpu = kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime
     prof = cProfile.Profile(time.process_time)
+    replay.clear()
     prof.enable()
     for b in boards:  # again, profiled: only the shares of the phases are taken from this run
         _lint_one((arch, b))
@@ -223,14 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     boards = [path for _, path in tree.select_boards(arches, [])]
     if args.reserved_memory:
         boards = [b for b in boards if _has_reserved_memory(tree, b)]
+    if args.profile:
+        first = {path for arch, path in tree.select_boards(arches[:1], [])}
+        profile(tree, arches[0], _runs([b for b in boards if b in first], args.profile))
+        return 0
     if not args.all and len(boards) > args.sample:
         step = len(boards) / args.sample
         boards = [boards[int(i * step)] for i in range(args.sample)]
     where = f"{', '.join(arches)} in {tree.root} (Linux {tree.version})"
-    if args.profile:
-        step = len(boards) / min(args.profile, len(boards))
-        profile(tree, arches[0], [boards[int(i * step)] for i in range(min(args.profile, len(boards)))])
-        return 0
     print(f"{len(boards)} boards of {where}, {args.jobs} jobs")
     kb: list[float] = []
     kb_cpu: list[float] = []
