@@ -81,6 +81,16 @@ def read_value_file(path: Path) -> str:
     return data.decode("ascii", errors="replace")
 
 
+def area_dirs(root: Path, what: str) -> list[Path]:
+    """The subdirectories of ``root`` (one per CMA area), sorted; an :class:`ObserveError`
+    naming ``root`` (``what``: which directory it should be) when it cannot be listed."""
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError as err:
+        message = f"cannot list the {what} {root}: {err.strerror}"
+        raise ObserveError(message, observed_source(str(root))) from None
+
+
 def read_text(path: str | Path) -> str:
     """Read a text file leniently (kernel files are ASCII; stray bytes are replaced)."""
     return Path(path).read_bytes().decode("utf-8", errors="replace")

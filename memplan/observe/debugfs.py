@@ -16,6 +16,7 @@ from memplan.kernel import rules
 from memplan.model import Diagnostic
 from memplan.numbers import is_int
 from memplan.observe._common import (
+    area_dirs,
     diag,
     malformed,
     observed_int,
@@ -140,7 +141,7 @@ def read_debugfs_cma(
     r = Path(root)
     areas: list[DebugfsCmaArea] = []
     diagnostics: list[Diagnostic] = []
-    for sub in sorted(p for p in r.iterdir() if p.is_dir()):
+    for sub in area_dirs(r, "debugfs cma directory"):
         area, diags = read_debugfs_area(sub, page_size, kernel_version)
         areas.append(area)
         diagnostics.extend(diags)

@@ -11,7 +11,14 @@ from pathlib import Path
 from memplan.errors import shorten
 from memplan.model import Diagnostic
 from memplan.numbers import is_int
-from memplan.observe._common import malformed, observed_int, observed_source, read_value_file, unreadable
+from memplan.observe._common import (
+    area_dirs,
+    malformed,
+    observed_int,
+    observed_source,
+    read_value_file,
+    unreadable,
+)
 from memplan.observe.model import SysfsCmaArea
 
 
@@ -20,7 +27,7 @@ def read_sysfs_cma(root: str | Path) -> tuple[tuple[SysfsCmaArea, ...], tuple[Di
     r = Path(root)
     areas: list[SysfsCmaArea] = []
     diagnostics: list[Diagnostic] = []
-    for sub in sorted(p for p in r.iterdir() if p.is_dir()):
+    for sub in area_dirs(r, "sysfs cma directory"):
         counters: list[tuple[str, int]] = []
         for f in sorted(p for p in sub.iterdir() if p.is_file()):
             try:

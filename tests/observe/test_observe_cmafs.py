@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from memplan.errors import ObserveError
 from memplan.observe import read_debugfs_cma, read_sysfs_cma
 from memplan.observe.debugfs import area_name_from_dir
 from memplan.version import KernelVersion
@@ -94,3 +98,16 @@ def test_sysfs_counters(tmp_path: Path) -> None:
     assert by["linux,cma"].counters == ()
     [d] = diags
     assert d.code == "observe-malformed-line"
+
+
+@pytest.mark.parametrize("reader", [read_debugfs_cma, read_sysfs_cma])
+def test_a_cma_directory_that_cannot_be_listed_is_an_observe_error(tmp_path: Path, reader: Any) -> None:
+    """A missing directory, or a file where the directory should be, is an ObserveError naming it
+    (found by the front-end fuzzer: it was a bare FileNotFoundError)."""
+    for root in (tmp_path / "missing", tmp_path / "a-file"):
+        if root.name == "a-file":
+            root.write_text("0\n")
+        with pytest.raises(ObserveError) as info:
+            reader(root)
+        assert info.value.source is not None and info.value.source.file == str(root)
+        assert str(root) in info.value.message and "cma directory" in info.value.message
