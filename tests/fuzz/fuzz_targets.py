@@ -168,8 +168,9 @@ TARGETS: dict[str, tuple[Callable[[str], None], bool]] = {
 }
 
 
-def check(target: str, text: str) -> None:
-    """Run ``target`` on ``text``; fail on anything but success or a short MemplanError."""
+def check(target: str, text: str) -> bool:
+    """Run ``target`` on ``text``; fail on anything but success or a short MemplanError.
+    True when ``text`` was accepted, False when it was rejected with such an error."""
     func, positioned = TARGETS[target]
     try:
         func(text)
@@ -178,3 +179,5 @@ def check(target: str, text: str) -> None:
         assert len(shown) <= MAX_ERROR_TEXT, f"{target}: {len(shown)}-character error message"
         if positioned:
             assert err.source is not None, f"{target}: error without a position: {err.message}"
+        return False
+    return True
