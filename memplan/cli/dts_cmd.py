@@ -12,6 +12,7 @@ from typing import Any
 
 from memplan.cli.exits import exit_help
 from memplan.cli.options import (
+    add_dtc_kernel_version,
     add_dtc_version,
     add_gate_options,
     add_include_dirs,
@@ -44,28 +45,35 @@ def _run(args: argparse.Namespace) -> int:
 
     from memplan.cli.dts_summary import load_tree, summarize
     from memplan.cli.gate import gate_status, kept
-    from memplan.cli.inputs import STDIN, check_include_dirs, include_roots
-    from memplan.dts.dtcversion import DEFAULT_DTC
-    from memplan.errors import UsageError
+    from memplan.cli.inputs import STDIN, check_include_dirs, include_roots, overlay_specs
+    from memplan.dts.dtcversion import choose_dtc, with_dtc_reason
+    from memplan.dts.load import is_dtb_file
+    from memplan.errors import DtsError, UsageError
     from memplan.source import Source
 
     dirs = check_include_dirs(args.include_dirs)
     roots = include_roots(args)
-    dtc = args.dtc_version if args.dtc_version is not None else DEFAULT_DTC
-    if args.file == STDIN:
-        from memplan.dts.load import load_device_tree_stdin
+    # --dtc-version, else the dtc the --kernel-version carries in scripts/dtc (as resolve and check)
+    dtc, note = choose_dtc(args.dtc_version, args.kernel_version)
+    specs = []
+    try:
+        if args.file == STDIN:
+            from memplan.dts.load import load_device_tree_stdin
 
-        loaded = load_device_tree_stdin(sys.stdin.buffer.read(), dirs, args.cpp, symbols=args.symbols,
-                                        include_roots=roots, dtc=dtc)
-    else:
-        loaded = load_tree(args.file, dirs, args.cpp, symbols=args.symbols, include_roots=roots, dtc=dtc)
-    if args.overlays:
-        from memplan.cli.inputs import overlay_specs
-        from memplan.dts.overlay_input import apply_overlay_specs
+            loaded = load_device_tree_stdin(sys.stdin.buffer.read(), dirs, args.cpp, symbols=args.symbols,
+                                            include_roots=roots, dtc=dtc)
+        else:
+            loaded = load_tree(args.file, dirs, args.cpp, symbols=args.symbols, include_roots=roots, dtc=dtc)
+        if args.overlays:
+            from memplan.dts.overlay_input import apply_overlay_specs
 
-        specs = overlay_specs(args.overlays)
-        apply_overlay_specs(loaded.tree, specs, dirs, args.cpp, include_roots=roots, dtc=dtc)
-        loaded = attrs.evolve(loaded, files=(*loaded.files, *(s.path for s in specs)))
+            specs = overlay_specs(args.overlays)
+            apply_overlay_specs(loaded.tree, specs, dirs, args.cpp, include_roots=roots, dtc=dtc)
+            loaded = attrs.evolve(loaded, files=(*loaded.files, *(s.path for s in specs)))
+    except DtsError as err:
+        raise with_dtc_reason(err, note) from None
+    if note is not None and (loaded.kind == "dts" or not all(is_dtb_file(s.path) for s in specs)):
+        loaded = attrs.evolve(loaded, diagnostics=(note, *loaded.diagnostics))  # some source was compiled
     if args.output:
         if os.path.isdir(args.output):
             where = Source("file", file=args.output)
@@ -106,7 +114,8 @@ def register(subparsers: Any) -> None:
         help="add /__symbols__ (every label and its path) as dtc -@ does, so the tree can take overlays",
     )
     add_overlays(p)
-    add_dtc_version(p)
+    add_dtc_version(p, default="the dtc in scripts/dtc of the --kernel-version, else 1.6.1")
+    add_dtc_kernel_version(p)
     p.add_argument(
         "--cpp", choices=CPP_CHOICES, default="auto",
         help="preprocessor: system cpp when installed, else pcpp (auto); or force one; none = no cpp",

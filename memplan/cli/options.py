@@ -87,6 +87,30 @@ def add_dtc_version(p: argparse.ArgumentParser | argparse._ArgumentGroup, defaul
     )
 
 
+def _kernel_version(text: str) -> object:
+    from memplan.errors import MemplanError
+    from memplan.version import KernelVersion
+
+    try:
+        version = KernelVersion.parse(text)
+    except MemplanError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
+    problem = version.implausible()
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return version
+
+
+def add_dtc_kernel_version(p: argparse.ArgumentParser) -> None:
+    """``--kernel-version VERSION`` of ``memplan dts``: only which dtc the source follows (the copy
+    in the release's ``scripts/dtc``), as ``resolve`` and ``check`` choose it."""
+    p.add_argument(
+        "--kernel-version", dest="kernel_version", type=_kernel_version, default=None, metavar="VERSION",
+        help="the Linux release the source is built with (e.g. 6.2): follow the dtc in its scripts/dtc "
+        "(--dtc-version wins)",
+    )
+
+
 def add_board_inputs(p: argparse.ArgumentParser) -> None:
     """The Device Tree: ``--dts``, ``--dtb`` or ``--example``, and ``--include``."""
     g = p.add_argument_group("Device Tree")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,63 @@ def test_cli_names_the_rule(stdin: bool, tmp_path: Path, capsys: pytest.CaptureF
     assert main(["resolve", "--dts", dts, "--arch", "arm64", "--kernel-version", "6.2"]) == 2
     err = capsys.readouterr().err
     assert "Value out of range" in err and "scripts/dtc of Linux 6.2" in err and "Traceback" not in err
+
+
+def _dts_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["dts", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_dts_command_follows_the_kernels_dtc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    board = tmp_path / "board.dts"
+    board.write_text(BOARD)
+    code, out, _err = _dts_cli([str(board), "--kernel-version", "6.12"], capsys)
+    assert code == 0
+    assert "[dtc-from-kernel] following dtc 1.7.0-gbcd02b523429" in out and "Linux 6.12.0" in out
+    assert "[dtc-value-truncated]" in out
+    # the blob is the one dtc 1.7 builds (memplan following 1.7 by name), the note aside
+    kernel_dtb, named_dtb = tmp_path / "k.dtb", tmp_path / "n.dtb"
+    assert _dts_cli([str(board), "--kernel-version", "6.3", "-o", str(kernel_dtb)], capsys)[0] == 0
+    assert _dts_cli([str(board), "--dtc-version", "1.7.0", "-o", str(named_dtb)], capsys)[0] == 0
+    assert kernel_dtb.read_bytes() == named_dtb.read_bytes()
+    assert b"\xff" in kernel_dtb.read_bytes()
+
+
+def test_dts_command_refuses_where_the_kernels_dtc_refuses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], dtc_rejects: Callable[[str], str]) -> None:
+    board = tmp_path / "board.dts"
+    board.write_text(BOARD)
+    assert "Value out of range" in dtc_rejects(BOARD)  # the installed dtc (1.6.1 in CI) agrees
+    code, out, err = _dts_cli([str(board), "--kernel-version", "6.2"], capsys)
+    assert code == 2 and out == ""
+    assert f"{board}:6:29: Value out of range for 8-bit array element" in err
+    assert "scripts/dtc of Linux 6.2.0" in err and "Traceback" not in err
+    # --dtc-version wins over the kernel's, and says nothing of the kernel
+    code, out, err = _dts_cli([str(board), "--kernel-version", "6.12", "--dtc-version", "1.6.1"], capsys)
+    assert code == 2 and "Value out of range" in err and "Linux" not in err
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ("6.x", "not a kernel version: '6.x'"),
+    ("1.2", "1.2.0 is not a plausible Linux release"),
+])
+def test_dts_command_names_a_bad_kernel_version(value: str, why: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    board = tmp_path / "board.dts"
+    board.write_text(BOARD)
+    assert main(["dts", str(board), "--kernel-version", value]) == 2
+    err = capsys.readouterr().err
+    assert "argument --kernel-version" in err and why in err and "Traceback" not in err
+
+
+def test_dts_command_no_note_for_a_blob(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fine = BOARD.replace("/bits/ 8 <0x1ff>", "/bits/ 8 <0xff>")
+    blob = tmp_path / "board.dtb"
+    blob.write_bytes(parse_text(fine, "<b>").to_dtb())
+    code, out, _err = _dts_cli([str(blob), "--kernel-version", "6.12"], capsys)
+    assert code == 0 and "dtc-from-kernel" not in out and "(dtb)" in out
+    source = tmp_path / "board.dts"
+    source.write_text(fine)
+    code, out, _err = _dts_cli([str(source), "--kernel-version", "6.12"], capsys)
+    assert code == 0 and "dtc-from-kernel" in out
