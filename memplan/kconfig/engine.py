@@ -23,6 +23,7 @@ import kconfiglib
 
 from memplan.errors import ConfigError
 from memplan.kconfig import probes
+from memplan.kconfig.dotconfig import INTERNAL_PREFIX
 from memplan.source import Source
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -47,6 +48,7 @@ _KCONFIG_ENV = (
 _LOCK = threading.RLock()
 _CACHE: dict[tuple[str, ...], tuple[Any, tuple[str, ...]]] = {}
 _SEEDED: dict[int, frozenset[str]] = {}
+_FACTS: dict[int, ModelFacts] = {}
 _LOCATION_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>[0-9]{1,9}):")
 
 
@@ -103,6 +105,58 @@ def _seed_int_defaults(kconf: Any) -> None:
             sym.defaults.append((kconf._lookup_const_sym(zero), kconf.y))
             seeded.add(sym.name)
     _SEEDED[id(kconf)] = frozenset(seeded)
+
+
+#: What :attr:`ModelFacts.entries` says of a symbol's type.
+BOOLEAN, TEXTUAL, OTHER = 0, 1, 2
+
+
+class ModelFacts:
+    """What every evaluation of one parsed model reads and no evaluation changes, worked out once.
+
+    ``entries``: each defined symbol outside memplan's internal ones, in the model's order, as
+    ``(symbol, name, kind, seeded)``; ``kind`` is :data:`BOOLEAN` (bool, tristate),
+    :data:`TEXTUAL` (int, hex, string) or :data:`OTHER`; ``seeded``: one of
+    :func:`seeded_symbols`. ``defined``: their names. A model's facts live as long as it stays
+    in the model cache (:func:`model_facts`).
+    """
+
+    def __init__(self, kconf: Any) -> None:
+        self.kconf = kconf
+        seeded = seeded_symbols(kconf)
+        kinds = {kconfiglib.BOOL: BOOLEAN, kconfiglib.TRISTATE: BOOLEAN, kconfiglib.INT: TEXTUAL,
+                 kconfiglib.HEX: TEXTUAL, kconfiglib.STRING: TEXTUAL}
+        self.entries: tuple[tuple[Any, str, int, bool], ...] = tuple(
+            (sym, sym.name, kinds.get(sym.orig_type, OTHER), sym.name in seeded)
+            for sym in kconf.unique_defined_syms
+            if not sym.name.startswith(INTERNAL_PREFIX)
+        )
+        self.defined = frozenset(entry[1] for entry in self.entries)
+        self._terms: dict[str, tuple[tuple[Any, str], ...]] = {}
+
+    def selector_terms(self, sym: Any) -> tuple[tuple[Any, str], ...]:
+        """The ``select`` terms of ``sym``'s reverse dependencies, each with the name of the
+        selecting symbol (or choice), in kconfiglib's order; none when nothing selects it."""
+        terms = self._terms.get(sym.name)
+        if terms is None:
+            if sym.rev_dep is self.kconf.n:
+                terms = ()
+            else:
+                terms = tuple(
+                    (term, str(kconfiglib.standard_sc_expr_str(kconfiglib.split_expr(term, kconfiglib.AND)[0])))
+                    for term in kconfiglib.split_expr(sym.rev_dep, kconfiglib.OR)
+                )
+            self._terms[sym.name] = terms
+        return terms
+
+
+def model_facts(kconf: Any) -> ModelFacts:
+    """The :class:`ModelFacts` of ``kconf``: kept with a model of the cache (:func:`load_model`),
+    worked out anew for any other model."""
+    facts = _FACTS.get(id(kconf))
+    if facts is not None and facts.kconf is kconf:
+        return facts
+    return ModelFacts(kconf)
 
 
 #: A bare ``modules`` line: how kernels since 5.13 mark the MODULES symbol (kconfiglib 14.1
@@ -189,6 +243,7 @@ def load_model(key: ModelKey) -> tuple[Any, tuple[str, ...]]:
             except OSError as err:
                 raise ConfigError(f"cannot read Kconfig: {err}", Source.at(str(top), 1)) from None
         _seed_int_defaults(kconf)
+        _FACTS[id(kconf)] = ModelFacts(kconf)
         warnings = tuple(kconf.warnings) + tuple(line for line in stderr.getvalue().splitlines() if line)
         _CACHE[key.cache_key()] = (kconf, warnings)
         return kconf, warnings
@@ -204,4 +259,5 @@ def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
         _SEEDED.clear()
+        _FACTS.clear()
         probes.forget()

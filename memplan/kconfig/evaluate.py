@@ -19,7 +19,7 @@ from memplan.diagnostics import diag
 from memplan.errors import shorten
 from memplan.kconfig.dotconfig import INTERNAL_PREFIX as _INTERNAL_PREFIX
 from memplan.kconfig.dotconfig import Assignment, AssignmentTable, is_well_formed_value, unquote
-from memplan.kconfig.engine import model_lock, seeded_symbols
+from memplan.kconfig.engine import BOOLEAN, TEXTUAL, ModelFacts, model_facts, model_lock
 from memplan.kconfig.symbols import MEMPLAN_SYMBOLS
 from memplan.model import Diagnostic
 from memplan.source import Source
@@ -196,8 +196,9 @@ def _clamp_to_ranges(kconf: Any) -> None:
 class _Explainer:
     """Builds the findings for one evaluation (called with the model lock held)."""
 
-    def __init__(self, kconf: Any, user: Mapping[str, Assignment], version_text: str) -> None:
-        self.kconf = kconf
+    def __init__(self, facts: ModelFacts, user: Mapping[str, Assignment], version_text: str) -> None:
+        self.kconf = facts.kconf
+        self.model = facts
         self.user = user
         self.version_text = version_text
 
@@ -224,12 +225,9 @@ class _Explainer:
         )
 
     def selectors(self, sym: Any) -> list[str]:
-        names = []
-        for term in kconfiglib.split_expr(sym.rev_dep, kconfiglib.OR):
-            if kconfiglib.expr_value(term):
-                first = kconfiglib.split_expr(term, kconfiglib.AND)[0]
-                names.append(str(kconfiglib.standard_sc_expr_str(first)))
-        return names
+        """The symbols (or choices) whose ``select`` holds ``sym`` on, in kconfiglib's order."""
+        expr_value = kconfiglib.expr_value
+        return [name for term, name in self.model.selector_terms(sym) if expr_value(term)]
 
     def finding(
         self, a: Assignment, code: str, message: str, reason: str, kept: bool = False
@@ -431,6 +429,23 @@ def _apply(kconf: Any, assignments: Iterable[Assignment]) -> tuple[list[Diagnost
     return diags, skipped
 
 
+def _reset(kconf: Any) -> None:
+    """Every user value and every cached value gone: the state ``unset_values()`` followed by
+    ``_invalidate_all()`` leaves, without the invalidation each ``unset_value()`` spreads through
+    the symbols that depend on the one it clears.
+
+    Every cached value, not only those a user value reaches: what kconfiglib warns about while
+    computing a value (an int symbol read as a bool) would otherwise depend on the
+    configurations this process evaluated before.
+    """
+    for sym in kconf.unique_defined_syms:
+        if sym.user_value is not None:
+            sym.user_value = None
+    for choice in kconf.unique_choices:
+        choice.user_value = choice.user_selection = None
+    kconf._invalidate_all()  # the choices' cached selections and visibility too
+
+
 def evaluate(
     kconf: Any,
     assignments: Sequence[Assignment],
@@ -446,35 +461,27 @@ def evaluate(
     file's value: whatever selects it in the real kernel is simply not modelled.
     """
     with model_lock():
-        kconf.unset_values()
-        # Every cached value too: unset_values() leaves those of symbols without a user value,
-        # and what kconfiglib warns about while computing one (an int symbol read as a bool)
-        # would then depend on the configurations this process evaluated before.
-        kconf._invalidate_all()
+        facts = model_facts(kconf)
+        _reset(kconf)
         kconf.warnings.clear()
         diags, skipped = _apply(kconf, assignments)
         _clamp_to_ranges(kconf)
-        seeded = seeded_symbols(kconf)
-        explainer = _Explainer(kconf, effective, version_text)
+        explainer = _Explainer(facts, effective, version_text)
         values: dict[str, str] = {}
         sources: dict[str, Source] = {}
-        defined: set[str] = set()
-        for sym in kconf.unique_defined_syms:
-            if sym.name.startswith(INTERNAL_PREFIX):
-                continue
-            defined.add(sym.name)
+        for sym, name, kind, seeded in facts.entries:
             value = sym.str_value
-            if sym.orig_type in (kconfiglib.INT, kconfiglib.HEX, kconfiglib.STRING) and not sym.config_string:
+            if kind == TEXTUAL and not sym.config_string:
                 value = ""
-            if sym.name in seeded and sym.visibility == 0:
+            if seeded and sym.visibility == 0:
                 value = ""  # an int without any default: the kernel's tools leave it undefined
-            values[sym.name] = value
-            is_bool = sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE)
-            selectors = explainer.selectors(sym) if is_bool and value in ("y", "m") else []
-            if selectors and sym.name not in effective:
-                sources[sym.name] = Source.builtin(
-                    f"CONFIG_{sym.name} selected by " + ", ".join(f"CONFIG_{s}" for s in selectors)
-                )
+            values[name] = value
+            if kind == BOOLEAN and value in ("y", "m"):
+                selectors = explainer.selectors(sym)
+                if selectors and name not in effective:
+                    sources[name] = Source.builtin(
+                        f"CONFIG_{name} selected by " + ", ".join(f"CONFIG_{s}" for s in selectors)
+                    )
         for name in effective:
             sym = kconf.syms.get(name)
             if sym is None or not sym.nodes or name.startswith(INTERNAL_PREFIX):
@@ -506,4 +513,4 @@ def evaluate(
             if diag is not None:
                 diags.append(diag)
         warnings = tuple(kconf.warnings)
-    return Evaluation(values, sources, tuple(diags), frozenset(defined), warnings)
+    return Evaluation(values, sources, tuple(diags), facts.defined, warnings)
