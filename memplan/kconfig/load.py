@@ -343,6 +343,23 @@ def _absent_symbols(effective: Mapping[str, Assignment], result: Evaluation, whe
     return out
 
 
+_PREFIXES = frozenset(name[:3] for name in MEMPLAN_SYMBOLS)
+#: The last ``(defined, by_upper)`` of :func:`_names_by_upper`: the evaluations of one model share
+#: one ``defined`` set (:class:`memplan.kconfig.engine.ModelFacts`).
+_BY_UPPER: list[tuple[frozenset[str], dict[str, str]]] = []
+
+
+def _names_by_upper(defined: frozenset[str]) -> dict[str, str]:
+    """Each known symbol (defined, or read by memplan) by its upper-case spelling; of names
+    that differ only in case, the last in sorted order."""
+    last = _BY_UPPER[-1] if _BY_UPPER else None
+    if last is not None and last[0] is defined:
+        return last[1]
+    by_upper = {name.upper(): name for name in sorted(MEMPLAN_SYMBOLS | defined)}
+    _BY_UPPER[:] = [(defined, by_upper)]
+    return by_upper
+
+
 def _unknown_symbols(
     effective: Mapping[str, Assignment], result: Evaluation, where: str, *, full_model: bool
 ) -> list[Diagnostic]:
@@ -352,9 +369,8 @@ def _unknown_symbols(
     of the kernel, so there only names that look like a misspelt symbol memplan reads are
     reported (``CMA_SIZE_MBYTE``, ``cma``), with the likely intended name.
     """
-    known = sorted(MEMPLAN_SYMBOLS | result.defined)
-    by_upper = {name.upper(): name for name in known}
-    prefixes = {name[:3] for name in MEMPLAN_SYMBOLS}
+    by_upper = _names_by_upper(result.defined)
+    prefixes = _PREFIXES
     out = []
     for name in effective:
         if name in result.defined or name in MEMPLAN_SYMBOLS or name.startswith(INTERNAL_PREFIX):
