@@ -135,10 +135,10 @@ def main() -> int:
     print(f"{'arch':6} {'checkout':8} {'first':>7} {'per more':>9} {'process':>8}")
     for arch in arches:
         for label, _ in checkouts:
-            got = runs[(label, arch)]
-            first = statistics.median(g["times"][0] for g in got)
-            more = statistics.median(statistics.mean(g["times"][1:]) if len(g["times"]) > 1 else 0 for g in got)
-            whole = statistics.median(g["cpu"] for g in got)
+            every = runs[(label, arch)]
+            first = statistics.median(g["times"][0] for g in every)
+            more = statistics.median(statistics.mean(g["times"][1:] or [0.0]) for g in every)
+            whole = statistics.median(g["cpu"] for g in every)
             print(f"{arch:6} {label:8} {first:7.2f} {more:9.3f} {whole:8.2f}")
     status = 0
     if args.old:

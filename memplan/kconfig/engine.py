@@ -142,10 +142,9 @@ class ModelFacts:
             if sym.rev_dep is self.kconf.n:
                 terms = ()
             else:
-                terms = tuple(
-                    (term, str(kconfiglib.standard_sc_expr_str(kconfiglib.split_expr(term, kconfiglib.AND)[0])))
-                    for term in kconfiglib.split_expr(sym.rev_dep, kconfiglib.OR)
-                )
+                split = kconfiglib.split_expr
+                terms = tuple((term, str(kconfiglib.standard_sc_expr_str(split(term, kconfiglib.AND)[0])))
+                              for term in split(sym.rev_dep, kconfiglib.OR))
             self._terms[sym.name] = terms
         return terms
 
