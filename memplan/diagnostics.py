@@ -555,6 +555,22 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Give a vmalloc= size within the range.",
     ),
     Code(
+        "arm-dma-zone-assumed",
+        "info",
+        "resolve",
+        title="32-bit ARM DMA zone assumed",
+        meaning=(
+            "The limit of the global CMA area on 32-bit ARM (arm_dma_limit) depends on CONFIG_ZONE_DMA and "
+            "on the machine the Device Tree's root compatible picks, which must be built into the kernel "
+            "(CONFIG_ARCH_KEYSTONE, CONFIG_ARCH_BCM2835 ...). No .config was given, or it was read with "
+            "memplan's bundled Kconfig model and does not set these symbols, so the kernel most likely built "
+            "for the board was assumed: its machine built in and CONFIG_ZONE_DMA=y (multi_v7_defconfig and "
+            "distribution kernels have it). The note names the assumed symbols and the resulting limit."
+        ),
+        fix=("Pass the kernel's full .config (the build writes CONFIG_ZONE_DMA and the machine's symbols "
+             "into it); memplan lint reads defconfigs with the kernel tree's own Kconfig files."),
+    ),
+    Code(
         "cma-lowmem-remap-hang",
         "error",
         "resolve",

@@ -179,6 +179,30 @@ class CmaCandidate:
         return json_record(self)
 
 
+@attrs.frozen
+class DmaZoneDecision:
+    """How the resolver set 32-bit ARM's ``arm_dma_limit``, the limit of the global CMA area
+    (:func:`memplan.resolve.arm_dma.arm_dma_limit`).
+
+    * ``limit``: the variable's value, the last byte of the DMA zone (``0xffffffff`` without a
+      machine DMA zone; ``~0`` of the ``phys_addr_t`` width without ``CONFIG_ZONE_DMA``).
+    * ``machine``: the machine descriptor with a ``dma_zone_size`` that the root ``compatible``
+      picked (``None``: none of them), ``compatible`` the string that matched, ``zone_size``
+      its DMA zone size, ``kernel_line`` where the kernel sets it.
+    * ``reason``: the decision in plain words; ``sources``: the config lines it rests on;
+      ``assumed``: the Kconfig facts the config does not give and that were assumed.
+    """
+
+    limit: int
+    reason: str
+    machine: str | None = None
+    compatible: str | None = None
+    zone_size: int | None = None
+    kernel_line: str | None = None
+    sources: tuple[Source, ...] = ()
+    assumed: tuple[str, ...] = ()
+
+
 #: ``ok``: there is a global area; ``disabled``: the deciding candidate asked for size 0
 #: (``cma=0``, a Kconfig size of 0); ``failed``: the kernel could not reserve it;
 #: ``unsupported``: the kernel has no global area at all (no ``CONFIG_CMA`` / ``CONFIG_DMA_CMA``).

@@ -18,7 +18,16 @@ from memplan import _VIEWS as VIEWS
 from memplan.arch import Arch
 from memplan.jsonform import json_record
 from memplan.kernel.events import BootEvent
-from memplan.model import Device, Diagnostic, GlobalCma, MemoryBank, Precedence, PrecedenceRequest, Region
+from memplan.model import (
+    Device,
+    Diagnostic,
+    DmaZoneDecision,
+    GlobalCma,
+    MemoryBank,
+    Precedence,
+    PrecedenceRequest,
+    Region,
+)
 from memplan.schemas import SCHEMA_VERSION
 from memplan.units import format_size
 from memplan.version import KernelVersion
@@ -31,10 +40,12 @@ if TYPE_CHECKING:  # values only: the observed boot and the comparison result (n
 @attrs.frozen
 class ArchModel:
     """The architecture model the resolver used: physical address width (``%pa`` prints 16 hex
-    digits with 64 bits, 8 with 32) and the boot steps in the order they ran."""
+    digits with 64 bits, 8 with 32), the boot steps in the order they ran and, on 32-bit ARM,
+    how ``arm_dma_limit`` was decided (``dma_zone``)."""
 
     phys_addr_bits: int = 64
     boot_steps: tuple[str, ...] = ()
+    dma_zone: DmaZoneDecision | None = None
 
 
 @attrs.frozen(repr=False)

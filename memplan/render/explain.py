@@ -68,6 +68,14 @@ def render_explain(plan: Plan) -> str:
             value += f" (limit {c.limit:#x})"
         src = f" [{c.source}]" if c.source is not None else ""
         lines.append(f"  - {what}: {value} -> {c.status.upper()}: {c.reason}.{src}")
+    zone = plan.arch_model.dma_zone if plan.arch_model is not None else None
+    if zone is not None:
+        lines.append("")
+        lines.append("32-bit ARM DMA zone (arm_dma_limit, the limit of the global CMA area):")
+        cited = "".join(f" [{src}]" for src in zone.sources)
+        lines.append(f"  {zone.reason}.{cited}")
+        if zone.assumed:
+            lines.append(f"  Assumed (the config does not say): {', '.join(zone.assumed)}.")
     lines.append("")
     lines.append("Regions:")
     for r in plan.regions:

@@ -7,10 +7,11 @@ and armmp-lpae-6.12-* under ``tests/kernel/fixtures``).
   sets the vmalloc size (``early_vmalloc()``): at least 16 MiB, at most what leaves 32 MiB of
   lowmem; the limit is not rounded (``vmalloc=301M``: highmem starts at 0x6c300000; recorded
   boots ``armmp*-6.12-vmalloc-*``).
-* ``arm_dma_limit`` (arch/arm/mm/init.c) is ``~0`` on machines without a DMA zone size (QEMU
-  ``virt``, every Device Tree machine memplan can recognise): the global CMA area's limit is
-  4 GiB - 1, which ``cma_declare_contiguous_nid()`` rounds down to the CMA granule, so with RAM
-  reaching 4 GiB the area ends one granule below 4 GiB.
+* ``arm_dma_limit`` (arch/arm/mm/init.c) is ``0xffffffff`` with ``CONFIG_ZONE_DMA`` on machines
+  without a DMA zone size (QEMU ``virt``): the global CMA area's limit is 4 GiB - 1, which
+  ``cma_declare_contiguous_nid()`` rounds down to the CMA granule, so with RAM reaching 4 GiB
+  the area ends one granule below 4 GiB. Machines with a DMA zone and kernels without
+  ``CONFIG_ZONE_DMA``: :mod:`memplan.resolve.arm_dma`.
 * A 32-bit ``phys_addr_t`` (no LPAE) drops DT memory at and above 4 GiB and caps a bank that
   reaches it at ``PHYS_ADDR_MAX`` (drivers/of/fdt.c ``early_init_dt_add_memory_arch``).
 """
@@ -38,8 +39,8 @@ VMSPLIT_PAGE_OFFSET: tuple[tuple[str, int], ...] = (
     ("VMSPLIT_3G", 0xC0000000),
 )
 DEFAULT_PAGE_OFFSET = 0xC0000000
-#: ``arm_dma_limit`` without a machine DMA zone: ``~(phys_addr_t)0`` capped to 32 bits by the
-#: DMA mask handling, i.e. the last byte below 4 GiB.
+#: ``arm_dma_limit`` with ``CONFIG_ZONE_DMA`` and no machine DMA zone (``setup_dma_zone()``): the
+#: last byte below 4 GiB.
 DMA_LIMIT = 0xFFFFFFFF
 #: ``PHYS_ADDR_MAX`` of a 32-bit ``phys_addr_t``.
 PHYS_ADDR_MAX_32 = 0xFFFFFFFF

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from memplan.argnames import argument
 from memplan.diagnostics import diag
 from memplan.dts.facts import DtFacts
+from memplan.kernel import arm_machines
 from memplan.model import Diagnostic
 from memplan.resolve.arm32 import page_offset as arm32_page_offset
 from memplan.resolve.e820 import E820_RAM, E820_RESERVED, E820Entry, MemmapOp
@@ -55,7 +56,17 @@ def config_facts(kc: KernelConfig | None, arch: str) -> ConfigFacts:
         size_source=kc.source_of(sym),
         dma_cma_source=kc.source_of("DMA_CMA"),
         diagnostics=kc.diagnostics,
+        arm_symbols=_arm_symbols(kc) if arch == "arm" else (),
     )
+
+
+def _arm_symbols(kc: KernelConfig) -> tuple[tuple[str, str, Source | None], ...]:
+    """The DMA-zone machine table's symbols as the config gives them (``""``: it does not say)."""
+    out: list[tuple[str, str, Source | None]] = []
+    for name in arm_machines.SYMBOLS:
+        value = kc.value(name)
+        out.append((name, value, kc.source_of(name) if value else None))
+    return tuple(out)
 
 
 def memmap_op(entry: object) -> MemmapOp | None:

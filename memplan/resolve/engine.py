@@ -45,6 +45,7 @@ def resolve_inputs(inp: Inputs) -> Plan:
     """Resolve typed inputs into a :class:`Plan`."""
     run = run_boot(inp)
     st, ctx = run.st, run.ctx
+    dma_zone = run.arm_dma_zone() if inp.arch == "arm" and st.mb.phys_mem_size() else None
     devices = bind_devices(st, inp.dt) if inp.dt is not None else ()
     cands, origin, size, base, name, status = build_candidates(run)
     global_cma = GlobalCma(
@@ -72,6 +73,7 @@ def resolve_inputs(inp: Inputs) -> Plan:
         arch_model=ArchModel(
             phys_addr_bits=64 if ctx.phys_64bit else 32,
             boot_steps=tuple(boot_steps(inp.arch, inp.version)),
+            dma_zone=dma_zone,
         ),
         cma_total=cma_total(regions) if ctx.cma_enabled else None,
     )

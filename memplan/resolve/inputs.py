@@ -100,6 +100,10 @@ class ConfigFacts:
     size_source: Source | None = None
     dma_cma_source: Source | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
+    #: arm32: the symbols of the DMA-zone machine table (:data:`memplan.kernel.arm_machines.SYMBOLS`)
+    #: as ``(name, value, source)``; value ``""`` when the config does not say (no config, or
+    #: memplan's bundled Kconfig model and a config that does not write the symbol).
+    arm_symbols: tuple[tuple[str, str, Source | None], ...] = ()
 
 
 def _canonical_arch(name: str) -> Arch:

@@ -23,14 +23,15 @@ def zone_dma_bits(dma_max_cpu_address: int | None) -> int:
     return min(32, dma_max_cpu_address.bit_length())
 
 
-def arch_dma_limit(arch: str, version: KernelVersion, mb: Memblock, dma_bits: int = 32) -> int:
+def arch_dma_limit(arch: str, version: KernelVersion, mb: Memblock, dma_bits: int = 32,
+                   arm_limit: int | None = None) -> int:
     """The limit ``dma_contiguous_reserve()`` gets (kernel-semantics §2.3).
 
     arm64 ≥ 5.11 ``arm64_dma_phys_limit`` (``max_zone_phys(zone_dma_bits)``: ``dma_bits`` comes from
     the DT ``dma-ranges``, at most 32; capped when DRAM starts below 4 GiB, else the end of DRAM);
     arm64 ≤ 5.10 the first 4 GiB window of DRAM; riscv ``dma32_phys_limit`` (4 GiB); arm
-    ``arm_dma_limit`` (no limit without a DMA zone; arm32 machines with a DMA zone are not
-    modelled); x86 all mapped RAM.
+    ``arm_dma_limit``, decided by :func:`memplan.resolve.arm_dma.arm_dma_limit` and passed as
+    ``arm_limit`` (``0xffffffff`` when not given: no machine DMA zone); x86 all mapped RAM.
     """
     start, end = mb.start_of_dram(), mb.end_of_dram()
     if arch == "arm64":
@@ -46,12 +47,9 @@ def arch_dma_limit(arch: str, version: KernelVersion, mb: Memblock, dma_bits: in
     if arch == "riscv":
         return min(SZ_4G, end)
     if arch == "arm":
-        # arch/arm/mm/init.c (all versions): without a machine DMA zone size arm_dma_limit is
-        # 4 GiB - 1; the CMA code rounds it down to its granule (armmp-6.12-kconfig-4g: 0xfe800000,
-        # armmp-lpae-6.12-kconfig-3g: 0xfee00000). NOT MODELLED: machines whose machine descriptor
-        # sets dma_zone_size (then arm_dma_limit = PHYS_OFFSET + dma_zone_size - 1) -- memplan
-        # cannot tell them from the Device Tree, so on those boards the area is predicted too high.
-        return arm32.DMA_LIMIT
+        # The CMA code rounds the limit down to its granule (armmp-6.12-kconfig-4g: 0xfe800000,
+        # armmp-lpae-6.12-kconfig-3g: 0xfee00000).
+        return arm_limit if arm_limit is not None else arm32.DMA_LIMIT
     return end
 
 

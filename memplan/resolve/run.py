@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import attrs
 
-from memplan.model import MemoryBank
+from memplan.model import DmaZoneDecision, MemoryBank
 from memplan.resolve import arm32
 from memplan.resolve.alignment import cma_min_alignment, default_hugetlb
+from memplan.resolve.arm_dma import arm_dma_limit
 from memplan.resolve.cma import cma_slots
 from memplan.resolve.inputs import Inputs
 from memplan.resolve.memblock import Memblock
@@ -15,6 +16,7 @@ from memplan.resolve.numa import NodeMap
 from memplan.resolve.platform import is_64bit, zone_dma_bits
 from memplan.resolve.precedence import Era, era_of
 from memplan.resolve.state import Context, Slot, State
+from memplan.source import Source
 
 
 @attrs.define
@@ -34,6 +36,30 @@ class Boot:
     kconfig_size: int = 0
     #: Steps already run (a step listed twice in a boot order runs once).
     done: set[str] = attrs.Factory(set)
+    #: arm32: how ``arm_dma_limit`` was decided (:meth:`arm_dma_zone`, once RAM is known).
+    dma_zone: DmaZoneDecision | None = None
+
+    def arm_dma_zone(self) -> DmaZoneDecision:
+        """arm32 ``arm_dma_limit`` for this boot (:func:`memplan.resolve.arm_dma.arm_dma_limit`),
+        decided once, after the RAM step; what it assumes is reported as
+        ``arm-dma-zone-assumed``."""
+        if self.dma_zone is None:
+            dt = self.inp.dt
+            mb = self.st.mb
+            compatible = dt.compatible if dt is not None else ()
+            self.dma_zone = arm_dma_limit(
+                compatible, self.inp.config, mb.start_of_dram(), mb.end_of_dram(), self.ctx.phys_64bit
+            )
+            if self.dma_zone.assumed:
+                self.st.note(
+                    "arm-dma-zone-assumed",
+                    f"{', '.join(self.dma_zone.assumed)} assumed (the config does not say): "
+                    f"{self.dma_zone.reason}",
+                    Source.builtin("no .config given" if not self.inp.config.given
+                                   else "symbols the .config does not set (memplan's bundled Kconfig model)"),
+                    "arm_dma_limit",
+                )
+        return self.dma_zone
 
     @classmethod
     def start(cls, inp: Inputs) -> Boot:

@@ -51,7 +51,8 @@ def global_cma(run: Boot) -> None:
         run.global_failure = f"no RAM is known (pass {argument('memory')})"
         return
     v = inp.version
-    arch_limit = arch_dma_limit(inp.arch, v, st.mb, run.dma_bits)
+    arm_limit = run.arm_dma_zone().limit if inp.arch == "arm" else None
+    arch_limit = arch_dma_limit(inp.arch, v, st.mb, run.dma_bits, arm_limit)
     base = cmd.base if cmd is not None else 0
     limit = cmdline_limit(v, cmd.limit, arch_limit) if cmd is not None else arch_limit
     if cmd is not None and cmd.limit and limit < cmd.limit and inp.arch == "arm64":
