@@ -96,9 +96,12 @@ def _sysfs(text: str) -> None:
 
 
 def _dts(text: str) -> None:
+    """The source parsed, then (when dtc's rules accept it) resolved."""
+    import memplan
     from memplan.dts import parse_text
 
     parse_text(text, "<fuzz>")  # text with no location reads no include files
+    memplan.resolve(dts=text, arch="arm64", kernel_version="6.12")
 
 
 def _pcpp(text: str) -> None:
@@ -117,9 +120,14 @@ def _kconfig(text: str) -> None:
 
 
 def _dtb(text: str) -> None:
+    """The blob read, then (when it reads) resolved: the resolver meets the odd trees a blob can
+    hold and source cannot (empty names, unterminated strings, cells of any length)."""
+    import memplan
     from memplan.dts.dtb import read_dtb
 
-    read_dtb(text.encode("latin-1", errors="replace"))
+    blob = text.encode("latin-1", errors="replace")
+    read_dtb(blob)
+    memplan.resolve(dtb=blob, arch="arm64", kernel_version="6.12")
 
 
 def _dmesg(text: str) -> None:

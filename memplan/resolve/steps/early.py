@@ -52,6 +52,19 @@ def _node_data(run: Boot, small_base: int | None) -> None:
             st.add(arch_block(f"node-data{nid}", base, fitted.NODE_DATA_BYTES, what, reason))
 
 
+def present_sections(present: list[tuple[int, int]], section: int) -> int:
+    """How many ``section``-sized memory sections the ``[start, end)`` ranges touch, counted
+    from the sorted spans of section numbers (never one by one: a hostile Device Tree may
+    describe 2^64 bytes of RAM, which is 2^37 sections of 128 MiB)."""
+    count, reach = 0, -1
+    for first, last in sorted((s // section, (e - 1) // section) for s, e in present if e > s):
+        first = max(first, reach + 1)
+        if last >= first:
+            count += last - first + 1
+        reach = max(reach, last)
+    return count
+
+
 def sparse_buffers(run: Boot) -> None:
     """Step ``sparse``: ``sparse_init()`` (mm/sparse.c, arm64 before 7.0): for each node, one
     buffer of ``struct page`` arrays (64 bytes per page of each present memory section), aligned to
@@ -67,13 +80,13 @@ def sparse_buffers(run: Boot) -> None:
         present = [
             (max(s, a), min(e, b)) for s, e in st.mb.memory for a, b in ranges if min(e, b) > max(s, a)
         ]
-        sections = {x // section for s, e in present for x in range(s - s % section, e, section)}
-        size = len(sections) * per_section
+        sections = present_sections(present, section)
+        size = sections * per_section
         if not size:
             continue
         base = st.mb.alloc_within(size, per_section, ranges if several else ())
         if base is not None:
-            reason = f"struct page arrays for {len(sections)} memory sections (sparse_init)" + (
+            reason = f"struct page arrays for {sections} memory sections (sparse_init)" + (
                 f" of node {nid}" if several else ""
             )
             name = f"memmap{nid}" if several else "memmap"
