@@ -191,6 +191,8 @@ class DmaZoneDecision:
       its DMA zone size, ``kernel_line`` where the kernel sets it.
     * ``reason``: the decision in plain words; ``sources``: the config lines it rests on;
       ``assumed``: the Kconfig facts the config does not give and that were assumed.
+    * ``idmap_offset``: what the picked machine's ``pv_fixup`` moved ``PHYS_OFFSET`` by
+      (keystone with RAM at its high alias), which ``idmap_to_phys()`` adds; 0 for others.
     """
 
     limit: int
@@ -201,6 +203,7 @@ class DmaZoneDecision:
     kernel_line: str | None = None
     sources: tuple[Source, ...] = ()
     assumed: tuple[str, ...] = ()
+    idmap_offset: int = 0
 
 
 #: ``ok``: there is a global area; ``disabled``: the deciding candidate asked for size 0

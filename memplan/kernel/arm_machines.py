@@ -39,6 +39,10 @@ class DmaZoneMachine:
     * ``selects_zone_dma_if``: the symbols under which ``built_by[0]`` itself selects
       ``ZONE_DMA`` (``None``: it does not).
     * ``where``: kernel file and line of ``.dma_zone_size`` (Linux 6.12).
+    * ``pv_fixup_alias``: ``(low, high, size)`` when the machine's ``pv_fixup`` moves
+      ``PHYS_OFFSET`` from the 32-bit alias ``low`` of its RAM to ``high`` (all RAM within
+      ``[high, high + size)``); the boot identity map stays at the low alias, so
+      ``idmap_to_phys()`` adds ``high - low``.
     """
 
     name: str
@@ -49,6 +53,7 @@ class DmaZoneMachine:
     guard: tuple[str, ...]
     selects_zone_dma_if: tuple[str, ...] | None
     where: str
+    pv_fixup_alias: tuple[int, int, int] | None = None
 
 
 #: In the kernel's link order (arch/arm/Makefile ``machine-y``: bcm, highbank, keystone, omap2,
@@ -74,6 +79,8 @@ DMA_ZONE_MACHINES: tuple[DmaZoneMachine, ...] = (
         guard=("ZONE_DMA", "ARM_LPAE"),
         selects_zone_dma_if=("ARM_LPAE",),  # arch/arm/mach-keystone/Kconfig:11
         where="arch/arm/mach-keystone/keystone.c:143",
+        # keystone.c:25-33 and keystone_pv_fixup() (keystone.c:104): 16 GiB at 0x8_0000_0000
+        pv_fixup_alias=(0x8000_0000, 0x8_0000_0000, 0x4_0000_0000),
     ),
     DmaZoneMachine(
         "OMAP5_DT", "Generic OMAP5 (Flattened Device Tree)",

@@ -82,8 +82,10 @@ def arm_dma_limit(
     built = [m for m in DMA_ZONE_MACHINES if all(state(s) is not False for s in m.built_by)]
     hit = match_machine(compatible, built)
     lead = ""
+    alias = 0
     if hit is not None:
         machine, compat = hit
+        alias = idmap_offset(machine, phys_offset, dram_end)
         cite(s for s in machine.built_by if state(s) is not None)
         assumed.extend(f"CONFIG_{s}=y (builds the {machine.name} machine)"
                        for s in machine.built_by if state(s) is None)
@@ -114,6 +116,7 @@ def arm_dma_limit(
                 kernel_line=machine.where,
                 sources=tuple(sources),
                 assumed=tuple(assumed),
+                idmap_offset=alias,
             )
         off = " and ".join(f"CONFIG_{s}" for s, on in guard.items() if not on)
         lead = f"{picked}, but its dma_zone_size is compiled out without {off}; "
@@ -130,6 +133,7 @@ def arm_dma_limit(
             reason=f"{lead}{reason}: arm_dma_limit = {NO_MACHINE_ZONE_LIMIT:#x}",
             sources=tuple(sources),
             assumed=tuple(assumed),
+            idmap_offset=alias,
         )
     return DmaZoneDecision(
         limit=full,
@@ -137,7 +141,20 @@ def arm_dma_limit(
                 "end of memory"),
         sources=tuple(sources),
         assumed=tuple(assumed),
+        idmap_offset=alias,
     )
 
 
-__all__ = ["NO_MACHINE_ZONE_LIMIT", "arm_dma_limit", "match_machine"]
+def idmap_offset(machine: DmaZoneMachine, dram_start: int, dram_end: int) -> int:
+    """How far the machine's ``pv_fixup`` moves ``PHYS_OFFSET`` (keystone: from the 32-bit alias
+    to the RAM's high alias when all RAM lies there, arch/arm/mach-keystone/keystone.c
+    ``keystone_pv_fixup()``); 0 when it does not. The kernel compares the end of memory (one
+    past the last byte) with the last byte of the alias, so RAM reaching its very end is
+    refused ("Invalid address space for memory")."""
+    if machine.pv_fixup_alias is None:
+        return 0
+    low, high, size = machine.pv_fixup_alias
+    return high - low if high <= dram_start and dram_end <= high + size - 1 else 0
+
+
+__all__ = ["NO_MACHINE_ZONE_LIMIT", "arm_dma_limit", "idmap_offset", "match_machine"]

@@ -57,20 +57,30 @@ class CrashPlacement:
 
 
 def place_crashkernel(mb: Memblock, *, size: int, offset: int | None, high: bool, low_size: int | None,
-                      arch: str, low_max: int) -> CrashPlacement:
+                      arch: str, low_max: int, lpae: bool = False) -> CrashPlacement:
     """Reserve the crash kernel on ``mb``.
 
-    ``@offset`` is fixed (fails when any byte is reserved: "memory is in use"). Otherwise the
+    ``@offset`` is fixed (fails when any byte is reserved: "memory is in use"); it must be
+    aligned to ``CRASH_ALIGN``, on arm to a section (1 MiB, 2 MiB with ``lpae``). Otherwise the
     plain form searches top-down below ``low_max`` (``CRASH_ADDR_LOW_MAX``) and, if that fails,
     in ``[low_max, end)`` plus a default low part; ``,high`` searches ``[low_max, end)`` first,
-    then below ``low_max``; a high placement also reserves the low part below ``low_max``.
+    then below ``low_max``; a high placement also reserves the low part below ``low_max``. arm
+    has its own ``reserve_crashkernel()``: top-down in ``[CRASH_ALIGN, low_max)`` and nothing
+    else.
     """
     align = crash_align(arch)
     if offset is not None:
-        if offset % align or mb.is_reserved(offset, size) or not mb.overlaps_memory(offset, size):
+        fixed_align = (2 * SZ_1M if lpae else SZ_1M) if arch == "arm" else align
+        if offset % fixed_align or mb.is_reserved(offset, size) or not mb.overlaps_memory(offset, size):
             return CrashPlacement(size, None, failure="crashkernel reservation failed - memory is in use.")
         mb.reserve(offset, size)
         return CrashPlacement(size, offset)
+    if arch == "arm":
+        arm_base = mb.alloc(size, align, align, low_max)
+        if arm_base is None:
+            failure = "crashkernel reservation failed - No suitable area found."
+            return CrashPlacement(size, None, failure=failure)
+        return CrashPlacement(size, arm_base)
     base: int | None
     is_high = False
     if high:

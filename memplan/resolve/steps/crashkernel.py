@@ -7,7 +7,7 @@ from attrs import evolve
 
 from memplan.model import Region
 from memplan.resolve.crashkernel import place_crashkernel, size_from_ranges
-from memplan.resolve.platform import arch_dma_limit
+from memplan.resolve.platform import arch_dma_limit, arm32_highmem_start
 from memplan.resolve.run import Boot
 from memplan.resolve.state import Slot
 from memplan.units import SZ_4G, format_size
@@ -15,13 +15,31 @@ from memplan.units import SZ_4G, format_size
 
 def crashkernel_low_max(run: Boot) -> int:
     """The top of the low crash-kernel window: the arm64 DMA zone end, the end of RAM below
-    4 GiB on arm and riscv, 4 GiB on x86."""
+    4 GiB on riscv, 4 GiB on x86; on arm :func:`arm_crash_max`."""
     arch, mb = run.inp.arch, run.st.mb
     if arch == "arm64":
         return arch_dma_limit(arch, run.inp.version, mb, run.dma_bits)
-    if arch in ("arm", "riscv"):
+    if arch == "arm":
+        return arm_crash_max(run)
+    if arch == "riscv":
         return min(mb.end_of_dram(), SZ_4G)
     return SZ_4G
+
+
+def arm_lowmem_end(run: Boot) -> int:
+    """arm32 ``__pa(high_memory - 1) + 1``: where lowmem ends (the end of RAM without highmem)."""
+    mb = run.st.mb
+    start = arm32_highmem_start(mb, run.ctx.arm32_lowmem)
+    return start if start is not None else mb.end_of_dram()
+
+
+def arm_crash_max(run: Boot) -> int:
+    """arm32 ``reserve_crashkernel()`` (arch/arm/kernel/setup.c, checked in 6.12): the area is
+    searched top-down in ``[CRASH_ALIGN, crash_max)`` with ``crash_max =
+    min(idmap_to_phys(0xffffffff), end of lowmem)``. ``arm_dma_limit`` plays no part; the
+    identity-map alias does (keystone with RAM at its high alias adds the ``pv_fixup`` offset,
+    recorded with the machine in :meth:`Boot.arm_dma_zone`)."""
+    return min(0xFFFFFFFF + run.arm_dma_zone().idmap_offset, arm_lowmem_end(run))
 
 
 def crashkernel(run: Boot) -> None:
@@ -30,15 +48,15 @@ def crashkernel(run: Boot) -> None:
     ck = inp.cmdline.crashkernel
     if ck is None:
         return
-    total = st.mb.phys_mem_size()
+    # arm's get_total_mem() is max_low_pfn - min_low_pfn: the span of lowmem, not all RAM
+    total = arm_lowmem_end(run) - st.mb.start_of_dram() if inp.arch == "arm" else st.mb.phys_mem_size()
     size = ck.size if ck.size is not None else size_from_ranges(ck.ranges, total, inp.version)
     if not size:
         st.note("crashkernel-zero", "crashkernel size resulted in zero bytes", ck.source, "crashkernel")
         return
     low_max = crashkernel_low_max(run)
-    p = place_crashkernel(
-        st.mb, size=size, offset=ck.offset, high=ck.high, low_size=ck.low_size, arch=inp.arch, low_max=low_max
-    )
+    p = place_crashkernel(st.mb, size=size, offset=ck.offset, high=ck.high, low_size=ck.low_size,
+                          arch=inp.arch, low_max=low_max, lpae=run.ctx.phys_64bit)
     slot = Slot.start(
         Region(
             name="crashkernel",
