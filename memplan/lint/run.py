@@ -36,6 +36,7 @@ from memplan.lint.kbuild import KernelTree
 from memplan.lint.model import ArchConfig, BoardResult, LintError, LintReport
 from memplan.model import Diagnostic
 from memplan.source import Source
+from memplan.version import KernelVersion
 
 #: ``progress(done, total)`` is called after each board.
 Progress = Callable[[int, int], None]
@@ -181,12 +182,15 @@ class _BoardPool:
         self._pool = _new_pool(min(workers, len(selected)), _init_waiting, (self._ready, build))
         self._batches = self._pool.imap_unordered(_lint_batch, _batches(selected, workers), chunksize=1)
 
-    def ready(self, arch: str, context: ArchContext, configs: BoardConfigs | None) -> None:
-        """Hand an architecture's configurations to the workers (they may resolve its boards)."""
-        event, where = self._ready[arch]
-        with open(where, "wb") as fh:
-            pickle.dump((context, configs), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        event.set()
+    def handover(self, arch: str) -> str:
+        """The file an architecture's configurations are written to for the workers
+        (:func:`write_handover`), by the process that read them."""
+        return str(self._ready[arch][1])
+
+    def ready(self, arch: str) -> None:
+        """Tell the workers that an architecture's configurations are written (they may resolve
+        its boards)."""
+        self._ready[arch][0].set()
 
     def results(self) -> Iterator[BoardResult]:
         """Every board's result, in completion order."""
@@ -224,20 +228,61 @@ class ArchJob:
     srctree: str | None
     version: str | None
     boards: tuple[str, ...] | None
+    handover: Handover | None = None
+
+
+@attrs.frozen
+class Handover:
+    """Where :func:`read_arch` writes what the board workers of :class:`_BoardPool` need (the
+    architecture's :class:`ArchContext` and its boards' configurations), and the parts of that
+    context that do not come from the configuration."""
+
+    path: str
+    kernel_version: KernelVersion | None
+    include_dirs: tuple[str, ...]
+    dtc: DtcVersion
+
+
+def arch_context(root: str, arch: str, kc: KernelConfig, version: KernelVersion | None,
+                 include_dirs: tuple[str, ...], dtc: DtcVersion) -> ArchContext:
+    """What every board of the architecture is linted with (``version``: the tree's, for a
+    configuration that names none)."""
+    return ArchContext(root, arch, kc, kc.kernel_version or version, include_dirs, dtc)
+
+
+def _summary(kc: KernelConfig) -> KernelConfig:
+    """``kc`` without its values and sources (what the lint's own process reads of a
+    configuration the board workers resolve with: its fields and findings)."""
+    return attrs.evolve(kc, values={}, sources={})
 
 
 def read_arch(job: ArchJob) -> tuple[KernelConfig, BoardConfigs | None]:
     """An architecture's configuration and each board's defconfig (read as they are needed),
     all in one process, so the tree's Kconfig files are parsed (and their toolchain probes run)
-    once per architecture, however many defconfigs the boards need."""
+    once per architecture, however many defconfigs the boards need.
+
+    With ``job.handover``, the board workers' share is written to its file here, and only the
+    configurations' summaries (:func:`_summary`) are returned: the whole configurations would
+    otherwise be pickled once more to come back, unpickled and pickled again for the workers."""
     def read(paths: Sequence[Path]) -> list[KernelConfig]:
         return [_read_config((str(p), job.arch, job.srctree, job.version)) for p in paths]
 
     (config,) = read([Path(job.config)])
-    if job.boards is None:
-        return config, None
-    return config, choose_board_configs(KernelTree(Path(job.root)), job.arch, job.boards, Path(job.config),
-                                        config, read)
+    configs = None if job.boards is None else choose_board_configs(
+        KernelTree(Path(job.root)), job.arch, job.boards, Path(job.config), config, read)
+    if job.handover is None:
+        return config, configs
+    h = job.handover
+    write_handover(h.path, arch_context(job.root, job.arch, config, h.kernel_version, h.include_dirs, h.dtc),
+                   configs)
+    return _summary(config), None if configs is None else attrs.evolve(
+        configs, configs={name: _summary(kc) for name, kc in configs.configs.items()})
+
+
+def write_handover(path: str, context: ArchContext, configs: BoardConfigs | None) -> None:
+    """Write what :func:`_lint_batch` loads for an architecture."""
+    with open(path, "wb") as fh:
+        pickle.dump((context, configs), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _ArchReaders:
@@ -396,12 +441,16 @@ def lint_tree(
                       (str(tree.root), tuple(tree.include_dirs), dtc)) \
         if workers > 1 and len(selected) > 1 else None
 
+    if pool is not None:  # the readers write the workers' share themselves
+        jobs_of = [attrs.evolve(job, handover=Handover(pool.handover(job.arch), version,
+                                                       tuple(tree.include_dirs), dtc)) for job in jobs_of]
+
     def context(job: ArchJob, kc: KernelConfig) -> ArchContext:
-        return ArchContext(str(tree.root), job.arch, kc, kc.kernel_version or version, tree.include_dirs, dtc)
+        return arch_context(str(tree.root), job.arch, kc, version, tuple(tree.include_dirs), dtc)
 
     def done(job: ArchJob, got: tuple[KernelConfig, BoardConfigs | None]) -> None:
         if pool is not None:
-            pool.ready(job.arch, context(job, got[0]), got[1])
+            pool.ready(job.arch)
 
     try:
         read = _ArchReaders(workers).read(jobs_of, weights.__getitem__, done)

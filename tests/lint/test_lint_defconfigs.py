@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+import attrs
 import pytest
 
 from memplan.cli import main
@@ -162,6 +163,39 @@ def test_an_architecture_is_read_in_one_process_with_every_defconfig_it_needs(
     assert len(parallel["configs"]) == 5
     assert parallel == lint_tree(tree, arches=["arm"], jobs=1).to_dict()
     clear_cache()  # the counting parser's model
+
+
+def test_a_reader_writes_the_workers_share_itself_and_returns_summaries(tree: Path, tmp_path: Path) -> None:
+    """With a hand-over file the reader process pickles the configurations for the board workers
+    itself; the lint's own process gets them without values and sources (it reads only their
+    fields and findings), so they are not pickled, unpickled and pickled once more."""
+    import pickle
+
+    from memplan.dts.dtcversion import DEFAULT_DTC
+    from memplan.lint.kbuild import KernelTree
+    from memplan.lint.run import ArchJob, Handover, read_arch
+
+    kt = KernelTree.open(tree)
+    boards = tuple(p for _a, p in kt.select_boards(["arm"], []))
+    job = ArchJob(str(kt.root), "arm", str(kt.default_config("arm")), None, "6.12.0", boards)
+    full_kc, full_bc = read_arch(job)
+    where = tmp_path / "handover.pickle"
+    h = Handover(str(where), kt.version, tuple(kt.include_dirs), DEFAULT_DTC)
+    kc, bc = read_arch(attrs.evolve(job, handover=h))
+    with open(where, "rb") as fh:
+        ctx, configs = pickle.load(fh)
+    assert full_bc is not None and bc is not None and configs is not None
+    assert ctx.config == full_kc and dict(ctx.config.values) == dict(full_kc.values)
+    assert (ctx.arch, ctx.include_dirs, ctx.dtc) == ("arm", h.include_dirs, DEFAULT_DTC)
+    assert configs.configs.keys() == full_bc.configs.keys() == bc.configs.keys()
+    assert len(full_bc.configs) == 5
+    for name, full in full_bc.configs.items():
+        written, summary = configs.configs[name], bc.configs[name]
+        assert written == full and summary == full  # the fields and the findings
+        assert list(written.values.items()) == list(full.values.items()) and full.values
+        assert list(written.sources.items()) == list(full.sources.items())
+        assert not summary.values and not summary.sources
+    assert configs.boards == full_bc.boards == bc.boards and kc == full_kc and not kc.values
 
 
 def test_a_given_config_is_used_for_every_board(tree: Path) -> None:
