@@ -133,6 +133,15 @@ class ModelFacts:
         )
         self.defined = frozenset(entry[1] for entry in self.entries)
         self._terms: dict[str, tuple[tuple[Any, str], ...]] = {}
+        self._builtins: dict[str, Source] = {}
+
+    def builtin_source(self, what: str) -> Source:
+        """``Source.builtin(what)``, one object per text: the configurations evaluated with the
+        model share the sources they have in common (pickled together, each is written once)."""
+        src = self._builtins.get(what)
+        if src is None:
+            src = self._builtins[what] = Source.builtin(what)
+        return src
 
     def selector_terms(self, sym: Any) -> tuple[tuple[Any, str], ...]:
         """The ``select`` terms of ``sym``'s reverse dependencies, each with the name of the

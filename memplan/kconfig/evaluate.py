@@ -479,7 +479,7 @@ def evaluate(
             if kind == BOOLEAN and value in ("y", "m"):
                 selectors = explainer.selectors(sym)
                 if selectors and name not in effective:
-                    sources[name] = Source.builtin(
+                    sources[name] = facts.builtin_source(
                         f"CONFIG_{name} selected by " + ", ".join(f"CONFIG_{s}" for s in selectors)
                     )
         for name in effective:

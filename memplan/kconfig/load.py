@@ -402,7 +402,10 @@ def _build(
 ) -> KernelConfig:
     # Every other written symbol keeps its value as written and its line, looked up in the
     # config's own columns when asked for (no copy per line: a config may have a million).
-    hidden = frozenset(result.defined | (MEMPLAN_SYMBOLS & effective.keys()))
+    # the evaluations of one model share one set of defined names: kept as the same object where
+    # it is the whole set, so that pickling a model's configurations together writes it once
+    written = MEMPLAN_SYMBOLS & effective.keys()
+    hidden = result.defined if written <= result.defined else frozenset(result.defined | written)
     own_sources: dict[str, Source] = dict(result.sources)
     for name in MEMPLAN_SYMBOLS & effective.keys():
         if name not in result.defined:  # a symbol this kernel lacks: the line has no effect

@@ -91,5 +91,11 @@ def test_tree_results_do_not_depend_on_what_was_evaluated_before() -> None:
         assert first[0][0].values["MMU"] == "n" and first[1][0].values["MMU"] == "y"
         assert any(d.code == "kconfig-tool-warning" and "logical context" in d.message
                    for d in first[2][1])
+        # what two configurations of one model have in common is one object (pickled once when
+        # a lint hands them to its workers): the defined names, the "selected by" sources
+        a, b = first[0][0], first[1][0]
+        assert a.values.hidden is b.values.hidden
+        same = [n for n, src in a.sources.items() if src.kind == "builtin" and b.sources.get(n) == src]
+        assert len(same) > 100 and all(a.sources[n] is b.sources[n] for n in same)
     finally:
         clear_cache()
