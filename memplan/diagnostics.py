@@ -664,6 +664,19 @@ _ENTRIES: tuple[Code, ...] = (
         fix="Add a range that covers this machine's RAM size.",
     ),
     Code(
+        "crashkernel-high-ignored",
+        "warning",
+        "resolve",
+        title="crashkernel=,high has no effect on 32-bit ARM",
+        meaning=(
+            "32-bit ARM reserves the crash kernel in its own reserve_crashkernel() "
+            "(arch/arm/kernel/setup.c), which reads only crashkernel=SIZE[@OFFSET] and the range form: "
+            "a crashkernel=SIZE,high without a plain crashkernel= leaves the machine without a crash "
+            "kernel, silently."
+        ),
+        fix="Use crashkernel=SIZE (it is placed in lowmem).",
+    ),
+    Code(
         "cmdline-cma-no-value",
         "error",
         "cmdline",

@@ -107,10 +107,22 @@ def cmdline_facts(cl: Cmdline, origin: str, arch: str) -> CmdlineFacts:
         if op is not None:
             memmap.append((op, entry.source))
     crash: CrashFact | None = None
+    notes: list[Diagnostic] = []
     ck = cl.crashkernel
     if ck is not None:
         main = ck.plain if ck.plain is not None and ck.plain.valid else None
         high = main is None and ck.high is not None and ck.high.valid
+        if high and arch == "arm" and ck.high is not None:
+            # arm's reserve_crashkernel() passes no 'high' to parse_crashkernel(): only the plain form
+            token = ck.high.source.text if ck.high.source is not None else None
+            notes.append(diag(
+                "crashkernel-high-ignored",
+                f"{token or 'crashkernel=,high'}: 32-bit ARM reads only crashkernel=SIZE[@OFFSET]; "
+                "no crash kernel is reserved",
+                ck.high.source,
+                "crashkernel",
+            ))
+            high = False
         spec = main if main is not None else (ck.high if high else None)
         if spec is not None:
             low = ck.low.size if ck.low is not None and ck.low.valid else None
@@ -135,7 +147,7 @@ def cmdline_facts(cl: Cmdline, origin: str, arch: str) -> CmdlineFacts:
         mem=tuple(mems),
         memmap=tuple(memmap),
         crashkernel=crash,
-        diagnostics=cl.diagnostics,
+        diagnostics=(*cl.diagnostics, *notes),
         hugetlb_cma=ht_size,
         hugetlb_cma_source=ht.source if ht is not None else None,
         pernuma=cl.cma_pernuma.size if cl.cma_pernuma is not None else None,

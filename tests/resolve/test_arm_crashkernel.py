@@ -73,3 +73,15 @@ def test_keystone_crash_kernel_uses_the_idmap_alias() -> None:
     assert plan.arch_model is not None and plan.arch_model.dma_zone is not None
     assert plan.arch_model.dma_zone.idmap_offset == 0x7_8000_0000
     assert (crash(plan).status, crash(plan).base) == ("ok", 0x8_2800_0000)
+
+
+def test_high_form_is_ignored_on_arm() -> None:
+    """parse_crashkernel() gets no 'high' on arm: crashkernel=X,high alone reserves nothing;
+    next to a plain crashkernel= only the plain one counts."""
+    plan = arm(dts(VIRT, 0x4000_0000, 2 * G, bootargs="crashkernel=64M,high"), ARMMP)
+    assert not [r for r in plan.regions if r.kind == "crashkernel"]
+    (note,) = [d for d in plan.diagnostics if d.code == "crashkernel-high-ignored"]
+    assert note.source is not None and note.source.text == "crashkernel=64M,high"
+    plan = arm(dts(VIRT, 0x4000_0000, 2 * G, bootargs="crashkernel=64M,high crashkernel=32M"), ARMMP)
+    assert (crash(plan).base, crash(plan).size) == (0x6800_0000, 32 * M)
+    assert "crashkernel-high-ignored" not in {d.code for d in plan.diagnostics}
