@@ -13,9 +13,11 @@ sizes below are themselves under ``#if`` guards.
 
 Checked against Linux 6.12 (every ``dma_zone_size`` in arch/arm, the ``dt_compat`` lists, the
 ``#if`` guards, the Makefile lines that build each file and the Kconfig ``select ZONE_DMA``
-lines). Not checked: other releases (the table is used for every version); the sa1100
-machines (assabet, jornada720: 1 MiB) are left out because they boot from ATAGs, not a Device
-Tree.
+lines). Not checked: other releases (the table is used for every version). Older releases had
+more: a public copy of arch/arm/mach-prima2/common.c gives ``PRIMA2_DT`` (``"sirf,prima2"``,
+256 MiB, no guard), a platform Linux 6.12 no longer has; which releases that covers was not
+checked, and it is not in the table. The sa1100 machines (assabet, jornada720: 1 MiB) are left
+out because they boot from ATAGs, not a Device Tree.
 """
 
 from __future__ import annotations
