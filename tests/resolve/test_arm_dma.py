@@ -223,3 +223,9 @@ def test_table_agrees_with_the_kernel_tree() -> None:
         body = re.search(rf"{table.group(1)}\[\]\s*(?:__initconst\s*)?=\s*\{{(.*?)\}};", text, re.S)
         assert body is not None
         assert tuple(re.findall(r'"([^"]+)"', body.group(1))) == m.dt_compat
+
+
+def test_keystone_placement_says_the_kernel_image_is_not_modelled() -> None:
+    plan = arm(dts(K2G, 0x8_0000_0000, 2 * G), KEYSTONE)
+    (area,) = [r for r in plan.regions if r.name == "reserved"]
+    assert area.reason is not None and "the kernel image occupies the start of RAM" in area.reason

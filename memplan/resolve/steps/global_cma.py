@@ -101,7 +101,14 @@ def global_cma(run: Boot) -> None:
     else:
         st.cma_areas += 1
         reason = "placed " + _WHERE[p.strategy].format(limit=p.limit)
-        if slot.region.placement == "modelled":
+        if inp.arch == "arm" and p.strategy == "bottom-up-4g" and p.base == st.mb.start_of_dram():
+            # arm32 with RAM only above 4 GiB (keystone): the kernel image, its page tables, the DTB
+            # and the initrd sit at the start of RAM, reserved before dma_contiguous_reserve()
+            reason += (
+                "; on a real board the kernel image occupies the start of RAM (memplan does not model "
+                "it): the area starts at the first free CMA granule above it"
+            )
+        elif slot.region.placement == "modelled":
             reason += (
                 "; the exact address depends on early allocations (page tables, the unflattened DT, "
                 "initrd, struct pages ...), which are modelled"
