@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import attrs
 
@@ -377,6 +377,17 @@ class WrittenValues(_Written[str]):
 
     __slots__ = ()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as columns: the names (one tuple for every configuration of a Kconfig model, which
+        # evaluates its symbols in one order: pickled together, it is written once) and the values
+        # joined into one string, rather than a dict entry per symbol (some 18,000 of them).
+        base = self.base
+        if type(base) is dict and base:
+            joined = _SEPARATOR.join(base.values())
+            if joined.count(_SEPARATOR) == len(base) - 1:  # no value holds the separator
+                return _values_from_columns, (_shared_names(tuple(base)), joined, self.latest, self.hidden)
+        return WrittenValues, (base, self.latest, self.hidden)
+
     def _make(self, name: str) -> str:
         latest = self.latest
         if isinstance(latest, LastAssignments):
@@ -392,3 +403,22 @@ class WrittenSources(_Written[Source]):
 
     def _make(self, name: str) -> Source:
         return self.latest[name].source
+
+
+_SEPARATOR = "\0"
+#: The last names :func:`_shared_names` gave (the configurations of one model share them).
+_NAMES: list[tuple[str, ...]] = []
+
+
+def _shared_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    last = _NAMES[-1] if _NAMES else None
+    if last is not None and last == names:
+        return last
+    _NAMES[:] = [names]
+    return names
+
+
+def _values_from_columns(names: tuple[str, ...], joined: str, latest: Mapping[str, Assignment],
+                         hidden: frozenset[str]) -> WrittenValues:
+    """A :class:`WrittenValues` from its pickled columns (:meth:`WrittenValues.__reduce__`)."""
+    return WrittenValues(dict(zip(names, joined.split(_SEPARATOR), strict=True)), latest, hidden)

@@ -99,3 +99,25 @@ def test_tree_results_do_not_depend_on_what_was_evaluated_before() -> None:
         assert len(same) > 100 and all(a.sources[n] is b.sources[n] for n in same)
     finally:
         clear_cache()
+
+
+def test_configurations_of_one_model_pickle_together_as_columns_sharing_the_names() -> None:
+    import pickle
+
+    from memplan.kconfig.dotconfig import WrittenValues
+
+    clear_cache()
+    configs = [_bundled(name) for name in BUNDLED]
+    again = pickle.loads(pickle.dumps(configs))
+    for kc, back in zip(configs, again, strict=True):
+        assert everything(back) == everything(kc)
+        assert type(back.values) is WrittenValues
+    # one tuple of names for all of them (pickled once), and each one's values as one string
+    reduced = [kc.values.__reduce__() for kc in configs]
+    assert all(r[1][0] is reduced[0][1][0] and isinstance(r[1][1], str) for r in reduced)
+    assert len(reduced[0][1][0]) == len(configs[0].values.base) > 10  # type: ignore[attr-defined]
+    # a value holding the separator is pickled as a mapping, unchanged
+    odd = WrittenValues({"A": "y", "B": "x\0y", "C": ""}, {}, frozenset())
+    assert list(pickle.loads(pickle.dumps(odd)).items()) == [("A", "y"), ("B", "x\0y"), ("C", "")]
+    empty = WrittenValues({}, {}, frozenset())
+    assert dict(pickle.loads(pickle.dumps(empty))) == {}
