@@ -229,3 +229,26 @@ def test_keystone_placement_says_the_kernel_image_is_not_modelled() -> None:
     plan = arm(dts(K2G, 0x8_0000_0000, 2 * G), KEYSTONE)
     (area,) = [r for r in plan.regions if r.name == "reserved"]
     assert area.reason is not None and "the kernel image occupies the start of RAM" in area.reason
+
+
+PBX = '"arm,realview-pbx"'
+RV_ZONE = 0x4000_0000 + 256 * M - 1  # PHYS_OFFSET 0x40000000 + SZ_256M - 1
+
+
+@pytest.mark.parametrize(("compatible", "config", "limit", "assumed"), [
+    # the machine is built but CONFIG_ZONE_DMA is off: its dma_zone_size is compiled out
+    (RPI4, BCM2835 + "# CONFIG_ZONE_DMA is not set\n", 0xFFFF_FFFF, ()),
+    # RealView: ARCH_REALVIEW does not select ZONE_DMA (only MACH_REALVIEW_PBX does), so a config
+    # that does not say leaves it assumed
+    (PBX, ARMMP + "CONFIG_ARCH_REALVIEW=y\n", RV_ZONE, ("CONFIG_ZONE_DMA=y",)),
+    (PBX, ARMMP + "CONFIG_ARCH_REALVIEW=y\nCONFIG_ZONE_DMA=y\n", RV_ZONE, ()),
+    # the machine's symbol is off: no machine, whatever the compatible
+    (PBX, ARMMP + "# CONFIG_ARCH_REALVIEW is not set\n", 0xFFFF_FFFF, ()),
+])
+def test_config_decides_the_machine_zone(
+    compatible: str, config: str, limit: int, assumed: tuple[str, ...]
+) -> None:
+    plan = arm(dts(compatible, 0x4000_0000, 1 * G), config)
+    zone = plan.arch_model.dma_zone if plan.arch_model else None
+    assert zone is not None and (zone.limit, zone.assumed) == (limit, assumed)
+    assert ("arm-dma-zone-assumed" in codes(plan)) is bool(assumed)
