@@ -195,6 +195,22 @@ class _TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
 _PARSE_GC_THRESHOLD = 100_000
 
 
+#: Whether :func:`load_model` moves what exists after a parse out of the collector's sight.
+_FREEZE_AFTER_PARSE = [False]
+
+
+def freeze_after_parse() -> None:
+    """From now on, put every object of the process into the cyclic garbage collector's permanent
+    generation (``gc.freeze()``) right after each Kconfig model is parsed.
+
+    Only for a process that keeps its models to its end and then exits, such as a lint's
+    configuration reader: nothing frozen is ever collected, not even once
+    :func:`clear_cache` lets it go. There it saves the collector's first full pass after each
+    parse, over every object of the model (about 0.1-0.25 s of CPU for a kernel tree's).
+    """
+    _FREEZE_AFTER_PARSE[0] = True
+
+
 @contextlib.contextmanager
 def _collector_relaxed() -> Iterator[None]:
     saved = gc.get_threshold()
@@ -245,6 +261,8 @@ def load_model(key: ModelKey) -> tuple[Any, tuple[str, ...]]:
             try:
                 parser = _TreeKconfig if key.srctree is not None else kconfiglib.Kconfig
                 kconf = parser(str(top), warn=True, warn_to_stderr=False)
+                if _FREEZE_AFTER_PARSE[0]:
+                    gc.freeze()
             except kconfiglib.KconfigError as err:
                 msg = str(err).strip()
                 raise ConfigError(f"cannot parse Kconfig: {msg}", _error_source(msg, top)) from None

@@ -30,6 +30,7 @@ from memplan.diagnostics import diag
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
 from memplan.dts.load import LoadedTree
 from memplan.kconfig import KernelConfig, load_config, probes
+from memplan.kconfig.engine import freeze_after_parse
 from memplan.lint.board import ArchContext, build_board, finish_board, relativise
 from memplan.lint.defconfigs import BoardConfigs, choose_board_configs, extra_configs, lint_with_defconfig
 from memplan.lint.kbuild import KernelTree
@@ -285,6 +286,13 @@ def write_handover(path: str, context: ArchContext, configs: BoardConfigs | None
         pickle.dump((context, configs), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _init_reader(probe_dir: str) -> None:
+    """A process of :class:`_ArchReaders`: it shares the probes' answers through ``probe_dir``
+    and keeps its Kconfig models out of the collector's sight (it holds them to its end)."""
+    probes.share_in(probe_dir)
+    freeze_after_parse()
+
+
 class _ArchReaders:
     """Processes that read the architectures' configurations (:func:`read_arch`), one
     architecture in one process: the heaviest (the most defconfigs in the tree to choose from)
@@ -318,7 +326,7 @@ class _ArchReaders:
             load[where[i]] += max(weight(jobs[i].arch), 1)
         probe_dir = tempfile.mkdtemp(prefix="memplan-probes-")
         gc.freeze()  # as in _map: what exists before the fork stays shared
-        pools = [_new_pool(1, probes.share_in, (probe_dir,)) for _ in range(count)]
+        pools = [_new_pool(1, _init_reader, (probe_dir,)) for _ in range(count)]
         failed: list[BaseException] = []
 
         def hand_over(job: ArchJob, got: tuple[KernelConfig, BoardConfigs | None]) -> None:

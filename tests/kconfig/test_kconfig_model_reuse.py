@@ -121,3 +121,25 @@ def test_configurations_of_one_model_pickle_together_as_columns_sharing_the_name
     assert list(pickle.loads(pickle.dumps(odd)).items()) == [("A", "y"), ("B", "x\0y"), ("C", "")]
     empty = WrittenValues({}, {}, frozenset())
     assert dict(pickle.loads(pickle.dumps(empty))) == {}
+
+
+def test_a_reader_process_can_keep_its_parsed_models_out_of_the_collectors_sight() -> None:
+    """``freeze_after_parse`` (a lint's configuration readers): every object that exists right
+    after a parse goes to the collector's permanent generation; without it nothing is frozen."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "from memplan.kconfig import engine, load_config\n"
+        "def read():\n"
+        "    engine.clear_cache()\n"
+        "    kc = load_config(text='CONFIG_ARM64=y\\nCONFIG_CMA=y\\n', arch='arm64', kernel_version='6.12')\n"
+        "    return gc.get_freeze_count(), kc.cma\n"
+        "plain = read()\n"
+        "engine.freeze_after_parse()\n"
+        "print(*plain, *read())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = done.stdout.split()
+    assert out[:2] == ["0", "True"] and int(out[2]) > 1000 and out[3] == "True"
