@@ -112,24 +112,34 @@ def _init_waiting(ready: dict[str, tuple[Any, str]], build: tuple[str, tuple[str
 def _lint_batch(task: tuple[str, tuple[str, ...]]) -> list[BoardResult]:
     """Lint boards of one architecture in a :class:`_BoardPool` worker: each is built, then,
     once that architecture's configurations are there (the worker waits for them the first
-    time), resolved."""
+    time), resolved.
+
+    Once they are there, each board is resolved as soon as it is built: a batch built first
+    keeps every board's objects alive together, and the collector's young-generation passes then
+    scan them again and again (for arm64's boards, about 2.4 s of CPU a worker instead of 0.7 s).
+    """
     arch, paths = task
     saved = gc.get_threshold()
     gc.set_threshold(_GC_YOUNG_THRESHOLD, *saved[1:])
     try:
         srctree, include_dirs, dtc = _WAITING["build"]
-        built = [(path, build_board(srctree, arch, include_dirs, dtc, path)) for path in paths]
-        if arch not in _CONTEXTS:
+        if arch not in _CONTEXTS:  # the first batch: built while the configurations are read
+            built = [(path, build_board(srctree, arch, include_dirs, dtc, path)) for path in paths]
             event, where = _WAITING["ready"][arch]
             event.wait()
             with open(where, "rb") as fh:
-                ctx, configs = pickle.load(fh)
-            _CONTEXTS[arch] = ctx
-            if configs is not None:
-                _BOARD_CONFIGS[arch] = configs
+                _CONTEXTS[arch], first_configs = pickle.load(fh)
+            if first_configs is not None:
+                _BOARD_CONFIGS[arch] = first_configs
+            ctx, configs = _CONTEXTS[arch], _BOARD_CONFIGS.get(arch)
+            return [lint_with_defconfig(ctx, path, configs, partial(_finish, board), board)
+                    for path, board in built]
         ctx, configs = _CONTEXTS[arch], _BOARD_CONFIGS.get(arch)
-        return [lint_with_defconfig(ctx, path, configs, partial(_finish, board), board)
-                for path, board in built]
+        out = []
+        for path in paths:
+            board = build_board(srctree, arch, include_dirs, dtc, path)
+            out.append(lint_with_defconfig(ctx, path, configs, partial(_finish, board), board))
+        return out
     finally:
         gc.set_threshold(*saved)
 

@@ -198,6 +198,32 @@ def test_a_reader_writes_the_workers_share_itself_and_returns_summaries(tree: Pa
     assert configs.boards == full_bc.boards == bc.boards and kc == full_kc and not kc.values
 
 
+def test_once_the_configurations_are_there_each_board_is_resolved_as_soon_as_it_is_built(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's first batch is built while the configurations are read; after that a board is
+    resolved right after it is built (a batch of built boards alive together makes the collector
+    scan them over and over)."""
+    from memplan.dts.dtcversion import DEFAULT_DTC
+    from memplan.lint import run
+
+    calls: list[tuple[str, str]] = []
+
+    def build(_srctree: str, _arch: str, _dirs: object, _dtc: object, path: str) -> str:
+        calls.append(("build", path))
+        return path
+
+    def lint(_ctx: object, path: str, _configs: object, _finish: object, _board: object) -> str:
+        calls.append(("lint", path))
+        return path
+
+    monkeypatch.setattr(run, "build_board", build)
+    monkeypatch.setattr(run, "lint_with_defconfig", lint)
+    monkeypatch.setitem(run._WAITING, "build", ("/src", (), DEFAULT_DTC))
+    monkeypatch.setitem(run._CONTEXTS, "arm", object())
+    assert run._lint_batch(("arm", ("a.dts", "b.dts"))) == ["a.dts", "b.dts"]  # type: ignore[comparison-overlap]
+    assert calls == [("build", "a.dts"), ("lint", "a.dts"), ("build", "b.dts"), ("lint", "b.dts")]
+
+
 def test_a_given_config_is_used_for_every_board(tree: Path) -> None:
     report = lint_tree(tree, arches=["arm"], config=tree / "arch/arm/configs/plat_defconfig", jobs=1)
     assert [c.config for c in report.configs] == ["arch/arm/configs/plat_defconfig"]
