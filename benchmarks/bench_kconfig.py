@@ -9,8 +9,10 @@ process per architecture that reads every ``arch/<arch>/configs/*defconfig`` of 
 order, as a lint's reader process does (the tree's Kconfig parsed once, by the first). It reports
 the CPU time (user+sys, of that process) of the first defconfig (the parse, the probes it runs in
 child processes are not included) and per further defconfig, and the process's whole CPU time
-(children included). The same defconfigs are also read against memplan's bundled model
-(``--bundled``, on by default).
+(children included). Like a lint's reader, the process keeps its parsed model out of the cyclic
+collector's sight when the checkout can (``memplan.kconfig.engine.freeze_after_parse``; ``--no-freeze``:
+never). The same defconfigs are also read against memplan's bundled model (on by default;
+``--no-bundled``); that part is compared, not timed.
 
 Every result is reduced to a canonical text: the configuration's fields, every value and source
 (in the mappings' order), every diagnostic; the two checkouts must give the same text for every
@@ -61,10 +63,13 @@ def _child_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def read_all(tree: str, arch: str, bundled: bool, out_dir: str) -> dict[str, Any]:
+def read_all(tree: str, arch: str, bundled: bool, out_dir: str, freeze: bool) -> dict[str, Any]:
     """One reader: every defconfig of ``arch``; canonical texts written under ``out_dir``."""
     from memplan.errors import MemplanError
-    from memplan.kconfig import load_config
+    from memplan.kconfig import engine, load_config
+
+    if freeze and hasattr(engine, "freeze_after_parse"):
+        engine.freeze_after_parse()
 
     paths = sorted((Path(tree) / "arch" / arch / "configs").glob("*defconfig"))
     times: list[float] = []
@@ -89,11 +94,13 @@ def read_all(tree: str, arch: str, bundled: bool, out_dir: str) -> dict[str, Any
     return {"times": times, "digests": digests, "cpu": _cpu() + _child_cpu()}
 
 
-def _run(checkout: str, tree: str, arch: str, bundled: bool, out_dir: str) -> dict[str, Any]:
+def _run(checkout: str, tree: str, arch: str, bundled: bool, out_dir: str, freeze: bool) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=checkout)
     cmd = [sys.executable, __file__, "--child", "--tree", tree, "--arch", arch, "--out", out_dir]
     if not bundled:
         cmd.append("--no-bundled")
+    if not freeze:
+        cmd.append("--no-freeze")
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{checkout} {arch}: failed\n{done.stderr}")
@@ -109,12 +116,14 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--no-bundled", dest="bundled", action="store_false",
                     help="skip reading the defconfigs against the bundled model")
+    ap.add_argument("--no-freeze", dest="freeze", action="store_false",
+                    help="do not keep the parsed model out of the collector's sight")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     arches = args.arch or ["arm", "arm64", "riscv"]
     if args.child:
-        json.dump(read_all(args.tree, arches[0], args.bundled, args.out), sys.stdout)
+        json.dump(read_all(args.tree, arches[0], args.bundled, args.out, args.freeze), sys.stdout)
         return 0
     checkouts = ([("old", args.old)] if args.old else []) + [("new", str(HERE))]
     work = tempfile.mkdtemp(prefix="memplan-bench-kconfig-")
@@ -125,7 +134,7 @@ def main() -> int:
                 out = os.path.join(work, label)
                 os.makedirs(out, exist_ok=True)
                 start = time.time()
-                got = _run(checkout, args.tree, arch, args.bundled, out)
+                got = _run(checkout, args.tree, arch, args.bundled, out, args.freeze)
                 runs.setdefault((label, arch), []).append(got)
                 extra = got["times"][1:]
                 print(f"round {rnd + 1} {arch:6} {label}: first {got['times'][0]:.2f} s, "
