@@ -226,6 +226,9 @@ def test_once_the_configurations_are_there_each_board_is_resolved_as_soon_as_it_
 
 def test_a_given_config_is_used_for_every_board(tree: Path) -> None:
     report = lint_tree(tree, arches=["arm"], config=tree / "arch/arm/configs/plat_defconfig", jobs=1)
+    # in parallel (the reader hands the configuration over without board configurations) the same
+    parallel = lint_tree(tree, arches=["arm"], config=tree / "arch/arm/configs/plat_defconfig", jobs=2)
+    assert parallel.to_dict() == report.to_dict()
     assert [c.config for c in report.configs] == ["arch/arm/configs/plat_defconfig"]
     for board in report.boards:
         assert board.defconfig is None and board.defconfig_reason is None
