@@ -48,7 +48,13 @@ def test_the_include_path_is_the_one_kbuild_uses() -> None:
 
 def test_every_board_has_an_entry_and_nothing_crashes(report: LintReport) -> None:
     root = _tree()
-    assert report.configs and [c.arch for c in report.configs] == list(_arches())
+    # each architecture's default configuration first, then the other defconfigs its boards use
+    arches = _arches()
+    assert [c.arch for c in report.configs[:len(arches)]] == list(arches)
+    assert {c.arch for c in report.configs} == set(arches)
+    assert len({(c.arch, c.config) for c in report.configs}) == len(report.configs)
+    read = {c.config for c in report.configs}
+    assert {b.defconfig for b in report.boards if b.defconfig is not None} <= read
     for arch in _arches():
         top = root / f"arch/{arch}/boot/dts"
         on_disk = sorted(p.relative_to(root).as_posix() for p in top.rglob("*.dts"))
