@@ -8,12 +8,14 @@ from collections.abc import Iterable, Sequence
 
 from memplan.kernel.arm_machines import DMA_ZONE_MACHINES, DmaZoneMachine
 from memplan.model import DmaZoneDecision
+from memplan.resolve import arm32
 from memplan.resolve.inputs import ConfigFacts
 from memplan.source import Source
 from memplan.units import SZ_4G, format_size
 
-#: ``arm_dma_limit`` with ``CONFIG_ZONE_DMA`` and no machine DMA zone (arch/arm/mm/init.c).
-NO_MACHINE_ZONE_LIMIT = 0xFFFFFFFF
+#: ``arm_dma_limit`` with ``CONFIG_ZONE_DMA`` and no machine DMA zone (arch/arm/mm/init.c): the one
+#: value :mod:`memplan.resolve.arm32` keeps.
+NO_MACHINE_ZONE_LIMIT = arm32.DMA_LIMIT
 
 
 def match_machine(
