@@ -23,7 +23,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from memplan.dts import limits
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from memplan.dts.sandbox import View
     from memplan.source import Source
 
-__all__ = ["cpp_command", "discard_prestarted", "find_system_cpp", "prestart", "run_cpp"]
+__all__ = ["compiler_proper", "cpp_command", "discard_prestarted", "find_system_cpp", "prestart", "run_cpp",
+           "use_compiler_proper"]
 
 _CHUNK = 1 << 16
 #: Pipe size asked for the preprocessor's output (Linux), so that a started preprocessor can
@@ -40,6 +41,30 @@ _CHUNK = 1 << 16
 _PIPE_SIZE = 1 << 20
 #: Processes :func:`prestart` started, by command, with their start time.
 _PRESTARTED: dict[tuple[str, ...], tuple[subprocess.Popen[bytes], float]] = {}
+#: Whether a command is started as the compiler proper its driver would start
+#: (:func:`compiler_proper`).
+_PROPER = [False]
+
+
+@contextlib.contextmanager
+def compiler_proper() -> Iterator[None]:
+    """Within this block (and in processes forked in it), :func:`run_cpp` starts the compiler
+    proper the ``cpp`` driver would start for a command (``cc1 -E ...``), asking the driver once
+    per command shape (:mod:`memplan.dts.cppdirect`): for a run over many boards, where the
+    driver's own start costs about a fifth of each board's preprocessing. Same output."""
+    saved = use_compiler_proper(True)
+    try:
+        yield
+    finally:
+        use_compiler_proper(saved)
+
+
+def use_compiler_proper(on: bool) -> bool:
+    """Switch :func:`compiler_proper`'s behaviour on or off for this process (a worker's life);
+    the previous setting is returned."""
+    saved = _PROPER[0]
+    _PROPER[0] = on
+    return saved
 
 
 def find_system_cpp() -> str | None:
@@ -102,7 +127,11 @@ def _spawn_args(cmd: Sequence[str], memory: int) -> tuple[list[str], Callable[[]
 
 def _start(cmd: Sequence[str], stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     """Start ``cmd`` in its own session, reading ``stdin`` (closed by default), under the memory
-    bound."""
+    bound; as the compiler proper the driver would start, in a :func:`compiler_proper` block."""
+    if _PROPER[0]:
+        from memplan.dts.cppdirect import compiler_proper as proper_command
+
+        cmd = proper_command(cmd) or cmd
     args, preexec = _spawn_args(cmd, limits.value(limits.CPP_MEMORY))
     proc = subprocess.Popen(
         args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from memplan.diagnostics import diag
+from memplan.dts import cpprun
 from memplan.dts.dtcversion import DEFAULT_DTC, DtcVersion, tree_dtc_version
 from memplan.dts.load import LoadedTree
 from memplan.kconfig import KernelConfig, load_config, probes
@@ -67,6 +68,7 @@ def _new_pool(processes: int, init: Callable[..., None] | None, init_args: tuple
 
 
 def _init_worker(contexts: dict[str, ArchContext], board_configs: dict[str, BoardConfigs]) -> None:
+    cpprun.use_compiler_proper(True)  # for the worker's life (a forked worker has it already)
     _CONTEXTS.clear()
     _CONTEXTS.update(contexts)
     _BOARD_CONFIGS.clear()
@@ -104,6 +106,7 @@ _RUN = 8
 
 
 def _init_waiting(ready: dict[str, tuple[Any, str]], build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
+    cpprun.use_compiler_proper(True)
     _CONTEXTS.clear()
     _BOARD_CONFIGS.clear()
     _WAITING.update(ready=ready, build=build)
@@ -432,6 +435,17 @@ def lint_tree(
     :class:`~memplan.errors.MemplanError` for an unreadable configuration) when the lint cannot
     run; problems of single boards are findings in the report.
     """
+    # the board workers run cpp's compiler proper themselves: the driver's own start is about a
+    # fifth of a board's preprocessing, and a lint has one command shape per architecture
+    with cpprun.compiler_proper():
+        return _lint_tree(srctree, arches, boards, config, jobs, progress, dtc_version)
+
+
+def _lint_tree(
+    srctree: str | os.PathLike[str], arches: Sequence[str], boards: Sequence[str],
+    config: str | os.PathLike[str] | None, jobs: int | None, progress: Progress | None,
+    dtc_version: DtcVersion | None,
+) -> LintReport:
     tree = KernelTree.open(srctree)
     chosen = tree.select_arches(arches)
     selected = tree.select_boards(chosen, boards)
