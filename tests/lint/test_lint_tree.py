@@ -125,6 +125,32 @@ def test_parallel_and_serial_runs_give_the_same_report(mini_report: LintReport) 
             assert lint_tree(MINI, jobs=3).to_dict() == mini_report.to_dict()
 
 
+@pytest.mark.skipif(shutil.which("cpp") is None, reason="needs the system cpp")
+def test_boards_are_preprocessed_by_the_compiler_proper_with_the_same_report(
+    mini_report: LintReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memplan.dts import cppdirect, cpprun
+
+    asked: list[tuple[str, list[str] | None]] = []
+    real = cppdirect.compiler_proper
+
+    def recording(cmd: list[str]) -> list[str] | None:
+        got = real(cmd)
+        asked.append((cmd[-1], got))
+        return got
+
+    monkeypatch.setattr(cppdirect, "compiler_proper", recording)
+    assert lint_tree(MINI, jobs=1).to_dict() == mini_report.to_dict()
+    assert sorted(os.path.basename(main) for main, _ in asked) == sorted(os.path.basename(b) for b in BOARDS)
+    if cppdirect._probe(next(iter(cppdirect._TEMPLATES))) is not None:  # GCC's driver, as in CI
+        assert all(got is not None and os.path.basename(got[0]) != os.path.basename(main)
+                   and got[0] != shutil.which("cpp") for main, got in asked)
+    # the setting ends with the lint; without a compiler proper (another driver) the report is the same
+    assert cpprun.use_compiler_proper(False) is False
+    monkeypatch.setattr(cppdirect, "compiler_proper", lambda cmd: None)
+    assert lint_tree(MINI, jobs=1).to_dict() == mini_report.to_dict()
+
+
 def test_board_batches_keep_each_architecture_and_every_board_once() -> None:
     selected = [("arm", f"a{i}") for i in range(5)] + [("arm64", f"b{i}") for i in range(20)]
     tasks = list(lint_run._batches(selected, 2))
