@@ -24,6 +24,7 @@ import kconfiglib
 from memplan.errors import ConfigError
 from memplan.kconfig import probes
 from memplan.kconfig.dotconfig import INTERNAL_PREFIX
+from memplan.kconfig.treeparse import TreeKconfig
 from memplan.source import Source
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -167,26 +168,6 @@ def model_facts(kconf: Any) -> ModelFacts:
     return ModelFacts(kconf)
 
 
-#: A bare ``modules`` line: how kernels since 5.13 mark the MODULES symbol (kconfiglib 14.1
-#: only knows the older ``option modules``).
-_BARE_MODULES_RE = re.compile(r"^([ \t]+)modules[ \t]*$", re.MULTILINE)
-
-
-class _TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
-    """kconfiglib reading a kernel tree, with newer Kconfig syntax put into the form it knows.
-
-    Each file is rewritten line for line, so positions in messages stay right.
-    """
-
-    def _open(self, filename: str, mode: str) -> Any:
-        handle = super()._open(filename, mode)
-        if "r" not in mode:
-            return handle
-        with handle:
-            text = handle.read()
-        return io.StringIO(_BARE_MODULES_RE.sub(r"\1option modules", text))
-
-
 #: The young-generation threshold of the cyclic garbage collector while a Kconfig model is parsed.
 #: A parse makes millions of objects that all live as long as the model; at the default (700
 #: allocations) the collector scans them again and again as they pile up: about a quarter of a
@@ -228,6 +209,53 @@ def _error_source(message: str, fallback: Path) -> Source:
     return Source.at(str(fallback), 1)
 
 
+def _setting(key: ModelKey) -> tuple[Path, dict[str, str]]:
+    """The top-level Kconfig file of ``key`` and the environment kconfiglib reads it in."""
+    if key.srctree is not None:
+        top = Path(key.srctree) / "Kconfig"
+        env = {"srctree": key.srctree, "ARCH": key.arch, "SRCARCH": key.arch}
+        if key.kernelversion:
+            env["KERNELVERSION"] = key.kernelversion
+        # The kernel's scripts/Kconfig.include probes the toolchain; without these it stops.
+        for tool, default in (("CC", "gcc"), ("HOSTCC", "gcc"), ("HOSTCXX", "g++"), ("LD", "ld")):
+            env[tool] = os.environ.get(tool, default)
+        # Its $(shell,...) probes, with kconfiglib's answers, but cheaper (memplan.kconfig.probes).
+        env["KCONFIG_FUNCTIONS"] = probes.__name__
+        return top, env
+    return DATA_DIR / "Kconfig", {
+        "srctree": str(DATA_DIR),
+        "ARCH": key.arch,
+        "SRCARCH": key.arch,
+        "MEMPLAN_KVER": str(key.version_code),
+        "MEMPLAN_CMDLINE": key.cmdline_file or "",
+    }
+
+
+def parse_model(key: ModelKey, parser: Any = None) -> tuple[Any, str]:
+    """A fresh parse of the Kconfig model ``key`` (neither cached nor given memplan's int
+    defaults) by ``parser`` (a ``kconfiglib.Kconfig`` class; by default
+    :class:`memplan.kconfig.treeparse.TreeKconfig` for a kernel tree, kconfiglib's own for the
+    bundled model), and what kconfiglib wrote to stderr meanwhile. Raises :class:`ConfigError`
+    when the Kconfig files cannot be parsed."""
+    top, env = _setting(key)
+    if not top.is_file():
+        raise ConfigError(f"no top-level Kconfig file at {top}", Source.at(str(top), 1))
+    if parser is None:
+        parser = TreeKconfig if key.srctree is not None else kconfiglib.Kconfig
+    stderr = io.StringIO()
+    with _environment(env), contextlib.redirect_stderr(stderr), _collector_relaxed():
+        try:
+            kconf = parser(str(top), warn=True, warn_to_stderr=False)
+            if _FREEZE_AFTER_PARSE[0]:
+                gc.freeze()
+        except kconfiglib.KconfigError as err:
+            msg = str(err).strip()
+            raise ConfigError(f"cannot parse Kconfig: {msg}", _error_source(msg, top)) from None
+        except OSError as err:
+            raise ConfigError(f"cannot read Kconfig: {err}", Source.at(str(top), 1)) from None
+    return kconf, stderr.getvalue()
+
+
 def load_model(key: ModelKey) -> tuple[Any, tuple[str, ...]]:
     """The parsed ``kconfiglib.Kconfig`` for ``key`` (cached in-process) and the warnings kconfiglib
     gave while parsing. Raises :class:`ConfigError` when the Kconfig files cannot be parsed."""
@@ -235,42 +263,10 @@ def load_model(key: ModelKey) -> tuple[Any, tuple[str, ...]]:
         cached = _CACHE.get(key.cache_key())
         if cached is not None:
             return cached[0], cached[1]
-        if key.srctree is not None:
-            top = Path(key.srctree) / "Kconfig"
-            env = {"srctree": key.srctree, "ARCH": key.arch, "SRCARCH": key.arch}
-            if key.kernelversion:
-                env["KERNELVERSION"] = key.kernelversion
-            # The kernel's scripts/Kconfig.include probes the toolchain; without these it stops.
-            for tool, default in (("CC", "gcc"), ("HOSTCC", "gcc"), ("HOSTCXX", "g++"), ("LD", "ld")):
-                env[tool] = os.environ.get(tool, default)
-            # Its $(shell,...) probes, with kconfiglib's answers, but cheaper (memplan.kconfig.probes).
-            env["KCONFIG_FUNCTIONS"] = probes.__name__
-        else:
-            top = DATA_DIR / "Kconfig"
-            env = {
-                "srctree": str(DATA_DIR),
-                "ARCH": key.arch,
-                "SRCARCH": key.arch,
-                "MEMPLAN_KVER": str(key.version_code),
-                "MEMPLAN_CMDLINE": key.cmdline_file or "",
-            }
-        if not top.is_file():
-            raise ConfigError(f"no top-level Kconfig file at {top}", Source.at(str(top), 1))
-        stderr = io.StringIO()
-        with _environment(env), contextlib.redirect_stderr(stderr), _collector_relaxed():
-            try:
-                parser = _TreeKconfig if key.srctree is not None else kconfiglib.Kconfig
-                kconf = parser(str(top), warn=True, warn_to_stderr=False)
-                if _FREEZE_AFTER_PARSE[0]:
-                    gc.freeze()
-            except kconfiglib.KconfigError as err:
-                msg = str(err).strip()
-                raise ConfigError(f"cannot parse Kconfig: {msg}", _error_source(msg, top)) from None
-            except OSError as err:
-                raise ConfigError(f"cannot read Kconfig: {err}", Source.at(str(top), 1)) from None
+        kconf, stderr = parse_model(key)
         _seed_int_defaults(kconf)
         _FACTS[id(kconf)] = ModelFacts(kconf)
-        warnings = tuple(kconf.warnings) + tuple(line for line in stderr.getvalue().splitlines() if line)
+        warnings = tuple(kconf.warnings) + tuple(line for line in stderr.splitlines() if line)
         _CACHE[key.cache_key()] = (kconf, warnings)
         return kconf, warnings
 
