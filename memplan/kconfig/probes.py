@@ -70,6 +70,7 @@ _SHARED: list[str | None] = [None]
 def forget() -> None:
     """Forget every remembered answer (for a toolchain changed while the process runs)."""
     _MEMO.clear()
+    _ARCH_FREE.clear()
 
 
 def share_in(directory: str | None) -> None:
@@ -217,16 +218,58 @@ def _with_shell(command: str, kconf: Any) -> _Answer:
 #: The host tools the probes run (compiler, assembler, linker, ``printf``, ``test``) do not read
 #: them, so a probe that runs nothing of the kernel tree answers alike for every architecture:
 #: most of each architecture's hundred probes are the same compiles, run once per lint this way.
-#: A command naming a file of the tree (a script of it, which may read them) keeps them in its key.
+#: A command naming a file of the tree (a script of it, which may read them) keeps them in its key,
+#: unless each such file is a shell script that can neither read them nor run another file of the
+#: tree (``scripts/cc-can-link.sh``, ``scripts/tools-support-relr.sh``: :func:`_arch_free_script`).
 _ARCH_ONLY = ("ARCH", "SRCARCH")
+
+
+#: A shell script's interpreter line: ``/bin/sh`` or ``/bin/bash``, which read no ARCH themselves.
+_SHELL_SCRIPT_RE = re.compile(rb"^#![ \t]*/bin/(?:ba)?sh(?:[ \t][^\n]*)?\n")
+#: What in a script's text may bring :data:`_ARCH_ONLY` in: the names themselves, or a way to
+#: reach another file of the tree (its own location, the tree's variables, a path into scripts/)
+#: or make, whose rules may read them.
+_REACHES_ARCH = (b"ARCH", b"$0", b"${0", b"BASH_SOURCE", b"srctree", b"objtree", b"scripts/", b"make")
+#: The largest script read to decide; a bigger one keeps the architecture in its key.
+_SCRIPT_LIMIT = 1 << 16
+_ARCH_FREE: dict[str, bool] = {}
+
+
+def _arch_free_script(path: str) -> bool:
+    """Whether ``path`` is a small ``/bin/sh`` (or bash) script that cannot read ARCH or SRCARCH:
+    neither names them nor reaches another file of the tree. Anything else (unreadable, another
+    interpreter, a program) might, and keeps the architecture in the key."""
+    known = _ARCH_FREE.get(path)
+    if known is None:
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read(_SCRIPT_LIMIT + 1)
+        except OSError:
+            text = b""
+        known = (0 < len(text) <= _SCRIPT_LIMIT and _SHELL_SCRIPT_RE.match(text) is not None
+                 and not any(marker in text for marker in _REACHES_ARCH))
+        _ARCH_FREE[path] = known
+    return known
+
+
+def _names_arch(command: str, tree: str) -> bool:
+    """Whether ``command`` may read :data:`_ARCH_ONLY`: it names a file of the tree other than
+    a script that cannot (:func:`_arch_free_script`)."""
+    if tree not in command:
+        return False
+    named = re.findall(re.escape(tree) + r"/[A-Za-z0-9_.+/-]+", command)
+    if len(named) != command.count(tree):
+        return True  # the tree named in a form not understood here
+    return not all(_arch_free_script(path) for path in named)
 
 
 def _key(command: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
     """What an answer is remembered by: the command, the working directory and the environment
-    (without :data:`_ARCH_ONLY` for a command that names no file of the tree)."""
+    (without :data:`_ARCH_ONLY` for a command that runs nothing of the tree that could read them:
+    see :func:`_names_arch`)."""
     env = os.environ
     tree = env.get("srctree")
-    skip = _ARCH_ONLY if tree and tree not in command else ()
+    skip = _ARCH_ONLY if tree and not _names_arch(command, tree) else ()
     return command, os.getcwd(), tuple(sorted(item for item in env.items() if item[0] not in skip))
 
 

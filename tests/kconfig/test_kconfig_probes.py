@@ -154,3 +154,47 @@ def test_an_answer_serves_every_architecture_unless_the_command_runs_a_file_of_t
     assert probes.shell(_Kconf(), "shell", str(script)) == "script arm64"  # the tree's: run again
     monkeypatch.setenv("PROBE_TOOL", "other")
     assert probes.shell(_Kconf(), "shell", "talk x") == "changed"  # any other variable: run again
+
+
+def test_a_tree_script_that_cannot_read_the_architecture_serves_every_architecture(
+        tools: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A /bin/sh script of the tree that names neither ARCH nor any way to another file of the
+    tree (like scripts/cc-can-link.sh) answers alike for every architecture: answered from
+    memory. One that runs a neighbour through ``$0``, or has another interpreter, runs again."""
+    tree = tools / "tree"
+    tree.mkdir()
+    scripts = {
+        "plain": "#!/bin/sh -eu\ncat /dev/null\necho plain-$(cat count)\n",
+        "neighbour": '#!/bin/sh\n"$(dirname $0)"/plain\n',
+        "other-shell": "#!/usr/bin/python3\nprint('other-' + open('count').read())\n",
+        "in-scripts": "#!/bin/sh\necho scripts/x-$(cat count)\n",
+    }
+    for name, text in scripts.items():
+        (tree / name).write_text(text)
+        (tree / name).chmod(0o755)
+    monkeypatch.setenv("srctree", str(tree))
+    counts = iter(range(100))
+
+    def ask(name: str, arch: str, *args: str) -> str:
+        (tools / "count").write_text(str(next(counts)))
+        monkeypatch.setenv("ARCH", arch)
+        monkeypatch.setenv("SRCARCH", arch)
+        command = " ".join([str(tree / name), *args])
+        return probes.shell(_Kconf(), "shell", _wrap(command, "y", "n") if args else command)
+
+    assert ask("plain", "arm") == "plain-0"
+    assert ask("plain", "arm64") == "plain-0"  # remembered across architectures
+    assert ask("plain", "arm", "-x") == "y"  # in the if-success wrapper, with arguments
+    assert ask("neighbour", "arm") == "plain-3"
+    assert ask("neighbour", "arm64") == "plain-4"  # reaches another file: run again
+    assert ask("other-shell", "arm") == "other-5"
+    assert ask("other-shell", "arm64") == "other-6"
+    assert ask("in-scripts", "arm") == "scripts/x-7"
+    assert ask("in-scripts", "arm64") == "scripts/x-8"
+    # the tree named twice, once as an argument in a form not read here: run again
+    double = f"{tree / 'plain'} {tree}"
+    monkeypatch.setenv("ARCH", "arm")
+    first = probes.shell(_Kconf(), "shell", double)
+    (tools / "count").write_text("99")
+    monkeypatch.setenv("ARCH", "riscv")
+    assert probes.shell(_Kconf(), "shell", double) != first
