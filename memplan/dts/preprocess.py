@@ -79,7 +79,8 @@ _DIAGNOSTIC = re.compile(
     r"^(?P<file>.+?):(?P<line>[0-9]{1,12}):(?:(?P<col>[0-9]{1,12}):)?\s*"
     r"(?P<kind>fatal error|error|warning|note):\s*(?P<msg>.*)$"
 )
-_HASH_LINE = re.compile(r"^#[^\n]*", re.MULTILINE)
+#: An escaped character in a linemarker's file name.
+_ESCAPED = re.compile(r"\\(.)")
 _INCLUDE_TARGET = re.compile(r'#\s*(?:include(?:_next)?|import)\s*(?P<target>["<])')
 _INCLUDE_NAME = re.compile(r'#\s*(?:include(?:_next)?|import)\s*["<](?P<name>[^">]*)[">]')
 
@@ -130,7 +131,9 @@ def parse_linemarker(line: str) -> Linemarker | None:
     m = _LINEMARKER.match(line)
     if m is None:
         return None
-    name = re.sub(r"\\(.)", r"\1", m.group(2))
+    name = m.group(2)
+    if "\\" in name:
+        name = _ESCAPED.sub(r"\1", name)
     flags = tuple(int(f) for f in m.group(3).split())
     return Linemarker(int(m.group(1)), name, flags)
 
@@ -430,13 +433,32 @@ def _drop_builtin_markers(out: str) -> str:
     return "\n".join(keep)
 
 
+def _hash_lines(out: str) -> list[str]:
+    """The lines of ``out`` that start with '#' (without their newline), in order: found by a
+    search for '\\n#' (a string search, where a multi-line pattern tried every position)."""
+    lines: list[str] = []
+    find = out.find
+    start = 0 if out.startswith("#") else find("\n#") + 1
+    if start == 0 and not out.startswith("#"):
+        return lines
+    while True:
+        end = find("\n", start)
+        if end < 0:
+            lines.append(out[start:])
+            return lines
+        lines.append(out[start:end])
+        start = find("\n#", end) + 1
+        if start == 0:
+            return lines
+
+
 def _scan_cpp_output(out: str, policy: IncludePolicy) -> tuple[list[str], IncludeError | None]:
     """Files entered (from linemarkers) and the first include outside the policy's roots."""
     files: dict[str, None] = {}
     stack: list[str] = []
     escaped: tuple[str, str] | None = None  # (escaping file, its includer)
-    for found in _HASH_LINE.finditer(out):  # the lines that start with '#' (only they can be markers)
-        mk = parse_linemarker(found.group())
+    for line in _hash_lines(out):  # (only they can be markers)
+        mk = parse_linemarker(line)
         if mk is None or mk.file.startswith("<"):
             continue
         if 1 in mk.flags:
