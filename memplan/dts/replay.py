@@ -286,8 +286,16 @@ def replay(block: Block, smap: SourceMap, start: int, top: Pos, made: list[Draft
             for rec in props:
                 ppos: Pos = new(Pos)
                 set_pos(ppos, (smap, start + rec[1]))
-                if len(rec) == 3:  # a plain property
-                    kept.append(DraftProp(rec[0], ppos, rec[2]))
+                if len(rec) == 3:  # a plain property (DraftProp(name, pos, value) written out)
+                    prop = new(DraftProp)
+                    prop.name = rec[0]
+                    prop.pos = ppos
+                    prop.value = rec[2]
+                    prop.refs = ()
+                    prop.labels = {}
+                    prop.value_labels = ()
+                    prop.deleted = False
+                    kept.append(prop)
                     continue
                 pname, _, value, pdeleted, plabels, refs, value_labels = rec
                 prop = DraftProp(pname, ppos, value, pdeleted)
