@@ -177,20 +177,34 @@ def clear() -> None:
 def record(top: DraftNode, text: str, start: int, end: int, smap: SourceMap, sp_change: int) -> Block | None:
     """The :class:`Block` of the subtree ``top`` the parser just built from ``text[start:end]``
     (every position in ``smap``), or ``None`` when something in it cannot be replayed (a
-    position in another text, one already read, a label no longer live)."""
+    position in another text, one already read, a label no longer live).
+
+    (The walk and a plain property's record written out: a block has many properties.)"""
     records: list[_NodeRec] = []
     todo: list[tuple[DraftNode, int]] = [(top, -1)]
+    pop = todo.pop
+    push = todo.append
     while todo:
-        node, parent = todo.pop()
+        node, parent = pop()
         where = _offset(node.pos, smap, start) if parent >= 0 else 0  # (the top's: see replay())
         if where is None or (node.labels and not all(node.labels.values())):
             return None
-        props = []
+        props: list[_PropRec] = []
         for prop in node.props:
-            rec = _prop_record(prop, smap, start)
-            if rec is None:
+            if prop.deleted or prop.labels or prop.refs or prop.value_labels:
+                rec = _prop_record(prop, smap, start)
+                if rec is None:
+                    return None
+                props.append(rec)
+                continue
+            # a plain property, the common case (_prop_record written out)
+            state = prop.pos._state
+            if len(state) != 2 or state[0] is not smap:
                 return None
-            props.append(rec)
+            offset = state[1]
+            assert isinstance(offset, int)
+            # (property names repeat: one string for all of them)
+            props.append((intern(prop.name), offset - start, bytes(prop.value)))
         label_pos = []
         for label, lpos in node.label_pos.items():
             at = _offset(lpos, smap, start)
@@ -200,7 +214,9 @@ def record(top: DraftNode, text: str, start: int, end: int, smap: SourceMap, sp_
         index = len(records)
         records.append((intern(node.name), where, node.deleted, node.omit, parent, tuple(props),
                         tuple(node.labels), tuple(label_pos)))
-        todo.extend((child, index) for child in reversed(node.children))
+        children = node.children
+        for i in range(len(children) - 1, -1, -1):
+            push((children[i], index))
     labelled = tuple(i for i in _post_order(records) if records[i][6])
     return Block(text[start:end], tuple(records), labelled, sp_change)
 
