@@ -220,12 +220,13 @@ class _PlainExpr:
     take, a number dtc refuses, an error of any kind or a stack overflow raises :class:`_NotPlain`
     (the parser then reads the expression the long way, which reports it where dtc does)."""
 
-    __slots__ = ("end", "kind", "sp", "start", "text", "token")
+    __slots__ = ("end", "kind", "peak", "sp", "start", "text", "token")
 
     def __init__(self, text: str, pos: int, sp: int) -> None:
         self.text = text
         self.end = pos  # the end of the last token consumed
         self.sp = sp
+        self.peak = sp  # the deepest dtc's stack was
         self._lex()
 
     def _lex(self) -> None:
@@ -275,6 +276,8 @@ class _PlainExpr:
 
     def grow(self, count: int, pos: int) -> None:
         self.sp += count
+        if self.sp > self.peak:
+            self.peak = self.sp
         if self.sp > DTC_STACK:
             raise _NOT_PLAIN
 
@@ -1267,13 +1270,24 @@ class Parser:
         consumed and counted on dtc's stack as :meth:`primary` does; ``None`` (nothing consumed)
         when it holds anything but numbers, operators and blanks, or would fail -- the long way
         then reads it again and reports what is wrong where dtc does."""
-        src = _PlainExpr(self.text, pos, self.sp)
+        sp = self.sp
+        memo = self.blocks.exprs if self.blocks is not None else None
+        if memo is not None:
+            # read before, and dtc's stack has room for it here: the same value, end and stack
+            found = memo.find(self.text, pos, DTC_STACK - sp)
+            if found is not None:
+                self.pos = found[0]
+                self.sp = sp + found[2]
+                return found[1]
+        src = _PlainExpr(self.text, pos, sp)
         try:
             value = expr.primary(src)
         except _NotPlain:
             return None
         self.pos = src.end
         self.sp = src.sp
+        if memo is not None:
+            memo.add(self.text, pos, src.end, value, src.sp - sp, src.peak - sp)
         return value
 
     def _out_of_range(self, value: int, bits: int, pos: int) -> None:

@@ -35,7 +35,8 @@ from memplan.dts.draft import DraftNode, DraftProp, LabelIndex, Pos, Ref
 from memplan.dts.lexer import SourceMap
 from memplan.source import LazySource
 
-__all__ = ["MAX_TEXT", "MIN_TEXT", "Block", "BlockCache", "cache_for", "clear", "paused", "record", "replay"]
+__all__ = ["MAX_TEXT", "MIN_TEXT", "Block", "BlockCache", "ExprMemo", "cache_for", "clear", "paused",
+           "record", "replay"]
 
 #: Most characters of block text one :class:`BlockCache` keeps (the structures kept take about 8
 #: bytes a character: some 16 MB). Boards come in path order, so the blocks a board can reuse are
@@ -93,12 +94,14 @@ class BlockCache:
     """The blocks of one parser setting (key: :func:`block_key` and the stack count at the
     start), least recently used first, at most :data:`MAX_TEXT` characters of text in all."""
 
-    __slots__ = ("_blocks", "_size", "hits", "limit", "replayed")
+    __slots__ = ("_blocks", "_size", "exprs", "hits", "limit", "replayed")
 
     def __init__(self, limit: int = MAX_TEXT) -> None:
         self._blocks: OrderedDict[tuple[str, int], list[Block]] = OrderedDict()
         self._size = 0
         self.limit = limit
+        #: the plain ``( expr )`` cells read so far (:class:`ExprMemo`)
+        self.exprs = ExprMemo()
         #: blocks found (replayed) so far, and their characters
         self.hits = 0
         self.replayed = 0
@@ -141,6 +144,82 @@ class BlockCache:
         while self._size > self.limit:
             _, dropped = self._blocks.popitem(last=False)
             self._size -= sum(len(b.text) for b in dropped)
+
+
+class ExprMemo:
+    """The plain parenthesised expressions in cells read so far (``(1 << 4)``, ``(((97) << 8) |
+    2)``: the same few come again and again across a lint's boards) and what reading each gave.
+
+    Such an expression's value, where it ends and how it moves dtc's parser stack depend only on
+    its own text (from its ``(`` through the matching ``)``: numbers, operators, parentheses and
+    blanks, nothing after it read), so a text seen before is answered from here when it stands
+    at the cursor again and dtc's stack has room for the deepest point its reading reached.
+    Bounded: texts up to :data:`EXPR_TEXT` characters, at most :data:`MAX_EXPRS` of them, all
+    dropped when full."""
+
+    __slots__ = ("_found", "hits")
+
+    def __init__(self) -> None:
+        #: text -> (value, stack change, deepest stack reached; both relative to the start)
+        self._found: dict[str, tuple[int, int, int]] = {}
+        #: expressions answered from here so far
+        self.hits = 0
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def find(self, text: str, pos: int, room: int) -> tuple[int, int, int] | None:
+        """``(end, value, stack change)`` of the expression whose ``(`` is at ``pos`` of
+        ``text``, when it was read before and its deepest point fits in the ``room`` left on
+        dtc's stack; else ``None``.
+
+        (Its text is cut at the ``)`` that balances the ``(``: a text read before is a whole
+        expression, so the text at ``pos`` that equals one is read exactly as that one was.)"""
+        end = _balanced_end(text, pos)
+        if end < 0:
+            return None
+        found = self._found.get(text[pos:end])
+        if found is None or found[2] > room:
+            return None
+        self.hits += 1
+        return end, found[0], found[1]
+
+    def add(self, text: str, pos: int, end: int, value: int, sp_change: int, peak: int) -> None:
+        """Keep what reading ``text[pos:end]`` gave."""
+        if end - pos > EXPR_TEXT:
+            return
+        found = self._found
+        if len(found) >= MAX_EXPRS:
+            found.clear()
+        found[text[pos:end]] = (value, sp_change, peak)
+
+
+#: Most expressions one :class:`ExprMemo` keeps.
+MAX_EXPRS = 4096
+#: Longest expression text one :class:`ExprMemo` keeps (and looks for).
+EXPR_TEXT = 256
+
+
+def _balanced_end(text: str, pos: int) -> int:
+    """The offset after the ``)`` that balances the ``(`` at ``pos``, within :data:`EXPR_TEXT`
+    characters (-1: none there)."""
+    limit = pos + EXPR_TEXT
+    find = text.find
+    depth = 0
+    at = pos
+    while True:
+        close = find(")", at, limit)
+        if close < 0:
+            return -1
+        opened = find("(", at, close)
+        if opened >= 0:
+            depth += 1
+            at = opened + 1
+            continue
+        depth -= 1
+        at = close + 1
+        if depth == 0:
+            return at
 
 
 #: The caches of this process, by the one parser setting that changes what a block parses to

@@ -18,7 +18,7 @@ import pytest
 from memplan.dts import parse_text, replay
 from memplan.dts.dtcversion import DtcVersion
 from memplan.dts.tree import Tree
-from memplan.errors import DtsError, MemplanError
+from memplan.errors import DtsError, DtsSyntaxError, MemplanError
 from memplan.source import Source
 
 H = "/dts-v1/;\n"
@@ -306,3 +306,114 @@ def test_real_boards_of_one_family_replay_to_their_parsed_trees() -> None:
         assert got == cold(pre, str(LINUX / board), **kw), board
         replayed += hits
     assert replayed > 20
+
+
+def _expr_hits(truncate: bool = False) -> int:
+    cache = replay.cache_for(truncate)
+    assert cache is not None
+    return cache.exprs.hits
+
+
+EXPRS = H + """/ {
+\ta = <(1 << 4) ((((0x00) & 0xFF) << 24) | (((0x02) & 0xFF) << 16) | ((59) & 0xFFFF)) (1 << 4)>;
+\tb = <(1 + 2)>, <(1 + 23) (1+2)>, <(~0)>, /bits/ 16 <(1 << 4) (3 > 2 ? 5 : 6)>, lab: <(7)>;
+\tc = /bits/ 64 <(1 << 40)>, <(1 << 4) 0x10>;
+};
+"""
+
+
+def test_expressions_read_before_give_the_values_and_positions_of_a_parse() -> None:
+    """The same parenthesised cells, at other offsets, after other text and next to expressions
+    sharing their first characters, give the tree a parse gives."""
+    first, _ = warm(EXPRS)
+    assert first == cold(EXPRS)
+    before = _expr_hits()
+    shifted = H + "/ { pad = \"some other text first\"; };\n" + EXPRS[len(H):].replace("(1 + 23)", "(1 + 2)")
+    again, _ = warm(shifted, "other.dts")
+    assert again == cold(shifted, "other.dts")
+    assert _expr_hits() - before >= 8
+    # the expressions' values themselves (not just the same on both paths)
+    tree = parse_text(EXPRS, "v.dts")
+    assert tree.root.properties["a"].value == bytes.fromhex("00000010" "0002003b" "00000010")
+    assert tree.root.properties["b"].value == bytes.fromhex("00000003" "00000018" "00000003" "ffffffff"
+                                                            "0010" "0005" "00000007")
+
+
+def test_an_expression_out_of_range_is_reported_where_a_parse_reports_it() -> None:
+    text = H + "/ { a { p = <(1 << 32)>; }; };\n"
+    new = DtcVersion(1, 7, 0)
+    warm(H + "/ { q = <(1 << 32)>; };\n", dtc=new)
+    got, _ = warm(text, dtc=new)
+    assert got == cold(text, dtc=new)
+    assert _expr_hits(True) == 1
+    assert any(d[0] == "dtc-value-truncated" for d in got[-2])  # type: ignore[union-attr]
+    warm(H + "/ { r = /bits/ 64 <(1 << 32)>; };\n")  # read where it fits, for the other dtc
+    with pytest.raises(DtsError, match="out of range") as err:
+        parse_text(text, "e.dts")
+    assert err.value.source is not None and (err.value.source.line, err.value.source.column) == (2, 14)
+
+
+def test_an_expression_read_before_still_overflows_dtc_stack_where_a_parse_does() -> None:
+    """An expression read near the bottom of dtc's stack is answered from memory only where the
+    stack has room for its deepest point: near the top it overflows at the same token as cold."""
+    deep = "(" * 30 + "7" + ")" * 30
+
+    def doc(depth: int) -> str:
+        return H + "/ {" + " n {" * depth + f" v = <{deep}>;" + " };" * depth + " };\n"
+
+    def fails(text: str) -> DtsSyntaxError | None:
+        with replay.paused():
+            try:
+                parse_text(text, "deep.dts")
+            except DtsSyntaxError as err:
+                return err
+        return None
+
+    low, high = 1, 5000  # fits at `low`, overflows at `high`
+    assert fails(doc(low)) is None and fails(doc(high)) is not None
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fails(doc(mid)) is None else (low, mid)
+    expected = fails(doc(high))
+    assert expected is not None and expected.source is not None
+    assert deep in (expected.source.text or "")  # it overflows inside the expression
+    warm(H + f"/ {{ v = <{deep}>; }};\n")  # read once at the bottom of the stack
+    hits = _expr_hits()
+    with pytest.raises(DtsSyntaxError) as err:
+        parse_text(doc(high), "deep.dts")
+    assert (err.value.message, str(err.value.source)) == (expected.message, str(expected.source))
+    assert _expr_hits() == hits  # not answered from memory: no room for it there
+    got, _ = warm(doc(low))
+    assert got == cold(doc(low))
+    assert _expr_hits() == hits + 1  # room enough one level up
+
+
+def test_an_expression_read_before_leaves_dtc_stack_as_a_parse_does() -> None:
+    """After an expression answered from memory, dtc's stack holds what reading it leaves: a
+    deeper expression right after it fits exactly as far as it fits cold, and not one level more."""
+    def doc(levels: int) -> str:
+        return H + "/ { v = <(7) " + "(" * levels + "7" + ")" * levels + ">; };\n"
+
+    def fits(text: str) -> bool:
+        with replay.paused():
+            try:
+                parse_text(text, "deep.dts")
+            except DtsSyntaxError:
+                return False
+        return True
+
+    low, high = 1, 20_000
+    assert fits(doc(low)) and not fits(doc(high))
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(doc(mid)) else (low, mid)
+    warm(H + "/ { w = <(7)>; };\n")
+    hits = _expr_hits()
+    got, _ = warm(doc(low))
+    assert got == cold(doc(low))
+    with pytest.raises(DtsSyntaxError) as err:
+        parse_text(doc(high), "deep.dts")
+    with replay.paused(), pytest.raises(DtsSyntaxError) as expected:
+        parse_text(doc(high), "deep.dts")
+    assert str(err.value) == str(expected.value)
+    assert _expr_hits() == hits + 2  # '(7)' answered from memory both times
