@@ -118,7 +118,8 @@ class ModelFacts:
     ``entries``: each defined symbol outside memplan's internal ones, in the model's order, as
     ``(symbol, name, kind, seeded)``; ``kind`` is :data:`BOOLEAN` (bool, tristate),
     :data:`TEXTUAL` (int, hex, string) or :data:`OTHER`; ``seeded``: one of
-    :func:`seeded_symbols`. ``defined``: their names. A model's facts live as long as it stays
+    :func:`seeded_symbols`. ``defined``: their names. ``numbers``: the int and hex symbols (internal
+    ones too), in the model's order. A model's facts live as long as it stays
     in the model cache (:func:`model_facts`).
     """
 
@@ -133,6 +134,8 @@ class ModelFacts:
             if not sym.name.startswith(INTERNAL_PREFIX)
         )
         self.defined = frozenset(entry[1] for entry in self.entries)
+        self.numbers: tuple[Any, ...] = tuple(
+            sym for sym in kconf.unique_defined_syms if sym.orig_type in (kconfiglib.INT, kconfiglib.HEX))
         self._terms: dict[str, tuple[tuple[Any, str], ...]] = {}
         self._builtins: dict[str, Source] = {}
 

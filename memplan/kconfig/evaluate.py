@@ -160,17 +160,18 @@ def _active_range(sym: Any, user: str) -> tuple[str, str] | None:
     return None
 
 
-def _clamp_to_ranges(kconf: Any) -> None:
+def _clamp_to_ranges(numbers: Sequence[Any]) -> None:
     """Pull each user number that lies outside its symbol's active range to the nearest bound.
 
     This is what the kernel's C tools do (the value is clamped whenever it is computed);
     kconfiglib instead falls back on the default. Ranges may depend on other symbols, so
-    this repeats until nothing changes.
+    this repeats until nothing changes. ``numbers``: the model's int and hex symbols
+    (:attr:`memplan.kconfig.engine.ModelFacts.numbers`).
     """
     for _ in range(8):
         changed = False
-        for sym in kconf.unique_defined_syms:
-            if sym.orig_type not in (kconfiglib.INT, kconfiglib.HEX) or not sym.user_value:
+        for sym in numbers:
+            if not sym.user_value:
                 continue
             if not sym.visibility:
                 continue
@@ -465,7 +466,7 @@ def evaluate(
         _reset(kconf)
         kconf.warnings.clear()
         diags, skipped = _apply(kconf, assignments)
-        _clamp_to_ranges(kconf)
+        _clamp_to_ranges(facts.numbers)
         explainer = _Explainer(facts, effective, version_text)
         values: dict[str, str] = {}
         sources: dict[str, Source] = {}

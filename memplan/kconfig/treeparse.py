@@ -13,7 +13,8 @@ registration of its symbols:
 
 * no ``$`` (macros and variable references expand to what the preprocessor holds at that
   point, and may run ``$(shell,...)``);
-* its first word is a keyword (otherwise it is a preprocessor assignment, which changes state);
+* its first word is a keyword, or it is blank or a comment (anything else is a preprocessor
+  assignment, which changes state);
 * no warning was given while it was tokenized (a warning names the file and line of each copy).
 
 Only lines read while the Kconfig files are parsed are kept, and the memory is dropped when the
@@ -66,6 +67,7 @@ class TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
             return tokens
         warned = len(self.warnings)
         tokens = super()._tokenize(s)
-        if tokens[0] is not None and "$" not in s and len(self.warnings) == warned:
+        if "$" not in s and len(self.warnings) == warned and (
+                tokens[0] is not None or s.isspace() or s.lstrip().startswith("#")):
             seen[s] = tokens
         return tokens

@@ -123,6 +123,14 @@ SYNTHETIC = {
         # a comment line
         mainmenu "Test $(ARCH) tree"
         GREETING := hello
+        PLAIN := 1
+
+        PLAIN += 2
+        # a comment line
+
+        PLAIN += 2
+          # an indented comment line
+          # an indented comment line
         ECHO = $(1)-$(2)
         config A
         ⇥bool "A prompt"
@@ -267,6 +275,7 @@ def test_synthetic_kconfig_parses_exactly_as_kconfiglib(tmp_path: Path) -> None:
     assert sum("quotes recommended" in w for w in kconf.warnings) >= 4
     assert sum("a warning from the preprocessor" in w for w in kconf.warnings) == 2
     assert "changed_SYM" in kconf.syms
+    assert kconf.variables["PLAIN"].value == "1 2 2"  # a repeated assignment is carried out twice
     assert kconf._seen_lines is None  # the memory of lines is gone once the parse is done
 
 
