@@ -77,6 +77,7 @@ from memplan.dts.symbols import generate_symbols
 from memplan.dts.tree import Tree
 from memplan.errors import DtsSyntaxError, IncludeError, LabelError, shorten
 from memplan.model import Diagnostic
+from memplan.source import LazySource
 
 __all__ = ["parse_dts", "parse_text"]
 
@@ -193,7 +194,8 @@ _PACKERS = [struct.Struct(f">{n}I").pack for n in range(64)]
 
 
 _new = object.__new__
-_set_state = object.__setattr__
+#: Sets a position's state (the slot's own setter: cheaper than ``object.__setattr__``).
+_set_pos = LazySource.__dict__["_state"].__set__
 
 
 def _cells32(values: list[int]) -> bytes:
@@ -842,7 +844,7 @@ class Parser:
                     ancestors.append((node, seen_child, labels, False, self.sp, base))
                     self.sp += len(labels) + 3  # the labels, the name, '{' and the empty proplist
                     where = _new(Pos)  # pos_at(self.frame.map, item_start), written out
-                    _set_state(where, "_state", (self.frame.map, item_start))
+                    _set_pos(where, (self.frame.map, item_start))
                     node = DraftNode(pname, where)
                     self.made.append(node)
                     self.pos = m.end()
@@ -853,7 +855,7 @@ class Parser:
                 if not seen_child:  # a property (after a subnode: the long way refuses it)
                     item_start = m.start("name")
                     where = _new(Pos)  # pos_at(self.frame.map, item_start), written out
-                    _set_state(where, "_state", (self.frame.map, item_start))
+                    _set_pos(where, (self.frame.map, item_start))
                     if kind == "bool":
                         text_props.append(DraftProp(m.group("name"), where, b""))
                         self.pos = m.end()

@@ -280,10 +280,8 @@ def record(top: DraftNode, text: str, start: int, end: int, smap: SourceMap, sp_
             state = prop.pos._state
             if len(state) != 2 or state[0] is not smap:
                 return None
-            offset = state[1]
-            assert isinstance(offset, int)
             # (property names repeat: one string for all of them)
-            props.append((intern(prop.name), offset - start, bytes(prop.value)))
+            props.append((intern(prop.name), state[1] - start, bytes(prop.value)))
         label_pos = []
         for label, lpos in node.label_pos.items():
             at = _offset(lpos, smap, start)
