@@ -34,6 +34,15 @@ and choosing each board's, the preprocessor (memplan's side and the ``cpp`` proc
 parse, dtc's semantic checks and the tree conversion, the resolve, the cyclic garbage collector,
 the JSON report, and sending results back from a worker (pickling).
 
+``--old CHECKOUT`` (another memplan checkout, e.g. ``git archive <commit> | tar -x -C /tmp/old``)
+instead compares whole ``memplan lint`` processes (the interpreter's start and imports included, the
+JSON report written to ``/dev/null``) of this checkout and that one, each with ``PYTHONPATH`` set to
+its checkout, against ``cpp+dtc``: every round runs ``cpp+dtc`` and then the two lints, their order
+swapped from one round to the next (a slow spell of a shared host then hits each side alike), and
+prints every round's figures and the means, not only the minimum. On a shared two-core machine,
+the ratio of one run moves by 15 % from round to round; a change smaller than that needs several
+rounds.
+
 The two are run alternately ``--rounds`` times and the minimum of each is kept (on a shared
 machine the minimum is least disturbed by other load). Besides wall time, the CPU time (user +
 system, of this process and every finished descendant: cpp and dtc, the lint's workers and their
@@ -47,6 +56,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import json
 import os
 import pickle
 import pstats
@@ -110,6 +120,63 @@ def time_lint(
     built = sum(1 for b in report.boards if b.status != "build-failed")
     wall_mark, cpu_mark = marks.get("boards", (start, cpu))
     return end - start, end - wall_mark, cpu_end - cpu, cpu_end - cpu_mark, built
+
+
+def time_lint_process(checkout: Path, tree: KernelTree, arches: list[str], boards: list[str], jobs: int,
+                      listing: str) -> tuple[float, float]:
+    """Wall and CPU time of a whole ``memplan lint`` process of ``checkout`` (its ``memplan``
+    package first on the path) over ``boards`` (listed in the file ``listing``)."""
+    code = (
+        "import json, sys\n"
+        "import memplan\n"
+        f"assert memplan.__file__.startswith({str(checkout) + os.sep!r}), memplan.__file__\n"
+        "from memplan.cli import main\n"
+        f"boards = json.load(open({listing!r}))\n"
+        f"args = ['lint', {str(tree.root)!r}, *[a for x in {arches!r} for a in ('--arch', x)],\n"
+        f"        '--format', 'json', '-o', '/dev/null', '-j', '{jobs}', '--fail-on', 'never', *boards]\n"
+        "sys.exit(main(args))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    start, cpu = time.perf_counter(), cpu_seconds()
+    # run from the checkout: ``python -c`` puts the current directory first on the path
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=checkout, capture_output=True, text=True,
+                          check=False)
+    wall, used = time.perf_counter() - start, cpu_seconds() - cpu
+    if done.returncode != 0:
+        raise SystemExit(f"the lint of {checkout} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return wall, used
+
+
+def compare(
+    tree: KernelTree, arches: list[str], boards: list[str], jobs: int, old: Path, rounds: int
+) -> None:
+    """``--old``: whole lint processes of this checkout and ``old`` against ``cpp+dtc``, round
+    after round, the lints' order swapped every round."""
+    here = Path(__file__).resolve().parents[1]
+    sides = {"new": here, "old": old.resolve()}
+    got: dict[str, list[tuple[float, float]]] = {"cpp+dtc": [], "new": [], "old": []}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump([str(tree.root / b) if not os.path.isabs(b) else b for b in boards], fh)
+        listing = fh.name
+    try:
+        for r in range(rounds):
+            wall, cpu, _built = time_kbuild(tree, arches, boards, jobs)
+            got["cpp+dtc"].append((wall, cpu))
+            for name in ("new", "old") if r % 2 == 0 else ("old", "new"):
+                got[name].append(time_lint_process(sides[name], tree, arches, boards, jobs, listing))
+            peer_wall, peer_cpu = got["cpp+dtc"][-1]
+            print(f"round {r + 1}: cpp+dtc {peer_wall:.2f} s / {peer_cpu:.2f} s; " + "; ".join(
+                f"{name} {got[name][-1][0]:.2f} s / {got[name][-1][1]:.2f} s "
+                f"= {got[name][-1][0] / peer_wall:.2f}x / {got[name][-1][1] / peer_cpu:.2f}x"
+                for name in ("new", "old")), flush=True)
+    finally:
+        os.unlink(listing)
+    print(f"means over {rounds} rounds (wall / CPU, ratio to cpp+dtc of the same round):")
+    for name in ("new", "old"):
+        walls = [w / p[0] for (w, _c), p in zip(got[name], got["cpp+dtc"], strict=True)]
+        cpus = [c / p[1] for (_w, c), p in zip(got[name], got["cpp+dtc"], strict=True)]
+        print(f"  {name} ({sides[name]}): {sum(walls) / rounds:.2f}x / {sum(cpus) / rounds:.2f}x"
+              f" (CPU ratios {min(cpus):.2f}x-{max(cpus):.2f}x)")
 
 
 #: Phases of one board and the functions whose cumulative CPU time is theirs.
@@ -237,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="parallel processes")
     ap.add_argument("--rounds", type=int, default=1, help="alternate runs of each side (minimum kept)")
     ap.add_argument("--profile", type=int, metavar="N", help="profile N of the boards instead (see above)")
+    ap.add_argument("--old", type=Path, metavar="CHECKOUT",
+                    help="compare whole lint processes of this checkout and another (see above)")
     args = ap.parse_args(argv)
     if not args.tree:
         ap.error("give --tree or set MEMPLAN_KERNEL_TREE")
@@ -254,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
         boards = [boards[int(i * step)] for i in range(args.sample)]
     where = f"{', '.join(arches)} in {tree.root} (Linux {tree.version})"
     print(f"{len(boards)} boards of {where}, {args.jobs} jobs")
+    if args.old is not None:
+        compare(tree, arches, boards, args.jobs, args.old, args.rounds)
+        return 0
     kb: list[float] = []
     kb_cpu: list[float] = []
     lint_all: list[float] = []
