@@ -23,7 +23,7 @@ import shlex
 import subprocess
 from collections.abc import Sequence
 
-__all__ = ["compiler_proper"]
+__all__ = ["proper_command"]
 
 #: Where the placeholders live: a directory name no real tree has (nothing is read from it).
 _PROBE_ROOT = "/nonexistent-memplan-probe"
@@ -108,7 +108,7 @@ def _probe(key: tuple[str, ...]) -> tuple[_Slot, ...] | None:
     return tuple(slots)
 
 
-def compiler_proper(cmd: Sequence[str]) -> list[str] | None:
+def proper_command(cmd: Sequence[str]) -> list[str] | None:
     """The command the ``cpp`` driver ``cmd[0]`` would start for ``cmd`` (its last argument the
     file to preprocess), or None when it cannot be known (see the module doc)."""
     shaped = _shape(cmd)

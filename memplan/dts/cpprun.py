@@ -129,7 +129,7 @@ def _start(cmd: Sequence[str], stdin: int = subprocess.DEVNULL) -> subprocess.Po
     """Start ``cmd`` in its own session, reading ``stdin`` (closed by default), under the memory
     bound; as the compiler proper the driver would start, in a :func:`compiler_proper` block."""
     if _PROPER[0]:
-        from memplan.dts.cppdirect import compiler_proper as proper_command
+        from memplan.dts.cppdirect import proper_command
 
         cmd = proper_command(cmd) or cmd
     args, preexec = _spawn_args(cmd, limits.value(limits.CPP_MEMORY))

@@ -43,7 +43,7 @@ def test_gcc_driver_gives_its_compiler_proper(tmp_path: Path) -> None:
     main = tmp_path / "a.dts"
     main.write_text("/dts-v1/;\n/ { };\n")
     cmd = cpp_command("cpp", str(main), [str(tmp_path / "inc1"), str(tmp_path / "inc2")], ["X=1"])
-    proper = cppdirect.compiler_proper(cmd)
+    proper = cppdirect.proper_command(cmd)
     if proper is None:
         pytest.skip("this cpp is not a driver whose -### memplan reads")
     assert os.path.isabs(proper[0]) and os.path.basename(proper[0]) != "cpp"
@@ -53,10 +53,10 @@ def test_gcc_driver_gives_its_compiler_proper(tmp_path: Path) -> None:
     assert dirs == [str(tmp_path / "inc1"), str(tmp_path / "inc2")]
     # one question per command shape: another file and other directories reuse the answer
     other = cpp_command("cpp", str(tmp_path / "b.dts"), [str(tmp_path / "x"), str(tmp_path / "y")], ["X=1"])
-    assert cppdirect.compiler_proper(other) is not None
+    assert cppdirect.proper_command(other) is not None
     assert len(cppdirect._TEMPLATES) == 1
     # another extension, or another define, is another shape
-    cppdirect.compiler_proper(cpp_command("cpp", str(tmp_path / "c.dtsi"), [str(tmp_path)], ["X=1"]))
+    cppdirect.proper_command(cpp_command("cpp", str(tmp_path / "c.dtsi"), [str(tmp_path)], ["X=1"]))
     assert len(cppdirect._TEMPLATES) == 2
 
 
@@ -132,7 +132,7 @@ DIR0 = "/nonexistent-memplan-probe/memplan-probe-dir0"
 def test_answers_not_understood_keep_the_driver(tmp_path: Path, answer: str, status: int) -> None:
     exe = _driver(tmp_path, "Using built-in specs.\n" + answer, status)
     cmd = cpp_command(exe, str(tmp_path / "a.dts"), [str(tmp_path)])
-    assert cppdirect.compiler_proper(cmd) is None
+    assert cppdirect.proper_command(cmd) is None
     with cpprun.compiler_proper():
         assert run_cpp(cmd, WHERE)[1] == b"DRIVER\n"
 
@@ -159,6 +159,6 @@ def test_the_proper_command_runs_bounded_with_the_real_paths(
 
 
 def test_commands_without_a_file_keep_the_driver() -> None:
-    assert cppdirect.compiler_proper(["cpp", "-nostdinc", "-"]) is None
-    assert cppdirect.compiler_proper(["cpp"]) is None
-    assert cppdirect.compiler_proper(["cpp", "-x", "c", "-I"]) is None
+    assert cppdirect.proper_command(["cpp", "-nostdinc", "-"]) is None
+    assert cppdirect.proper_command(["cpp"]) is None
+    assert cppdirect.proper_command(["cpp", "-x", "c", "-I"]) is None

@@ -132,22 +132,23 @@ def test_boards_are_preprocessed_by_the_compiler_proper_with_the_same_report(
     from memplan.dts import cppdirect, cpprun
 
     asked: list[tuple[str, list[str] | None]] = []
-    real = cppdirect.compiler_proper
+    real = cppdirect.proper_command
 
     def recording(cmd: list[str]) -> list[str] | None:
         got = real(cmd)
         asked.append((cmd[-1], got))
         return got
 
-    monkeypatch.setattr(cppdirect, "compiler_proper", recording)
+    monkeypatch.setattr(cppdirect, "proper_command", recording)
+    monkeypatch.setattr(cppdirect, "_TEMPLATES", {})  # only this lint's command shapes
     assert lint_tree(MINI, jobs=1).to_dict() == mini_report.to_dict()
     assert sorted(os.path.basename(main) for main, _ in asked) == sorted(os.path.basename(b) for b in BOARDS)
-    if cppdirect._probe(next(iter(cppdirect._TEMPLATES))) is not None:  # GCC's driver, as in CI
+    if next(iter(cppdirect._TEMPLATES.values())) is not None:  # GCC's driver, as in CI
         assert all(got is not None and os.path.basename(got[0]) != os.path.basename(main)
                    and got[0] != shutil.which("cpp") for main, got in asked)
     # the setting ends with the lint; without a compiler proper (another driver) the report is the same
     assert cpprun.use_compiler_proper(False) is False
-    monkeypatch.setattr(cppdirect, "compiler_proper", lambda cmd: None)
+    monkeypatch.setattr(cppdirect, "proper_command", lambda cmd: None)
     assert lint_tree(MINI, jobs=1).to_dict() == mini_report.to_dict()
 
 
