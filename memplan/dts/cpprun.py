@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from memplan.source import Source
 
 __all__ = ["compiler_proper", "cpp_command", "discard_prestarted", "find_system_cpp", "prestart", "run_cpp",
-           "use_compiler_proper"]
+           "use_compiler_proper", "use_own_limit"]
 
 _CHUNK = 1 << 16
 #: Pipe size asked for the preprocessor's output (Linux), so that a started preprocessor can
@@ -44,6 +44,9 @@ _PRESTARTED: dict[tuple[str, ...], tuple[subprocess.Popen[bytes], float]] = {}
 #: Whether a command is started as the compiler proper its driver would start
 #: (:func:`compiler_proper`).
 _PROPER = [False]
+#: Whether this process may lower its own address-space limit while it starts the preprocessor
+#: (:func:`use_own_limit`).
+_OWN_LIMIT = [False]
 
 
 @contextlib.contextmanager
@@ -64,6 +67,19 @@ def use_compiler_proper(on: bool) -> bool:
     the previous setting is returned."""
     saved = _PROPER[0]
     _PROPER[0] = on
+    return saved
+
+
+def use_own_limit(on: bool) -> bool:
+    """Let :func:`run_cpp` bound the preprocessor by lowering this process's own soft
+    address-space limit while it starts it (the child inherits the limit; this process's is put
+    back at once), instead of starting it through a shell that sets the limit and then becomes
+    the preprocessor: one program start less a board. Only for a process with a single thread
+    (the limit is the whole process's for that moment) well below the limit itself, such as a
+    lint's board worker; :func:`run_cpp` checks both each time and uses the shell otherwise.
+    The previous setting is returned."""
+    saved = _OWN_LIMIT[0]
+    _OWN_LIMIT[0] = on
     return saved
 
 
@@ -125,6 +141,49 @@ def _spawn_args(cmd: Sequence[str], memory: int) -> tuple[list[str], Callable[[]
     return list(cmd), lambda: _limit_memory(memory)
 
 
+#: Room this process keeps below the preprocessor's limit to lower its own to it for a moment:
+#: what starting a process may allocate here (:func:`_lowered_limit`).
+_OWN_ROOM = 64 << 20
+
+
+def _own_size() -> int | None:
+    """This process's address-space size in bytes (Linux), else ``None``."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split(None, 1)[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def _lowered_limit(memory: int) -> Iterator[bool]:
+    """Within this block, this process's soft address-space limit is ``memory`` (at most its
+    hard limit), so that a process started in it inherits that limit; put back on leaving.
+    Yields ``False`` (and changes nothing) when that is not safe: :func:`use_own_limit` is off,
+    another thread runs, this process is within :data:`_OWN_ROOM` of ``memory``, or the limit
+    cannot be read or set."""
+    import threading
+
+    size = _own_size() if _OWN_LIMIT[0] and threading.active_count() == 1 else None
+    if size is None or size + _OWN_ROOM > memory:
+        yield False
+        return
+    try:
+        import resource
+
+        saved = resource.getrlimit(resource.RLIMIT_AS)
+        hard = saved[1]
+        soft = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    except (ImportError, ValueError, OSError):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, saved)
+
+
 def _start(cmd: Sequence[str], stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     """Start ``cmd`` in its own session, reading ``stdin`` (closed by default), under the memory
     bound; as the compiler proper the driver would start, in a :func:`compiler_proper` block."""
@@ -132,11 +191,13 @@ def _start(cmd: Sequence[str], stdin: int = subprocess.DEVNULL) -> subprocess.Po
         from memplan.dts.cppdirect import proper_command
 
         cmd = proper_command(cmd) or cmd
-    args, preexec = _spawn_args(cmd, limits.value(limits.CPP_MEMORY))
-    proc = subprocess.Popen(
-        args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True, preexec_fn=preexec,
-    )
+    memory = limits.value(limits.CPP_MEMORY)
+    with _lowered_limit(memory) as lowered:
+        args, preexec = (list(cmd), None) if lowered else _spawn_args(cmd, memory)
+        proc = subprocess.Popen(
+            args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True, preexec_fn=preexec,
+        )
     if proc.stdout is not None:
         _widen(proc.stdout.fileno())
     return proc

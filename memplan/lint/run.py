@@ -69,6 +69,7 @@ def _new_pool(processes: int, init: Callable[..., None] | None, init_args: tuple
 
 def _init_worker(contexts: dict[str, ArchContext], board_configs: dict[str, BoardConfigs]) -> None:
     cpprun.use_compiler_proper(True)  # for the worker's life (a forked worker has it already)
+    cpprun.use_own_limit(True)  # a worker has one thread
     _CONTEXTS.clear()
     _CONTEXTS.update(contexts)
     _BOARD_CONFIGS.clear()
@@ -107,6 +108,7 @@ _RUN = 8
 
 def _init_waiting(ready: dict[str, tuple[Any, str]], build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
     cpprun.use_compiler_proper(True)
+    cpprun.use_own_limit(True)  # a worker has one thread
     _CONTEXTS.clear()
     _BOARD_CONFIGS.clear()
     _WAITING.update(ready=ready, build=build)
@@ -437,8 +439,14 @@ def lint_tree(
     """
     # the board workers run cpp's compiler proper themselves: the driver's own start is about a
     # fifth of a board's preprocessing, and a lint has one command shape per architecture
-    with cpprun.compiler_proper():
-        return _lint_tree(srctree, arches, boards, config, jobs, progress, dtc_version)
+    # and bound it by their own address-space limit rather than through a shell (use_own_limit,
+    # which a lint run in this process turns on here too, and off again after)
+    own_limit = cpprun.use_own_limit(False)
+    try:
+        with cpprun.compiler_proper():
+            return _lint_tree(srctree, arches, boards, config, jobs, progress, dtc_version)
+    finally:
+        cpprun.use_own_limit(own_limit)
 
 
 def _lint_tree(

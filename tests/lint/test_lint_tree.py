@@ -148,6 +148,7 @@ def test_boards_are_preprocessed_by_the_compiler_proper_with_the_same_report(
                    and got[0] != shutil.which("cpp") for main, got in asked)
     # the setting ends with the lint; without a compiler proper (another driver) the report is the same
     assert cpprun.use_compiler_proper(False) is False
+    assert cpprun.use_own_limit(False) is False  # on for the lint's worker (jobs=1: here), then off
     monkeypatch.setattr(cppdirect, "proper_command", lambda cmd: None)
     assert lint_tree(MINI, jobs=1).to_dict() == mini_report.to_dict()
 
