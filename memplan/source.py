@@ -43,6 +43,13 @@ class LineRef:
         """The line's text (without its line ending)."""
         return self.buffer[self.start : self.end]
 
+    def __reduce__(self) -> tuple[type[LineRef], tuple[str, int, int]]:
+        """Pickled (or copied) as its line alone: the text it was cut from is a whole
+        preprocessed board, which a diagnostic sent from a lint's worker to the process that
+        renders it does not need (about 70 kB a board for one line)."""
+        line = self.get()
+        return LineRef, (line, 0, len(line))
+
 
 @attrs.frozen
 class Source:

@@ -94,3 +94,21 @@ def test_markers_are_found_as_a_search_finds_them() -> None:
               MARKED.index("};"), MARKED.index("#x"))]
     assert found == [("a.dts", 1), ("b.dtsi", 40), ('c"d.dtsi', 7), ('c"d.dtsi', 8),
                      ("two\nlines", 12), ("two\nlines", 13)]
+
+
+def test_a_pickled_source_carries_its_line_not_the_whole_text() -> None:
+    """A lint's worker sends each board's diagnostics to the process that renders them: their
+    sources keep the line shown as the snippet, and leave the preprocessed board behind."""
+    text = TEXT + "/* padding */\n" * 20_000
+    smap = SourceMap(text, "board.dts")
+    lazy = smap.source(text.index("reg ="))
+    eager = _eager(smap, text.index("reg ="))
+    for src in (lazy, eager):
+        assert src.lines is not None and src.lines.buffer is text
+        blob = pickle.dumps(src, protocol=pickle.HIGHEST_PROTOCOL)
+        assert len(blob) < 400 < len(text)
+        back = pickle.loads(blob)
+        assert back == src and back.text == src.text == "\tnode@1 { reg = <1>; };"
+        assert back.to_dict() == src.to_dict() and str(back) == str(src)
+        assert back.lines is not None and back.lines.buffer == "\tnode@1 { reg = <1>; };"
+        assert copy.deepcopy(src).text == src.text
