@@ -76,11 +76,15 @@ def _init_worker(contexts: dict[str, ArchContext], board_configs: dict[str, Boar
     _BOARD_CONFIGS.update(board_configs)
 
 
-#: The young-generation threshold of the cyclic garbage collector while a board is linted. The
-#: default (700 allocations) makes the collector run all through a parse that allocates hundreds
-#: of thousands of objects which reference counting frees anyway; a board's cycles are collected
-#: a little later instead (about a quarter less CPU time per board).
-_GC_YOUNG_THRESHOLD = 50_000
+#: The young-generation threshold of the cyclic garbage collector while a board is linted (in a
+#: board worker: for its life). The default (700 allocations) makes the collector run all through
+#: a parse that allocates hundreds of thousands of objects which reference counting frees anyway
+#: (about a quarter of a board's CPU time). At 50 000, it still walked a large board's whole tree
+#: once the parse was over, and everything a task's boards left alive (the parser's replay
+#: records) each time a task ended and the default came back: about 2 s of CPU over the 1033
+#: boards of the issue's scenario, to collect some 2000 objects in each worker. A board leaves
+#: almost no cycles: the collector runs once a million objects more are alive than after its last run.
+_GC_YOUNG_THRESHOLD = 1_000_000
 
 
 def _lint_one(task: tuple[str, str]) -> BoardResult:
@@ -109,6 +113,7 @@ _RUN = 8
 def _init_waiting(ready: dict[str, tuple[Any, str]], build: tuple[str, tuple[str, ...], DtcVersion]) -> None:
     cpprun.use_compiler_proper(True)
     cpprun.use_own_limit(True)  # a worker has one thread
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     _CONTEXTS.clear()
     _BOARD_CONFIGS.clear()
     _WAITING.update(ready=ready, build=build)
@@ -124,29 +129,24 @@ def _lint_batch(task: tuple[str, tuple[str, ...]]) -> list[BoardResult]:
     scan them again and again (for arm64's boards, about 2.4 s of CPU a worker instead of 0.7 s).
     """
     arch, paths = task
-    saved = gc.get_threshold()
-    gc.set_threshold(_GC_YOUNG_THRESHOLD, *saved[1:])
-    try:
-        srctree, include_dirs, dtc = _WAITING["build"]
-        if arch not in _CONTEXTS:  # the first batch: built while the configurations are read
-            built = [(path, build_board(srctree, arch, include_dirs, dtc, path)) for path in paths]
-            event, where = _WAITING["ready"][arch]
-            event.wait()
-            with open(where, "rb") as fh:
-                _CONTEXTS[arch], first_configs = pickle.load(fh)
-            if first_configs is not None:
-                _BOARD_CONFIGS[arch] = first_configs
-            ctx, configs = _CONTEXTS[arch], _BOARD_CONFIGS.get(arch)
-            return [lint_with_defconfig(ctx, path, configs, partial(_finish, board), board)
-                    for path, board in built]
+    srctree, include_dirs, dtc = _WAITING["build"]
+    if arch not in _CONTEXTS:  # the first batch: built while the configurations are read
+        built = [(path, build_board(srctree, arch, include_dirs, dtc, path)) for path in paths]
+        event, where = _WAITING["ready"][arch]
+        event.wait()
+        with open(where, "rb") as fh:
+            _CONTEXTS[arch], first_configs = pickle.load(fh)
+        if first_configs is not None:
+            _BOARD_CONFIGS[arch] = first_configs
         ctx, configs = _CONTEXTS[arch], _BOARD_CONFIGS.get(arch)
-        out = []
-        for path in paths:
-            board = build_board(srctree, arch, include_dirs, dtc, path)
-            out.append(lint_with_defconfig(ctx, path, configs, partial(_finish, board), board))
-        return out
-    finally:
-        gc.set_threshold(*saved)
+        return [lint_with_defconfig(ctx, path, configs, partial(_finish, board), board)
+                for path, board in built]
+    ctx, configs = _CONTEXTS[arch], _BOARD_CONFIGS.get(arch)
+    out = []
+    for path in paths:
+        board = build_board(srctree, arch, include_dirs, dtc, path)
+        out.append(lint_with_defconfig(ctx, path, configs, partial(_finish, board), board))
+    return out
 
 
 def _finish(built: LoadedTree | BoardResult, ctx: ArchContext, path: str) -> BoardResult:

@@ -3,7 +3,9 @@ the per-architecture configuration, the assumed RAM, parallel runs and failures 
 
 from __future__ import annotations
 
+import gc
 import json
+import multiprocessing
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +15,7 @@ from lint_mini_tree import BOARDS, MINI
 
 import memplan.lint.board as lint_board_module
 import memplan.lint.run as lint_run
+from memplan.dts.dtcversion import DEFAULT_DTC
 from memplan.errors import MemplanError, ResolveError
 from memplan.lint import LintError, LintReport, lint_tree
 from memplan.lint.render import render_json
@@ -353,3 +356,19 @@ def test_the_lint_pool_replaces_a_worker_that_dies_and_ends_when_closed() -> Non
     assert sorted(done.map(abs, range(-3, 0))) == [1, 2, 3]
     done.close()
     done.join()  # returns once the work is done
+
+
+def _collector_threshold() -> int:
+    return gc.get_threshold()[0]
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_board_worker_keeps_its_collector_threshold_between_tasks() -> None:
+    """Put back to the default after each task, the threshold made the collector walk what the
+    task's boards left alive (the parser's replay records) at the end of every task."""
+    build = (str(MINI), (), DEFAULT_DTC)
+    fork = multiprocessing.get_context("fork")
+    with fork.Pool(1, initializer=lint_run._init_waiting, initargs=({}, build)) as pool:
+        assert pool.apply(_collector_threshold) == lint_run._GC_YOUNG_THRESHOLD
+        assert pool.apply(_collector_threshold) == lint_run._GC_YOUNG_THRESHOLD
+    assert _collector_threshold() != lint_run._GC_YOUNG_THRESHOLD  # this process keeps its own
