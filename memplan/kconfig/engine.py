@@ -22,9 +22,8 @@ import attrs
 import kconfiglib
 
 from memplan.errors import ConfigError
-from memplan.kconfig import probes
+from memplan.kconfig import probes, treeparse
 from memplan.kconfig.dotconfig import INTERNAL_PREFIX
-from memplan.kconfig.treeparse import TreeKconfig
 from memplan.source import Source
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -244,7 +243,7 @@ def parse_model(key: ModelKey, parser: Any = None) -> tuple[Any, str]:
     if not top.is_file():
         raise ConfigError(f"no top-level Kconfig file at {top}", Source.at(str(top), 1))
     if parser is None:
-        parser = TreeKconfig if key.srctree is not None else kconfiglib.Kconfig
+        parser = treeparse.TreeKconfig if key.srctree is not None else kconfiglib.Kconfig
     stderr = io.StringIO()
     with _environment(env), contextlib.redirect_stderr(stderr), _collector_relaxed():
         try:
@@ -286,3 +285,4 @@ def clear_cache() -> None:
         _SEEDED.clear()
         _FACTS.clear()
         probes.forget()
+        treeparse.forget()

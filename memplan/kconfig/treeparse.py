@@ -17,8 +17,12 @@ registration of its symbols:
   assignment, which changes state);
 * no warning was given while it was tokenized (a warning names the file and line of each copy).
 
-Only lines read while the Kconfig files are parsed are kept, and the memory is dropped when the
-parse ends; nothing in kconfiglib changes a token list once it is made.
+Only lines read while the Kconfig files are parsed are kept; nothing in kconfiglib changes a token
+list once it is made. When the parse ends, its lines stay known to the next parse of the process
+(another architecture's Kconfig shares nine lines in ten with it): there a line's tokens are made
+from the ones it had before, each symbol looked up anew by name in the new parse (kconfiglib's
+``_lookup_sym`` and ``_lookup_const_sym``, in the order its tokenizer calls them, so the new
+parse registers its symbols in the same order). :func:`forget` drops them.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ import kconfiglib
 _BARE_MODULES_RE = re.compile(r"^([ \t]+)modules[ \t]*$", re.MULTILINE)
 
 
+#: The lines of the last parse and their tokens (:class:`TreeKconfig`), at most one parse's.
+_LAST_PARSE: list[dict[str, Any]] = []
+
+
+def forget() -> None:
+    """Drop the lines the last parse left to the next one (and with them its symbols)."""
+    _LAST_PARSE.clear()
+
+
 class TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
     """kconfiglib reading a kernel tree, with newer Kconfig syntax put into the form it knows.
 
@@ -42,10 +55,13 @@ class TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._seen_lines: dict[str, Any] | None = {}
+        self._last_lines = _LAST_PARSE[0] if _LAST_PARSE else {}
         try:
             super().__init__(*args, **kwargs)
+            _LAST_PARSE[:] = [self._seen_lines]
         finally:
             self._seen_lines = None
+            self._last_lines = {}
 
     def _open(self, filename: str, mode: str) -> Any:
         handle = super()._open(filename, mode)
@@ -57,6 +73,28 @@ class TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
             text = _BARE_MODULES_RE.sub(r"\1option modules", text)
         return io.StringIO(text)
 
+    def _next_line(self) -> bool:
+        # kconfiglib's own, with the memory of _tokenize looked at first
+        if self._reuse_tokens:  # type: ignore[has-type]
+            self._reuse_tokens = False
+            return True
+        line = self._readline()
+        if not line:
+            return False
+        self.linenr += 1
+        while line.endswith("\\\n"):
+            line = line[:-2] + self._readline()
+            self.linenr += 1
+        seen = self._seen_lines
+        tokens = seen.get(line) if seen is not None and self._parsing_kconfigs and self.warn else None
+        if tokens is None:
+            tokens = self._tokenize(line)
+        else:
+            self._line = line
+        self._tokens = tokens
+        self._tokens_i = 1
+        return True
+
     def _tokenize(self, s: str) -> Any:
         seen = self._seen_lines
         if seen is None or not self._parsing_kconfigs or not self.warn:
@@ -64,6 +102,17 @@ class TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
         tokens = seen.get(s)
         if tokens is not None:
             self._line = s  # what kconfiglib's own tokenizer records for its messages
+            return tokens
+        tokens = self._last_lines.get(s)
+        if tokens is not None:
+            self._line = s
+            if tokens.__class__ is tuple:  # a blank or comment line: no symbols
+                return tokens
+            symbol = kconfiglib.Symbol
+            tokens = seen[s] = [
+                token if token.__class__ is not symbol
+                else self._lookup_const_sym(token.name) if token.is_constant else self._lookup_sym(token.name)
+                for token in tokens]
             return tokens
         warned = len(self.warnings)
         tokens = super()._tokenize(s)

@@ -20,6 +20,7 @@ import kconfiglib
 import pytest
 
 from memplan.errors import ConfigError
+from memplan.kconfig import treeparse
 from memplan.kconfig.engine import ModelKey, parse_model
 from memplan.kconfig.treeparse import _BARE_MODULES_RE, TreeKconfig
 
@@ -289,6 +290,7 @@ def test_lines_seen_before_share_their_tokens(tmp_path: Path) -> None:
         calls.append(s)
         return real(self, s)
 
+    treeparse.forget()  # no lines of an earlier parse
     kconfiglib.Kconfig._tokenize = counting
     try:
         parse_model(ModelKey("arm64", srctree=str(tmp_path)), TreeKconfig)
@@ -313,9 +315,50 @@ def test_a_parse_error_on_a_repeated_line_names_its_own_line(tmp_path: Path) -> 
 @pytest.mark.skipif(not (LINUX / "Kconfig").is_file(), reason=f"no Linux tree at {LINUX}")
 @pytest.mark.parametrize("arch", ["arm", "arm64", "riscv"])
 def test_kernel_tree_parses_exactly_as_kconfiglib(arch: str) -> None:
+    """arm on its own; arm64 after arm and riscv after arm64 (as a lint's reader reads them),
+    with the lines of the parse before."""
+    treeparse.forget()
+    before = {"arm64": "arm", "riscv": "arm64"}.get(arch)
+    if before is not None:
+        parse_model(ModelKey(before, srctree=str(LINUX), kernelversion="6.12.0"), TreeKconfig)
     ours, plain, kconf = _parse_both(ModelKey(arch, srctree=str(LINUX), kernelversion="6.12.0"))
     assert len(kconf.unique_defined_syms) > 10_000
     if ours != plain:  # name the first difference rather than diffing 200,000 lines
         first = next(i for i, (a, b) in enumerate(zip(ours, plain, strict=False)) if a != b)
         assert ours[first] == plain[first]
     assert ours == plain
+
+
+def test_a_second_parse_makes_its_tokens_from_the_first_ones(tmp_path: Path) -> None:
+    """The lines of one parse are known to the next (another tree here): the same lines in
+    another order, with other symbols first, make exactly what kconfiglib makes, and are not
+    tokenized again."""
+    first = {"Kconfig": 'config A\n⇥bool "a"\n⇥depends on B && !C\n⇥select D if "x" = E\n⇥default y\n'
+                        "config B\n⇥bool\nconfig C\n⇥bool\n# a comment\n\n"}
+    second = {"Kconfig": 'config NEW\n⇥bool "new"\n⇥default y if n\n# a comment\n\nconfig C\n⇥bool\n'
+                         'config A\n⇥bool "a"\n⇥select D if "x" = E\n⇥depends on B && !C\n'
+                         '⇥default y\nconfig B\n⇥bool\n⇥default "x"\n'}
+    _write_tree(tmp_path / "one", first)
+    _write_tree(tmp_path / "two", second)
+    treeparse.forget()
+    parse_model(ModelKey("arm64", srctree=str(tmp_path / "one")), TreeKconfig)
+    calls: list[str] = []
+    real = kconfiglib.Kconfig._tokenize
+
+    def counting(self: Any, s: str) -> Any:
+        calls.append(s)
+        return real(self, s)
+
+    key = ModelKey("arm64", srctree=str(tmp_path / "two"))
+    kconfiglib.Kconfig._tokenize = counting
+    try:
+        ours, our_err = parse_model(key, TreeKconfig)
+    finally:
+        kconfiglib.Kconfig._tokenize = real
+    plain, plain_err = parse_model(key, PlainKconfig)
+    assert dump(ours) == dump(plain)
+    assert our_err == plain_err
+    assert list(ours.syms)[1:] == ["NEW", "C", "A", "D", "E", "B"]  # the new parse's own order
+    assert "\tdepends on B && !C\n" not in calls and "config A\n" not in calls
+    assert "config NEW\n" in calls and '\tdefault "x"\n' in calls
+    assert ours.syms["A"].kconfig is ours and ours.syms["A"].direct_dep[1] is ours.syms["B"]
