@@ -6,7 +6,9 @@ and an exact comparison of every ``load_config`` result between two checkouts of
 
 Each round runs, per checkout (``--old`` first, then this one, interleaved round by round), one
 process per architecture that reads every ``arch/<arch>/configs/*defconfig`` of the tree in name
-order, as a lint's reader process does (the tree's Kconfig parsed once, by the first). It reports
+order, as a lint's reader process does (the tree's Kconfig parsed once, by the first); with
+``--together``, one process reads the architectures one after the other, as a lint's reader given
+two of them does (a later architecture's parse then has the lines of the one before). It reports
 the CPU time (user+sys, of that process) of the first defconfig (the parse, the probes it runs in
 child processes are not included) and per further defconfig, and the process's whole CPU time
 (children included). Like a lint's reader, the process keeps its parsed model out of the cyclic
@@ -94,17 +96,21 @@ def read_all(tree: str, arch: str, bundled: bool, out_dir: str, freeze: bool) ->
     return {"times": times, "digests": digests, "cpu": _cpu() + _child_cpu()}
 
 
-def _run(checkout: str, tree: str, arch: str, bundled: bool, out_dir: str, freeze: bool) -> dict[str, Any]:
+def _run(checkout: str, tree: str, arches: list[str], bundled: bool, out_dir: str, freeze: bool
+         ) -> dict[str, dict[str, Any]]:
+    """Every defconfig of ``arches`` read in one process of ``checkout``: the results by arch."""
     env = dict(os.environ, PYTHONPATH=checkout)
-    cmd = [sys.executable, __file__, "--child", "--tree", tree, "--arch", arch, "--out", out_dir]
+    cmd = [sys.executable, __file__, "--child", "--tree", tree, "--out", out_dir]
+    for arch in arches:
+        cmd += ["--arch", arch]
     if not bundled:
         cmd.append("--no-bundled")
     if not freeze:
         cmd.append("--no-freeze")
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"{checkout} {arch}: failed\n{done.stderr}")
-    result: dict[str, Any] = json.loads(done.stdout)
+        raise SystemExit(f"{checkout} {' '.join(arches)}: failed\n{done.stderr}")
+    result: dict[str, dict[str, Any]] = json.loads(done.stdout)
     return result
 
 
@@ -118,28 +124,36 @@ def main() -> int:
                     help="skip reading the defconfigs against the bundled model")
     ap.add_argument("--no-freeze", dest="freeze", action="store_false",
                     help="do not keep the parsed model out of the collector's sight")
+    ap.add_argument("--together", action="store_true",
+                    help="read the architectures one after the other in one process per checkout")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     arches = args.arch or ["arm", "arm64", "riscv"]
     if args.child:
-        json.dump(read_all(args.tree, arches[0], args.bundled, args.out, args.freeze), sys.stdout)
+        results = {}
+        before = 0.0
+        for arch in arches:  # each arch's "cpu": the process's CPU while it was read
+            results[arch] = read_all(args.tree, arch, args.bundled, args.out, args.freeze)
+            results[arch]["cpu"], before = results[arch]["cpu"] - before, results[arch]["cpu"]
+        json.dump(results, sys.stdout)
         return 0
     checkouts = ([("old", args.old)] if args.old else []) + [("new", str(HERE))]
     work = tempfile.mkdtemp(prefix="memplan-bench-kconfig-")
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    groups = [arches] if args.together else [[arch] for arch in arches]
     for rnd in range(args.rounds):
-        for arch in arches:
+        for group in groups:
             for label, checkout in checkouts:
                 out = os.path.join(work, label)
                 os.makedirs(out, exist_ok=True)
                 start = time.time()
-                got = _run(checkout, args.tree, arch, args.bundled, out, args.freeze)
-                runs.setdefault((label, arch), []).append(got)
-                extra = got["times"][1:]
-                print(f"round {rnd + 1} {arch:6} {label}: first {got['times'][0]:.2f} s, "
-                      f"{len(extra)} more at {statistics.mean(extra) if extra else 0:.3f} s each, "
-                      f"process {got['cpu']:.2f} s CPU ({time.time() - start:.1f} s wall)", flush=True)
+                for arch, got in _run(checkout, args.tree, group, args.bundled, out, args.freeze).items():
+                    runs.setdefault((label, arch), []).append(got)
+                    extra = got["times"][1:]
+                    print(f"round {rnd + 1} {arch:6} {label}: first {got['times'][0]:.2f} s, "
+                          f"{len(extra)} more at {statistics.mean(extra) if extra else 0:.3f} s each, "
+                          f"process {got['cpu']:.2f} s CPU ({time.time() - start:.1f} s wall)", flush=True)
     print("\nmedians over rounds (CPU seconds)")
     print(f"{'arch':6} {'checkout':8} {'first':>7} {'per more':>9} {'process':>8}")
     for arch in arches:
