@@ -118,7 +118,7 @@ _set = object.__setattr__
 class SourceMap:
     """Offsets in one text -> original ``file:line:column`` (line markers honoured)."""
 
-    __slots__ = ("_asked", "_marker_at", "_markers", "_starts", "filename", "text")
+    __slots__ = ("_asked", "_marker_at", "_marker_offsets", "_markers", "_starts", "filename", "text")
 
     #: Positions found by counting line ends before the line-start table is built (a board's
     #: lint asks a handful; a tree shown in full asks one per node and property).
@@ -131,6 +131,7 @@ class SourceMap:
         self._asked = 0
         self._marker_at: list[int] = []
         self._markers: list[tuple[str, int]] = []
+        self._marker_offsets: list[int] = []  # where each marker ends in the text
         if "#" in text:
             self._find_markers()
 
@@ -166,6 +167,7 @@ class SourceMap:
             self._marker_at.append(index + text.count("\n", counted, m.end()))
             name = _MARKER_ESCAPE.sub(r"\1", m.group(2))
             self._markers.append((name, self._marker_line(m, index) - 1))
+            self._marker_offsets.append(m.end())
 
     def _marker_line(self, m: re.Match[str], line_index: int) -> int:
         """The line number a marker sets, read with the bounded :func:`parse_int` (a number of
@@ -176,6 +178,12 @@ class SourceMap:
         where = Source("file", file=self.filename, line=line_index + 1,
                        column=m.start(1) - self.starts[line_index] + 1, lines=self.line_ref(line_index))
         return parse_int(m.group(1), error=DtsSyntaxError, source=where, what="line marker number")
+
+    def in_main_file(self, pos: int) -> bool:
+        """Whether offset ``pos`` stands in the text's own file (:attr:`filename`: before any line
+        marker, or after one that names it), not in a file a marker says was included."""
+        k = bisect_right(self._marker_offsets, pos) - 1
+        return k < 0 or self._markers[k][0] == self.filename
 
     def locate(self, pos: int) -> tuple[str, int, int, int]:
         """``(file, line, column, physical line index)`` of offset ``pos``."""

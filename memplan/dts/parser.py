@@ -796,7 +796,8 @@ class Parser:
         warnings = len(self.warnings)
         node = self.block(name, start)
         if (cache is not None and self.frame is frame and len(self.files) == files
-                and len(self.warnings) == warnings and self.pos - entry >= MIN_TEXT):
+                and len(self.warnings) == warnings and self.pos - entry >= MIN_TEXT
+                and cache.worth_keeping(frame.map, entry, self.pos, sp)):
             made = record(node, text, entry, self.pos, frame.map, self.sp - sp)
             if made is not None:
                 cache.add(text, entry, sp, made)

@@ -48,6 +48,8 @@ MIN_TEXT = 48
 #: Characters of text at the cursor that make the lookup key (cut after the first ``};`` in it,
 #: so a short block's key does not depend on the text after it).
 KEY_TEXT = 64
+#: Most blocks :meth:`BlockCache.worth_keeping` remembers as met once (all forgotten when full).
+MAX_ONCE = 65536
 #: Blocks kept under one key (different blocks with the same first characters).
 PER_KEY = 4
 
@@ -94,7 +96,7 @@ class BlockCache:
     """The blocks of one parser setting (key: :func:`block_key` and the stack count at the
     start), least recently used first, at most :data:`MAX_TEXT` characters of text in all."""
 
-    __slots__ = ("_blocks", "_size", "exprs", "hits", "limit", "replayed")
+    __slots__ = ("_blocks", "_once", "_size", "exprs", "hits", "limit", "replayed")
 
     def __init__(self, limit: int = MAX_TEXT) -> None:
         self._blocks: OrderedDict[tuple[str, int], list[Block]] = OrderedDict()
@@ -102,6 +104,9 @@ class BlockCache:
         self.limit = limit
         #: the plain ``( expr )`` cells read so far (:class:`ExprMemo`)
         self.exprs = ExprMemo()
+        #: the blocks of a board's own file parsed once and not kept (:meth:`worth_keeping`):
+        #: hashes of their text and stack count
+        self._once: set[int] = set()
         #: blocks found (replayed) so far, and their characters
         self.hits = 0
         self.replayed = 0
@@ -128,6 +133,24 @@ class BlockCache:
                 self.replayed += len(block.text)
                 return block
         return None
+
+    def worth_keeping(self, smap: SourceMap, start: int, end: int, sp: int) -> bool:
+        """Whether the block just parsed from ``start`` to ``end`` of ``smap``'s text (at stack
+        count ``sp``) is to be kept. A block of an included file is (the next boards are likely
+        to include that file too); a block of the parsed file itself only when it is met the
+        second time: a lint reads each board file once, and most of their blocks never come
+        again (those that do -- a board file another board includes -- are kept then)."""
+        if not smap.in_main_file(start):
+            return True
+        key = hash((smap.text[start:end], sp))
+        once = self._once
+        if key in once:
+            once.discard(key)
+            return True
+        if len(once) >= MAX_ONCE:
+            once.clear()
+        once.add(key)
+        return False
 
     def add(self, text: str, pos: int, sp: int, block: Block) -> None:
         """Keep ``block``, parsed at ``pos`` of ``text`` with stack count ``sp``."""

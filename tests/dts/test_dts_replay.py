@@ -17,6 +17,7 @@ import pytest
 
 from memplan.dts import parse_text, replay
 from memplan.dts.dtcversion import DtcVersion
+from memplan.dts.lexer import SourceMap
 from memplan.dts.tree import Tree
 from memplan.errors import DtsError, DtsSyntaxError, MemplanError
 from memplan.source import Source
@@ -113,8 +114,10 @@ def test_a_replayed_block_builds_the_parsed_tree(name: str) -> None:
     text = SOURCES[name]
     expected = cold(text)
     first, _ = warm(text)
+    second, _ = warm(text)  # (a block of the board's own file is kept the second time it is met)
     again, hits = warm(text)
     assert first == expected
+    assert second == expected
     assert again == expected
     assert hits >= 2  # the same text again: its blocks are replayed, not parsed
 
@@ -171,8 +174,9 @@ def test_a_block_that_warns_is_not_kept_and_each_dtc_has_its_own_blocks() -> Non
     text = H + "/ { a { p = <0x100000001>; q = \"long enough to be kept if it were\"; }; };\n"
     new = DtcVersion(1, 7, 0)
     first, _ = warm(text, dtc=new)
+    second, _ = warm(text, dtc=new)
     again, hits = warm(text, dtc=new)
-    assert first == again == cold(text, dtc=new)
+    assert first == second == again == cold(text, dtc=new)
     assert hits == 0
     assert any(d[0] == "dtc-value-truncated" for d in again[-2])  # type: ignore[union-attr]
     with pytest.raises(DtsError, match="out of range"):
@@ -180,8 +184,10 @@ def test_a_block_that_warns_is_not_kept_and_each_dtc_has_its_own_blocks() -> Non
     # a clean block is kept apart for each setting
     clean = H + "/ { a { p = <1>; q = \"long enough to be kept, and it is\"; }; };\n"
     warm(clean)
+    warm(clean)
     assert warm(clean)[1] == 1
-    assert warm(clean, dtc=new)[1] == 0
+    warm(clean, dtc=new)
+    assert warm(clean, dtc=new)[1] == 0  # met once with this setting: not kept yet
 
 
 def _nested(depth: int, labels: int = 0) -> str:
@@ -209,6 +215,7 @@ def test_the_stack_count_at_the_start_is_part_of_the_key() -> None:
     block = _nested(lo, labels)
     first, second = H + block, H + "/ { };\n" + block
     assert not fails(first) and fails(second)
+    warm(first)
     warm(first)
     assert warm(first)[1] == 1
     with pytest.raises(MemplanError, match="stack"):
@@ -260,6 +267,42 @@ def test_labels_inside_values_keep_their_positions() -> None:
     assert errors == [(str(err.value), _source(err.value.source))] * 3
     cache = replay.cache_for(False)
     assert cache is not None and cache.hits >= 2
+
+
+def test_a_block_of_the_board_file_is_kept_the_second_time_it_is_met() -> None:
+    """A lint reads each board file once: a block of the parsed file itself is kept only when its
+    text comes a second time (a board file that another board includes), a block of an included
+    file (after a line marker naming another file) at once; the trees are the parse's each time."""
+    own = H + "/ { n { p = <1>; q = \"a block of the board's own file\"; }; };\n"
+    included = H + '# 1 "soc.dtsi" 1\n' + own[len(H):] + '# 2 "board.dts" 2\n'
+    cache = replay.cache_for(False)
+    assert cache is not None
+    assert [warm(own) for _ in range(3)] == [(cold(own), 0), (cold(own), 0), (cold(own), 1)]
+    assert len(cache) == 1
+    replay.clear()
+    assert [warm(included) for _ in range(2)] == [(cold(included), 0), (cold(included), 1)]
+    # the same text is the board's own in one file and an included file's in another
+    replay.clear()
+    assert warm(own, "other.dts")[1] == 0
+    assert warm(included)[1] == 0  # included here: kept at once
+    assert warm(own, "third.dts")[1] == 1
+    # the same text at another stack count is another block
+    replay.clear()
+    deeper = H + "/ { };\n" + own[len(H):]
+    warm(own)
+    assert warm(deeper)[1] == 0
+    assert warm(own)[1] == 0  # the second sighting at this count: kept now
+    assert warm(own)[1] == 1
+
+
+def test_blocks_met_once_are_remembered_within_bounds() -> None:
+    cache = replay.BlockCache()
+    smap = SourceMap(" { p = <1>; };" * 4, "board.dts")
+    for i in range(replay.MAX_ONCE + 5):
+        assert not cache.worth_keeping(smap, 0, 14, 10 + i)
+    assert not cache.worth_keeping(smap, 0, 14, 10)  # forgotten when the memory was full
+    assert cache.worth_keeping(smap, 0, 14, 10)  # now met twice
+    assert not cache.worth_keeping(smap, 0, 14, 10)  # kept once: met anew
 
 
 def test_the_cache_is_bounded() -> None:
