@@ -16,10 +16,14 @@ _VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$", re.DOTALL)
 MAX_COMPONENT_DIGITS = 6
 
 
-@attrs.frozen(order=True)
+@attrs.frozen
 class KernelVersion:
     """A mainline kernel version ``major.minor.patch``; ``extra`` keeps any suffix
-    (``-13-arm64``, ``-rc2``) for display but does not take part in comparisons."""
+    (``-13-arm64``, ``-rc2``) for display but does not take part in comparisons.
+
+    Ordered by ``(major, minor, patch)``; comparing with anything but a :class:`KernelVersion`
+    is not supported. (The orderings are written out: the resolver compares versions many times a
+    board, and the ones attrs generates build two tuples through generators each time.)"""
 
     major: int
     minor: int
@@ -71,3 +75,27 @@ class KernelVersion:
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.patch}{self.extra}"
+
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, KernelVersion)
+        return (self.major, self.minor, self.patch) < (other.major, other.minor, other.patch)
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, KernelVersion)
+        return (self.major, self.minor, self.patch) <= (other.major, other.minor, other.patch)
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, KernelVersion)
+        return (self.major, self.minor, self.patch) > (other.major, other.minor, other.patch)
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, KernelVersion)
+        return (self.major, self.minor, self.patch) >= (other.major, other.minor, other.patch)

@@ -50,6 +50,27 @@ def test_kernel_version_order_ignores_suffix() -> None:
     assert not KernelVersion.parse("6.12.12").at_least(6, 12, 13)
 
 
+def test_kernel_version_orderings_agree_with_major_minor_patch() -> None:
+    """Every ordering of every pair, against the (major, minor, patch) tuples; the suffix takes no
+    part; anything but a version cannot be compared."""
+    import itertools
+    import operator
+
+    versions = [KernelVersion(a, b, c, extra) for a in (4, 6) for b in (0, 12) for c in (0, 13)
+                for extra in ("", "-rc1")]
+    for x, y in itertools.product(versions, repeat=2):
+        for op in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq):
+            assert op(x, y) is op((x.major, x.minor, x.patch), (y.major, y.minor, y.patch)), (op, x, y)
+    assert sorted(reversed(versions)) == sorted(versions, key=lambda v: (v.major, v.minor, v.patch))
+    for other in ((6, 12, 0), "6.12", 6, None):
+        for op in (operator.lt, operator.le, operator.gt, operator.ge):
+            with pytest.raises(TypeError):
+                op(KernelVersion(6, 12, 0), other)
+            with pytest.raises(TypeError):
+                op(other, KernelVersion(6, 12, 0))
+    assert KernelVersion(6, 12, 0) != (6, 12, 0)
+
+
 def test_bad_kernel_version_is_memplan_error() -> None:
     with pytest.raises(MemplanError, match="not a kernel version"):
         KernelVersion.parse("linux")
