@@ -128,7 +128,8 @@ _SKIP_START = frozenset(" \t\r\n\f\v/#")
 #: labels, keywords, comments, line markers, a backslash, a line end inside the item head, the
 #: end of an included file -- goes the long way): blanks and line ends, then
 #:
-#: * ``name = < plain cells >;`` or ``name = "plain string";`` all on one line (``end``);
+#: * ``name = < plain cells >;``, ``name = "plain string";`` or ``name = &label;`` all on one line
+#:   (``end``);
 #: * ``name =`` with a value of another shape (``eq``), ``name;`` (``bool``), ``name {`` (``open``);
 #: * ``label: name {`` (``lopen``), ``};`` (``close``).
 _CELL = r"(?:0[xX][0-9a-fA-F]{1,16}+|[1-9][0-9]{0,18}+|0)"  # at most 64 bits' worth of digits
@@ -138,6 +139,7 @@ _FAST_ITEM = re.compile(
             (?P<eq>=)(?:[ \t]*+(?:
                 <(?P<cells>[ \t]*+(?:{_CELL}(?:[ \t]++{_CELL})*+)?)[ \t]*+>
               | "(?P<str>[^"\\]*+)"
+              | &(?P<pref>[A-Za-z_][A-Za-z0-9_]*+)
             )[ \t]*+(?P<end>;))?
           | (?P<bool>;)
           | (?P<open>\{{)
@@ -866,9 +868,18 @@ class Parser:
                         # changes it; the tree conversion takes it without a copy)
                         cells = m.group("cells")
                         if cells is None:
+                            string = m.group("str")
+                            if string is None:  # '&label': a path reference (as propdata reads it)
+                                prop = DraftProp(m.group("name"), where)
+                                ref_pos = _new(Pos)
+                                _set_pos(ref_pos, (self.frame.map, m.start("pref") - 1))
+                                prop.refs = [Ref(PATH_REF, 0, m.group("pref"), ref_pos)]
+                                text_props.append(prop)
+                                self.pos = m.end()
+                                continue
                             text_props.append(DraftProp(
                                 m.group("name"), where,
-                                m.group("str").encode("utf-8", errors="surrogateescape") + b"\0"))
+                                string.encode("utf-8", errors="surrogateescape") + b"\0"))
                             self.pos = m.end()
                             continue
                         values = [int(cell, 0) for cell in cells.split()]

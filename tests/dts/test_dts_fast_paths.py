@@ -57,6 +57,9 @@ SAME = {
     "expression-neighbours": "/ { p = <(1U + 2) ('a' + 1) (1 /* c */ + 2) (1 + // c\n 2)"
                              " (1 +\n# 5 \"x.dtsi\"\n 2) (3/**/) (0x10UL >> 4)>; };",
     "merged-heads": "/ { a: n { p = <1>; }; };\n&a { q = \"x\"; l: m { }; };\n&l { };",
+    "path-references": "/ { aliases { a = &n; b = &n ; c\t=\t&n\t; d = &n, \"x\"; e = &{/n}; f = &n // c\n;"
+                       " g = &n/**/; h = &nn_1; i = l1: &n; j = &n l2:; k = \"x\", &n; m =\n&n; };"
+                       " n: n { }; nn_1: m { }; };",
 }
 
 REJECTED = {
@@ -81,6 +84,8 @@ REJECTED = {
     "expression-bad-octal": ("/ { p = <(08 + 1)>; };", ""),
     "expression-glued": ("/ { p = <(1 + 2x)>; };", ""),
     "list-unknown-ref": ("/ { p = <1>,\n <&nope 2>; };", "nope"),
+    "path-unknown-ref": ("/ { p = &n;\n q = &nope; n: n { }; };", "nope"),
+    "path-ref-glued": ("/ { p = &n-x; n: n { }; };", ""),
 }
 
 
@@ -123,6 +128,18 @@ def test_list_values_keep_reference_positions() -> None:
     assert tree.root.properties["p"].value == (
         b"\0\0\0\1" + b"\0\0\0\1\0\0\0\2" + b"s\0" + b"\0\0\0\3\0\0\0\1"
     )
+
+
+def test_a_path_reference_keeps_its_position() -> None:
+    """``name = &label;`` read at once: the reference stands at its '&' (an unknown label is
+    reported there, as the long way reports it) and the value is the path string."""
+    with pytest.raises(DtsError) as info:
+        parse_text(H + "/ {\n\tp = &n;\n\tq =  &nope ;\n\tn: n { };\n};\n", filename="p.dts")
+    assert info.value.source is not None
+    assert (info.value.source.line, info.value.source.column) == (4, 7)
+    tree = parse_text(H + "/ { a { p = &n; q = &n\t; }; n: n { }; };\n")
+    assert tree.root.children["a"].properties["p"].value == b"/n\0"
+    assert tree.root.children["a"].properties["q"].value == b"/n\0"
 
 
 def test_the_draft_is_freed_when_the_parse_returns() -> None:
