@@ -308,11 +308,24 @@ def _init_reader(probe_dir: str) -> None:
     freeze_after_parse()
 
 
+#: Board workers per configuration reader process (:class:`_ArchReaders`).
+_WORKERS_PER_READER = 2
+
+
 class _ArchReaders:
-    """Processes that read the architectures' configurations (:func:`read_arch`), one
-    architecture in one process: the heaviest (the most defconfigs in the tree to choose from)
-    first, each to the reader with the least so far. Results are handed to ``done`` as each
-    architecture finishes (from a helper thread) and returned in the order of the jobs.
+    """Processes that read the architectures' configurations (:func:`read_arch`): one for
+    every :data:`_WORKERS_PER_READER` board workers (at least one, at most one an architecture).
+    Each architecture goes to the reader with the least so far, the heaviest (the most
+    defconfigs in the tree to choose from) first; a reader reads its architectures in the order
+    the board workers need them (the lightest first, as :func:`_lint_tree` orders the boards).
+    Results are handed to ``done`` as each architecture finishes (from a helper thread) and
+    returned in the order of the jobs.
+
+    A reader's second and later architectures cost less than its first: most of their Kconfig
+    lines were tokenized by the first (:mod:`memplan.kconfig.treeparse`) and their toolchain
+    probes answered. So a reader is not started for each architecture: with two board workers
+    (``-j 2``), one reader reads them all while the workers build and lint the boards of the
+    architectures read first, which is less CPU time in all and no later for the workers.
 
     Reading a tree's Kconfig leaves a large parsed model in the process that did it, which the
     board workers forked afterwards would otherwise inherit (and copy page by page as Python's
@@ -333,7 +346,7 @@ class _ArchReaders:
                 out.append(read_arch(job))
                 done(job, out[-1])
             return out
-        count = min(self._workers, len(jobs))
+        count = min(max(self._workers // _WORKERS_PER_READER, 1), len(jobs))
         load = [0] * count
         where: dict[int, int] = {}
         for i in sorted(range(len(jobs)), key=lambda i: (-weight(jobs[i].arch), i)):
@@ -351,9 +364,11 @@ class _ArchReaders:
                 failed.append(err)
 
         try:
-            pending = [pools[where[i]].apply_async(read_arch, (job,), callback=partial(hand_over, job))
-                       for i, job in enumerate(jobs)]
-            out = [p.get() for p in pending]
+            needed = sorted(range(len(jobs)), key=lambda i: (weight(jobs[i].arch), jobs[i].arch))
+            pending = {i: pools[where[i]].apply_async(read_arch, (jobs[i],),
+                                                      callback=partial(hand_over, jobs[i]))
+                       for i in needed}
+            out = [pending[i].get() for i in range(len(jobs))]
             if failed:
                 raise failed[0]
             return out
