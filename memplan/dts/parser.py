@@ -169,6 +169,24 @@ _LIST_GROUP = re.compile(r'<([^>]*)>|"([^"\\]*)"')
 _LIST_CELL = re.compile(r"&([A-Za-z_][A-Za-z0-9_]*)|[^ \t\r\n]+")
 #: What separates the cells of such a value without strings (besides blanks).
 _LIST_BLANKS = str.maketrans("<>,;", "    ")
+#: A parenthesised expression of numbers, operators and blanks (no comment, line marker, character
+#: literal, label, reference or suffix), parentheses nested up to 6 deep: what a plain
+#: ``( expr )`` cell may be (:meth:`Parser._plain_expression` decides whether it is one).
+_EXPR_ATOM = r"[0-9a-fA-FxX \t\r\n+\-*%<>=!&|^~?:]|/(?![/*])"
+_PAREN_CELL = rf"\((?:{_EXPR_ATOM})*+\)"
+for _depth in range(5):
+    _PAREN_CELL = rf"\((?:{_EXPR_ATOM}|{_PAREN_CELL})*+\)"
+_EXPR_CELL_ITEM = rf"(?:{_CELL}|&[A-Za-z_][A-Za-z0-9_]*+|{_PAREN_CELL})"
+_EXPR_GROUP = rf"<[ \t\r\n]*+(?:{_EXPR_CELL_ITEM}(?:[ \t\r\n]++{_EXPR_CELL_ITEM})*+)?[ \t\r\n]*+>"
+#: After ``name =``: a list of ``< ... >`` with plain cells, ``&label`` references and plain
+#: parenthesised expressions, separated by commas, over any number of lines, up to the ';' (the
+#: values with expressions, which :data:`_PLAIN_LIST_VALUE` leaves).
+_EXPR_LIST_VALUE = re.compile(
+    rf"[ \t\r\n]*+{_EXPR_GROUP}(?:[ \t\r\n]*+,[ \t\r\n]*+{_EXPR_GROUP})*+[ \t\r\n]*+;"
+)
+#: In a value :data:`_EXPR_LIST_VALUE` accepted, after blanks, brackets and commas: a reference, the
+#: '(' of an expression, a plain cell, or the ';'.
+_EXPR_LIST_TOKEN = re.compile(rf"[ \t\r\n<>,]*+(?:&([A-Za-z_][A-Za-z0-9_]*+)|(\()|({_CELL})|;)")
 #: A token of a plain expression (:class:`_PlainExpr`) after blanks: a number without suffix
 #: (not glued to a letter, digit or '_') or an operator ('/' not starting a comment).
 _EXPR_TOKEN = re.compile(
@@ -895,8 +913,13 @@ class Parser:
                         text_props.append(prop)
                         self.pos = m.end()
                         listed = _PLAIN_LIST_VALUE.match(self.text, self.pos)
-                        if listed is not None and self._plain_list(prop, listed.end()):
-                            continue
+                        if listed is not None:
+                            if self._plain_list(prop, listed.end()):
+                                continue
+                        else:
+                            listed = _EXPR_LIST_VALUE.match(self.text, self.pos)
+                            if listed is not None and self._expr_list(prop, listed.end()):
+                                continue
                     equals = m.start("eq")
                     self.pos = equals + 1
                     sp = self.sp
@@ -1046,6 +1069,61 @@ class Parser:
                 values.append(_U32)
         if values and max(values) > _U32:
             return False  # the long way reports it
+        prop.value += _cells32(values)
+        if refs:
+            add_ref(prop, *refs)
+        self.pos = end
+        return True
+
+    def _expr_list(self, prop: DraftProp, end: int) -> bool:
+        """The value :data:`_EXPR_LIST_VALUE` matched up to ``end``, appended as :meth:`propdata`
+        would append it: each expression read by :meth:`_plain_expression` at the stack count
+        :meth:`cells` reads it at, one out of range reported as there (``False``, nothing kept,
+        cursor and stack as they were, for an expression that is not plain or a plain cell over
+        32 bits: the long way then reads it and reports what it has to)."""
+        text = self.text
+        start = self.pos
+        sp = self.sp
+        cell_sp = sp + 4  # the name, '=', the value's prefix and '<' (as propdata counts them)
+        smap = self.frame.map
+        base = len(prop.value)
+        values: list[int] = []
+        refs: list[Ref] = []
+        token = _EXPR_LIST_TOKEN.match
+        pos = start
+        while True:
+            m = token(text, pos)
+            assert m is not None  # (the value matched _EXPR_LIST_VALUE)
+            label = m.group(1)
+            if label is not None:
+                refs.append(Ref(PHANDLE_REF, base + 4 * len(values), label, pos_at(smap, m.start(1) - 1)))
+                values.append(_U32)
+                pos = m.end()
+                continue
+            if m.group(2) is not None:
+                at = m.start(2)
+                self.sp = cell_sp
+                value = self._plain_expression(at)
+                if value is None:
+                    self.pos = start
+                    self.sp = sp
+                    return False
+                if value > _U32 and (value | _U32) != expr.MASK64:
+                    self._out_of_range(value, 32, at)  # (as cells() has it: an error, or a warning)
+                values.append(value & _U32)
+                pos = self.pos
+                continue
+            cell = m.group(3)
+            if cell is None:
+                break  # the ';'
+            value = int(cell, 0)
+            if value > _U32:
+                self.pos = start
+                self.sp = sp
+                return False
+            values.append(value)
+            pos = m.end()
+        self.sp = sp
         prop.value += _cells32(values)
         if refs:
             add_ref(prop, *refs)

@@ -57,6 +57,13 @@ SAME = {
     "expression-neighbours": "/ { p = <(1U + 2) ('a' + 1) (1 /* c */ + 2) (1 + // c\n 2)"
                              " (1 +\n# 5 \"x.dtsi\"\n 2) (3/**/) (0x10UL >> 4)>; };",
     "merged-heads": "/ { a: n { p = <1>; }; };\n&a { q = \"x\"; l: m { }; };\n&l { };",
+    "expression-lists": "/ { p = <&a (1 + 2)>, <&a (3 << 1)>;\n q = <(((106) << 8) | 0)>,"
+                        "\n\t<(((149) << 8) | 0)>; r = <\n (0)\n (1 << 1)\n>; s = <1 (~0) 2>, <(-1)>;"
+                        " t = <(5 > 3) (1 ? 2 : 3) (8 / 2)>;"
+                        " u = <(1 + (2 * (3 + (4 - (5 - (6 + 7))))))>; v = <(((((((1)))))))>, <&a>;"
+                        " w = <(1 /* c */ + 2)>, <(1)>; x = <(1)(2)>; y = <(0xffffffff + 1 - 1) (1U + 1)>;"
+                        " z = <(0x10 >> 4) (7 % 4) (2 >= 1) (1 != 1) (!0) (1 || 0) (0 && 1) (6 ^ 3)>;"
+                        " a: a { }; };",
     "path-references": "/ { aliases { a = &n; b = &n ; c\t=\t&n\t; d = &n, \"x\"; e = &{/n}; f = &n // c\n;"
                        " g = &n/**/; h = &nn_1; i = l1: &n; j = &n l2:; k = \"x\", &n; m =\n&n; };"
                        " n: n { }; nn_1: m { }; };",
@@ -84,6 +91,9 @@ REJECTED = {
     "expression-bad-octal": ("/ { p = <(08 + 1)>; };", ""),
     "expression-glued": ("/ { p = <(1 + 2x)>; };", ""),
     "list-unknown-ref": ("/ { p = <1>,\n <&nope 2>; };", "nope"),
+    "expression-list-too-big": ("/ { p = <&a 1>,\n <(1 << 32)>; a: a { }; };", "out of range"),
+    "expression-list-division-by-zero": ("/ { p = <&a 1>,\n <(1 / 0)>; a: a { }; };", "division by zero"),
+    "expression-list-unknown-ref": ("/ { p = <(1 + 2)>,\n <&nope 2>; };", "nope"),
     "path-unknown-ref": ("/ { p = &n;\n q = &nope; n: n { }; };", "nope"),
     "path-ref-glued": ("/ { p = &n-x; n: n { }; };", ""),
 }
@@ -128,6 +138,53 @@ def test_list_values_keep_reference_positions() -> None:
     assert tree.root.properties["p"].value == (
         b"\0\0\0\1" + b"\0\0\0\1\0\0\0\2" + b"s\0" + b"\0\0\0\3\0\0\0\1"
     )
+
+
+def test_an_expression_in_a_list_is_read_as_the_long_way_reads_it() -> None:
+    """A ``< ... >`` list with references and plain expressions, read at once: values, the
+    reference's position, and dtc 1.7's truncation warning at the expression's '('."""
+    from memplan.dts.dtcversion import DtcVersion
+
+    text = H + "/ { p = <&a (1 + 2)>,\n\t<(1 << 32) &nope>; a: a { }; };\n"
+    with pytest.raises(DtsError) as info:
+        parse_text(text, filename="e.dts", dtc=DtcVersion(1, 7, 0))
+    assert info.value.source is not None and "nope" in str(info.value)
+    assert (info.value.source.line, info.value.source.column) == (3, 13)
+    tree = parse_text(text.replace("&nope", "&a"), filename="e.dts", dtc=DtcVersion(1, 7, 0))
+    phandle = tree.root.children["a"].phandle
+    assert tree.root.properties["p"].as_cells() == [phandle, 3, 0, phandle]
+    (warning,) = tree.warnings
+    assert warning.code == "dtc-value-truncated" and warning.source is not None
+    assert (warning.source.line, warning.source.column) == (3, 3)
+
+
+def test_an_expression_in_a_list_overflows_dtc_stack_where_dtc_does(
+        dtc_dtb: Callable[..., bytes], dtc_rejects: Callable[[str], str]) -> None:
+    """Near the top of dtc's stack, a list's expression overflows it exactly where dtc's does
+    (found to one entry: each earlier sibling node keeps one more on dtc's stack)."""
+    deep = "(" * 5 + "7" + ")" * 5
+
+    def doc(depth: int, siblings: int = 0) -> str:
+        before = "".join(f" s{i} {{ }};" for i in range(siblings))
+        return (H + "/ { a: a { };" + " n {" * depth + before + f" m {{ v = <&a {deep}>, <1>; }};"
+                + " };" * depth + " };\n")
+
+    def fails(text: str) -> bool:
+        try:
+            parse_text(text, "deep.dts")
+        except DtsSyntaxError as err:
+            assert "stack" in err.message
+            return True
+        return False
+
+    low, high = 1, 5000
+    assert not fails(doc(low)) and fails(doc(high))
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if not fails(doc(mid)) else (low, mid)
+    siblings = next(k for k in range(1, 8) if fails(doc(low, k)))
+    assert parse_text(doc(low, siblings - 1)).to_dtb() == dtc_dtb(doc(low, siblings - 1))
+    dtc_rejects(doc(low, siblings))
 
 
 def test_a_path_reference_keeps_its_position() -> None:
