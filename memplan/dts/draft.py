@@ -16,6 +16,7 @@ from memplan.dts.lexer import SourceMap
 from memplan.source import LazySource, Source
 
 __all__ = [
+    "NO_LABELS",
     "PATH_REF",
     "PHANDLE_REF",
     "DraftNode",
@@ -24,6 +25,7 @@ __all__ = [
     "Pos",
     "Ref",
     "add_label",
+    "add_prop_label",
     "add_ref",
     "add_value_label",
     "delete_node",
@@ -75,6 +77,20 @@ class Ref:
         self.pos = pos
 
 
+class _NoLabels(dict[str, bool]):
+    """The labels of every property that has none: one empty mapping for all of them (most
+    properties have no label; :func:`add_prop_label` gives a property its own dict first)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: bool) -> None:
+        raise TypeError("the shared empty labels of a property are never written (add_prop_label)")
+
+
+#: :attr:`DraftProp.labels` of a property without labels (never written).
+NO_LABELS: dict[str, bool] = _NoLabels()
+
+
 class DraftProp:
     """A property as parsed: raw value bytes so far, unresolved references, labels, deletion mark."""
 
@@ -90,7 +106,8 @@ class DraftProp:
         #: empty tuples until the first entry (most properties have neither): see
         #: :func:`add_ref`, :func:`add_value_label`
         self.refs: list[Ref] | tuple[()] = ()
-        self.labels: dict[str, bool] = {}
+        #: :data:`NO_LABELS` until the first one (see :func:`add_prop_label`)
+        self.labels: dict[str, bool] = NO_LABELS
         self.value_labels: list[tuple[str, Pos]] | tuple[()] = ()
         self.deleted = deleted
 
@@ -197,6 +214,14 @@ def add_value_label(prop: DraftProp, label: str, pos: Pos) -> None:
 def add_label(labels: dict[str, bool], name: str) -> None:
     """Give ``labels`` the live label ``name``."""
     labels[name] = True
+
+
+def add_prop_label(prop: DraftProp, name: str) -> None:
+    """Give ``prop`` the live label ``name`` (its own dict of labels made at the first)."""
+    if prop.labels is NO_LABELS:
+        prop.labels = {name: True}
+    else:
+        prop.labels[name] = True
 
 
 class LabelIndex:
@@ -308,7 +333,7 @@ def _merge_props(old: DraftNode, new: DraftNode, index: LabelIndex) -> None:
             first_prop[nprop.name] = nprop
         else:
             for name in nprop.labels:
-                add_label(oprop.labels, name)
+                add_prop_label(oprop, name)
             oprop.value = nprop.value
             oprop.refs = nprop.refs
             oprop.value_labels = nprop.value_labels

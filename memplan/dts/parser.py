@@ -50,7 +50,7 @@ from memplan.dts.draft import (
     LabelIndex,
     Pos,
     Ref,
-    add_label,
+    add_prop_label,
     add_ref,
     add_value_label,
     delete_node,
@@ -982,7 +982,7 @@ class Parser:
                 self.sp = sp
                 prop = DraftProp(pname, self.here(ppos), deleted=True)
                 for label, _lpos in labels:
-                    add_label(prop.labels, label)
+                    add_prop_label(prop, label)
                 text_props.append(prop)
                 continue
             if word == "/delete-node/":
@@ -1015,7 +1015,7 @@ class Parser:
                 raise self.unexpected("'{' (/omit-if-no-ref/ applies to nodes)")
             prop = DraftProp(pname, self.here(ppos))
             for label, _lpos in labels:
-                add_label(prop.labels, label)
+                add_prop_label(prop, label)
             self.grow(1, ppos)
             if c == "=":
                 equals = self.pos

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from sys import intern
 
-from memplan.dts.draft import DraftNode, DraftProp, LabelIndex, Pos, Ref
+from memplan.dts.draft import NO_LABELS, DraftNode, DraftProp, LabelIndex, Pos, Ref
 from memplan.dts.lexer import SourceMap
 from memplan.source import LazySource
 
@@ -408,7 +408,7 @@ def replay(block: Block, smap: SourceMap, start: int, top: Pos, made: list[Draft
                     prop.pos = ppos
                     prop.value = rec[2]
                     prop.refs = ()
-                    prop.labels = {}
+                    prop.labels = NO_LABELS
                     prop.value_labels = ()
                     prop.deleted = False
                     kept.append(prop)

@@ -199,6 +199,25 @@ def test_a_path_reference_keeps_its_position() -> None:
     assert tree.root.children["a"].properties["q"].value == b"/n\0"
 
 
+def test_properties_without_labels_share_one_empty_mapping_never_written() -> None:
+    """Labels given to a property in its block, by a later block merged into it (a property that
+    had none), deleted with it: each labelled property gets its own labels, the shared empty
+    mapping stays empty (and refuses a write)."""
+    from memplan.dts.draft import NO_LABELS
+
+    text = H + ("/ { a: n { p = <1>; q; l1: r = \"x\"; s = &n; }; };\n"
+                "&a { l2: p = <2>; l3: l4: q; /delete-property/ r; t = <&a (1 + 1)>; };\n"
+                "&a { l5: s = &a; };\n")
+    tree = parse_text(text, symbols=True)
+    props = tree.root.children["n"].properties
+    assert {name: prop.labels for name, prop in props.items()} == {
+        "p": ("l2",), "q": ("l3", "l4"), "s": ("l5",), "t": (), "phandle": ()}
+    assert sorted(tree.root.children["__symbols__"].properties) == ["a"]  # (node labels only)
+    assert dict(NO_LABELS) == {}
+    with pytest.raises(TypeError):
+        NO_LABELS["x"] = True
+
+
 def test_the_draft_is_freed_when_the_parse_returns() -> None:
     """The parser's draft (merged-away blocks, deleted nodes included) holds no reference cycle
     once the tree is built: nothing is left for the cyclic garbage collector."""
