@@ -38,6 +38,16 @@ import kconfiglib
 _BARE_MODULES_RE = re.compile(r"^([ \t]+)modules[ \t]*$", re.MULTILINE)
 
 
+#: Lines of the commonest shapes with one name, a sixth of a tree's distinct lines: ``config
+#: NAME``, ``menuconfig NAME``, a tab and ``select NAME``, ``imply NAME``, ``depends on NAME``.
+_NAME_LINE_RE = re.compile(r"(config|menuconfig|\tselect|\timply|\tdepends on) ([A-Za-z0-9_]+)\n\Z")
+#: A type or ``prompt`` with a prompt and nothing else after a tab (another sixth of them).
+_PROMPT_LINE_RE = re.compile(r'\t(bool|tristate|prompt|string|int|hex) "([^"\\$]*)"\n\Z')
+_FIRST_TOKENS = {"config": (kconfiglib._T_CONFIG,), "menuconfig": (kconfiglib._T_MENUCONFIG,),
+                 "\tselect": (kconfiglib._T_SELECT,), "\timply": (kconfiglib._T_IMPLY,),
+                 "\tdepends on": (kconfiglib._T_DEPENDS, kconfiglib._T_ON)}
+
+
 #: The lines of the last parse and their tokens (:class:`TreeKconfig`), at most one parse's.
 _LAST_PARSE: list[dict[str, Any]] = []
 
@@ -114,9 +124,34 @@ class TreeKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
                 else self._lookup_const_sym(token.name) if token.is_constant else self._lookup_sym(token.name)
                 for token in tokens]
             return tokens
+        tokens = self._simple_tokens(s)
+        if tokens is not None:
+            seen[s] = tokens
+            return tokens
         warned = len(self.warnings)
         tokens = super()._tokenize(s)
         if "$" not in s and len(self.warnings) == warned and (
                 tokens[0] is not None or s.isspace() or s.lstrip().startswith("#")):
             seen[s] = tokens
         return tokens
+
+    def _simple_tokens(self, s: str) -> list[Any] | None:
+        """The tokens kconfiglib's tokenizer makes of a line of the commonest shapes (a keyword
+        and one symbol name, or a type and a prompt in double quotes: no ``$``, no backslash,
+        no quote, no condition), made without it; ``None`` for any other line. Its steps for
+        such a line: the first word is a keyword (and ``on`` after ``depends``); a name after a
+        keyword that expects no string is a symbol (``n``, ``m`` and ``y`` the constant ones),
+        registered when first seen; a string after a type is the prompt, kept as text."""
+        m = _NAME_LINE_RE.match(s)
+        if m is not None:
+            name = m.group(2)
+            if kconfiglib._get_keyword(name) is not None:
+                return None  # a keyword where a name should be: kconfiglib's own way
+            self._line = s
+            sym = self.const_syms[name] if name in kconfiglib.STR_TO_TRI else self._lookup_sym(name)
+            return [*_FIRST_TOKENS[m.group(1)], sym, None]
+        m = _PROMPT_LINE_RE.match(s)
+        if m is not None:
+            self._line = s
+            return [kconfiglib._get_keyword(m.group(1)), m.group(2), None]
+        return None

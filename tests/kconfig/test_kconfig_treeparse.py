@@ -297,7 +297,7 @@ def test_lines_seen_before_share_their_tokens(tmp_path: Path) -> None:
     finally:
         kconfiglib.Kconfig._tokenize = real
     assert calls.count("\tdefault y\n") == 1
-    assert calls.count("config A\n") == 1 and calls.count("config B\n") == 1
+    assert "config A\n" not in calls  # a line of the commonest shapes: not kconfiglib's tokenizer
 
 
 def test_a_parse_error_on_a_repeated_line_names_its_own_line(tmp_path: Path) -> None:
@@ -359,6 +359,41 @@ def test_a_second_parse_makes_its_tokens_from_the_first_ones(tmp_path: Path) -> 
     assert dump(ours) == dump(plain)
     assert our_err == plain_err
     assert list(ours.syms)[1:] == ["NEW", "C", "A", "D", "E", "B"]  # the new parse's own order
-    assert "\tdepends on B && !C\n" not in calls and "config A\n" not in calls
-    assert "config NEW\n" in calls and '\tdefault "x"\n' in calls
+    assert "\tdepends on B && !C\n" not in calls and '\tselect D if "x" = E\n' not in calls
+    assert "\tdefault y if n\n" in calls and '\tdefault "x"\n' in calls
     assert ours.syms["A"].kconfig is ours and ours.syms["A"].direct_dep[1] is ours.syms["B"]
+
+
+def test_lines_of_the_commonest_shapes_are_tokenized_without_kconfiglib(tmp_path: Path) -> None:
+    """``config NAME``, ``select NAME``, ``depends on NAME``, ``bool "prompt"`` and the like are
+    tokenized by TreeKconfig itself, exactly as kconfiglib would; near misses are left to it."""
+    text = ('config A0\n⇥bool "A prompt"\n⇥depends on m\n⇥select B_1\n⇥imply C\n'
+            'menuconfig B_1\n⇥tristate "  spaces kept  "\n⇥depends on A0\n'
+            'config C\n⇥string ""\n⇥prompt "a # in a prompt"\n'
+            'config G\n⇥bool\nconfig D\n⇥int "number"\n⇥depends on A0 && C\n⇥select G if C\n'
+            'config E\n⇥hex \'single quoted\'\n⇥depends  on A0\n  select G\n'
+            'config F \n⇥bool "trailing space" if A0\n⇥bool "tab after"\t\n')
+    _write_tree(tmp_path, {"Kconfig": text})
+    calls: list[str] = []
+    real = kconfiglib.Kconfig._tokenize
+
+    def counting(self: Any, s: str) -> Any:
+        calls.append(s)
+        return real(self, s)
+
+    key = ModelKey("arm64", srctree=str(tmp_path))
+    treeparse.forget()
+    kconfiglib.Kconfig._tokenize = counting
+    try:
+        ours, our_err = parse_model(key, TreeKconfig)
+    finally:
+        kconfiglib.Kconfig._tokenize = real
+    plain, plain_err = parse_model(key, PlainKconfig)
+    assert dump(ours) == dump(plain)
+    assert our_err == plain_err
+    simple = ["config A0\n", '\tbool "A prompt"\n', "\tdepends on m\n", "\tselect B_1\n", "\timply C\n",
+              "menuconfig B_1\n", '\ttristate "  spaces kept  "\n', '\tstring ""\n', '\tint "number"\n']
+    assert not set(simple) & set(calls)
+    assert {"\tdepends on A0 && C\n", "\thex 'single quoted'\n", "\tdepends  on A0\n", "  select G\n",
+            "config F \n", '\tbool "tab after"\t\n', '\tbool "trailing space" if A0\n'} <= set(calls)
+    assert ours.syms["B_1"].nodes[0].is_menuconfig
