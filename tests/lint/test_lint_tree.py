@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import shutil
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from lint_mini_tree import BOARDS, MINI
@@ -372,3 +373,38 @@ def test_a_board_worker_keeps_its_collector_threshold_between_tasks() -> None:
         assert pool.apply(_collector_threshold) == lint_run._GC_YOUNG_THRESHOLD
         assert pool.apply(_collector_threshold) == lint_run._GC_YOUNG_THRESHOLD
     assert _collector_threshold() != lint_run._GC_YOUNG_THRESHOLD  # this process keeps its own
+
+
+def test_a_first_batch_is_built_ahead_only_until_its_configurations_are_there(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A worker builds its first boards while the configurations are read; once they are there,
+    the rest of that batch is built and resolved one by one (nothing more is held built)."""
+    import threading
+
+    events: list[str] = []
+    ready = threading.Event()
+    handover = tmp_path / "arm64.pickle"
+    lint_run.write_handover(str(handover), cast(Any, "context"), None)
+
+    def build(srctree: str, arch: str, dirs: object, dtc: object, path: str) -> str:
+        events.append(f"build {path}")
+        if path == "b2":
+            ready.set()  # the reader is done while b2 is built
+        return path
+
+    def lint(ctx: object, path: str, configs: object, finish: object, board: object) -> str:
+        events.append(f"lint {path}")
+        return path
+
+    monkeypatch.setattr(lint_run, "build_board", build)
+    monkeypatch.setattr(lint_run, "lint_with_defconfig", lint)
+    monkeypatch.setattr(lint_run, "_CONTEXTS", {})
+    monkeypatch.setattr(lint_run, "_BOARD_CONFIGS", {})
+    monkeypatch.setattr(lint_run, "_WAITING", {"ready": {"arm64": (ready, str(handover))},
+                                               "build": ("tree", (), DEFAULT_DTC)})
+    got = lint_run._lint_batch(("arm64", ("b1", "b2", "b3", "b4")))
+    assert cast(Any, got) == ["b1", "b2", "b3", "b4"]
+    assert events == ["build b1", "build b2", "lint b1", "lint b2",
+                      "build b3", "lint b3", "build b4", "lint b4"]
+    assert lint_run._CONTEXTS == {"arm64": "context"}
