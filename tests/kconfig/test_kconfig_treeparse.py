@@ -280,9 +280,8 @@ def test_synthetic_kconfig_parses_exactly_as_kconfiglib(tmp_path: Path) -> None:
     assert kconf._seen_lines is None  # the memory of lines is gone once the parse is done
 
 
-def test_lines_seen_before_share_their_tokens(tmp_path: Path) -> None:
-    """The point of it: a repeated plain line is tokenized once."""
-    _write_tree(tmp_path, {"Kconfig": 'config A\n⇥bool "a"\n⇥default y\nconfig B\n⇥bool "b"\n⇥default y\n'})
+def _parse_counting(key: ModelKey) -> tuple[Any, Any, list[str]]:
+    """``parse_model(key, TreeKconfig)``, and each line kconfiglib's own tokenizer was given."""
     calls: list[str] = []
     real = kconfiglib.Kconfig._tokenize
 
@@ -290,12 +289,19 @@ def test_lines_seen_before_share_their_tokens(tmp_path: Path) -> None:
         calls.append(s)
         return real(self, s)
 
-    treeparse.forget()  # no lines of an earlier parse
     kconfiglib.Kconfig._tokenize = counting
     try:
-        parse_model(ModelKey("arm64", srctree=str(tmp_path)), TreeKconfig)
+        ours, errors = parse_model(key, TreeKconfig)
     finally:
         kconfiglib.Kconfig._tokenize = real
+    return ours, errors, calls
+
+
+def test_lines_seen_before_share_their_tokens(tmp_path: Path) -> None:
+    """The point of it: a repeated plain line is tokenized once."""
+    _write_tree(tmp_path, {"Kconfig": 'config A\n⇥bool "a"\n⇥default y\nconfig B\n⇥bool "b"\n⇥default y\n'})
+    treeparse.forget()  # no lines of an earlier parse
+    _ours, _errors, calls = _parse_counting(ModelKey("arm64", srctree=str(tmp_path)))
     assert calls.count("\tdefault y\n") == 1
     assert "config A\n" not in calls  # a line of the commonest shapes: not kconfiglib's tokenizer
 
@@ -342,19 +348,8 @@ def test_a_second_parse_makes_its_tokens_from_the_first_ones(tmp_path: Path) -> 
     _write_tree(tmp_path / "two", second)
     treeparse.forget()
     parse_model(ModelKey("arm64", srctree=str(tmp_path / "one")), TreeKconfig)
-    calls: list[str] = []
-    real = kconfiglib.Kconfig._tokenize
-
-    def counting(self: Any, s: str) -> Any:
-        calls.append(s)
-        return real(self, s)
-
     key = ModelKey("arm64", srctree=str(tmp_path / "two"))
-    kconfiglib.Kconfig._tokenize = counting
-    try:
-        ours, our_err = parse_model(key, TreeKconfig)
-    finally:
-        kconfiglib.Kconfig._tokenize = real
+    ours, our_err, calls = _parse_counting(key)
     plain, plain_err = parse_model(key, PlainKconfig)
     assert dump(ours) == dump(plain)
     assert our_err == plain_err
@@ -374,20 +369,9 @@ def test_lines_of_the_commonest_shapes_are_tokenized_without_kconfiglib(tmp_path
             'config E\n⇥hex \'single quoted\'\n⇥depends  on A0\n  select G\n'
             'config F \n⇥bool "trailing space" if A0\n⇥bool "tab after"\t\n')
     _write_tree(tmp_path, {"Kconfig": text})
-    calls: list[str] = []
-    real = kconfiglib.Kconfig._tokenize
-
-    def counting(self: Any, s: str) -> Any:
-        calls.append(s)
-        return real(self, s)
-
     key = ModelKey("arm64", srctree=str(tmp_path))
     treeparse.forget()
-    kconfiglib.Kconfig._tokenize = counting
-    try:
-        ours, our_err = parse_model(key, TreeKconfig)
-    finally:
-        kconfiglib.Kconfig._tokenize = real
+    ours, our_err, calls = _parse_counting(key)
     plain, plain_err = parse_model(key, PlainKconfig)
     assert dump(ours) == dump(plain)
     assert our_err == plain_err
